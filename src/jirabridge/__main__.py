@@ -1,0 +1,3 @@
+from jirabridge.cli import main
+
+main()
