@@ -1,0 +1,44 @@
+"""Construction options of :class:`~jirabridge.emulator.infra.Infra` (a value object)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from jirabridge.emulator.infra._ports import CredentialChecker, JqlMatcher
+
+__all__ = ["InfraOptions"]
+
+#: Paths any caller may reach without Jira credentials (beside the control plane and OAuth).
+DEFAULT_PUBLIC_PATHS: tuple[str, ...] = (
+    "/rest/api/2/serverInfo",
+    "/rest/api/3/serverInfo",
+    "/status",
+)
+
+
+@dataclass(frozen=True)
+class InfraOptions:
+    """Everything an :class:`Infra` is built with; all limits and faults are off by default.
+
+    ``credential_checker`` verifies basic passwords, API tokens and PATs against the site's
+    users; when ``None`` infra asks the site itself (see ``_auth.site_credential_checker``).
+    ``jql_matcher`` decides webhook JQL filters; when ``None`` infra uses
+    ``jirabridge.emulator.search`` if it is importable. ``webhook_transport`` is the httpx
+    transport webhook deliveries go through (tests pass an ``httpx.ASGITransport``).
+    """
+
+    base_url: str = "http://127.0.0.1:8080"
+    cloud_id: str = "5a1e1d0c-0b5e-4c1a-9d1e-000000000001"
+    site_name: str = "emulated"
+    seed: int = 1
+    public_paths: tuple[str, ...] = DEFAULT_PUBLIC_PATHS
+    access_token_ttl: float = 3600.0
+    credential_checker: CredentialChecker | None = None
+    jql_matcher: JqlMatcher | None = None
+    webhook_transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False)
+    webhook_timeout: float = 10.0
+    server_queue_capacity: int = 1000
+    cloud_retry_delays: tuple[float, ...] = (10.0, 20.0, 40.0, 80.0, 160.0)
+    rest_webhook_ttl_days: float = 30.0
