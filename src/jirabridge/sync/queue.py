@@ -1,0 +1,596 @@
+"""The durable queue: change notices in, one job per issue (pair) out, applied in order.
+
+Guarantees, all kept by the database rather than by the process:
+
+* **Coalescing.** A key (one issue pair, or one not-yet-paired issue) has at most one
+  *queued* job (unique ``(key, state)``); a notice for a key that already has a queued job is
+  added to it, so a burst of edits becomes one job.
+* **Order per key.** A key has at most one *leased* job, so a key's jobs never run in
+  parallel; notices arriving while a job runs wait in the next (queued) job.
+* **Crash safety.** A lease has an expiry; a job whose worker died (SIGKILL at any point) is
+  reclaimed when its lease expires and runs again. Completion deletes the job and its
+  notices in one transaction, so nothing is lost and nothing is completed twice. Applying a
+  job twice is harmless because the engine diffs against the last synced state.
+* **Retries and dead letters.** :class:`~jirabridge.errors.RetryLaterError` (and unexpected
+  errors) retry with exponential backoff (``retry_after`` honoured); ``SkipItemError``,
+  ``BadInputError`` and jobs that exhausted ``max_attempts`` go to the dead-letter queue with
+  the reason and error branch. ``FixConfigError`` / ``ReauthenticateError`` put the job back
+  without spending an attempt: a person must act, the item is not at fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jirabridge.errors import (
+    BadInputError,
+    FixConfigError,
+    JirabridgeError,
+    ReauthenticateError,
+    RetryLaterError,
+    SkipItemError,
+    redact,
+)
+from jirabridge.sync.config import QueueConfig
+from jirabridge.sync.notices import ChangeNotice
+from jirabridge.sync.store import (
+    AuditEntry,
+    DeadLetter,
+    IssuePair,
+    JobState,
+    QueueJob,
+    QueueNotice,
+    Store,
+)
+
+__all__ = [
+    "Clock",
+    "DeadLetterInfo",
+    "FailOutcome",
+    "Job",
+    "Queue",
+    "QueueStats",
+    "SystemClock",
+    "run_workers",
+]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FailOutcome(enum.StrEnum):
+    RETRY = "retry"  # back in the queue after a backoff
+    DEAD = "dead"  # moved to the dead-letter queue
+    RELEASED = "released"  # back in the queue, attempt not counted (config / auth problem)
+    LOST_LEASE = "lost_lease"  # the lease had expired and was taken over; nothing done
+
+
+@dataclass(frozen=True)
+class Job:
+    """A leased job: bring ``issue_id`` on ``site`` (and its mirror) up to date."""
+
+    id: int
+    key: str
+    site: str
+    issue_id: str
+    issue_key: str | None
+    attempts: int
+    owner: str
+    lease_expires_at: datetime
+    notices: tuple[ChangeNotice, ...]
+    notice_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    queued: int
+    leased: int
+    notices: int
+    dead: int
+    oldest_queued: datetime | None
+
+
+@dataclass(frozen=True)
+class DeadLetterInfo:
+    id: int
+    key: str
+    site: str
+    issue_id: str
+    issue_key: str | None
+    reason: str
+    error_branch: str
+    attempts: int
+    failed_at: datetime
+    notices: int
+
+
+_MAX_RACE_RETRIES = 8
+
+
+class Queue:
+    """The durable per-issue queue on top of the state store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        config: QueueConfig | None = None,
+        clock: Clock | None = None,
+        site_sides: Mapping[str, str] | None = None,
+    ) -> None:
+        """``site_sides`` maps site names to ``"server"``/``"cloud"`` so notices of paired
+        issues share the pair's key (both sides of a pair are then applied in one order)."""
+        self.store = store
+        self.config = config or QueueConfig()
+        self.clock: Clock = clock or SystemClock()
+        self.site_sides = dict(site_sides or {})
+
+    # ---- keys -----------------------------------------------------------------------------
+
+    def _key(self, session: Session, site: str, issue_id: str) -> str:
+        side = self.site_sides.get(site)
+        if side in ("server", "cloud"):
+            column = IssuePair.server_issue_id if side == "server" else IssuePair.cloud_issue_id
+            pair_id = session.scalars(
+                select(IssuePair.id).where(column == issue_id).limit(1)
+            ).first()
+            if pair_id is not None:
+                return f"pair:{pair_id}"
+        return f"{site}:{issue_id}"
+
+    # ---- enqueue --------------------------------------------------------------------------
+
+    def enqueue(
+        self, notice: ChangeNotice, *, immediate: bool = False, session: Session | None = None
+    ) -> int:
+        """Record a notice durably; returns the id of the job that now holds it.
+
+        Pass ``session`` to enqueue inside a caller's transaction (the webhook receiver
+        records the dedupe id in the same one)."""
+        if session is not None:
+            return self._enqueue_in(session, notice, immediate)
+        for _ in range(_MAX_RACE_RETRIES):
+            try:
+                with self.store.session() as own:
+                    return self._enqueue_in(own, notice, immediate)
+            except _RaceError:
+                continue
+        raise RetryLaterError("queue is too busy to accept the notice; try again")
+
+    def enqueue_many(self, notices: Iterable[ChangeNotice]) -> list[int]:
+        return [self.enqueue(n) for n in notices]
+
+    def _enqueue_in(self, session: Session, notice: ChangeNotice, immediate: bool) -> int:
+        now = self.clock.now()
+        key = self._key(session, notice.site, notice.issue_id)
+        for _ in range(_MAX_RACE_RETRIES):
+            values: dict[str, object] = {"issue_key": notice.issue_key or QueueJob.issue_key}
+            if immediate:
+                values["available_at"] = now
+            result = session.execute(
+                update(QueueJob)
+                .where(QueueJob.key == key, QueueJob.state == JobState.QUEUED)
+                .values(**values)
+                .returning(QueueJob.id)
+            )
+            job_id = result.scalar_one_or_none()
+            if job_id is None:
+                job = QueueJob(
+                    key=key,
+                    state=JobState.QUEUED,
+                    site=notice.site,
+                    issue_id=notice.issue_id,
+                    issue_key=notice.issue_key,
+                    enqueued_at=now,
+                    available_at=now
+                    if immediate
+                    else now + timedelta(seconds=self.config.coalesce_seconds),
+                    attempts=0,
+                )
+                try:
+                    with session.begin_nested():
+                        session.add(job)
+                        session.flush()
+                except IntegrityError:
+                    continue  # someone inserted the queued job for this key just now
+                job_id = job.id
+            session.add(
+                QueueNotice(job_id=job_id, notice=notice.to_json(), observed_at=notice.observed_at)
+            )
+            session.flush()
+            return job_id
+        raise _RaceError
+
+    # ---- lease ----------------------------------------------------------------------------
+
+    def lease(self, owner: str, *, limit: int = 1) -> list[Job]:
+        """Lease up to ``limit`` due jobs whose key has no job running."""
+        self.reclaim_expired()
+        now = self.clock.now()
+        with self.store.session() as session:
+            candidates = session.scalars(
+                select(QueueJob.id)
+                .where(QueueJob.state == JobState.QUEUED, QueueJob.available_at <= now)
+                .order_by(QueueJob.available_at, QueueJob.id)
+                .limit(max(limit * 4, 16))
+            ).all()
+        jobs: list[Job] = []
+        for job_id in candidates:
+            if len(jobs) >= limit:
+                break
+            job = self._try_lease(job_id, owner)
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    def _try_lease(self, job_id: int, owner: str) -> Job | None:
+        now = self.clock.now()
+        expires = now + timedelta(seconds=self.config.lease_seconds)
+        try:
+            with self.store.session() as session:
+                row = session.get(QueueJob, job_id, with_for_update={"skip_locked": True})
+                if row is None or row.state is not JobState.QUEUED or row.available_at > now:
+                    return None
+                busy = session.scalars(
+                    select(QueueJob.id).where(
+                        QueueJob.key == row.key, QueueJob.state == JobState.LEASED
+                    )
+                ).first()
+                if busy is not None:
+                    return None
+                row.state = JobState.LEASED
+                row.lease_owner = owner
+                row.lease_expires_at = expires
+                row.attempts += 1
+                session.flush()
+                notices = session.execute(
+                    select(QueueNotice.id, QueueNotice.notice)
+                    .where(QueueNotice.job_id == job_id)
+                    .order_by(QueueNotice.observed_at, QueueNotice.id)
+                ).all()
+                return Job(
+                    id=row.id,
+                    key=row.key,
+                    site=row.site,
+                    issue_id=row.issue_id,
+                    issue_key=row.issue_key,
+                    attempts=row.attempts,
+                    owner=owner,
+                    lease_expires_at=expires,
+                    notices=tuple(ChangeNotice.from_json(n) for _, n in notices),
+                    notice_ids=tuple(i for i, _ in notices),
+                )
+        except (IntegrityError, FixConfigError):
+            return None  # another worker leased this key first
+
+    def extend(self, job: Job) -> bool:
+        """Push the lease's expiry out again (a heartbeat for long jobs)."""
+        expires = self.clock.now() + timedelta(seconds=self.config.lease_seconds)
+        with self.store.session() as session:
+            done = session.execute(
+                update(QueueJob)
+                .where(_owned(job))
+                .values(lease_expires_at=expires)
+                .returning(QueueJob.id)
+            ).first()
+        return done is not None
+
+    def reclaim_expired(self) -> int:
+        """Put jobs whose lease expired (their worker died) back in the queue."""
+        now = self.clock.now()
+        count = 0
+        with self.store.session() as session:
+            expired = session.scalars(
+                select(QueueJob)
+                .where(QueueJob.state == JobState.LEASED, QueueJob.lease_expires_at < now)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in expired:
+                count += 1
+                if row.attempts >= self.config.max_attempts:
+                    self._to_dead(
+                        session,
+                        row,
+                        f"lease expired {row.attempts} times (worker crashed or hung)",
+                        "LeaseExpired",
+                    )
+                    continue
+                self._requeue(session, row, available_at=now, error="lease expired")
+        return count
+
+    # ---- finish ---------------------------------------------------------------------------
+
+    def complete(
+        self, job: Job, *, session: Session | None = None, message: str | None = None
+    ) -> bool:
+        """Delete a finished job and its notices; False when the lease was lost meanwhile.
+
+        Pass ``session`` so the engine's own state writes commit with the completion."""
+        if session is not None:
+            return self._complete_in(session, job, message)
+        with self.store.session() as own:
+            return self._complete_in(own, job, message)
+
+    def _complete_in(self, session: Session, job: Job, message: str | None) -> bool:
+        row = session.scalars(select(QueueJob).where(_owned(job)).with_for_update()).first()
+        if row is None:
+            return False
+        session.execute(delete(QueueNotice).where(QueueNotice.job_id == job.id))
+        session.delete(row)
+        session.add(
+            AuditEntry(
+                at=self.clock.now(),
+                kind="job_done",
+                site=job.site,
+                subject=job.issue_key or job.issue_id,
+                message=message or f"applied {len(job.notice_ids)} notice(s)",
+                details={"job": job.id, "key": job.key, "notice_ids": list(job.notice_ids)},
+            )
+        )
+        return True
+
+    def fail(self, job: Job, error: BaseException) -> FailOutcome:
+        """Record a failed attempt and decide: retry later, release, or dead-letter."""
+        now = self.clock.now()
+        reason = redact(str(error) or type(error).__name__)
+        with self.store.session() as session:
+            row = session.scalars(select(QueueJob).where(_owned(job)).with_for_update()).first()
+            if row is None:
+                return FailOutcome.LOST_LEASE
+            if isinstance(error, ReauthenticateError | FixConfigError):
+                row.attempts = max(0, row.attempts - 1)
+                self._requeue(
+                    session,
+                    row,
+                    available_at=now + timedelta(seconds=self.config.backoff_max_seconds),
+                    error=reason,
+                )
+                return FailOutcome.RELEASED
+            branch = _branch(error)
+            if isinstance(error, SkipItemError | BadInputError):
+                self._to_dead(session, row, reason, branch)
+                return FailOutcome.DEAD
+            if row.attempts >= self.config.max_attempts:
+                self._to_dead(
+                    session, row, f"gave up after {row.attempts} attempts: {reason}", branch
+                )
+                return FailOutcome.DEAD
+            delay = min(
+                self.config.backoff_max_seconds,
+                self.config.backoff_base_seconds * 2 ** max(0, row.attempts - 1),
+            )
+            if isinstance(error, RetryLaterError) and error.retry_after is not None:
+                delay = max(delay, error.retry_after)
+            self._requeue(session, row, available_at=now + timedelta(seconds=delay), error=reason)
+            return FailOutcome.RETRY
+
+    def _requeue(
+        self, session: Session, row: QueueJob, *, available_at: datetime, error: str
+    ) -> None:
+        """Leased -> queued, folding in the key's queued job (its notices are newer)."""
+        newer = session.scalars(
+            select(QueueJob)
+            .where(QueueJob.key == row.key, QueueJob.state == JobState.QUEUED)
+            .with_for_update()
+        ).first()
+        if newer is not None:
+            session.execute(
+                update(QueueNotice).where(QueueNotice.job_id == newer.id).values(job_id=row.id)
+            )
+            session.delete(newer)
+            session.flush()
+        row.state = JobState.QUEUED
+        row.lease_owner = None
+        row.lease_expires_at = None
+        row.available_at = available_at
+        row.last_error = error
+        session.flush()
+
+    def _to_dead(self, session: Session, row: QueueJob, reason: str, branch: str) -> None:
+        notices = session.scalars(
+            select(QueueNotice.notice)
+            .where(QueueNotice.job_id == row.id)
+            .order_by(QueueNotice.observed_at, QueueNotice.id)
+        ).all()
+        session.add(
+            DeadLetter(
+                key=row.key,
+                site=row.site,
+                issue_id=row.issue_id,
+                issue_key=row.issue_key,
+                reason=reason,
+                error_branch=branch,
+                attempts=row.attempts,
+                payload={"notices": list(notices)},
+                failed_at=self.clock.now(),
+            )
+        )
+        session.execute(delete(QueueNotice).where(QueueNotice.job_id == row.id))
+        session.delete(row)
+        session.add(
+            AuditEntry(
+                at=self.clock.now(),
+                kind="dead_letter",
+                site=row.site,
+                subject=row.issue_key or row.issue_id,
+                message=reason,
+                details={"key": row.key, "branch": branch},
+            )
+        )
+        session.flush()
+
+    # ---- dead letters ---------------------------------------------------------------------
+
+    def dead_letters(
+        self, *, ids: Sequence[int] = (), reason: str | None = None, limit: int = 1000
+    ) -> list[DeadLetterInfo]:
+        with self.store.session() as session:
+            rows = session.scalars(
+                _dead_filter(select(DeadLetter), ids, reason).order_by(DeadLetter.id).limit(limit)
+            ).all()
+            return [
+                DeadLetterInfo(
+                    id=r.id,
+                    key=r.key,
+                    site=r.site,
+                    issue_id=r.issue_id,
+                    issue_key=r.issue_key,
+                    reason=r.reason,
+                    error_branch=r.error_branch,
+                    attempts=r.attempts,
+                    failed_at=r.failed_at,
+                    notices=len(r.payload.get("notices", [])),
+                )
+                for r in rows
+            ]
+
+    def retry_dead(
+        self, *, ids: Sequence[int] = (), reason: str | None = None, everything: bool = False
+    ) -> int:
+        """Put dead letters back in the queue (by id, by reason text or branch, or all)."""
+        _require_selector(ids, reason, everything)
+        moved = 0
+        with self.store.session() as session:
+            rows = session.scalars(
+                _dead_filter(select(DeadLetter), ids, reason).with_for_update()
+            ).all()
+            for row in rows:
+                for raw in row.payload.get("notices", []):
+                    self._enqueue_in(session, ChangeNotice.from_json(raw), True)
+                if not row.payload.get("notices"):
+                    continue
+                session.delete(row)
+                moved += 1
+        return moved
+
+    def drop_dead(
+        self, *, ids: Sequence[int] = (), reason: str | None = None, everything: bool = False
+    ) -> int:
+        """Delete dead letters for good."""
+        _require_selector(ids, reason, everything)
+        with self.store.session() as session:
+            rows = session.scalars(_dead_filter(select(DeadLetter), ids, reason)).all()
+            for row in rows:
+                session.delete(row)
+            return len(rows)
+
+    # ---- status ---------------------------------------------------------------------------
+
+    def stats(self) -> QueueStats:
+        with self.store.session() as session:
+            counts = dict(
+                session.execute(select(QueueJob.state, func.count()).group_by(QueueJob.state)).all()
+            )
+            oldest = session.scalar(
+                select(func.min(QueueJob.enqueued_at)).where(QueueJob.state == JobState.QUEUED)
+            )
+            notices = session.scalar(select(func.count()).select_from(QueueNotice)) or 0
+            dead = session.scalar(select(func.count()).select_from(DeadLetter)) or 0
+        return QueueStats(
+            queued=int(counts.get(JobState.QUEUED, 0)),
+            leased=int(counts.get(JobState.LEASED, 0)),
+            notices=int(notices),
+            dead=int(dead),
+            oldest_queued=oldest,
+        )
+
+
+class _RaceError(Exception):
+    """Internal: lost a race for a key's queued job too often inside one transaction."""
+
+
+def _owned(job: Job) -> ColumnElement[bool]:
+    return and_(
+        QueueJob.id == job.id,
+        QueueJob.state == JobState.LEASED,
+        QueueJob.lease_owner == job.owner,
+    )
+
+
+def _branch(error: BaseException) -> str:
+    for cls in (
+        RetryLaterError,
+        ReauthenticateError,
+        FixConfigError,
+        SkipItemError,
+        BadInputError,
+        JirabridgeError,
+    ):
+        if isinstance(error, cls):
+            return cls.__name__
+    return type(error).__name__
+
+
+def _dead_filter(
+    stmt: Select[DeadLetter], ids: Sequence[int], reason: str | None
+) -> Select[DeadLetter]:
+    if ids:
+        stmt = stmt.where(DeadLetter.id.in_(list(ids)))
+    if reason:
+        pattern = f"%{reason.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(DeadLetter.reason).like(pattern),
+                func.lower(DeadLetter.error_branch) == reason.lower(),
+            )
+        )
+    return stmt
+
+
+def _require_selector(ids: Sequence[int], reason: str | None, everything: bool) -> None:
+    if not ids and not reason and not everything:
+        raise BadInputError("say which dead letters: ids, a reason, or all")
+
+
+Handler = Callable[[Job], Awaitable[None]]
+
+
+async def run_workers(
+    queue: Queue,
+    handler: Handler,
+    *,
+    workers: int,
+    stop: asyncio.Event,
+    owner_prefix: str = "worker",
+    idle_seconds: float = 0.5,
+) -> None:
+    """Run ``workers`` concurrent loops that lease jobs and hand them to ``handler``.
+
+    Different keys run in parallel; one key never does. Database calls run in threads so the
+    event loop stays free for the handlers' HTTP calls."""
+
+    async def loop(n: int) -> None:
+        owner = f"{owner_prefix}-{n}"
+        while not stop.is_set():
+            jobs = await asyncio.to_thread(queue.lease, owner)
+            if not jobs:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)
+                continue
+            job = jobs[0]
+            try:
+                await handler(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # every failure is classified by Queue.fail
+                await asyncio.to_thread(queue.fail, job, exc)
+            else:
+                await asyncio.to_thread(queue.complete, job)
+
+    await asyncio.gather(*(loop(n) for n in range(workers)))

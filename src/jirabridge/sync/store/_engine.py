@@ -1,0 +1,129 @@
+"""Opening the state store: engine set-up per dialect and Alembic ``upgrade head`` on start."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from jirabridge.errors import FixConfigError, RetryLaterError, redact
+
+__all__ = ["Store", "open_store"]
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class Store:
+    """The state store: an engine, a session factory, and the migrations.
+
+    SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` transactions (writers queue on the lock
+    instead of failing halfway) and a busy timeout. PostgreSQL may be given a ``schema``; it
+    is created if missing and put first on the search path (tests use one per worker).
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
+        self.url = url
+        self.schema = schema
+        if schema is not None and not _SCHEMA_NAME.match(schema):
+            raise FixConfigError(f"bad schema name {schema!r}")
+        self.engine: Engine = _make_engine(url, schema=schema, echo=echo)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on error."""
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise _translate(exc) from exc
+
+    def migrate(self) -> None:
+        """Apply every Alembic migration not yet applied (``upgrade head``)."""
+        try:
+            with self.engine.begin() as conn:
+                cfg = alembic_config()
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as exc:
+            raise _translate(exc) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config() -> Config:
+    """An Alembic config pointing at the migrations shipped in the package."""
+    location = resources.files("jirabridge.sync.store") / "migrations"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(str(location))))
+    return cfg
+
+
+def _make_engine(url: str, *, schema: str | None, echo: bool) -> Engine:
+    kwargs: dict[str, Any] = {"echo": echo}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        engine = create_engine(url, **kwargs)
+        _sqlite_setup(engine)
+        return engine
+    if schema is not None:
+        kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+    try:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise FixConfigError(f"bad store URL {redact(url)}: {exc}") from exc
+    if schema is not None:
+        try:
+            with create_engine(url).begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        except SQLAlchemyError as exc:
+            raise _translate(exc) from exc
+    return engine
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _translate(exc: SQLAlchemyError) -> Exception:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    text_ = redact(str(exc.orig) if isinstance(exc, DBAPIError) else str(exc))
+    if isinstance(exc, OperationalError):
+        return RetryLaterError(f"state store unavailable: {text_}")
+    return FixConfigError(f"state store error: {text_}")
+
+
+def open_store(url: str, *, schema: str | None = None, migrate: bool = True) -> Store:
+    """Open the store at ``url`` and bring its schema to the newest version."""
+    store = Store(url, schema=schema)
+    if migrate:
+        store.migrate()
+    return store
