@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -91,7 +92,7 @@ class Job:
     issue_id: str
     issue_key: str | None
     attempts: int
-    owner: str
+    owner: str  # worker name plus a per-lease token
     lease_expires_at: datetime
     notices: tuple[ChangeNotice, ...]
     notice_ids: tuple[int, ...]
@@ -239,7 +240,9 @@ class Queue:
                 jobs.append(job)
         return jobs
 
-    def _try_lease(self, job_id: int, owner: str) -> Job | None:
+    def _try_lease(self, job_id: int, worker: str) -> Job | None:
+        # a fresh token per lease: a stale worker can never finish someone else's lease
+        owner = f"{worker}/{uuid.uuid4().hex[:12]}"
         now = self.clock.now()
         expires = now + timedelta(seconds=self.config.lease_seconds)
         try:

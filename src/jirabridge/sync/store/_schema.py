@@ -53,6 +53,11 @@ NAMING = {
 }
 
 
+# SQLite reuses the largest rowid after a delete unless AUTOINCREMENT is on: queue, notice,
+# dead-letter and audit ids must never come back, or a stale worker could touch a new job.
+_NO_ID_REUSE: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes in, UTC out; stored naive UTC on every dialect."""
 
@@ -201,6 +206,7 @@ class QueueJob(Base):
     __table_args__ = (
         UniqueConstraint("key", "state"),
         Index("ix_jb_queue_jobs_state_available", "state", "available_at"),
+        _NO_ID_REUSE,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -223,6 +229,7 @@ class QueueNotice(Base):
     """A change notice waiting in a job (many notices coalesce into one job)."""
 
     __tablename__ = "jb_queue_notices"
+    __table_args__ = (_NO_ID_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[int] = mapped_column(
@@ -234,6 +241,7 @@ class QueueNotice(Base):
 
 class DeadLetter(Base):
     __tablename__ = "jb_dead_letters"
+    __table_args__ = (_NO_ID_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(200), index=True)
@@ -251,6 +259,7 @@ class Conflict(Base):
     """A field changed on both sides since the last sync: how it was settled, for review."""
 
     __tablename__ = "jb_conflicts"
+    __table_args__ = (_NO_ID_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     issue_pair_id: Mapped[int | None] = mapped_column(
@@ -269,6 +278,7 @@ class AuditEntry(Base):
     """Run and audit log: what the engine did and why."""
 
     __tablename__ = "jb_audit_log"
+    __table_args__ = (_NO_ID_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

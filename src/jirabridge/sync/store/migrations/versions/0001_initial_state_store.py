@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jb_audit_log")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("jb_audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_jb_audit_log_at"), ["at"], unique=False)
@@ -45,6 +46,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("failed_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jb_dead_letters")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("jb_dead_letters", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_jb_dead_letters_key"), ["key"], unique=False)
@@ -97,6 +99,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jb_queue_jobs")),
         sa.UniqueConstraint("key", "state", name=op.f("uq_jb_queue_jobs_key_state")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("jb_queue_jobs", schema=None) as batch_op:
         batch_op.create_index(
@@ -197,6 +200,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jb_conflicts")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "jb_link_pairs",
@@ -237,6 +241,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jb_queue_notices")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("jb_queue_notices", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_jb_queue_notices_job_id"), ["job_id"], unique=False)
