@@ -1,0 +1,663 @@
+"""What both clients share: the calls whose shape is the same on Server and Cloud."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Self
+
+import httpx
+
+from jirabridge.errors import BadInputError, JirabridgeError, JiraErrorBody, SkipItemError
+from jirabridge.jira._convert import IssueReader, IssueWriter
+from jirabridge.jira._errors import Scope
+from jirabridge.jira._governor import RateGovernor
+from jirabridge.jira._http import AmbiguousWriteError, BucketFn, JiraHttp, RetryPolicy
+from jirabridge.jira._metrics import CallStats
+from jirabridge.jira._model import (
+    Attachment,
+    Board,
+    BulkCreateResult,
+    ChangelogEntry,
+    Comment,
+    FieldInfo,
+    Issue,
+    IssueInput,
+    JiraFlavour,
+    RemoteLink,
+    ServerInfo,
+    Sprint,
+    Transition,
+    UserRef,
+)
+from jirabridge.jira._paging import offset_pages
+from jirabridge.jira._richtext import RichTextCodec, default_codec
+from jirabridge.jira._users import UserResolver
+
+__all__ = ["AGILE", "BULK_CREATE_MAX", "SPRINT_MOVE_MAX", "BaseClient", "CreateCheck"]
+
+AGILE = "/rest/agile/1.0"
+BULK_CREATE_MAX = 50
+SPRINT_MOVE_MAX = 50
+
+CreateCheck = Callable[[], Awaitable[str | None]]
+"""Called after a create failed ambiguously: the key of the issue if it was created, or None."""
+
+Adf = dict[str, Any]
+
+
+class BaseClient:
+    """Shared implementation; use :class:`ServerClient` or :class:`CloudClient`."""
+
+    flavour: JiraFlavour
+    api: str  # "/rest/api/2" or "/rest/api/3"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: httpx.Auth | None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        governor: RateGovernor | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        codec: RichTextCodec | None = None,
+        users: UserResolver | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.codec = codec or default_codec()
+        self.users = users
+        self.http = JiraHttp(
+            base_url,
+            auth=auth,
+            transport=transport,
+            governor=governor,
+            stats=CallStats(),
+            retry=retry,
+            timeout=timeout,
+            bucket_of=self._bucket_of(),
+            sleep=sleep,
+            rng=rng,
+        )
+        self._fields: dict[str, FieldInfo] | None = None
+        self._fields_lock = asyncio.Lock()
+
+    def _bucket_of(self) -> BucketFn:
+        return lambda method, endpoint: ""
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def stats(self) -> CallStats:
+        """Counters of every call this client made."""
+        return self.http.stats
+
+    @property
+    def governor(self) -> RateGovernor:
+        return self.http.governor
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self.http.json(method, path, **kwargs)
+
+    async def reader(self) -> IssueReader:
+        return IssueReader(self.flavour, self.codec, fields=await self.fields(), users=self.users)
+
+    async def writer(self) -> IssueWriter:
+        return IssueWriter(self.flavour, self.codec, fields=await self.fields(), users=self.users)
+
+    # -- site -----------------------------------------------------------------------------
+    async def server_info(self) -> ServerInfo:
+        data = await self._json("GET", f"{self.api}/serverInfo")
+        return ServerInfo(
+            base_url=str(data.get("baseUrl", "")),
+            version=str(data.get("version", "")),
+            deployment_type=str(data.get("deploymentType", "")),
+            version_numbers=tuple(int(x) for x in data.get("versionNumbers") or ()),
+            server_title=data.get("serverTitle"),
+        )
+
+    async def myself(self) -> UserRef:
+        data = await self._json("GET", f"{self.api}/myself")
+        user = (await self._plain_reader()).user(data)
+        if user is None:
+            raise BadInputError("Jira's /myself answer names no user")
+        return user
+
+    async def _plain_reader(self) -> IssueReader:
+        return IssueReader(self.flavour, self.codec, fields=self._fields or {}, users=self.users)
+
+    async def fields(self, *, refresh: bool = False) -> dict[str, FieldInfo]:
+        """Every field with its schema (``GET /field``), cached per client."""
+        async with self._fields_lock:
+            if self._fields is None or refresh:
+                data = await self._json("GET", f"{self.api}/field")
+                out: dict[str, FieldInfo] = {}
+                for item in data or ():
+                    schema = item.get("schema") or {}
+                    out[str(item["id"])] = FieldInfo(
+                        id=str(item["id"]),
+                        name=str(item.get("name", "")),
+                        custom=bool(item.get("custom", False)),
+                        schema_type=schema.get("type"),
+                        items=schema.get("items"),
+                        custom_key=schema.get("custom"),
+                    )
+                self._fields = out
+            return self._fields
+
+    async def create_meta(self, project_key: str, issue_type_id: str) -> list[dict[str, Any]]:
+        """Fields of the create screen (``/issue/createmeta/{project}/issuetypes/{id}``)."""
+        path = f"{self.api}/issue/createmeta/{project_key}/issuetypes/{issue_type_id}"
+
+        async def fetch(start: int, size: int) -> Mapping[str, Any]:
+            data = await self._json("GET", path, params={"startAt": start, "maxResults": size})
+            if isinstance(data, Mapping) and "values" not in data and "fields" in data:
+                return {"values": data["fields"], "isLast": True}
+            return data  # type: ignore[no-any-return]
+
+        out: list[dict[str, Any]] = []
+        async for page in offset_pages(fetch, items_key="values", page_size=50):
+            out.extend(page)
+        return out
+
+    async def edit_meta(self, key: str) -> dict[str, Any]:
+        data = await self._json("GET", f"{self.api}/issue/{key}/editmeta", scope=Scope.ITEM)
+        return dict((data or {}).get("fields") or {})
+
+    # -- issues ---------------------------------------------------------------------------
+    async def get_issue_raw(
+        self,
+        key: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        data = await self._json(
+            "GET",
+            f"{self.api}/issue/{key}",
+            params={"fields": list(fields or ["*all"]), "expand": list(expand) if expand else None},
+            scope=Scope.ITEM,
+        )
+        return dict(data)
+
+    async def get_issue(
+        self,
+        key: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] | None = None,
+    ) -> Issue:
+        """One issue as a canonical :class:`Issue`. A missing issue is a SkipItemError."""
+        raw = await self.get_issue_raw(key, fields=fields, expand=expand)
+        return (await self.reader()).issue(raw)
+
+    def search_raw(
+        self,
+        jql: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] | None = None,
+        page_size: int = 100,
+    ) -> AsyncIterator[dict[str, Any]]:
+        raise NotImplementedError
+
+    async def search(
+        self,
+        jql: str,
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] | None = None,
+        page_size: int = 100,
+    ) -> AsyncIterator[Issue]:
+        """Every issue matching ``jql``, as canonical issues, page by page."""
+        reader = await self.reader()
+        async for raw in self.search_raw(jql, fields=fields, expand=expand, page_size=page_size):
+            yield reader.issue(raw)
+
+    async def create_issue(self, data: IssueInput, *, check: CreateCheck | None = None) -> str:
+        """Create one issue, answer its key.
+
+        A create is never repeated blindly: when it fails after it may have reached Jira
+        (timeout, 5xx), ``check`` is asked whether the issue exists; only if it answers None is
+        the create sent again. Without ``check`` the :class:`AmbiguousWriteError` goes up.
+        """
+        body = {"fields": (await self.writer()).fields_of(data)}
+        for _ in range(self.http.retry.max_attempts):
+            try:
+                answer = await self._json(
+                    "POST", f"{self.api}/issue", json_body=body, scope=Scope.ITEM
+                )
+                return str(answer["key"])
+            except AmbiguousWriteError:
+                if check is None:
+                    raise
+                existing = await check()
+                if existing is not None:
+                    return existing
+        raise AmbiguousWriteError("create kept failing ambiguously; checked each time, gave up")
+
+    async def bulk_create(self, items: Sequence[IssueInput]) -> list[BulkCreateResult]:
+        """Create in batches of 50; every input gets a result at its own index.
+
+        A batch that fails as a whole is not resent (it may have partly succeeded): each of
+        its inputs gets the error, so the caller can check and retry them one by one.
+        """
+        writer = await self.writer()
+        results: list[BulkCreateResult] = []
+        for start in range(0, len(items), BULK_CREATE_MAX):
+            batch = items[start : start + BULK_CREATE_MAX]
+            body = {"issueUpdates": [{"fields": writer.fields_of(item)} for item in batch]}
+            try:
+                answer = await self.http.request(
+                    "POST",
+                    f"{self.api}/issue/bulk",
+                    json_body=body,
+                    scope=Scope.ITEM,
+                    ok_statuses=(400,),
+                )
+            except JirabridgeError as exc:
+                results.extend(
+                    BulkCreateResult(index=start + i, error=exc) for i in range(len(batch))
+                )
+                continue
+            results.extend(_match_bulk(answer, start, len(batch)))
+        return results
+
+    async def edit_issue(
+        self,
+        key: str,
+        data: IssueInput | None = None,
+        *,
+        update: Mapping[str, Any] | None = None,
+        notify: bool = True,
+    ) -> None:
+        body: dict[str, Any] = {}
+        if data is not None:
+            body["fields"] = (await self.writer()).fields_of(data)
+        if update:
+            body["update"] = dict(update)
+        if not body:
+            raise BadInputError("an edit needs fields or update operations")
+        await self.http.request(
+            "PUT",
+            f"{self.api}/issue/{key}",
+            json_body=body,
+            scope=Scope.ITEM,
+            params=None if notify else {"notifyUsers": False},
+        )
+
+    async def delete_issue(self, key: str, *, delete_subtasks: bool = False) -> None:
+        await self.http.request(
+            "DELETE",
+            f"{self.api}/issue/{key}",
+            scope=Scope.ITEM,
+            params={"deleteSubtasks": delete_subtasks},
+        )
+
+    async def transitions(self, key: str) -> list[Transition]:
+        data = await self._json(
+            "GET",
+            f"{self.api}/issue/{key}/transitions",
+            params={"expand": "transitions.fields"},
+            scope=Scope.ITEM,
+        )
+        reader = await self._plain_reader()
+        return [reader.transition(t) for t in data.get("transitions") or ()]
+
+    async def transition(
+        self,
+        key: str,
+        transition_id: str,
+        *,
+        fields: IssueInput | None = None,
+        comment: Adf | None = None,
+    ) -> None:
+        body: dict[str, Any] = {"transition": {"id": transition_id}}
+        writer = await self.writer()
+        if fields is not None:
+            body["fields"] = writer.fields_of(fields)
+        if comment is not None:
+            body["update"] = {"comment": [{"add": {"body": writer.rich(comment)}}]}
+        # Repeating a transition that already happened fails with 400, never doubles it.
+        await self.http.request(
+            "POST",
+            f"{self.api}/issue/{key}/transitions",
+            json_body=body,
+            scope=Scope.ITEM,
+            idempotent=True,
+        )
+
+    async def assign(self, key: str, user: UserRef | None) -> None:
+        writer = await self.writer()
+        body = writer.user(user) if user is not None else self._unassigned()
+        await self.http.request(
+            "PUT", f"{self.api}/issue/{key}/assignee", json_body=body, scope=Scope.ITEM
+        )
+
+    def _unassigned(self) -> dict[str, Any]:
+        return {"name": None}
+
+    # -- comments -------------------------------------------------------------------------
+    async def comments(self, key: str, *, page_size: int = 100) -> AsyncIterator[Comment]:
+        reader = await self._plain_reader()
+        path = f"{self.api}/issue/{key}/comment"
+
+        async def fetch(start: int, size: int) -> Mapping[str, Any]:
+            data = await self._json(
+                "GET",
+                path,
+                scope=Scope.ITEM,
+                params={"startAt": start, "maxResults": size, "orderBy": "created"},
+            )
+            return data  # type: ignore[no-any-return]
+
+        async for page in offset_pages(fetch, items_key="comments", page_size=page_size):
+            for item in page:
+                yield reader.comment(item)
+
+    async def add_comment(
+        self,
+        key: str,
+        body: Adf,
+        *,
+        visibility: tuple[str, str] | None = None,
+    ) -> Comment:
+        """Add a comment. Not resent after an ambiguous failure (it would double)."""
+        writer = await self.writer()
+        payload: dict[str, Any] = {"body": writer.rich(body)}
+        if visibility is not None:
+            payload["visibility"] = {"type": visibility[0], "value": visibility[1]}
+        data = await self._json(
+            "POST", f"{self.api}/issue/{key}/comment", json_body=payload, scope=Scope.ITEM
+        )
+        return (await self._plain_reader()).comment(data)
+
+    async def update_comment(self, key: str, comment_id: str, body: Adf) -> Comment:
+        writer = await self.writer()
+        data = await self._json(
+            "PUT",
+            f"{self.api}/issue/{key}/comment/{comment_id}",
+            json_body={"body": writer.rich(body)},
+            scope=Scope.ITEM,
+        )
+        return (await self._plain_reader()).comment(data)
+
+    async def delete_comment(self, key: str, comment_id: str) -> None:
+        await self.http.request(
+            "DELETE", f"{self.api}/issue/{key}/comment/{comment_id}", scope=Scope.ITEM
+        )
+
+    # -- changelog ------------------------------------------------------------------------
+    async def changelog(self, key: str) -> list[ChangelogEntry]:
+        raise NotImplementedError
+
+    async def bulk_changelog(
+        self,
+        keys: Sequence[str],
+        *,
+        field_ids: Sequence[str] | None = None,
+    ) -> dict[str, list[ChangelogEntry]]:
+        """Changelogs of many issues, keyed as asked. Default: one call per issue."""
+        out: dict[str, list[ChangelogEntry]] = {}
+        for key in keys:
+            entries = await self.changelog(key)
+            if field_ids:
+                wanted = set(field_ids)
+                entries = [
+                    e for e in entries if any((i.field_id or i.field) in wanted for i in e.items)
+                ]
+            out[key] = entries
+        return out
+
+    # -- links ----------------------------------------------------------------------------
+    async def create_link(self, type_name: str, outward_key: str, inward_key: str) -> None:
+        """Link ``outward_key`` -(type's outward wording)-> ``inward_key``.
+
+        Note Jira's naming: ``outwardIssue`` in the request is the issue the link points to.
+        """
+        body = {
+            "type": {"name": type_name},
+            "inwardIssue": {"key": outward_key},
+            "outwardIssue": {"key": inward_key},
+        }
+        await self.http.request("POST", f"{self.api}/issueLink", json_body=body, scope=Scope.ITEM)
+
+    async def delete_link(self, link_id: str) -> None:
+        await self.http.request("DELETE", f"{self.api}/issueLink/{link_id}", scope=Scope.ITEM)
+
+    async def link_types(self) -> list[dict[str, Any]]:
+        data = await self._json("GET", f"{self.api}/issueLinkType")
+        return list(data.get("issueLinkTypes") or ())
+
+    async def remote_links(self, key: str) -> list[RemoteLink]:
+        data = await self._json("GET", f"{self.api}/issue/{key}/remotelink", scope=Scope.ITEM)
+        reader = await self._plain_reader()
+        return [reader.remote_link(x) for x in data or ()]
+
+    async def put_remote_link(self, key: str, link: RemoteLink) -> int:
+        """Create, or update when ``global_id`` is already there (so safe to repeat)."""
+        body: dict[str, Any] = {"object": {"url": link.url, "title": link.title}}
+        if link.global_id:
+            body["globalId"] = link.global_id
+        if link.relationship:
+            body["relationship"] = link.relationship
+        data = await self._json(
+            "POST",
+            f"{self.api}/issue/{key}/remotelink",
+            json_body=body,
+            scope=Scope.ITEM,
+            idempotent=bool(link.global_id),
+        )
+        return int(data["id"])
+
+    async def delete_remote_link(self, key: str, link_id: int) -> None:
+        await self.http.request(
+            "DELETE", f"{self.api}/issue/{key}/remotelink/{link_id}", scope=Scope.ITEM
+        )
+
+    # -- entity properties ----------------------------------------------------------------
+    async def get_property(self, key: str, name: str) -> Any:
+        """The value of issue property ``name``, or None when it is not set."""
+        response = await self.http.request(
+            "GET",
+            f"{self.api}/issue/{key}/properties/{name}",
+            scope=Scope.ITEM,
+            ok_statuses=(404,),
+        )
+        if response.status_code == 404:
+            return None
+        return response.json().get("value")
+
+    async def set_property(self, key: str, name: str, value: Any) -> None:
+        await self.http.request(
+            "PUT", f"{self.api}/issue/{key}/properties/{name}", json_body=value, scope=Scope.ITEM
+        )
+
+    async def delete_property(self, key: str, name: str) -> None:
+        await self.http.request(
+            "DELETE",
+            f"{self.api}/issue/{key}/properties/{name}",
+            scope=Scope.ITEM,
+            ok_statuses=(404,),
+        )
+
+    # -- attachments ----------------------------------------------------------------------
+    async def add_attachment(
+        self,
+        key: str,
+        filename: str,
+        content: bytes,
+        mime_type: str = "application/octet-stream",
+    ) -> list[Attachment]:
+        """Upload one file (multipart, with ``X-Atlassian-Token: no-check``)."""
+        if not filename or "/" in filename or "\\" in filename:
+            raise BadInputError(f"unsafe attachment file name {filename!r}")
+        data = await self._json(
+            "POST",
+            f"{self.api}/issue/{key}/attachments",
+            files={"file": (filename, content, mime_type)},
+            headers={"X-Atlassian-Token": "no-check"},
+            scope=Scope.ITEM,
+        )
+        reader = await self._plain_reader()
+        return [reader.attachment(a) for a in data or ()]
+
+    async def download_attachment(self, attachment: Attachment | str) -> bytes:
+        """The content of an attachment (by object or id)."""
+        if isinstance(attachment, Attachment):
+            if attachment.id is None:
+                raise BadInputError("attachment without an id")
+            attachment_id = attachment.id
+        else:
+            attachment_id = attachment
+        path = f"{self.api}/attachment/content/{attachment_id}"
+        response = await self.http.request("GET", path, scope=Scope.ITEM, ok_statuses=(303,))
+        if response.status_code in (302, 303, 307) and "location" in response.headers:
+            response = await self.http.request(
+                "GET", response.headers["location"], scope=Scope.ITEM
+            )
+        return response.content
+
+    async def delete_attachment(self, attachment_id: str) -> None:
+        await self.http.request(
+            "DELETE", f"{self.api}/attachment/{attachment_id}", scope=Scope.ITEM
+        )
+
+    # -- users ----------------------------------------------------------------------------
+    async def find_users(self, query: str) -> list[UserRef]:
+        raise NotImplementedError
+
+    # -- agile ----------------------------------------------------------------------------
+    async def boards(self, *, project_key: str | None = None) -> AsyncIterator[Board]:
+        async def fetch(start: int, size: int) -> Mapping[str, Any]:
+            data = await self._json(
+                "GET",
+                f"{AGILE}/board",
+                params={"startAt": start, "maxResults": size, "projectKeyOrId": project_key},
+            )
+            return data  # type: ignore[no-any-return]
+
+        async for page in offset_pages(fetch, items_key="values", page_size=50):
+            for b in page:
+                location = b.get("location") or {}
+                yield Board(
+                    id=int(b["id"]),
+                    name=str(b.get("name", "")),
+                    type=str(b.get("type", "")),
+                    project_key=location.get("projectKey"),
+                )
+
+    async def sprints(self, board_id: int, *, state: str | None = None) -> AsyncIterator[Sprint]:
+        reader = await self._plain_reader()
+
+        async def fetch(start: int, size: int) -> Mapping[str, Any]:
+            data = await self._json(
+                "GET",
+                f"{AGILE}/board/{board_id}/sprint",
+                params={"startAt": start, "maxResults": size, "state": state},
+            )
+            return data  # type: ignore[no-any-return]
+
+        async for page in offset_pages(fetch, items_key="values", page_size=50):
+            for s in page:
+                yield reader.sprint(s)
+
+    async def create_sprint(self, board_id: int, name: str, *, goal: str | None = None) -> Sprint:
+        body: dict[str, Any] = {"name": name, "originBoardId": board_id}
+        if goal:
+            body["goal"] = goal
+        data = await self._json("POST", f"{AGILE}/sprint", json_body=body)
+        return (await self._plain_reader()).sprint(data)
+
+    async def move_to_sprint(self, sprint_id: int, keys: Sequence[str]) -> None:
+        """Move issues into an open or active sprint, 50 per call (safe to repeat)."""
+        for start in range(0, len(keys), SPRINT_MOVE_MAX):
+            await self.http.request(
+                "POST",
+                f"{AGILE}/sprint/{sprint_id}/issue",
+                json_body={"issues": list(keys[start : start + SPRINT_MOVE_MAX])},
+                idempotent=True,
+            )
+
+    async def move_to_backlog(self, keys: Sequence[str]) -> None:
+        """Move issues to the backlog, 50 per call (safe to repeat)."""
+        for start in range(0, len(keys), SPRINT_MOVE_MAX):
+            await self.http.request(
+                "POST",
+                f"{AGILE}/backlog/issue",
+                json_body={"issues": list(keys[start : start + SPRINT_MOVE_MAX])},
+                idempotent=True,
+            )
+
+    async def epic_issue_keys(self, epic_key: str) -> list[str]:
+        """Keys of the issues in an epic (agile ``/epic/{key}/issue``)."""
+
+        async def fetch(start: int, size: int) -> Mapping[str, Any]:
+            data = await self._json(
+                "GET",
+                f"{AGILE}/epic/{epic_key}/issue",
+                scope=Scope.ITEM,
+                params={"startAt": start, "maxResults": size, "fields": "key"},
+            )
+            return data  # type: ignore[no-any-return]
+
+        out: list[str] = []
+        async for page in offset_pages(fetch, items_key="issues", page_size=50):
+            out.extend(str(i["key"]) for i in page)
+        return out
+
+
+def _match_bulk(response: httpx.Response, start: int, size: int) -> list[BulkCreateResult]:
+    """Match a bulk-create answer to its inputs by ``failedElementNumber``.
+
+    Jira lists created issues in request order, skipping failed elements, so successes fill the
+    positions that did not fail, in order.
+    """
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    created = list(data.get("issues") or ())
+    failed: dict[int, SkipItemError] = {}
+    for err in data.get("errors") or ():
+        number = err.get("failedElementNumber")
+        if not isinstance(number, int) or not 0 <= number < size:
+            continue
+        element = err.get("elementErrors") or {}
+        messages = list(element.get("errorMessages") or ())
+        fields = dict(element.get("errors") or {})
+        failed[number] = SkipItemError(
+            f"bulk create rejected element {start + number}",
+            jira=JiraErrorBody(int(err.get("status", 400)), messages, fields),
+        )
+    results: list[BulkCreateResult] = []
+    created_iter = iter(created)
+    for i in range(size):
+        if i in failed:
+            results.append(BulkCreateResult(index=start + i, error=failed[i]))
+            continue
+        issue = next(created_iter, None)
+        if issue is None:
+            results.append(
+                BulkCreateResult(
+                    index=start + i,
+                    error=SkipItemError(f"bulk create gave no answer for element {start + i}"),
+                )
+            )
+        else:
+            results.append(
+                BulkCreateResult(
+                    index=start + i, key=str(issue.get("key")), id=str(issue.get("id"))
+                )
+            )
+    return results

@@ -1,0 +1,236 @@
+"""Sending one Jira request: governor, retries, counters and error mapping in one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from jirabridge.errors import FixConfigError, JirabridgeError, RetryLaterError
+from jirabridge.jira._errors import (
+    Scope,
+    error_from_response,
+    error_from_transport,
+    request_info,
+    request_was_not_sent,
+)
+from jirabridge.jira._governor import RateGovernor
+from jirabridge.jira._metrics import CallStats, endpoint_template
+
+__all__ = ["AmbiguousWriteError", "JiraHttp", "RetryPolicy"]
+
+
+class AmbiguousWriteError(RetryLaterError):
+    """A write that is not safe to repeat failed after it may have reached Jira.
+
+    The caller must check whether it took effect before trying again.
+    """
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry a call that is safe to repeat.
+
+    ``max_retry_after``: a ``Retry-After`` longer than this is not waited for inside the call;
+    the :class:`~jirabridge.errors.RetryLaterError` goes to the caller with ``retry_after``.
+    """
+
+    max_attempts: int = 6
+    base_delay: float = 0.25
+    max_delay: float = 20.0
+    max_retry_after: float = 120.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter exponential backoff for attempt ``attempt`` (1-based)."""
+        cap = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return rng.uniform(cap / 2, cap)
+
+
+BucketFn = Callable[[str, str], str]
+
+
+class JiraHttp:
+    """The transport-level part shared by both clients."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: httpx.Auth | None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        governor: RateGovernor | None = None,
+        stats: CallStats | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        bucket_of: BucketFn | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise FixConfigError(f"Jira base URL must start with http:// or https://: {base_url}")
+        self.base_url = base_url.rstrip("/")
+        self.governor = governor or RateGovernor()
+        self.stats = stats or CallStats()
+        self.retry = retry or RetryPolicy()
+        self._bucket_of = bucket_of or (lambda method, endpoint: "")
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.client = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=auth,
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            headers={"Accept": "application/json", "User-Agent": "jirabridge"},
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        content: bytes | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        scope: Scope = Scope.CONFIG,
+        idempotent: bool | None = None,
+        ok_statuses: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        """Send a request; retry what is safe to retry; raise a jirabridge error otherwise.
+
+        ``idempotent`` defaults to True for GET/PUT/DELETE/HEAD and False for POST. A
+        non-idempotent call is resent only when Jira certainly did not process it (429, or no
+        connection); otherwise :class:`AmbiguousWriteError` tells the caller to check first.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method != "POST"
+        endpoint = endpoint_template(path)
+        bucket = self._bucket_of(method, endpoint)
+        attempt = 0
+        while True:
+            attempt += 1
+            waited_from = time.monotonic()
+            response: httpx.Response | None = None
+            error: JirabridgeError
+            resend_ok = idempotent
+            async with self.governor.slot(bucket) as slot:
+                self.stats.record_wait(time.monotonic() - waited_from)
+                started = time.monotonic()
+                try:
+                    response = await self.client.request(
+                        method,
+                        path,
+                        params=_clean_params(params),
+                        json=json_body,
+                        content=content,
+                        files=files,
+                        headers=dict(headers) if headers else None,
+                    )
+                except httpx.HTTPError as exc:
+                    self.stats.record(
+                        endpoint=endpoint,
+                        method=method,
+                        status=0,
+                        latency=time.monotonic() - started,
+                    )
+                    request = _request_of(exc)
+                    error = error_from_transport(exc, request)
+                    resend_ok = idempotent or request_was_not_sent(exc)
+                    if not resend_ok:
+                        raise AmbiguousWriteError(
+                            f"{error.message}; the write may have reached Jira",
+                            request=error.request,
+                        ) from exc
+                    if not isinstance(error, RetryLaterError) or attempt >= self.retry.max_attempts:
+                        raise error from exc
+                else:
+                    slot.observe(response)
+                    self.stats.record(
+                        endpoint=endpoint,
+                        method=method,
+                        status=response.status_code,
+                        latency=time.monotonic() - started,
+                    )
+            if response is not None:
+                status = response.status_code
+                if status < 400 or status in ok_statuses:
+                    return response
+                error = error_from_response(response, scope=scope)
+                if not isinstance(error, RetryLaterError):
+                    raise error
+                if status == 429:
+                    resend_ok = True  # Jira rejected it before doing anything
+                if not resend_ok:
+                    raise AmbiguousWriteError(
+                        f"{error.message}; the write may have reached Jira",
+                        retry_after=error.retry_after,
+                        request=error.request,
+                        jira=error.jira,
+                    )
+                if attempt >= self.retry.max_attempts:
+                    raise error
+                if error.retry_after is not None:
+                    if error.retry_after > self.retry.max_retry_after:
+                        raise error
+                    if status != 429 and status != 503:
+                        self.governor.block(bucket, error.retry_after)
+                    # the governor holds the bucket (or the site) until Retry-After has passed
+                    self.stats.record_retry()
+                    continue
+            delay = self.retry.backoff(attempt, self._rng)
+            self.stats.record_retry()
+            self.stats.record_wait(delay)
+            await self._sleep(delay)
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """:meth:`request`, then the answer's JSON (``None`` for an empty body)."""
+        response = await self.request(method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise FixConfigError(
+                f"Jira answered HTTP {response.status_code} with something that is not JSON;"
+                " is the base URL right?",
+                request=request_info(response.request),
+            ) from exc
+
+
+def _request_of(exc: httpx.HTTPError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:
+        return None
+
+
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, (list, tuple)):
+            out[key] = ",".join(str(v) for v in value)
+        else:
+            out[key] = value
+    return out
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

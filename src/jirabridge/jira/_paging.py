@@ -1,0 +1,90 @@
+"""Paginators for Jira's two styles, each refusing to loop forever.
+
+Hand-written: each is a dozen lines over :class:`~jirabridge.jira._http.JiraHttp`, and the loop
+detection rules are Jira-specific.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+from jirabridge.errors import RetryLaterError
+
+__all__ = ["PaginationLoopError", "offset_pages", "token_pages"]
+
+FetchOffset = Callable[[int, int], Awaitable[Mapping[str, Any]]]
+FetchToken = Callable[[str | None], Awaitable[Mapping[str, Any]]]
+
+
+class PaginationLoopError(RetryLaterError):
+    """Jira handed back a page cursor it had already given: stop instead of looping."""
+
+
+async def offset_pages(
+    fetch: FetchOffset,
+    *,
+    items_key: str,
+    page_size: int,
+    start_at: int = 0,
+    max_pages: int = 1_000_000,
+) -> AsyncIterator[list[Any]]:
+    """``startAt``/``maxResults`` paging; ``fetch(start_at, max_results)`` returns a page.
+
+    Stops on ``isLast``, on ``startAt + len >= total``, or on an empty page. A page whose
+    ``startAt`` goes backwards, or that repeats the previous page exactly, is a loop.
+    """
+    seen_first: set[str] = set()
+    pages = 0
+    while True:
+        page = await fetch(start_at, page_size)
+        pages += 1
+        items = list(page.get(items_key) or [])
+        answered_start = int(page.get("startAt", start_at))
+        if answered_start < start_at:
+            raise PaginationLoopError(
+                f"pagination went back from startAt={start_at} to {answered_start}"
+            )
+        if items:
+            marker = repr(items[0].get("id") if isinstance(items[0], Mapping) else items[0])
+            marker = f"{marker}:{len(items)}"
+            if marker in seen_first:
+                raise PaginationLoopError(f"page at startAt={start_at} repeats an earlier page")
+            seen_first.add(marker)
+            yield items
+        if not items or page.get("isLast") is True:
+            return
+        total = page.get("total")
+        start_at = answered_start + len(items)
+        if isinstance(total, int) and start_at >= total:
+            return
+        if pages >= max_pages:
+            raise PaginationLoopError(f"more than {max_pages} pages: giving up")
+
+
+async def token_pages(
+    fetch: FetchToken,
+    *,
+    items_key: str,
+    token_key: str = "nextPageToken",  # noqa: S107
+    max_pages: int = 1_000_000,
+) -> AsyncIterator[list[Any]]:
+    """``nextPageToken`` paging; a token seen before is a loop."""
+    token: str | None = None
+    seen: set[str] = set()
+    pages = 0
+    while True:
+        page = await fetch(token)
+        pages += 1
+        items = list(page.get(items_key) or [])
+        if items:
+            yield items
+        next_token = page.get(token_key)
+        if not next_token or page.get("isLast") is True:
+            return
+        if next_token in seen:
+            raise PaginationLoopError("Jira handed back a page token it had already given")
+        seen.add(str(next_token))
+        token = str(next_token)
+        if pages >= max_pages:
+            raise PaginationLoopError(f"more than {max_pages} pages: giving up")
