@@ -1,0 +1,1 @@
+"""Helpers other test families import (``tests.support.openapi``)."""
