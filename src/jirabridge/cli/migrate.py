@@ -1,10 +1,130 @@
-"""`jirabridge` commands: migrate."""
+"""`jirabridge migrate ...`: the Site Import toolkit (check, fix, media, plan, verify)."""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import typer
+
+from jirabridge.errors import JirabridgeError
+
+
+class OutputFormat(enum.Enum):
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
+class Strategy(enum.Enum):
+    MERGE = "merge"
+    OVERWRITE = "overwrite"
+
+
+class Plan(enum.Enum):
+    FREE = "free"
+    STANDARD = "standard"
+    PREMIUM = "premium"
+    ENTERPRISE = "enterprise"
+
+
+migrate_app = typer.Typer(
+    name="migrate",
+    help="Move Jira Server to Cloud with Site Import: check, fix, media, plan, verify.",
+    no_args_is_help=True,
+)
+
+
+def _fail(exc: JirabridgeError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+@contextmanager
+def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields ``update(done, total)``."""
+    if not enabled:
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+
+
+@migrate_app.command("check")
+def check_cmd(
+    backup: Path = typer.Argument(..., help="The backup zip (or a bare entities.xml)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.TEXT, "--format", "-f", help="Report format."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),
+    cloud_groups: Path | None = typer.Option(
+        None, "--cloud-groups", help="JSON file with the Cloud site's groups."
+    ),
+    strategy: Strategy = typer.Option(Strategy.MERGE, help="User strategy of the import."),
+    plan: Plan | None = typer.Option(None, help="Cloud plan, for the attachment storage check."),
+    progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
+) -> None:
+    """Check a backup before Site Import; exit 1 when a blocker is found."""
+    from jirabridge.migrate import (
+        CheckOptions,
+        CloudPlan,
+        UserStrategy,
+        check_backup,
+        load_cloud_groups,
+        render_html,
+        render_json,
+        render_text,
+    )
+
+    try:
+        options = CheckOptions(
+            strategy=UserStrategy(strategy.value),
+            cloud_groups=load_cloud_groups(cloud_groups) if cloud_groups else None,
+            plan=CloudPlan(plan.value) if plan else None,
+        )
+        with _progress("checking", progress) as update:
+            report = check_backup(backup, options, progress=update)
+    except JirabridgeError as exc:
+        raise _fail(exc) from exc
+    render = {
+        OutputFormat.TEXT: render_text,
+        OutputFormat.JSON: render_json,
+        OutputFormat.HTML: render_html,
+    }[fmt]
+    _write(render(report), output)
+    raise typer.Exit(report.exit_code)
 
 
 def register(app: typer.Typer) -> None:
     """Add this family's commands to ``app``."""
-    del app
+    app.add_typer(migrate_app, name="migrate")
