@@ -4,14 +4,78 @@ Each piece is pure state and logic (testable with a fake clock) plus a thin ASGI
 use one object, :class:`Infra`::
 
     infra = Infra(site, Flavour.CLOUD, options=InfraOptions(base_url=...))
-    infra.set_payload_builder(render_webhook)
+    infra.set_payload_builder(render_webhook)        # domain event -> webhook JSON (or None)
     app = infra.wrap(Starlette(routes=infra.routes() + face_routes, lifespan=...))
-    site.subscribe(infra.on_event)
+    site.subscribe(infra.on_event)                   # lifespan: await infra.start()/stop()
+
+Inside a face handler, ``request.state.user_key`` is the authenticated user's key (``None``
+when anonymous on a public path) and ``request.state.auth_kind`` one of :class:`AuthKind`'s
+values; ``request.state.via_gateway`` is True for ``/ex/jira/{cloudId}/...`` calls.
 """
 
+from jirabridge.emulator.infra._auth import (
+    Authenticator,
+    AuthKind,
+    CredentialStore,
+    OAuthClient,
+    OAuthGrantError,
+    OAuthRequestError,
+    OAuthStore,
+)
 from jirabridge.emulator.infra._counters import RequestCounters
+from jirabridge.emulator.infra._delivery import (
+    Delivery,
+    DeliveryQueue,
+    DeliveryStatus,
+    DeliveryWorker,
+    WebhookFaults,
+)
+from jirabridge.emulator.infra._faults import (
+    DowntimeMode,
+    ErrorRule,
+    FaultPlan,
+    LatencyRule,
+    TimeoutRule,
+)
 from jirabridge.emulator.infra._infra import Infra
 from jirabridge.emulator.infra._options import InfraOptions
 from jirabridge.emulator.infra._ports import FlavourName, SystemClock
+from jirabridge.emulator.infra._ratelimit import (
+    CloudRateLimitConfig,
+    CloudRateLimiter,
+    RateDecision,
+    ServerRateLimitConfig,
+    ServerRateLimiter,
+)
+from jirabridge.emulator.infra._webhooks import WebhookRegistry
 
-__all__ = ["FlavourName", "Infra", "InfraOptions", "RequestCounters", "SystemClock"]
+__all__ = [
+    "AuthKind",
+    "Authenticator",
+    "CloudRateLimitConfig",
+    "CloudRateLimiter",
+    "CredentialStore",
+    "Delivery",
+    "DeliveryQueue",
+    "DeliveryStatus",
+    "DeliveryWorker",
+    "DowntimeMode",
+    "ErrorRule",
+    "FaultPlan",
+    "FlavourName",
+    "Infra",
+    "InfraOptions",
+    "LatencyRule",
+    "OAuthClient",
+    "OAuthGrantError",
+    "OAuthRequestError",
+    "OAuthStore",
+    "RateDecision",
+    "RequestCounters",
+    "ServerRateLimitConfig",
+    "ServerRateLimiter",
+    "SystemClock",
+    "TimeoutRule",
+    "WebhookFaults",
+    "WebhookRegistry",
+]

@@ -27,6 +27,8 @@ class InfraOptions:
     ``jql_matcher`` decides webhook JQL filters; when ``None`` infra uses
     ``jirabridge.emulator.search`` if it is importable. ``webhook_transport`` is the httpx
     transport webhook deliveries go through (tests pass an ``httpx.ASGITransport``).
+    ``rest_webhooks_need_app``: like Cloud, ``/rest/api/3/webhook`` answers 403 unless the
+    caller is an OAuth 2.0 app; set False to let basic-auth callers register (owner = user).
     """
 
     base_url: str = "http://127.0.0.1:8080"
@@ -42,3 +44,4 @@ class InfraOptions:
     server_queue_capacity: int = 1000
     cloud_retry_delays: tuple[float, ...] = (10.0, 20.0, 40.0, 80.0, 160.0)
     rest_webhook_ttl_days: float = 30.0
+    rest_webhooks_need_app: bool = True

@@ -1,0 +1,407 @@
+"""Webhook delivery: a pure queue with each flavour's rules, and the async worker that sends.
+
+Server: each delivery is tried once, asynchronously, with no retry; when ``capacity``
+deliveries are already waiting, a new one is dropped (Jira's bounded queue overflowing).
+Cloud: every delivery carries ``X-Atlassian-Webhook-Identifier`` (the same on every retry and
+on injected duplicates) and, on retries, ``X-Atlassian-Webhook-Retry``; 408, 409, 425, 429,
+5xx answers and timeouts are retried after ``retry_delays`` (emulator clock); when the retries
+are spent the delivery is listed by ``GET /rest/api/3/webhook/failed``.
+
+Injected faults (seeded): drop a share of deliveries, deliver a share twice, deliver a share
+late. All times are the emulator clock's ``monotonic`` seconds, so tests drive them by
+advancing the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from jirabridge.emulator.infra._ports import ClockLike, FlavourName
+from jirabridge.emulator.infra._webhooks import Target, TargetKind
+
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "Attempt",
+    "Delivery",
+    "DeliveryQueue",
+    "DeliveryStatus",
+    "DeliveryWorker",
+    "WebhookFaults",
+]
+
+RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
+USER_AGENT = "Atlassian Webhook HTTP Client"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True)
+class WebhookFaults:
+    """Injected delivery faults: shares (0..1) of deliveries dropped, duplicated or delayed."""
+
+    drop_rate: float = 0.0
+    duplicate_rate: float = 0.0
+    delay_rate: float = 0.0
+    delay_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("drop_rate", "duplicate_rate", "delay_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.delay_seconds < 0:
+            raise ValueError("delay_seconds must be >= 0")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: datetime
+    status_code: int | None
+    error: str | None = None
+
+
+@dataclass
+class Delivery:
+    id: int
+    identifier: str
+    kind: TargetKind
+    webhook_id: int
+    url: str
+    event: str
+    body: bytes | None
+    created: datetime
+    next_at: float
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: list[Attempt] = field(default_factory=list)
+    reason: str | None = None
+    duplicate_of: int | None = None
+    failed_at: datetime | None = None
+
+    @property
+    def retries(self) -> int:
+        return max(0, len(self.attempts) - 1) if self.attempts else 0
+
+    def headers(self, flavour: FlavourName) -> dict[str, str]:
+        headers = {"User-Agent": USER_AGENT}
+        if self.body is not None:
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        if flavour is FlavourName.CLOUD:
+            headers["X-Atlassian-Webhook-Identifier"] = self.identifier
+            if self.attempts:
+                headers["X-Atlassian-Webhook-Retry"] = str(len(self.attempts))
+        return headers
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "identifier": self.identifier,
+            "kind": self.kind.value,
+            "webhookId": self.webhook_id,
+            "url": self.url,
+            "event": self.event,
+            "status": self.status.value,
+            "attempts": [
+                {"at": a.at.isoformat(), "statusCode": a.status_code, "error": a.error}
+                for a in self.attempts
+            ],
+            "reason": self.reason,
+            "duplicateOf": self.duplicate_of,
+            "created": self.created.isoformat(),
+        }
+
+
+def _is_retryable(status_code: int | None) -> bool:
+    return status_code is None or status_code in RETRYABLE_STATUSES or status_code >= 500
+
+
+class DeliveryQueue:
+    """Deliveries of one site and the rules that move them between states (no I/O)."""
+
+    def __init__(
+        self,
+        flavour: FlavourName,
+        *,
+        seed: int = 1,
+        capacity: int = 1000,
+        retry_delays: tuple[float, ...] = (10.0, 20.0, 40.0, 80.0, 160.0),
+    ) -> None:
+        self.flavour = flavour
+        self.capacity = capacity
+        self.retry_delays = retry_delays
+        self.faults = WebhookFaults()
+        self._seed = seed
+        self._random = random.Random(f"webhooks:{seed}")
+        self._lock = threading.Lock()
+        self._deliveries: list[Delivery] = []
+        self._next_id = 1
+        self._next_identifier = 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self._deliveries.clear()
+            self._next_id = 1
+            self._next_identifier = 1
+            self._random = random.Random(f"webhooks:{self._seed}")
+            self.faults = WebhookFaults()
+
+    def set_faults(self, faults: WebhookFaults) -> None:
+        with self._lock:
+            self.faults = faults
+
+    def _pending(self) -> int:
+        return sum(
+            1
+            for d in self._deliveries
+            if d.status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)
+        )
+
+    def enqueue(
+        self,
+        target: Target,
+        event: str,
+        payload: Mapping[str, Any],
+        now: float,
+        wall: datetime,
+    ) -> list[Delivery]:
+        """Queue one delivery (two with an injected duplicate); returns what was recorded."""
+        body_obj: dict[str, Any] = dict(payload)
+        if target.kind is TargetKind.REST:
+            body_obj["matchedWebhookIds"] = [target.webhook_id]
+        body = None if target.exclude_body else json.dumps(body_obj).encode("utf-8")
+        with self._lock:
+            identifier = f"{self._next_identifier}"
+            self._next_identifier += 1
+            first = Delivery(
+                self._next_id,
+                identifier,
+                target.kind,
+                target.webhook_id,
+                target.url,
+                event,
+                body,
+                wall,
+                now,
+            )
+            self._next_id += 1
+            self._deliveries.append(first)
+            f = self.faults
+            if self.flavour is FlavourName.SERVER and self._pending() > self.capacity:
+                first.status, first.reason = DeliveryStatus.DROPPED, "queue full"
+                return [first]
+            if f.drop_rate and self._random.random() < f.drop_rate:
+                first.status, first.reason = DeliveryStatus.DROPPED, "injected drop"
+                return [first]
+            if f.delay_rate and self._random.random() < f.delay_rate:
+                first.next_at = now + f.delay_seconds
+                first.reason = "injected delay"
+            out = [first]
+            if (
+                self.flavour is FlavourName.CLOUD
+                and f.duplicate_rate
+                and self._random.random() < f.duplicate_rate
+            ):
+                dup = Delivery(
+                    self._next_id,
+                    identifier,
+                    target.kind,
+                    target.webhook_id,
+                    target.url,
+                    event,
+                    body,
+                    wall,
+                    first.next_at,
+                    duplicate_of=first.id,
+                    reason="injected duplicate",
+                )
+                self._next_id += 1
+                self._deliveries.append(dup)
+                out.append(dup)
+            return out
+
+    def take_due(self, now: float, *, force: bool = False) -> list[Delivery]:
+        """Mark deliveries due at ``now`` (all pending ones with ``force``) as in flight."""
+        with self._lock:
+            due = [
+                d
+                for d in self._deliveries
+                if d.status is DeliveryStatus.PENDING and (force or d.next_at <= now)
+            ]
+            for d in due:
+                d.status = DeliveryStatus.IN_FLIGHT
+            return due
+
+    def complete(
+        self,
+        delivery: Delivery,
+        status_code: int | None,
+        error: str | None,
+        now: float,
+        wall: datetime,
+    ) -> None:
+        """Record an attempt's outcome and decide: delivered, retry later, or failed."""
+        with self._lock:
+            delivery.attempts.append(Attempt(wall, status_code, error))
+            if status_code is not None and 200 <= status_code < 300:
+                delivery.status = DeliveryStatus.DELIVERED
+                return
+            retry_no = len(delivery.attempts) - 1
+            if (
+                self.flavour is FlavourName.CLOUD
+                and _is_retryable(status_code)
+                and retry_no < len(self.retry_delays)
+            ):
+                delivery.status = DeliveryStatus.PENDING
+                delivery.next_at = now + self.retry_delays[retry_no]
+                return
+            delivery.status = DeliveryStatus.FAILED
+            delivery.failed_at = wall
+
+    def requeue_in_flight(self) -> int:
+        """Put deliveries whose send was interrupted (worker stopped) back in the queue."""
+        with self._lock:
+            stuck = [d for d in self._deliveries if d.status is DeliveryStatus.IN_FLIGHT]
+            for d in stuck:
+                d.status = DeliveryStatus.PENDING
+            return len(stuck)
+
+    def deliveries(self) -> list[Delivery]:
+        with self._lock:
+            return list(self._deliveries)
+
+    def has_pending(self, now: float | None = None) -> bool:
+        """Anything waiting (due by ``now`` when given) or in flight."""
+        with self._lock:
+            return any(
+                d.status is DeliveryStatus.IN_FLIGHT
+                or (d.status is DeliveryStatus.PENDING and (now is None or d.next_at <= now))
+                for d in self._deliveries
+            )
+
+    def failed(self) -> list[Delivery]:
+        with self._lock:
+            return [d for d in self._deliveries if d.status is DeliveryStatus.FAILED]
+
+    def summary(self) -> dict[str, int]:
+        with self._lock:
+            out = {s.value: 0 for s in DeliveryStatus}
+            for d in self._deliveries:
+                out[d.status.value] += 1
+            return out
+
+
+class DeliveryWorker:
+    """Sends due deliveries with an ``httpx.AsyncClient`` (transport injectable)."""
+
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        clock: ClockLike,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+        poll_interval: float = 0.02,
+        concurrency: int = 8,
+    ) -> None:
+        self.queue = queue
+        self.clock = clock
+        self.transport = transport
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self._sem = asyncio.Semaphore(concurrency)
+        self._client: httpx.AsyncClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def _ensure_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self.transport, timeout=self.timeout, follow_redirects=False
+            )
+        return self._client
+
+    async def start(self) -> None:
+        if self.running:
+            return
+        self._ensure_client()
+        self._task = asyncio.create_task(self._run(), name="jirabridge-webhook-delivery")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+        self.queue.requeue_in_flight()
+
+    def wake(self) -> None:
+        """Tell the worker new deliveries are queued (safe from the event loop's thread)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self.process_due()
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def process_due(self, *, force: bool = False) -> int:
+        """Send every delivery due now (every pending one with ``force``); returns how many."""
+        due = self.queue.take_due(self.clock.monotonic(), force=force)
+        if due:
+            await asyncio.gather(*(self._send(d) for d in due))
+        return len(due)
+
+    async def _send(self, delivery: Delivery) -> None:
+        client = self._ensure_client()
+        status: int | None = None
+        error: str | None = None
+        async with self._sem:
+            try:
+                response = await client.post(
+                    delivery.url,
+                    content=delivery.body or b"",
+                    headers=delivery.headers(self.queue.flavour),
+                )
+                status = response.status_code
+            except httpx.TimeoutException as exc:
+                error = f"timeout: {type(exc).__name__}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        self.queue.complete(delivery, status, error, self.clock.monotonic(), self.clock.now())
+
+    async def flush(self, *, include_scheduled: bool = False, within: float = 30.0) -> bool:
+        """Deliver until nothing is due (nothing pending with ``include_scheduled``, which
+        sends scheduled retries and delayed deliveries at once). True when idle in time."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            sent = await self.process_due(force=include_scheduled)
+            now = None if include_scheduled else self.clock.monotonic()
+            if not sent and not self.queue.has_pending(now):
+                return True
+            if not sent:
+                await asyncio.sleep(self.poll_interval)
+        return False

@@ -1,0 +1,226 @@
+"""The ASGI middleware stack: gateway prefix, faults, auth, rate limits, counters.
+
+Order per request (as a real site would see it): the OAuth gateway prefix
+``/ex/jira/{cloudId}`` is stripped (Cloud); injected latency; downtime, timeouts and injected
+errors; authentication (sets ``request.state.user_key`` and ``request.state.auth_kind``);
+rate limits; the app; the counters. The control plane (``/_emulator``) skips all of it.
+
+A dropped connection (downtime in ``refuse`` mode, a timeout after its hang) is raised as the
+``httpx`` error a client would see (``ConnectError`` / ``RemoteProtocolError``): with
+``httpx.ASGITransport`` it reaches the client as is; under a real server it aborts the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jirabridge.emulator.infra._auth import AuthKind
+from jirabridge.emulator.infra._faults import FaultAction
+from jirabridge.emulator.infra._ports import FlavourName
+from jirabridge.emulator.infra._ratelimit import RateDecision, endpoint_key
+from jirabridge.emulator.infra._responses import (
+    gateway_unauthorized,
+    jira_error,
+    not_authenticated,
+)
+
+if TYPE_CHECKING:
+    from jirabridge.emulator.infra._infra import Infra
+
+__all__ = ["CONTROL_PREFIX", "InfraMiddleware"]
+
+CONTROL_PREFIX = "/_emulator"
+_GATEWAY = re.compile(r"^/ex/jira/([^/]+)(/.*)?$")
+
+
+@dataclass
+class _Outcome:
+    status: int = 0
+    retry_after: float | None = None
+
+
+def _route_template(scope: Scope, root_path: str) -> str | None:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if not isinstance(path, str):
+        return None
+    mount_prefix = str(scope.get("root_path", ""))[len(root_path) :]
+    return mount_prefix + path
+
+
+class InfraMiddleware:
+    """Pure ASGI middleware; all state lives in the :class:`Infra` it is given."""
+
+    def __init__(self, app: ASGIApp, infra: Infra) -> None:
+        self.app = app
+        self.infra = infra
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        infra = self.infra
+        state: MutableMapping[str, Any] = scope.setdefault("state", {})
+        state["infra"] = infra
+        path: str = scope["path"]
+        if path.startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+
+        method: str = scope["method"].upper()
+        root_path = str(scope.get("root_path", ""))
+        via_gateway = False
+        gw = _GATEWAY.match(path)
+        if gw is not None and infra.flavour is FlavourName.CLOUD:
+            via_gateway = True
+            if gw.group(1) != infra.options.cloud_id:
+                resp: Response = jira_error(404, ["Site not found for this cloudId."])
+                await self._finish(scope, receive, send, resp, path, method, _Outcome(), 0.0)
+                return
+            path = gw.group(2) or "/"
+            scope["path"] = path
+            scope["raw_path"] = path.encode("latin-1")
+        state["via_gateway"] = via_gateway
+
+        clock = infra.clock
+        decision = infra.faults.decide(method, path, clock.monotonic())
+        if decision.latency > 0:
+            await asyncio.sleep(decision.latency)
+        if decision.action is FaultAction.DOWN:
+            infra.counters.record(
+                endpoint_key(path), method, 0 if decision.refuse else 503, latency=decision.latency
+            )
+            if decision.refuse:
+                raise httpx.ConnectError("[Errno 111] Connection refused (emulated downtime)")
+            retry = str(decision.retry_after or 1)
+            await jira_error(503, ["Service Unavailable"], headers={"Retry-After": retry})(
+                scope, receive, send
+            )
+            return
+        if decision.action is FaultAction.TIMEOUT:
+            infra.counters.record(endpoint_key(path), method, 0, latency=decision.latency)
+            await asyncio.sleep(decision.hang_seconds)
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        if decision.action is FaultAction.ERROR and decision.status is not None:
+            headers = {}
+            if decision.retry_after is not None:
+                headers["Retry-After"] = str(decision.retry_after)
+            resp = jira_error(decision.status, [_reason(decision.status)], headers=headers)
+            await self._finish(
+                scope,
+                receive,
+                send,
+                resp,
+                path,
+                method,
+                _Outcome(retry_after=decision.retry_after),
+                decision.latency,
+            )
+            return
+
+        protected = path.startswith("/rest/") and not any(
+            path == p or path.startswith(p + "/") for p in infra.options.public_paths
+        )
+        if path.startswith("/oauth/"):
+            protected = False
+            outcome_kind, user_key = AuthKind.ANONYMOUS, None
+        else:
+            headers_in = Headers(scope=scope)
+            auth = infra.authenticator.authenticate(
+                headers_in.get("authorization"), clock.monotonic()
+            )
+            if auth.failed or (protected and auth.user_key is None):
+                resp = (
+                    gateway_unauthorized() if (auth.gateway or via_gateway) else not_authenticated()
+                )
+                await self._finish(
+                    scope, receive, send, resp, path, method, _Outcome(), decision.latency
+                )
+                return
+            outcome_kind, user_key = auth.kind, auth.user_key
+            state["oauth_client_id"] = auth.client_id
+        state["user_key"] = user_key
+        state["auth_kind"] = outcome_kind.value
+
+        rate: RateDecision | None = None
+        if path.startswith("/rest/"):
+            rate = infra.check_rate(method, path, user_key)
+            if rate is not None and not rate.allowed:
+                resp = jira_error(429, ["Rate limit exceeded."], headers=rate.headers)
+                await self._finish(
+                    scope,
+                    receive,
+                    send,
+                    resp,
+                    path,
+                    method,
+                    _Outcome(retry_after=rate.retry_after),
+                    decision.latency,
+                )
+                return
+
+        outcome = _Outcome()
+        extra = rate.headers if rate is not None else {}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outcome.status = int(message["status"])
+                if extra:
+                    hdrs = MutableHeaders(scope=message)
+                    for k, v in extra.items():
+                        hdrs[k] = v
+                if outcome.status == 503 or outcome.status == 429:
+                    value = Headers(raw=message.get("headers", [])).get("retry-after")
+                    if value and value.isdigit():
+                        outcome.retry_after = float(value)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            template = _route_template(scope, root_path) or endpoint_key(path)
+            infra.counters.record(
+                template,
+                method,
+                outcome.status or 500,
+                retry_after=outcome.retry_after,
+                latency=decision.latency,
+            )
+
+    async def _finish(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        response: Response,
+        path: str,
+        method: str,
+        outcome: _Outcome,
+        latency: float,
+    ) -> None:
+        self.infra.counters.record(
+            endpoint_key(path),
+            method,
+            response.status_code,
+            retry_after=outcome.retry_after,
+            latency=latency,
+        )
+        await response(scope, receive, send)
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
