@@ -1,0 +1,242 @@
+"""The webhook receiver: ``POST /webhooks/{site}`` -> durable change notices -> 2xx.
+
+Order of checks, each with its own answer and nothing stored until all pass:
+unknown site 404; body over the cap 413 (before reading it when Content-Length says so);
+no secret 401, wrong secret 403 (query ``?secret=`` / ``?token=``, or an HMAC-SHA256
+``X-Hub-Signature: sha256=<hex>`` of the raw body; compared in constant time); not JSON or
+not a known webhook shape 400. Then: a Cloud retry (same ``X-Atlassian-Webhook-Identifier``)
+is answered 200 without queueing again; the integration user's own events are answered 200
+and dropped (no echo); anything else is queued and the dedupe id recorded in one transaction
+before the 202. If the store is down the answer is 503, so Cloud retries the delivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from jirabridge.errors import BadInputError, JirabridgeError, RetryLaterError
+from jirabridge.sync.config import SyncConfig
+from jirabridge.sync.queue import Clock, Queue, SystemClock
+from jirabridge.sync.store import AuditEntry, WebhookSeen
+from jirabridge.sync.webhooks._parse import ParsedWebhook, parse_webhook
+
+__all__ = ["ReceiverSite", "create_receiver", "sites_from_config"]
+
+log = logging.getLogger("jirabridge.sync.webhooks")
+
+DEDUPE_HEADER = "x-atlassian-webhook-identifier"
+
+
+@dataclass(frozen=True)
+class ReceiverSite:
+    """What the receiver needs to know about a site."""
+
+    name: str
+    secret: str | None  # None: deliveries for this site are refused
+    integration_user: frozenset[str]  # ids of the engine's own user (echo filter)
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"ReceiverSite(name={self.name!r}, secret=***)"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_receiver(
+    *,
+    sites: Mapping[str, ReceiverSite] | Callable[[], Mapping[str, ReceiverSite]],
+    queue: Queue,
+    max_body_bytes: int = 1_048_576,
+    dedupe_ttl: timedelta = timedelta(hours=48),
+    clock: Clock | None = None,
+) -> Starlette:
+    """The receiver app. ``sites`` may be a callable, so a reloaded config takes effect."""
+    now_of: Clock = clock or SystemClock()
+    store = queue.store
+    last_purge: list[datetime] = []
+
+    def current_sites() -> Mapping[str, ReceiverSite]:
+        return sites() if callable(sites) else sites
+
+    def answer(status: int, message: str, **extra: object) -> JSONResponse:
+        return JSONResponse({"status": status, "message": message, **extra}, status_code=status)
+
+    async def read_body(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            try:
+                if int(declared) > max_body_bytes:
+                    raise _TooLarge
+            except ValueError as exc:
+                raise BadInputError("bad Content-Length") from exc
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def authorised(site: ReceiverSite, request: Request, body: bytes) -> int | None:
+        """None when the caller proved the secret, else the status to answer."""
+        if site.secret is None:
+            return 403
+        given = request.query_params.get("secret") or request.query_params.get("token")
+        if given is not None:
+            ok = hmac.compare_digest(given.encode(), site.secret.encode())
+            return None if ok else 403
+        signature = request.headers.get("x-hub-signature-256") or request.headers.get(
+            "x-hub-signature"
+        )
+        if signature is None:
+            return 401
+        algo, _, digest = signature.partition("=")
+        if algo.lower() != "sha256" or not digest:
+            return 403
+        expected = hmac.new(site.secret.encode(), body, hashlib.sha256).hexdigest()
+        return None if hmac.compare_digest(digest.lower().encode(), expected.encode()) else 403
+
+    def store_notices(site: ReceiverSite, parsed: ParsedWebhook, webhook_id: str | None) -> str:
+        now = now_of.now()
+        with store.session() as session:
+            if webhook_id is not None:
+                seen = session.get(WebhookSeen, (site.name, webhook_id))
+                if seen is not None and seen.expires_at > now:
+                    return "duplicate"
+                if seen is not None:
+                    session.delete(seen)
+                    session.flush()
+                try:
+                    with session.begin_nested():
+                        session.add(
+                            WebhookSeen(
+                                site=site.name,
+                                identifier=webhook_id,
+                                received_at=now,
+                                expires_at=now + dedupe_ttl,
+                            )
+                        )
+                except IntegrityError:
+                    return "duplicate"  # a concurrent retry won the race
+            for notice in parsed.notices:
+                queue.enqueue(notice, session=session)
+            if not last_purge or now - last_purge[0] > timedelta(minutes=10):
+                session.execute(delete(WebhookSeen).where(WebhookSeen.expires_at <= now))
+                last_purge[:] = [now]
+        return "queued"
+
+    def record_rejection(site: str, status: int, reason: str) -> None:
+        try:
+            with store.session() as session:
+                session.add(
+                    AuditEntry(
+                        at=now_of.now(),
+                        kind="webhook_rejected",
+                        site=site,
+                        subject=None,
+                        message=reason,
+                        details={"status": status},
+                    )
+                )
+        except JirabridgeError:
+            log.warning("could not record a rejected webhook for %s", site)
+
+    async def receive(request: Request) -> JSONResponse:
+        name = request.path_params["site"]
+        site = current_sites().get(name)
+        if site is None:
+            return answer(404, f"no site named {name[:100]!r}")
+        try:
+            body = await read_body(request)
+        except _TooLarge:
+            record_rejection(name, 413, "body too large")
+            return answer(413, f"body larger than {max_body_bytes} bytes")
+        except BadInputError as exc:
+            return answer(400, exc.message)
+        refused = authorised(site, request, body)
+        if refused is not None:
+            reason = {401: "no secret given", 403: "wrong secret"}[refused]
+            if site.secret is None:
+                reason = "no webhook_secret configured for this site"
+            record_rejection(name, refused, reason)
+            return answer(refused, reason)
+        webhook_id = request.headers.get(DEDUPE_HEADER)
+        if webhook_id is not None and not (0 < len(webhook_id) <= 200):
+            return answer(400, "bad X-Atlassian-Webhook-Identifier")
+        try:
+            payload = json.loads(body.decode("utf-8"))
+            parsed = parse_webhook(name, payload, observed_at=now_of.now(), webhook_id=webhook_id)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            record_rejection(name, 400, "body is not JSON")
+            return answer(400, "body is not JSON")
+        except BadInputError as exc:
+            record_rejection(name, 400, exc.message)
+            return answer(400, exc.message)
+        if parsed.ignored is not None:
+            return answer(200, f"ignored: {parsed.event} is {parsed.ignored}")
+        if parsed.actor and parsed.actor & site.integration_user:
+            return answer(200, "ignored: the integration user's own change (echo)")
+        try:
+            outcome = await _in_thread(store_notices, site, parsed, webhook_id)
+        except RetryLaterError as exc:
+            log.warning("webhook for %s not stored: %s", name, exc)
+            return answer(503, "state store unavailable; retry")
+        except JirabridgeError as exc:
+            log.error("webhook for %s not stored: %s", name, exc)
+            return answer(503, "could not store the notice; retry")
+        if outcome == "duplicate":
+            return answer(200, "duplicate delivery (already queued)")
+        return answer(202, "queued", notices=len(parsed.notices))
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/webhooks/{site}", receive, methods=["POST"]),
+            Route("/healthz", health, methods=["GET"]),
+        ]
+    )
+
+
+async def _in_thread(
+    fn: Callable[[ReceiverSite, ParsedWebhook, str | None], str],
+    site: ReceiverSite,
+    parsed: ParsedWebhook,
+    webhook_id: str | None,
+) -> str:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, site, parsed, webhook_id)
+
+
+def sites_from_config(config: SyncConfig, resolve: Callable[[str], str]) -> dict[str, ReceiverSite]:
+    """Receiver sites from the configuration; ``resolve`` turns a credential ref into the
+    secret. A site whose secret cannot be resolved refuses deliveries (and is logged)."""
+    out: dict[str, ReceiverSite] = {}
+    for name, site in config.sites.items():
+        secret: str | None = None
+        if site.webhook_secret is not None:
+            try:
+                secret = resolve(site.webhook_secret)
+            except JirabridgeError as exc:
+                log.error("webhooks for site %s are refused: %s", name, exc)
+        out[name] = ReceiverSite(
+            name=name, secret=secret, integration_user=frozenset({site.integration_user})
+        )
+    return out
