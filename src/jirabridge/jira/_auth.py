@@ -78,8 +78,9 @@ class OAuth1RsaAuth(httpx.Auth):
         content_type = request.headers.get("Content-Type", "")
         # Only form bodies take part in the signature (RFC 5849 3.4.1.3.1); JSON does not.
         body = request.content if content_type.startswith("application/x-www-form") else b""
+        sign_headers = {"Content-Type": content_type} if content_type else {}
         _url, headers, _body = self._client.prepare(
-            request.method, str(request.url), dict(request.headers), body
+            request.method, str(request.url), sign_headers, body
         )
         request.headers["Authorization"] = headers["Authorization"]
         yield request

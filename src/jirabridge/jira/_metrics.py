@@ -15,9 +15,12 @@ _ACCOUNT = re.compile(r"^[0-9a-f]{24}$|^\d+:[0-9a-f-]{36}$")
 
 def endpoint_template(path: str) -> str:
     """``/rest/api/2/issue/ABC-1/comment/100`` -> ``/rest/api/2/issue/{id}/comment/{id}``."""
-    parts = []
+    parts: list[str] = []
     for part in path.split("/"):
-        if _ISSUE_KEY.match(part) or _NUMBER.match(part) or _ACCOUNT.match(part):
+        after_api = bool(parts) and parts[-1] in ("api", "agile", "webhooks", "auth")
+        if not after_api and (
+            _ISSUE_KEY.match(part) or _NUMBER.match(part) or _ACCOUNT.match(part)
+        ):
             parts.append("{id}")
         else:
             parts.append(part)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 import json
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +29,47 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += max(0.0, seconds)
+
+
+class VirtualClock(FakeClock):
+    """Virtual time for concurrent tasks: sleepers wake in order of their wake-up time.
+
+    Run the scenario with :meth:`drive`; time jumps to the next wake-up only when every task
+    is blocked, so concurrency is modelled faithfully without real waiting.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        heapq.heappush(self._heap, (self.now + seconds, self._seq, future))
+        await future
+
+    async def drive(self, coro: Any) -> Any:
+        task = asyncio.ensure_future(coro)
+        while not task.done():
+            for _ in range(20):
+                await asyncio.sleep(0)
+                if task.done():
+                    break
+            if task.done():
+                break
+            if not self._heap:
+                task.cancel()
+                raise RuntimeError("deadlock: every task waits and nobody sleeps")
+            when, _, future = heapq.heappop(self._heap)
+            self.now = max(self.now, when)
+            if not future.done():
+                future.set_result(None)
+        return task.result()
 
 
 def jira_json(

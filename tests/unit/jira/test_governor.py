@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from jirabridge.jira import RateGovernor
+
+from .conftest import FakeClock, VirtualClock
+
+
+def _server_headers(remaining: int, limit: int = 20, fill: int = 10, interval: int = 1):
+    return httpx.Headers(
+        {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-FillRate": str(fill),
+            "X-RateLimit-Interval-Seconds": str(interval),
+        }
+    )
+
+
+class DcBucket:
+    """Jira DC's limiter: capacity ``limit``, ``fill`` tokens added every ``interval`` s."""
+
+    def __init__(self, clock: FakeClock, limit: int, fill: int, interval: float) -> None:
+        self.clock, self.limit, self.fill, self.interval = clock, limit, fill, interval
+        self.tokens = float(limit)
+        self.last_refill = clock.now
+        self.rejected = 0
+
+    def take(self) -> httpx.Response:
+        periods = int((self.clock.now - self.last_refill) // self.interval)
+        if periods:
+            self.tokens = min(self.limit, self.tokens + periods * self.fill)
+            self.last_refill += periods * self.interval
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-FillRate": str(self.fill),
+            "X-RateLimit-Interval-Seconds": str(self.interval),
+        }
+        if self.tokens < 1:
+            self.rejected += 1
+            wait = self.last_refill + self.interval - self.clock.now
+            headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+            headers["X-RateLimit-Remaining"] = "0"
+            return httpx.Response(429, headers=headers)
+        self.tokens -= 1
+        headers["X-RateLimit-Remaining"] = str(int(self.tokens))
+        return httpx.Response(200, headers=headers)
+
+
+async def test_governor_sustains_close_to_the_limit_without_429() -> None:
+    clock = VirtualClock()
+    bucket = DcBucket(clock, limit=20, fill=10, interval=1)
+    gov = RateGovernor(clock=clock, sleep=clock.sleep)
+    start = clock.now
+    sent = 0
+
+    async def worker() -> None:
+        nonlocal sent
+        for _ in range(60):
+            async with gov.slot("u") as slot:
+                response = bucket.take()
+                slot.observe(response)
+                sent += response.status_code == 200
+            await asyncio.sleep(0)
+
+    await clock.drive(asyncio.gather(*(worker() for _ in range(8))))
+    elapsed = clock.now - start
+    assert bucket.rejected == 0
+    rate = (sent - 20) / elapsed  # the first 20 are the initial burst capacity
+    assert rate >= 0.9 * 10, rate
+    assert rate <= 10.0
+
+
+async def test_first_request_probes_alone() -> None:
+    clock = VirtualClock()
+    gov = RateGovernor(clock=clock, sleep=clock.sleep)
+    in_flight = 0
+    peak = 0
+
+    async def one() -> None:
+        nonlocal in_flight, peak
+        async with gov.slot("b") as slot:
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            in_flight -= 1
+            if not gov.bucket("b").known:
+                slot.observe(httpx.Response(200, headers=_server_headers(2, limit=3, fill=1)))
+
+    await clock.drive(asyncio.gather(*(one() for _ in range(5))))
+    assert gov.bucket("b").known
+    assert gov.bucket("b").capacity == 3
+    # the probe went alone: once it finished, at most the announced remaining went in parallel
+    assert peak <= 3
+
+
+async def test_retry_after_blocks_exactly(clock: FakeClock) -> None:
+    gov = RateGovernor(clock=clock, sleep=clock.sleep)
+    async with gov.slot("POST /x") as slot:
+        slot.observe(httpx.Response(429, headers={"Retry-After": "5"}))
+    t0 = clock.now
+    async with gov.slot("POST /x"):
+        pass
+    assert clock.now - t0 >= 5.0
+    # other endpoints (Cloud buckets are per endpoint) are not blocked
+    t1 = clock.now
+    async with gov.slot("GET /y"):
+        pass
+    assert clock.now == t1
+
+
+async def test_503_retry_after_blocks_the_whole_site(clock: FakeClock) -> None:
+    gov = RateGovernor(clock=clock, sleep=clock.sleep)
+    async with gov.slot("a") as slot:
+        slot.observe(httpx.Response(503, headers={"Retry-After": "3"}))
+    assert gov.waiting_time("other") >= 3.0
+
+
+async def test_ceiling(clock: FakeClock) -> None:
+    gov = RateGovernor(max_rate=5, clock=clock, sleep=clock.sleep)
+    start = clock.now
+    for _ in range(26):
+        async with gov.slot() as slot:
+            slot.observe(httpx.Response(200))
+    # 5 burst + 21 more at 5/s
+    assert clock.now - start == pytest.approx(21 / 5, rel=0.05)
+
+
+async def test_cloud_near_limit_paces(clock: FakeClock) -> None:
+    gov = RateGovernor(clock=clock, sleep=clock.sleep)
+    async with gov.slot("GET /s") as slot:
+        slot.observe(
+            httpx.Response(
+                200,
+                headers={
+                    "X-RateLimit-Limit": "100",
+                    "X-RateLimit-Remaining": "10",
+                    "X-RateLimit-NearLimit": "true",
+                },
+            )
+        )
+    state = gov.bucket("GET /s")
+    assert state.rate is not None and state.tokens <= 10
+
+
+def test_bad_settings() -> None:
+    with pytest.raises(ValueError):
+        RateGovernor(max_rate=0)
+    with pytest.raises(ValueError):
+        RateGovernor(safety=1.5)
