@@ -1,0 +1,90 @@
+"""One seedable source of ids, so two runs with the same seed build the same site."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+__all__ = ["IdSource"]
+
+_BASES = {
+    "project": 10000,
+    "issue": 10000,
+    "comment": 10000,
+    "changelog": 10000,
+    "component": 10000,
+    "version": 10000,
+    "link": 10000,
+    "remotelink": 10000,
+    "attachment": 10000,
+    "worklog": 10000,
+    "user": 10000,
+    "group": 10000,
+    "option": 10000,
+    "board": 1,
+    "sprint": 1,
+    "issuetype": 10000,
+    "status": 10000,
+    "resolution": 10000,
+    "linktype": 10000,
+    "customfield": 10000,
+    "pat": 1,
+    "filter": 10000,
+}
+
+
+class IdSource:
+    """Per-kind integer counters starting where Jira starts, plus a seeded random generator."""
+
+    def __init__(self, seed: int = 1) -> None:
+        self.seed = seed
+        self.random = random.Random(seed)
+        self._next: dict[str, int] = dict(_BASES)
+
+    def next(self, kind: str) -> int:
+        """The next id of ``kind`` (any string; unknown kinds start at 10000)."""
+        value = self._next.get(kind, 10000)
+        self._next[kind] = value + 1
+        return value
+
+    def bump(self, kind: str, at_least: int) -> None:
+        """Make sure the next id of ``kind`` is greater than ``at_least``."""
+        if self._next.get(kind, 10000) <= at_least:
+            self._next[kind] = at_least + 1
+
+    def hex(self, length: int) -> str:
+        return "".join(self.random.choice("0123456789abcdef") for _ in range(length))
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+
+    def token(self, length: int = 24) -> str:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return "".join(self.random.choice(alphabet) for _ in range(length))
+
+    def account_id(self) -> str:
+        """A Cloud accountId: 24 hex characters (newer form) or ``557058:<uuid>`` (1 in 5)."""
+        if self.random.random() < 0.2:
+            return f"557058:{self.uuid()}"
+        return self.hex(24)
+
+    def state(self) -> dict[str, object]:
+        return {"seed": self.seed, "next": dict(self._next), "random": _rstate(self.random)}
+
+    @classmethod
+    def from_state(cls, data: dict[str, object]) -> IdSource:
+        seed = data.get("seed")
+        nxt = data.get("next")
+        rnd = data.get("random")
+        if not isinstance(seed, int) or not isinstance(nxt, dict) or not isinstance(rnd, list):
+            raise ValueError("bad id source state")
+        src = cls(seed)
+        src._next = {str(k): int(v) for k, v in nxt.items()}
+        version, internal, gauss = rnd
+        src.random.setstate((int(version), tuple(int(x) for x in internal), gauss))
+        return src
+
+
+def _rstate(rnd: random.Random) -> list[object]:
+    version, internal, gauss = rnd.getstate()
+    return [version, list(internal), gauss]

@@ -1,0 +1,139 @@
+"""The :class:`Site`: the whole state of one emulated Jira site."""
+
+from __future__ import annotations
+
+from jirabridge.emulator.model._agile import AgileMixin
+from jirabridge.emulator.model._clock import Clock
+from jirabridge.emulator.model._defaults import (
+    agile_field_ids,
+    default_fields,
+    default_issue_types,
+    default_link_types,
+    default_priorities,
+    default_resolutions,
+    default_statuses,
+    default_workflows,
+)
+from jirabridge.emulator.model._ids import IdSource
+from jirabridge.emulator.model._records import FieldConfiguration, Flavour
+
+__all__ = ["DEFAULT_ADMIN_EMAIL", "DEFAULT_ADMIN_PASSWORD", "Site"]
+
+DEFAULT_ADMIN_EMAIL = "admin@jirabridge.test"
+DEFAULT_ADMIN_PASSWORD = "admin"  # noqa: S105 - the emulator's documented default login
+
+_SERVER_GROUPS = ("jira-administrators", "jira-software-users", "jira-users")
+_CLOUD_GROUPS = ("site-admins", "jira-admins", "jira-software-users", "jira-users")
+
+
+class Site(AgileMixin):
+    """One emulated Jira site of one :class:`Flavour`.
+
+    Reading: the stores are public dicts (``site.issues[id]``, ``site.users[key]``, ...) plus
+    ``get_*`` lookups that raise :class:`NotFound`. Writing: only through methods, which take
+    the acting user's key first, validate (raising :class:`ModelError` subclasses with Jira's
+    messages), record changelog and emit events to :meth:`subscribe` listeners.
+
+    A fresh site holds Jira's shipped configuration (statuses, priorities, resolutions, issue
+    types, link types, the classic and simplified workflows, system and agile fields) and
+    the default administrator: Server ``admin``/``admin`` (key ``admin``), Cloud
+    ``admin@jirabridge.test`` with API token ``admin``.
+    """
+
+    def __init__(
+        self, flavour: Flavour | str, *, seed: int = 1, clock: Clock | None = None
+    ) -> None:
+        self.flavour = Flavour(flavour)
+        self.clock = clock or Clock()
+        self.seed = seed
+        self._init_stores()
+        self._bootstrap(seed)
+
+    @property
+    def admin_key(self) -> str:
+        """Key of the default administrator."""
+        return self._admin_key
+
+    def reset(self, *, seed: int | None = None) -> None:
+        """Back to a fresh site (same flavour, clock and listeners; ``seed`` if given)."""
+        listeners = list(self._listeners)
+        if seed is not None:
+            self.seed = seed
+        self._init_stores()
+        self._listeners = listeners
+        self._bootstrap(self.seed)
+
+    def _bootstrap(self, seed: int) -> None:
+        self.ids = IdSource(seed)
+        self.agile = agile_field_ids(self.flavour)
+        for st in default_statuses():
+            self.statuses[st.id] = st
+        for p in default_priorities():
+            self.priorities[p.id] = p
+        for r in default_resolutions():
+            self.resolutions[r.id] = r
+        for it in default_issue_types(self.flavour):
+            self.issue_types[it.id] = it
+        for lt in default_link_types():
+            self.link_types[lt.id] = lt
+        for wf in default_workflows():
+            self.workflows[wf.name] = wf
+        for fd in default_fields(self.flavour):
+            self.fields[fd.id] = fd
+            if fd.custom_id is not None:
+                self.ids.bump("customfield", fd.custom_id)
+        for oid in (o for fd in self.fields.values() for o in fd.options):
+            self.ids.bump("option", oid)
+        for lt_id in self.link_types:
+            self.ids.bump("linktype", lt_id)
+        server = self.flavour is Flavour.SERVER
+        for name in _SERVER_GROUPS if server else _CLOUD_GROUPS:
+            self.create_group(name)
+        if server:
+            admin = self.create_user(
+                "Administrator",
+                name="admin",
+                key="admin",
+                email=DEFAULT_ADMIN_EMAIL,
+                password=DEFAULT_ADMIN_PASSWORD,
+                groups=_SERVER_GROUPS,
+            )
+        else:
+            admin = self.create_user(
+                "Administrator",
+                email=DEFAULT_ADMIN_EMAIL,
+                password=DEFAULT_ADMIN_PASSWORD,
+                api_token=DEFAULT_ADMIN_PASSWORD,
+                groups=_CLOUD_GROUPS,
+            )
+        self._admin_key = admin.key
+        a = self.agile
+        create = [
+            "project",
+            "issuetype",
+            "summary",
+            "reporter",
+            "components",
+            "description",
+            "fixVersions",
+            "versions",
+            "priority",
+            "labels",
+            "environment",
+            "duedate",
+            "assignee",
+            "attachment" if not server else "timetracking",
+            "issuelinks",
+            a.epic_name,
+            a.epic_link,
+            a.sprint,
+            a.story_points,
+            "parent",
+        ]
+        fields = [f for f in create if f is not None]
+        edit = [f for f in fields if f != "project"]
+        self.default_field_config = FieldConfiguration(
+            create_fields=fields,
+            edit_fields=edit,
+            required={"summary", "issuetype", "project", "reporter"},
+        )
