@@ -26,7 +26,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import httpx
 
@@ -49,7 +48,6 @@ class BucketState:
     known: bool = False
     probing: bool = False
     in_flight: int = 0
-    window: float | None = None  # Cloud: longest reset horizon seen
     probe_done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -71,7 +69,8 @@ class RateGovernor:
     """Paces requests to one site. Safe to share between tasks of one event loop.
 
     ``max_rate`` is a ceiling in requests per second for the whole site (``None``: none);
-    ``safety`` is the share of the announced rate we allow ourselves.
+    ``safety`` is the share of the announced rate we allow ourselves; ``cloud_window`` the
+    length in seconds of Cloud's burst window (documented as per second).
     """
 
     def __init__(
@@ -79,6 +78,7 @@ class RateGovernor:
         *,
         max_rate: float | None = None,
         safety: float = 0.95,
+        cloud_window: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -87,6 +87,7 @@ class RateGovernor:
         if not 0 < safety <= 1:
             raise ValueError("safety must be in (0, 1]")
         self.safety = safety
+        self.cloud_window = cloud_window
         self._clock = clock
         self._sleep = sleep
         self._buckets: dict[str, BucketState] = {}
@@ -199,35 +200,29 @@ class RateGovernor:
         remaining = _float(headers.get("X-RateLimit-Remaining"))
         fill = _float(headers.get("X-RateLimit-FillRate"))
         interval = _float(headers.get("X-RateLimit-Interval-Seconds"))
-        horizon: float | None = None  # longest time until Jira's next refill
-        if limit is not None and limit > 0:
-            state.capacity = limit
+        if status == 429:
+            limit = None  # a refusal's Limit may name another rule (per-issue writes)
+        horizon = 0.0  # longest time until Jira's next refill
         if fill is not None and fill > 0:
+            # Data Center: ``fill`` tokens every ``interval`` s into a bucket of ``limit``.
             interval = interval if interval and interval > 0 else 1.0
             state.rate = fill / interval * self.safety
+            if limit is not None and limit > 0:
+                state.capacity = limit
             horizon = interval
-        else:
-            reset = headers.get("X-RateLimit-Reset")
-            if reset and limit:
-                try:
-                    at = datetime.fromisoformat(reset.replace("Z", "+00:00"))
-                    if at.tzinfo is None:
-                        at = at.replace(tzinfo=UTC)
-                    horizon = max(0.0, (at - datetime.now(UTC)).total_seconds())
-                except ValueError:
-                    horizon = None
-                if horizon is not None and horizon > 0:
-                    state.window = max(state.window or 0.0, horizon)
-                    state.rate = limit / state.window * self.safety
-        if remaining is not None:
+        elif limit is not None and limit > 0:
+            # Cloud burst limit: ``limit`` calls per fixed window of unknown phase. Pace at
+            # ``safety`` of it and keep our own burst within the slack, so no window of
+            # Jira's can see more than ``limit`` calls.
+            state.rate = limit / self.cloud_window * self.safety
+            state.capacity = max(1.0, limit * (1.0 - self.safety))
+        if remaining is not None and status != 429:
             others = max(0, state.in_flight - 1)
             guaranteed = remaining - others
-            if state.rate is not None and horizon is not None:
+            if state.rate is not None:
                 guaranteed -= state.rate * horizon
-            elif headers.get("X-RateLimit-NearLimit", "").lower() == "true" and state.rate is None:
-                # Cloud says less than 20% is left but not when it refills: go one at a time.
-                state.rate = max(1.0, state.capacity / 10.0)
             state.tokens = min(state.tokens, guaranteed)
+        state.tokens = min(state.tokens, state.capacity)
         if not state.known and state.rate is None:
             state.tokens = state.capacity
 

@@ -153,3 +153,50 @@ def test_bad_settings() -> None:
         RateGovernor(max_rate=0)
     with pytest.raises(ValueError):
         RateGovernor(safety=1.5)
+
+
+class CloudBurst:
+    """Cloud's burst limit: ``limit`` calls per fixed one-second window (phase unknown)."""
+
+    def __init__(self, clock: FakeClock, limit: int, phase: float) -> None:
+        self.clock, self.limit, self.phase = clock, limit, phase
+        self.window, self.used, self.rejected = None, 0, 0
+
+    def take(self) -> httpx.Response:
+        window = int(self.clock.now + self.phase)
+        if window != self.window:
+            self.window, self.used = window, 0
+        if self.used >= self.limit:
+            self.rejected += 1
+            return httpx.Response(
+                429, headers={"Retry-After": "1", "RateLimit-Reason": "jira-burst-based"}
+            )
+        self.used += 1
+        remaining = self.limit - self.used
+        headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(remaining)}
+        if remaining < self.limit * 0.2:
+            headers["X-RateLimit-NearLimit"] = "true"
+        return httpx.Response(200, headers=headers)
+
+
+@pytest.mark.parametrize("phase", [0.0, 0.37, 0.93])
+async def test_governor_under_cloud_burst_windows(phase: float) -> None:
+    clock = VirtualClock()
+    burst = CloudBurst(clock, limit=40, phase=phase)
+    gov = RateGovernor(clock=clock, sleep=clock.sleep)
+    ok = 0
+
+    async def worker() -> None:
+        nonlocal ok
+        for _ in range(50):
+            async with gov.slot("GET /rest/api/3/issue/{id}") as slot:
+                response = burst.take()
+                slot.observe(response)
+                ok += response.status_code == 200
+            await asyncio.sleep(0)
+
+    start = clock.now
+    await clock.drive(asyncio.gather(*(worker() for _ in range(6))))
+    rate = ok / (clock.now - start)
+    assert burst.rejected <= 1  # at most the first probe's window
+    assert rate >= 0.9 * 40, rate
