@@ -78,6 +78,7 @@ _FUNCTION_KINDS: dict[str, frozenset[FieldKind]] = {
     "membersof": frozenset({FieldKind.USER}),
     "opensprints": frozenset({FieldKind.SPRINT}),
     "closedsprints": frozenset({FieldKind.SPRINT}),
+    "futuresprints": frozenset({FieldKind.SPRINT}),
     **{name: frozenset({FieldKind.DATE}) for name in _DATE_FUNCTIONS},
 }
 _DATE_FORMATS = (
@@ -309,7 +310,7 @@ class _Compiler(Generic[IssueT]):
                 )
             return members
         self.arity(fn, 0, 0)
-        return self.resolver.sprints("open" if low == "opensprints" else "closed")
+        return self.resolver.sprints(low[: -len("sprints")])
 
     # VALUE / USER / SPRINT / KEY -------------------------------------------------------
     def values(

@@ -76,4 +76,5 @@ class Resolver(ABC, Generic[IssueT]):
 
     @abstractmethod
     def sprints(self, state: str) -> frozenset[object]:
-        """Canonical sprint values of sprints in ``state`` (``"open"`` or ``"closed"``)."""
+        """Canonical sprint values of sprints in ``state``: ``"open"`` (not completed: active
+        or future), ``"closed"`` or ``"future"``."""
