@@ -68,6 +68,7 @@ def _admin_json(hook: AdminWebhook, base_url: str) -> dict[str, Any]:
 def _rest_json(hook: RestWebhook) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": hook.id,
+        "url": hook.url,
         "jqlFilter": hook.jql,
         "events": list(hook.events),
         "expirationDate": _ms(hook.expires_at),
