@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from jirabridge.migrate._model import (
     user_tier,
 )
 from jirabridge.migrate._scan import ScanMode, ScanningReader, UrlStats
-from jirabridge.migrate._stream import Entity, parse_entities
+from jirabridge.migrate._stream import AttrHandler, parse_entities
 
 __all__ = ["CheckReport", "ProjectStats", "check_backup"]
 
@@ -128,7 +128,7 @@ class _Collector:
         self.bad_sizes = 0
         self.upgrade_version: str | None = None
 
-    def handlers(self) -> dict[str, Callable[[Entity], None]]:
+    def handlers(self) -> dict[str, AttrHandler]:
         return {
             "User": self.user,
             "Issue": self.issue,
@@ -144,8 +144,7 @@ class _Collector:
             "UpgradeVersionHistory": self.upgrade,
         }
 
-    def user(self, e: Entity) -> None:
-        a = e.attrs
+    def user(self, a: Mapping[str, str]) -> None:
         name = a.get("userName", "")
         email = a.get("emailAddress", "")
         self._users.append(
@@ -162,8 +161,7 @@ class _Collector:
         if len(self._users) >= _BATCH:
             self.flush()
 
-    def issue(self, e: Entity) -> None:
-        a = e.attrs
+    def issue(self, a: Mapping[str, str]) -> None:
         project = a.get("project", "")
         self.issues += 1
         self.project_issues[project] = self.project_issues.get(project, 0) + 1
@@ -171,8 +169,7 @@ class _Collector:
         if len(self._issues) >= _BATCH:
             self.flush()
 
-    def attachment(self, e: Entity) -> None:
-        a = e.attrs
+    def attachment(self, a: Mapping[str, str]) -> None:
         self.attachments += 1
         try:
             size = int(a.get("filesize", "0") or 0)
@@ -183,8 +180,7 @@ class _Collector:
         if len(self._attach) >= _BATCH:
             self.flush()
 
-    def membership(self, e: Entity) -> None:
-        a = e.attrs
+    def membership(self, a: Mapping[str, str]) -> None:
         if a.get("membershipType", "GROUP_USER") != "GROUP_USER":
             return
         group = a.get("lowerParentName") or a.get("parentName", "").lower()
@@ -193,40 +189,38 @@ class _Collector:
         if len(self._members) >= _BATCH:
             self.flush()
 
-    def group(self, e: Entity) -> None:
-        name = e.attrs.get("groupName", "")
+    def group(self, a: Mapping[str, str]) -> None:
+        name = a.get("groupName", "")
         self.groups.setdefault(name.lower(), name)
 
-    def action(self, e: Entity) -> None:
-        if e.attrs.get("type") == "comment":
+    def action(self, a: Mapping[str, str]) -> None:
+        if a.get("type") == "comment":
             self.comments += 1
 
-    def project(self, e: Entity) -> None:
-        a = e.attrs
+    def project(self, a: Mapping[str, str]) -> None:
         self.projects[a.get("id", "")] = (a.get("key", ""), a.get("name", ""))
 
-    def prop_entry(self, e: Entity) -> None:
-        key = e.attrs.get("propertyKey", "")
+    def prop_entry(self, a: Mapping[str, str]) -> None:
+        key = a.get("propertyKey", "")
         if key in ("jira.baseurl", "jira.version", "jira.version.patched"):
-            self.prop_keys[e.attrs.get("id", "")] = key
+            self.prop_keys[a.get("id", "")] = key
 
-    def prop_string(self, e: Entity) -> None:
-        pid = e.attrs.get("id", "")
-        if len(self.prop_strings) < 100_000:
-            value = e.get("value")
-            if len(value) <= 2000:
-                self.prop_strings[pid] = value
+    def prop_string(self, a: Mapping[str, str]) -> None:
+        # short values (base URL, version) are attributes; long ones are children, not needed
+        value = a.get("value")
+        if value is not None and len(value) <= 2000 and len(self.prop_strings) < 100_000:
+            self.prop_strings[a.get("id", "")] = value
 
-    def global_perm(self, e: Entity) -> None:
-        group = e.attrs.get("group_id", "").lower()
+    def global_perm(self, a: Mapping[str, str]) -> None:
+        group = a.get("group_id", "").lower()
         if group:
-            self.group_perms.setdefault(group, set()).add(e.attrs.get("permission", "").upper())
+            self.group_perms.setdefault(group, set()).add(a.get("permission", "").upper())
 
-    def directory(self, e: Entity) -> None:
-        self.directories[e.attrs.get("id", "")] = e.attrs.get("directoryName", "")
+    def directory(self, a: Mapping[str, str]) -> None:
+        self.directories[a.get("id", "")] = a.get("directoryName", "")
 
-    def upgrade(self, e: Entity) -> None:
-        version = e.attrs.get("targetversion")
+    def upgrade(self, a: Mapping[str, str]) -> None:
+        version = a.get("targetversion")
         if version:
             self.upgrade_version = version
 
@@ -267,8 +261,12 @@ def _spill_db(spill_dir: Path | None) -> Iterator[sqlite3.Connection]:
 def check_backup(
     path: Path, options: CheckOptions | None = None, *, progress: ProgressFn | None = None
 ) -> CheckReport:
-    """Run every check on the backup at ``path`` and return the report (never raises for
-    problems in the backup: they become findings)."""
+    """Run every check on the backup at ``path`` and return the report.
+
+    Problems in the backup never raise: they become findings. The first pass leaves invalid
+    characters to lxml (the fast path for clean backups); when the XML turns out broken, a
+    second pass blanks and locates every invalid character so the rest can still be checked.
+    """
     options = options or CheckOptions()
     report = CheckReport(source=str(path))
     try:
@@ -278,7 +276,7 @@ def check_backup(
             Finding("FILE001", Severity.BLOCKER, str(exc), str(path), "give a complete backup zip")
         )
         return report
-    with archive, _spill_db(options.spill_dir) as db:
+    with archive:
         report.findings.extend(archive.findings)
         total = archive.entities_size + archive.activeobjects_size
         done = 0
@@ -289,16 +287,32 @@ def check_backup(
             if progress is not None:
                 progress(done, total)
 
-        collector = _Collector(db)
-        complete = False
         if archive.entities_name is not None:
-            complete = _scan_entities(archive, collector, report, options, tick)
+            for careful in (False, True):
+                done = 0
+                attempt = CheckReport(source=str(path))
+                with _spill_db(options.spill_dir) as db:
+                    collector = _Collector(db)
+                    status = _scan_entities(archive, collector, attempt, options, tick, careful)
+                    if status == "broken" and not careful:
+                        continue  # find every invalid character, then check what can be
+                    collector.flush()
+                    _rules(collector, attempt, options, complete=status == "ok")
+                _merge(report, attempt)
+                break
         if archive.activeobjects_name is not None:
+            done = archive.entities_size
             _scan_xml_only(archive, archive.activeobjects_name, report, options, tick)
-        collector.flush()
-        if archive.entities_name is not None:
-            _rules(collector, report, options, complete)
     return report
+
+
+def _merge(report: CheckReport, attempt: CheckReport) -> None:
+    report.findings.extend(attempt.findings)
+    report.stats.update(attempt.stats)
+    report.projects = attempt.projects
+    report.links = attempt.links
+    report.version, report.build, report.base_url = attempt.version, attempt.build, attempt.base_url
+    report.server_groups = attempt.server_groups
 
 
 def _xml_findings(
@@ -352,22 +366,28 @@ def _scan_entities(
     report: CheckReport,
     options: CheckOptions,
     tick: Callable[[int], None],
-) -> bool:
+    careful: bool,
+) -> str:
+    """One pass over entities.xml: ``"ok"``, ``"broken"`` (not well-formed) or ``"refused"``."""
     name = archive.entities_name
     assert name is not None
     try:
         with archive.open_member(name) as raw:
-            reader = ScanningReader(raw, mode=ScanMode.BLANK, on_bytes=tick)
-            result = parse_entities(
-                reader, collector.handlers(), with_children=frozenset({"OSPropertyString"})
+            reader = ScanningReader(
+                raw,
+                mode=ScanMode.BLANK,
+                scan_invalid=careful,
+                max_locations=options.max_locations,
+                on_bytes=tick,
             )
+            result = parse_entities(reader, collector.handlers())
     except BadInputError as exc:
         report.findings.append(
             Finding(
                 "XML003", Severity.BLOCKER, f"{name}: {exc}", name, "re-export the backup from Jira"
             )
         )
-        return False
+        return "refused"
     _xml_findings(name, reader, report, options)
     _url_links(reader.urls, collector, report)
     if result.build_comment:
@@ -395,10 +415,9 @@ def _scan_entities(
                 "repair the XML at that place (or re-export the backup)",
             )
         )
-        return False
-    report.stats["entities"] = result.entities
+        return "broken"
     report.stats["lines"] = reader.lines
-    return True
+    return "ok"
 
 
 def _scan_xml_only(
@@ -410,7 +429,13 @@ def _scan_xml_only(
 ) -> None:
     try:
         with archive.open_member(name) as raw:
-            reader = ScanningReader(raw, mode=ScanMode.BLANK, on_bytes=tick, collect_urls=False)
+            reader = ScanningReader(
+                raw,
+                mode=ScanMode.BLANK,
+                max_locations=options.max_locations,
+                on_bytes=tick,
+                collect_urls=False,
+            )
             result = parse_entities(reader, {})
     except BadInputError as exc:
         report.findings.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -21,10 +22,12 @@ __all__ = ["InvalidChar", "ScanMode", "ScanningReader", "UrlStats"]
 
 # XML 1.0 forbids C0 controls except TAB, LF, CR, and U+FFFE / U+FFFF (EF BF BE / EF BF BF).
 _INVALID = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
-_URL = re.compile(rb"(https?)://([A-Za-z0-9][A-Za-z0-9.\-]*(?::[0-9]{1,5})?)(/[^\s\"'<>\[\]|&]*)?")
-_JIRA_PATHS = ("/browse/", "/secure/", "/projects/", "/rest/api/", "/issues/", "/jira/")
+_URL = re.compile(rb"(https?://[A-Za-z0-9][A-Za-z0-9.\-]*(?::[0-9]{1,5})?)(/[A-Za-z]+/?)?")
+_JIRA_PATHS = frozenset(
+    {"/browse/", "/secure/", "/projects/", "/rest/", "/issues/", "/jira/", "/plugins/"}
+)
 _URL_CARRY = 1024
-_MAX_ORIGINS = 10_000
+_MAX_URL_KEYS = 100_000
 _PROLOG_LIMIT = 4 << 20
 
 
@@ -63,6 +66,7 @@ class ScanningReader:
         raw: _Readable,
         *,
         mode: ScanMode = ScanMode.BLANK,
+        scan_invalid: bool = True,
         max_locations: int = 1000,
         max_line_bytes: int = 10 << 20,
         collect_urls: bool = True,
@@ -70,6 +74,7 @@ class ScanningReader:
     ) -> None:
         self._raw = raw
         self._mode = mode
+        self._scan_invalid = scan_invalid
         self._max_locations = max_locations
         self._max_line = max_line_bytes
         self.long_lines: list[tuple[int, int]] = []  # (line, bytes so far) over the limit
@@ -84,7 +89,8 @@ class ScanningReader:
         self.bytes_in = 0
         self.invalid_count = 0
         self.invalid: list[InvalidChar] = []
-        self.urls: dict[str, UrlStats] = {}
+        self._url_counts: Counter[tuple[bytes, bytes]] = Counter()
+        self.urls_truncated = False
         self.encoding_note: str | None = None
 
     @property
@@ -169,7 +175,7 @@ class ScanningReader:
     def _scan(self, chunk: bytes, *, final: bool) -> bytes:
         if self._collect_urls:
             self._scan_urls(chunk, final=final)
-        first = _INVALID.search(chunk)
+        first = _INVALID.search(chunk) if self._scan_invalid else None
         if first is not None:
             self._locate(chunk, first.start())
             if self._mode is ScanMode.BLANK:
@@ -213,24 +219,30 @@ class ScanningReader:
         if not self._collect_urls:
             return
         buf = self._url_carry + chunk
-        limit = len(buf) if final else max(len(buf) - _URL_CARRY, 0)
-        if b"://" in buf:
-            for m in _URL.finditer(buf, 0, len(buf)):
-                if m.start() >= limit:
-                    break
-                self._add_url(m)
-        self._url_carry = b"" if final else buf[limit:]
+        if final:
+            cut = len(buf)
+        else:
+            # URLs never contain these bytes, so no URL straddles the cut
+            cut = max(buf.rfind(b"<"), buf.rfind(b" "), buf.rfind(b"\n"))
+            if cut < len(buf) - _URL_CARRY:
+                cut = len(buf) - _URL_CARRY
+        if not self.urls_truncated:
+            self._url_counts.update(_URL.findall(buf, 0, cut))
+            if len(self._url_counts) > _MAX_URL_KEYS:
+                self.urls_truncated = True
+        self._url_carry = buf[cut:]
 
-    def _add_url(self, m: re.Match[bytes]) -> None:
-        origin = (m.group(1) + b"://" + m.group(2)).decode("ascii", "replace").lower()
-        path = (m.group(3) or b"").decode("utf-8", "replace")
-        stats = self.urls.get(origin)
-        if stats is None:
-            if len(self.urls) >= _MAX_ORIGINS:
-                return
-            stats = self.urls[origin] = UrlStats()
-        stats.count += 1
-        if path.startswith(_JIRA_PATHS):
-            stats.jira_like += 1
-        if len(stats.samples) < 3 and path and origin + path not in stats.samples:
-            stats.samples.append(origin + path[:120])
+    @property
+    def urls(self) -> dict[str, UrlStats]:
+        """Per origin: occurrences, Jira-like links, and sample path prefixes."""
+        out: dict[str, UrlStats] = {}
+        for (origin_b, seg_b), n in self._url_counts.most_common():
+            origin = origin_b.decode("ascii", "replace").lower()
+            seg = seg_b.decode("ascii", "replace")
+            stats = out.setdefault(origin, UrlStats())
+            stats.count += n
+            if seg.lower() in _JIRA_PATHS or seg.lower() + "/" in _JIRA_PATHS:
+                stats.jira_like += n
+            if seg and len(stats.samples) < 3:
+                stats.samples.append(origin + seg + ("" if seg.endswith("/") else "/") + "...")
+        return out

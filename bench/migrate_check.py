@@ -1,0 +1,118 @@
+"""Benchmark `migrate check` against plain lxml iterparse over the same entities.xml.
+
+Generates a synthetic entities.xml in .cache/migrate/ (small by default, >= 1 GB with --full),
+then runs, each in a fresh child process: (a) plain lxml iterparse with the usual
+clear-and-delete-siblings loop, (b) `check_backup` on the same file. Prints both throughputs,
+their ratio (target >= 0.8) and each run's peak RSS (target < 200 MB).
+
+    .venv/bin/python bench/migrate_check.py            # ~150 MB, about a minute
+    .venv/bin/python bench/migrate_check.py --full     # >= 1 GB
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / ".cache" / "migrate"
+BYTES_PER_ISSUE = 2850  # measured for the spec below
+
+
+def _spec(target_bytes: int):  # type: ignore[no-untyped-def]
+    from jirabridge.migrate.synth import Defect, SynthSpec
+
+    issues = int(target_bytes * 1.05 / BYTES_PER_ISSUE) + 1
+    return SynthSpec(
+        projects=10,
+        issues_per_project=issues // 10 + 1,
+        users=500,
+        comments_per_issue=3,
+        text_size=600,
+        defects=frozenset({Defect.DUPLICATE_EMAIL, Defect.ADDON_USER}),  # plain lxml must parse it
+    )
+
+
+def generate(target_bytes: int) -> Path:
+    from jirabridge.migrate.synth import write_entities
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"bench-entities-{target_bytes // 1_000_000}MB.xml"
+    if path.exists() and path.stat().st_size >= target_bytes:
+        return path
+    tmp = path.with_suffix(".part")
+    started = time.perf_counter()
+    with tmp.open("wb") as fh:
+        size = write_entities(fh, _spec(target_bytes))
+    tmp.rename(path)
+    print(f"generated {path} ({size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+    return path
+
+
+def child(kind: str, path: Path) -> None:
+    started = time.perf_counter()
+    if kind == "lxml":
+        from lxml import etree
+
+        for _event, el in etree.iterparse(
+            str(path), events=("end",), resolve_entities=False, no_network=True, huge_tree=False
+        ):
+            el.clear()
+            parent = el.getparent()
+            if parent is not None:
+                while el.getprevious() is not None:
+                    del parent[0]
+        extra: dict[str, object] = {}
+    else:
+        from jirabridge.migrate import check_backup
+
+        report = check_backup(path)
+        extra = {
+            "blockers": sorted({f.rule for f in report.blockers}),
+            "issues": report.stats.get("issues"),
+        }
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"seconds": elapsed, "peak_rss": peak, **extra}))
+
+
+def run(kind: str, path: Path) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="use a >= 1 GB entities.xml")
+    parser.add_argument("--size-mb", type=int, default=150, help="size when not --full")
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return
+    target = 1_000_000_000 if args.full else args.size_mb * 1_000_000
+    path = generate(target)
+    size = path.stat().st_size
+    base = run("lxml", path)
+    ours = run("check", path)
+    base_mb_s = size / 1e6 / float(base["seconds"])  # type: ignore[arg-type]
+    ours_mb_s = size / 1e6 / float(ours["seconds"])  # type: ignore[arg-type]
+    print(f"file: {path} ({size / 1e6:.0f} MB)")
+    print(f"lxml iterparse : {base_mb_s:7.1f} MB/s  peak RSS {int(base['peak_rss']) / 1e6:6.0f} MB")  # type: ignore[call-overload]
+    print(f"migrate check  : {ours_mb_s:7.1f} MB/s  peak RSS {int(ours['peak_rss']) / 1e6:6.0f} MB")  # type: ignore[call-overload]
+    print(f"ratio check/lxml: {ours_mb_s / base_mb_s:.2f} (target >= 0.80)")
+    print(f"check found: issues={ours['issues']} blockers={ours['blockers']}")
+
+
+if __name__ == "__main__":
+    main()
