@@ -10,9 +10,11 @@ from jirabridge.sync.config._loader import (
     parse_config,
 )
 from jirabridge.sync.config._models import (
+    AddComment,
     AuthKind,
     CommentRules,
     ConflictRule,
+    CreateMirror,
     CreateRule,
     Direction,
     FieldRule,
@@ -29,6 +31,8 @@ from jirabridge.sync.config._models import (
     SiteConfig,
     StoreConfig,
     SyncConfig,
+    SyncNow,
+    TransitionMirror,
     TriggerEvent,
     Unmapped,
     UserMapping,
@@ -38,12 +42,14 @@ from jirabridge.sync.config._models import (
 from jirabridge.sync.config._reload import ConfigWatcher, ReloadOutcome, ReloadResult
 
 __all__ = [
+    "AddComment",
     "AuthKind",
     "CommentRules",
     "ConfigError",
     "ConfigProblem",
     "ConfigWatcher",
     "ConflictRule",
+    "CreateMirror",
     "CreateRule",
     "Direction",
     "FieldRule",
@@ -63,6 +69,8 @@ __all__ = [
     "SiteConfig",
     "StoreConfig",
     "SyncConfig",
+    "SyncNow",
+    "TransitionMirror",
     "TriggerEvent",
     "Unmapped",
     "UserMapping",

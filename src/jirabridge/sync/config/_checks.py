@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from jirabridge.sync.config._models import (
+    CreateMirror,
+    CreateRule,
     Flavour,
     PairConfig,
     Side,
@@ -72,10 +74,25 @@ def _pair_problems(config: SyncConfig, pair: PairConfig, loc: Loc) -> list[tuple
                 )
             )
         for j, action in enumerate(automation.then):
+            aloc: Loc = (*rloc, "then", j)
             if isinstance(action, TransitionMirror):
                 status_map = pair.translations.get("status")
-                if trigger.side is Side.SERVER and status_map is not None:
-                    _check_known(status_map, action.to_status, False, (*rloc, "then", j), problems)
+                if status_map is not None:
+                    mirror_is_server = trigger.side is Side.CLOUD
+                    _check_known(status_map, action.to_status, mirror_is_server, aloc, problems)
+            if isinstance(action, CreateMirror):
+                allowed = {
+                    Side.SERVER: (CreateRule.BOTH, CreateRule.SERVER_TO_CLOUD),
+                    Side.CLOUD: (CreateRule.BOTH, CreateRule.CLOUD_TO_SERVER),
+                }[trigger.side]
+                if pair.create not in allowed:
+                    problems.append(
+                        (
+                            (*aloc, "action"),
+                            f"create_mirror from the {trigger.side.value} side needs the pair's "
+                            f"`create` to be {' or '.join(a.value for a in allowed)}",
+                        )
+                    )
     return problems
 
 

@@ -15,9 +15,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "AddComment",
     "AuthKind",
     "CommentRules",
     "ConflictRule",
+    "CreateMirror",
     "CreateRule",
     "Direction",
     "FieldRule",
@@ -34,6 +36,8 @@ __all__ = [
     "SiteConfig",
     "StoreConfig",
     "SyncConfig",
+    "SyncNow",
+    "TransitionMirror",
     "TriggerEvent",
     "Unmapped",
     "UserMapping",
@@ -130,6 +134,14 @@ def _check_ref(value: str) -> str:
             "must be a credential reference `env:NAME` or `store:NAME`; "
             "do not put a secret in the file"
         )
+    return value
+
+
+def _check_placeholders(value: str, allowed: set[str]) -> str:
+    for name in re.findall(r"{([^{}]*)}", value):
+        if name not in allowed:
+            names = ", ".join("{" + a + "}" for a in sorted(allowed))
+            raise ValueError(f"unknown placeholder {{{name}}}; use {names}")
     return value
 
 
@@ -325,13 +337,7 @@ class CommentRules(_Model):
     @field_validator("attribution_template")
     @classmethod
     def _template(cls, value: str) -> str:
-        allowed = {"author", "created", "site", "key"}
-        for name in re.findall(r"{([^{}]*)}", value):
-            if name not in allowed:
-                raise ValueError(
-                    f"unknown placeholder {{{name}}}; use {', '.join(sorted(allowed))}"
-                )
-        return value
+        return _check_placeholders(value, {"author", "created", "site", "key"})
 
 
 class CreateRule(enum.StrEnum):
@@ -394,6 +400,11 @@ class TransitionMirror(_Model):
     comment: str | None = Field(
         default=None, description="Comment added with the transition ({key}, {status}, {site})."
     )
+
+    @field_validator("comment")
+    @classmethod
+    def _placeholders(cls, value: str | None) -> str | None:
+        return None if value is None else _check_placeholders(value, {"key", "status", "site"})
 
 
 class SyncNow(_Model):
