@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from jirabridge.emulator.faces._errors import JiraHttpError
+from jirabridge.emulator.faces._issues import duration_text, parse_field_selection
+from jirabridge.emulator.faces._richtext import _fallback_adf_to_wiki, _fallback_wiki_to_adf
+from jirabridge.emulator.faces._wire import (
+    format_date,
+    format_datetime,
+    parse_datetime,
+    parse_json,
+)
+from jirabridge.errors import BadInputError
+
+
+def test_datetime_has_jira_shape() -> None:
+    value = datetime(2026, 11, 24, 3, 21, 35, 123456, tzinfo=UTC)
+    assert format_datetime(value) == "2026-11-24T03:21:35.123+0000"
+    east = value.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    assert format_datetime(east) == "2026-11-24T08:51:35.123+0530"
+    assert format_datetime(None) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-24T03:21:35.123+0000", "2026-11-24T03:21:35.123Z", "2026-11-24T03:21:35.123+00:00"],
+)
+def test_datetime_round_trip(text: str) -> None:
+    parsed = parse_datetime(text)
+    assert parsed == datetime(2026, 11, 24, 3, 21, 35, 123000, tzinfo=UTC)
+    assert format_datetime(parsed) == "2026-11-24T03:21:35.123+0000"
+
+
+def test_date() -> None:
+    assert format_date(date(2026, 1, 2)) == "2026-01-02"
+    assert format_date(datetime(2026, 1, 2, 23, 0, tzinfo=UTC)) == "2026-01-02"
+
+
+@pytest.mark.parametrize("body", [b"{", b"{'a': 1}", b"nope", b"\xff\xfe", b"", b"   "])
+def test_malformed_json_is_a_400(body: bytes) -> None:
+    with pytest.raises(JiraHttpError) as info:
+        parse_json(body)
+    assert info.value.status == 400
+    assert info.value.error_messages
+    assert isinstance(info.value, BadInputError)
+
+
+def test_json_parses() -> None:
+    assert parse_json(b'{"a": [1, 2]}') == {"a": [1, 2]}
+
+
+def test_field_selection() -> None:
+    assert parse_field_selection([], default="*all") == ("*all", set(), set())
+    mode, include, exclude = parse_field_selection(
+        ["summary", "-comment", "*navigable"], default="*all"
+    )
+    assert mode == "*navigable"
+    assert include == {"summary"}
+    assert exclude == {"comment"}
+    assert parse_field_selection(["summary"], default="*all") == ("list", {"summary"}, set())
+
+
+def test_duration_text() -> None:
+    assert duration_text(60) == "1m"
+    assert duration_text(3600 * 8 * 5 + 3600 * 8 * 2 + 3600 * 3 + 240) == "1w 2d 3h 4m"
+    assert duration_text(0) == "0m"
+
+
+def test_fallback_markup_keeps_text() -> None:
+    doc = _fallback_wiki_to_adf("one\ntwo\n\nthree")
+    assert doc["type"] == "doc"
+    assert len(doc["content"]) == 2
+    assert _fallback_adf_to_wiki(doc) == "one\ntwo\n\nthree"
