@@ -1,0 +1,43 @@
+"""Faithful conversion between Jira wiki markup (Server, REST v2) and the Atlassian Document
+Format (Cloud, REST v3).
+
+::
+
+    from jirabridge.markup import wiki_to_adf, adf_to_wiki, MarkupContext
+
+    doc = wiki_to_adf("*bold* [~jsmith]", ctx)     # -> {"version": 1, "type": "doc", ...}
+    text = adf_to_wiki(doc, ctx)                   # -> "*bold* [~jsmith]"
+
+Mentions, links to the other site's issues and attachment references are translated through
+the :class:`MarkupContext`; whatever cannot be translated faithfully is recorded in its
+:class:`ConversionReport`, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from jirabridge.markup._api import adf_to_wiki, wiki_to_adf
+from jirabridge.markup._context import (
+    ConversionReport,
+    MappingUserDirectory,
+    MarkupContext,
+    ReportItem,
+    ReportKind,
+    ResolvedUser,
+    UserDirectory,
+    UserEntry,
+    load_user_map,
+)
+
+__all__ = [
+    "ConversionReport",
+    "MappingUserDirectory",
+    "MarkupContext",
+    "ReportItem",
+    "ReportKind",
+    "ResolvedUser",
+    "UserDirectory",
+    "UserEntry",
+    "adf_to_wiki",
+    "load_user_map",
+    "wiki_to_adf",
+]
