@@ -243,9 +243,14 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
 
     async def seed(request: Request) -> Response:
         body = await _parse(request, SeedBody)
-        try:
-            seeding = importlib.import_module("jirabridge.emulator.model.seed")
-        except ImportError:
+        seeding: Any = None
+        for name in ("jirabridge.emulator.seed", "jirabridge.emulator.model.seed"):
+            try:
+                seeding = importlib.import_module(name)
+                break
+            except ImportError:
+                continue
+        if seeding is None:
             return jira_error(501, ["Seeding is not available in this build."])
         if body.kind == "demo":
             seeding.seed_demo(infra.site, seed=body.seed)

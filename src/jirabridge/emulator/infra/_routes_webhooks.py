@@ -213,7 +213,12 @@ def webhook_routes(infra: Infra) -> list[BaseRoute]:
             if not isinstance(url, str):
                 raise BadInputError("The request must have a url and a list of webhooks.")
             results = infra.webhooks.register_rest(
-                owner, url, body["webhooks"], infra.clock.now(), infra.jql_matcher
+                owner,
+                url,
+                body["webhooks"],
+                infra.clock.now(),
+                infra.jql_matcher,
+                user_key=getattr(request.state, "user_key", None),
             )
             return JSONResponse({"webhookRegistrationResult": results})
         except ValueError:

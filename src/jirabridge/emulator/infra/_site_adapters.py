@@ -50,8 +50,9 @@ def site_credential_checker(site: Any, flavour: FlavourName) -> CredentialChecke
 def search_jql_matcher(site: Any, flavour: FlavourName) -> JqlMatcher | None:
     """Decide webhook JQL filters with ``jirabridge.emulator.search.search`` when present.
 
-    ``matcher("", jql, None)`` only validates the query (raises ``BadInputError`` with Jira's
-    wording when it does not parse); otherwise it answers whether the issue matches.
+    ``matcher(issue_key, jql, viewer_key)`` answers whether the issue matches the query as
+    the viewer (the webhook's owner) sees it; with an empty ``issue_key`` it only validates
+    the query (raises ``BadInputError`` with Jira's wording when it does not parse).
     """
     try:
         search_mod = importlib.import_module("jirabridge.emulator.search")
@@ -60,17 +61,11 @@ def search_jql_matcher(site: Any, flavour: FlavourName) -> JqlMatcher | None:
     search_fn = getattr(search_mod, "search", None)
     if not callable(search_fn):
         return None
-    model_flavour: Any = flavour.value
-    try:
-        model_mod = importlib.import_module("jirabridge.emulator.model")
-        model_flavour = getattr(model_mod, "Flavour", None)[flavour.name]  # type: ignore[index]
-    except (ImportError, KeyError, TypeError):
-        pass
 
     def matcher(issue_key: str, jql: str, viewer_key: str | None) -> bool:
         query = f"issuekey = {issue_key} AND ({jql})" if issue_key else jql
         try:
-            result = search_fn(site, query, viewer_key=viewer_key, flavour=model_flavour)
+            result = search_fn(site, query, viewer_key=viewer_key)
         except BadInputError:
             raise
         except Exception as exc:  # a bug in search must not stop webhook delivery

@@ -82,6 +82,7 @@ class RestWebhook:
     field_ids: tuple[str, ...] | None
     property_keys: tuple[str, ...] | None
     expires_at: datetime
+    user_key: str | None = None  # who registered it: the JQL filter runs as this user
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,8 @@ class WebhookRegistry:
         details: Sequence[Mapping[str, Any]],
         now: datetime,
         validate_jql: JqlMatcher | None = None,
+        *,
+        user_key: str | None = None,
     ) -> list[dict[str, Any]]:
         """Register each entry; answers ``{"createdWebhookId": id}`` or ``{"errors": [...]}``
         per entry, in request order (``ContainerForRegisteredWebhooks``)."""
@@ -250,7 +253,7 @@ class WebhookRegistry:
                 errors.append("The JQL filter must not be empty.")
             elif validate_jql is not None:
                 try:
-                    validate_jql("", jql, None)
+                    validate_jql("", jql, user_key)
                 except BadInputError as exc:
                     errors.append(str(exc.message))
             if errors:
@@ -269,6 +272,7 @@ class WebhookRegistry:
                     tuple(str(f) for f in fids) if isinstance(fids, list) else None,
                     tuple(str(k) for k in pkeys) if isinstance(pkeys, list) else None,
                     now + timedelta(days=self.rest_ttl_days),
+                    user_key,
                 )
                 self._rest[hook.id] = hook
             results.append({"createdWebhookId": hook.id})
@@ -319,7 +323,11 @@ class WebhookRegistry:
                 return False
 
         for admin in self.admin_hooks():
-            if admin.enabled and event in admin.events and jql_ok(admin.jql, None):
+            if (
+                admin.enabled
+                and event in admin.events
+                and jql_ok(admin.jql, admin.last_updated_user)
+            ):
                 targets.append(
                     Target(
                         TargetKind.ADMIN,
@@ -345,7 +353,7 @@ class WebhookRegistry:
                 and prop not in rest.property_keys
             ):
                 continue
-            if jql_ok(rest.jql, None):
+            if jql_ok(rest.jql, rest.user_key):
                 targets.append(Target(TargetKind.REST, rest.id, rest.url))
         return targets
 
