@@ -29,6 +29,7 @@ from jirabridge.emulator.model._errors import (
     ModelError,
     NotFound,
     PermissionDenied,
+    StateFileError,
     ValidationFailed,
 )
 from jirabridge.emulator.model._events import (
@@ -147,6 +148,7 @@ __all__ = [
     "SprintStarted",
     "SprintState",
     "SprintUpdated",
+    "StateFileError",
     "Status",
     "StatusCategory",
     "Transition",

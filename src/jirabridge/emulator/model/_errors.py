@@ -16,7 +16,14 @@ from collections.abc import Mapping, Sequence
 
 from jirabridge.errors import BadInputError, JiraErrorBody
 
-__all__ = ["Conflict", "ModelError", "NotFound", "PermissionDenied", "ValidationFailed"]
+__all__ = [
+    "Conflict",
+    "ModelError",
+    "NotFound",
+    "PermissionDenied",
+    "StateFileError",
+    "ValidationFailed",
+]
 
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 
@@ -65,3 +72,7 @@ class Conflict(ModelError):
     """409: the request conflicts with the current state."""
 
     status = 409
+
+
+class StateFileError(BadInputError):
+    """A saved state file cannot be read: not ours, a newer version, truncated or corrupt."""

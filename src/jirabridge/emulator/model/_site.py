@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from jirabridge.emulator.model._agile import AgileMixin
 from jirabridge.emulator.model._clock import Clock
 from jirabridge.emulator.model._defaults import (
@@ -14,7 +17,14 @@ from jirabridge.emulator.model._defaults import (
     default_statuses,
     default_workflows,
 )
+from jirabridge.emulator.model._errors import StateFileError
 from jirabridge.emulator.model._ids import IdSource
+from jirabridge.emulator.model._persist import (
+    dump_state,
+    read_state_file,
+    restore_state,
+    write_state_file,
+)
 from jirabridge.emulator.model._records import FieldConfiguration, Flavour
 
 __all__ = ["DEFAULT_ADMIN_EMAIL", "DEFAULT_ADMIN_PASSWORD", "Site"]
@@ -62,6 +72,36 @@ class Site(AgileMixin):
         self._init_stores()
         self._listeners = listeners
         self._bootstrap(self.seed)
+
+    # -- persistence ------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the whole state to ``path`` (gzip JSON, versioned; written atomically)."""
+        write_state_file(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, clock: Clock | None = None) -> Site:
+        """A site read from a file written by :meth:`save`; :class:`StateFileError` if the
+        file is not one, is corrupt or comes from a newer version."""
+        data = read_state_file(path)
+        flavour = data.get("flavour") if isinstance(data, dict) else None
+        if not isinstance(flavour, str) or flavour not in {f.value for f in Flavour}:
+            raise StateFileError("This is not a jirabridge emulator state file.")
+        site = cls(Flavour(flavour), clock=clock)
+        restore_state(site, data)
+        return site
+
+    def load_into(self, path: str | os.PathLike[str]) -> None:
+        """Replace this site's state with a file's (listeners and clock stay); all or nothing."""
+        restore_state(self, read_state_file(path))
+
+    def to_state(self) -> dict[str, Any]:
+        """The whole state as JSON-ready data (what :meth:`save` writes)."""
+        return dump_state(self)
+
+    def restore(self, state: Any) -> None:
+        """Replace this site's state with :meth:`to_state` data; all or nothing."""
+        restore_state(self, state)
 
     def _bootstrap(self, seed: int) -> None:
         self.ids = IdSource(seed)
