@@ -125,6 +125,47 @@ def check_cmd(
     raise typer.Exit(report.exit_code)
 
 
+@migrate_app.command("fix")
+def fix_cmd(
+    backup: Path = typer.Argument(..., help="The backup zip to fix (never modified)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the fixed backup zip."),
+    emails: Path | None = typer.Option(
+        None, "--emails", help="Email fixes: JSON {user or old email: new email} or 2-column CSV."
+    ),
+    rename_prefix: str = typer.Option("migrated_", help="Prefix replacing 'addon_' in usernames."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
+) -> None:
+    """Write a fixed copy of a backup, check it again, and list every change."""
+    import json
+
+    from jirabridge.migrate import render_text
+    from jirabridge.migrate._fix import fix_backup, load_email_map
+
+    try:
+        mapping = load_email_map(emails) if emails else None
+        with _progress("fixing", progress) as update:
+            report = fix_backup(
+                backup, out, emails=mapping, rename_prefix=rename_prefix, progress=update
+            )
+    except JirabridgeError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(f"wrote {report.output}")
+        for kind, count in sorted(report.counts.items()):
+            typer.echo(f"  {kind}: {count}")
+        for change in report.changes:
+            typer.echo(f"  - {change.kind.value}: {change.detail}  [{change.location}]")
+        for key in report.unused_email_keys:
+            typer.echo(f"  ! email mapping entry {key!r} matched no user")
+        typer.echo("")
+        if report.after is not None:
+            typer.echo(render_text(report.after), nl=False)
+    raise typer.Exit(report.exit_code)
+
+
 def register(app: typer.Typer) -> None:
     """Add this family's commands to ``app``."""
     app.add_typer(migrate_app, name="migrate")
