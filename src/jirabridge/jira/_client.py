@@ -11,7 +11,7 @@ import httpx
 
 from jirabridge.errors import BadInputError, JirabridgeError, JiraErrorBody, SkipItemError
 from jirabridge.jira._convert import IssueReader, IssueWriter
-from jirabridge.jira._errors import Scope
+from jirabridge.jira._errors import Scope, error_from_response
 from jirabridge.jira._governor import RateGovernor
 from jirabridge.jira._http import AmbiguousWriteError, BucketFn, JiraHttp, RetryPolicy
 from jirabridge.jira._metrics import CallStats
@@ -513,20 +513,43 @@ class BaseClient:
         return [reader.attachment(a) for a in data or ()]
 
     async def download_attachment(self, attachment: Attachment | str) -> bytes:
-        """The content of an attachment (by object or id)."""
+        """The content of an attachment (by object or id).
+
+        Uses the attachment's ``content`` URL (Server: ``/secure/attachment/{id}/{name}``);
+        given only an id, asks ``/attachment/{id}`` for it first. The URL must be on this site:
+        credentials are never sent elsewhere.
+        """
         if isinstance(attachment, Attachment):
-            if attachment.id is None:
-                raise BadInputError("attachment without an id")
+            if attachment.id is None and attachment.content_url is None:
+                raise BadInputError("attachment without an id or a content URL")
+            url = attachment.content_url
             attachment_id = attachment.id
         else:
-            attachment_id = attachment
-        path = f"{self.api}/attachment/content/{attachment_id}"
-        response = await self.http.request("GET", path, scope=Scope.ITEM, ok_statuses=(303,))
-        if response.status_code in (302, 303, 307) and "location" in response.headers:
-            response = await self.http.request(
-                "GET", response.headers["location"], scope=Scope.ITEM
+            url, attachment_id = None, attachment
+        if url is None:
+            meta = await self._json(
+                "GET", f"{self.api}/attachment/{attachment_id}", scope=Scope.ITEM
             )
+            url = str(meta.get("content") or "")
+        path = self._site_path(url)
+        response = await self.http.request(
+            "GET", path, scope=Scope.ITEM, ok_statuses=(302, 303, 307)
+        )
+        if response.status_code in (302, 303, 307) and "location" in response.headers:
+            # Cloud redirects to its media store; that host gets no credentials of ours.
+            async with httpx.AsyncClient(transport=self.http.transport) as media:
+                response = await media.get(response.headers["location"])
+            if response.status_code >= 400:
+                raise error_from_response(response, scope=Scope.ITEM)
         return response.content
+
+    def _site_path(self, url: str) -> str:
+        base = self.http.base_url
+        if url.startswith(base + "/"):
+            return url[len(base) :]
+        if url.startswith("/") and not url.startswith("//"):
+            return url
+        raise BadInputError("attachment content URL is not on this Jira site")
 
     async def delete_attachment(self, attachment_id: str) -> None:
         await self.http.request(

@@ -81,6 +81,7 @@ class JiraHttp:
         self._bucket_of = bucket_of or (lambda method, endpoint: "")
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self.transport = transport
         self.client = httpx.AsyncClient(
             base_url=self.base_url,
             auth=auth,
