@@ -1,10 +1,327 @@
-"""`jirabridge` commands: sync."""
+"""`jirabridge` commands: sync (``init``, ``schema``, ``status``, ``dlq``, ``secrets``).
+
+``check``, ``backfill``, ``run`` and ``reconcile`` need the site clients; their engine
+interfaces are described in :mod:`jirabridge.sync.engine`.
+Heavy imports (SQLAlchemy, pydantic models) happen inside the commands.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from jirabridge.errors import JirabridgeError
+
+if TYPE_CHECKING:
+    from jirabridge.sync.queue import Queue
+    from jirabridge.sync.secrets import SecretStore
+
+STORE_ENV = "JIRABRIDGE_STORE_URL"
+DEFAULT_CONFIG = "jirabridge.yaml"
+DEFAULT_SCHEMA = "jirabridge.schema.json"
+DEFAULT_SECRETS = "jirabridge-secrets.json"
+DEFAULT_KEY_FILE = "jirabridge.key"
+
+_CONFIG_OPT = typer.Option(
+    None, "--config", "-c", help=f"Configuration file (default: ./{DEFAULT_CONFIG} if present)."
+)
+_STORE_OPT = typer.Option(
+    None, "--store", help=f"State store URL (default: ${STORE_ENV}, else the config's store.url)."
+)
+_SECRETS_OPT = typer.Option(Path(DEFAULT_SECRETS), "--secrets-file", help="Encrypted store.")
+_KEY_OPT = typer.Option(
+    Path(DEFAULT_KEY_FILE), "--key-file", help="Key file (mode 0600) unless the key is in the env."
+)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Every jirabridge error becomes one clear line on stderr and exit code 1."""
+    try:
+        yield
+    except JirabridgeError as exc:
+        from jirabridge.sync.config import ConfigError
+
+        if isinstance(exc, ConfigError):
+            for problem in exc.problems:
+                typer.echo(str(problem), err=True)
+            raise _fail(f"{len(exc.problems)} problem(s) in the configuration") from None
+        raise _fail(str(exc)) from None
+
+
+def _store_url(config: Path | None, store: str | None) -> str:
+    if store:
+        return store
+    if os.environ.get(STORE_ENV):
+        return os.environ[STORE_ENV]
+    path = config or (Path(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).exists() else None)
+    if path is not None:
+        from jirabridge.sync.config import load_config
+
+        return load_config(path).config.store.url
+    return "sqlite:///jirabridge.db"
+
+
+def _open_queue(config: Path | None, store: str | None) -> Queue:
+    from jirabridge.sync.queue import Queue
+    from jirabridge.sync.store import open_store
+
+    return Queue(open_store(_store_url(config, store)))
+
+
+def _secret_store(secrets_file: Path, key_file: Path) -> SecretStore:
+    from jirabridge.sync.secrets import SecretStore, load_key
+
+    return SecretStore(secrets_file, load_key(key_file))
+
+
+def _when(value: Any) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def register(app: typer.Typer) -> None:
     """Add this family's commands to ``app``."""
-    del app
+
+    @app.command("init")
+    def init_cmd(
+        config: Path = typer.Option(Path(DEFAULT_CONFIG), "--config", "-c", help="Where to write."),
+        schema: Path = typer.Option(Path(DEFAULT_SCHEMA), "--schema", help="JSON schema file."),
+        force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    ) -> None:
+        """Write a commented example configuration and its JSON schema."""
+        from jirabridge.sync.config import write_example, write_schema
+
+        with _errors():
+            if not force:
+                for path in (config, schema):
+                    if path.exists():
+                        raise _fail(f"{path} exists; pass --force to overwrite it")
+            write_example(config, force=force)
+            write_schema(schema, force=force)
+        typer.echo(f"wrote {config} (edit it) and {schema} (for your editor)")
+
+    @app.command("schema")
+    def schema_cmd(
+        output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+    ) -> None:
+        """Print (or write) the JSON schema of the configuration file."""
+        from jirabridge.sync.config import json_schema, write_schema
+
+        with _errors():
+            if output is None:
+                typer.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
+            else:
+                write_schema(output, force=True)
+                typer.echo(f"wrote {output}")
+
+    @app.command("status")
+    def status_cmd(
+        config: Path | None = _CONFIG_OPT,
+        store: str | None = _STORE_OPT,
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    ) -> None:
+        """Queue depth, dead letters, poll cursors and the latest errors."""
+        from jirabridge.sync.state import status_report
+
+        with _errors():
+            report = status_report(_open_queue(config, store))
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "queued": report.queue.queued,
+                        "running": report.queue.leased,
+                        "notices": report.queue.notices,
+                        "dead_letters": report.queue.dead,
+                        "issue_pairs": report.issue_pairs,
+                        "open_conflicts": report.open_conflicts,
+                        "cursors": [
+                            {
+                                "site": c.site,
+                                "scope": c.scope,
+                                "position": None if c.position is None else c.position.isoformat(),
+                            }
+                            for c in report.cursors
+                        ],
+                        "recent_errors": [
+                            {"at": e.at.isoformat(), "kind": e.kind, "message": e.message}
+                            for e in report.recent_errors
+                        ],
+                    },
+                    indent=2,
+                )
+            )
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(soft_wrap=True)
+        summary = Table(title="jirabridge sync status", show_header=False)
+        summary.add_row("jobs queued", str(report.queue.queued))
+        summary.add_row("jobs running", str(report.queue.leased))
+        summary.add_row("notices waiting", str(report.queue.notices))
+        summary.add_row("oldest queued", _when(report.queue.oldest_queued))
+        summary.add_row("dead letters", str(report.queue.dead))
+        summary.add_row("issue pairs", str(report.issue_pairs))
+        summary.add_row("conflicts to review", str(report.open_conflicts))
+        console.print(summary)
+        cursors = Table(title="poll cursors")
+        for column in ("site", "scope", "position", "saved"):
+            cursors.add_column(column)
+        for c in report.cursors:
+            cursors.add_row(c.site, c.scope, _when(c.position), _when(c.updated_at))
+        console.print(cursors)
+        errors = Table(title="latest errors")
+        for column in ("when", "kind", "site", "issue", "message"):
+            errors.add_column(column)
+        for e in (*report.retrying, *report.recent_errors):
+            errors.add_row(_when(e.at), e.kind, e.site or "-", e.subject or "-", e.message)
+        console.print(errors)
+
+    dlq = typer.Typer(help="The dead-letter queue: items that could not be synced.")
+    app.add_typer(dlq, name="dlq")
+
+    def _selection(ids: list[int] | None, reason: str | None, everything: bool) -> dict[str, Any]:
+        if not ids and not reason and not everything:
+            raise _fail("say which items: ids, --reason TEXT, or --all", 2)
+        return {"ids": ids or [], "reason": reason, "everything": everything}
+
+    @dlq.command("list")
+    def dlq_list(
+        config: Path | None = _CONFIG_OPT,
+        store: str | None = _STORE_OPT,
+        reason: str | None = typer.Option(None, "--reason", help="Only reasons containing this."),
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    ) -> None:
+        """List dead letters with their reason."""
+        with _errors():
+            items = _open_queue(config, store).dead_letters(reason=reason)
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    [
+                        {
+                            "id": d.id,
+                            "site": d.site,
+                            "issue_id": d.issue_id,
+                            "issue_key": d.issue_key,
+                            "reason": d.reason,
+                            "error": d.error_branch,
+                            "attempts": d.attempts,
+                            "failed_at": d.failed_at.isoformat(),
+                        }
+                        for d in items
+                    ],
+                    indent=2,
+                )
+            )
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"dead letters ({len(items)})")
+        for column in ("id", "site", "issue", "error", "attempts", "failed", "reason"):
+            table.add_column(column)
+        for d in items:
+            table.add_row(
+                str(d.id),
+                d.site,
+                d.issue_key or d.issue_id,
+                d.error_branch,
+                str(d.attempts),
+                _when(d.failed_at),
+                d.reason,
+            )
+        Console(soft_wrap=True).print(table)
+
+    def _act(verb: str, action: Callable[..., int], selection: dict[str, Any]) -> None:
+        with _errors():
+            count = action(**selection)
+        typer.echo(f"{verb} {count} dead letter(s)")
+
+    @dlq.command("retry")
+    def dlq_retry(
+        ids: list[int] | None = typer.Argument(None, help="Dead-letter ids."),
+        reason: str | None = typer.Option(None, "--reason", help="Reason text or error branch."),
+        everything: bool = typer.Option(False, "--all", help="Every dead letter."),
+        config: Path | None = _CONFIG_OPT,
+        store: str | None = _STORE_OPT,
+    ) -> None:
+        """Put dead letters back in the queue (attempts start again)."""
+        selection = _selection(ids, reason, everything)
+        with _errors():
+            queue = _open_queue(config, store)
+        _act("requeued", queue.retry_dead, selection)
+
+    @dlq.command("drop")
+    def dlq_drop(
+        ids: list[int] | None = typer.Argument(None, help="Dead-letter ids."),
+        reason: str | None = typer.Option(None, "--reason", help="Reason text or error branch."),
+        everything: bool = typer.Option(False, "--all", help="Every dead letter."),
+        config: Path | None = _CONFIG_OPT,
+        store: str | None = _STORE_OPT,
+    ) -> None:
+        """Delete dead letters for good."""
+        selection = _selection(ids, reason, everything)
+        with _errors():
+            queue = _open_queue(config, store)
+        _act("dropped", queue.drop_dead, selection)
+
+    secrets = typer.Typer(help="The encrypted credential store (`store:NAME` references).")
+    app.add_typer(secrets, name="secrets")
+
+    @secrets.command("keygen")
+    def secrets_keygen(key_file: Path = _KEY_OPT) -> None:
+        """Create a new key file (mode 0600)."""
+        from jirabridge.sync.secrets import generate_key_file
+
+        with _errors():
+            generate_key_file(key_file)
+        typer.echo(f"wrote {key_file} (keep it private; losing it loses the secrets)")
+
+    @secrets.command("set")
+    def secrets_set(
+        name: str = typer.Argument(..., help="Name used as `store:NAME` in the config."),
+        from_stdin: bool = typer.Option(False, "--stdin", help="Read the secret from stdin."),
+        secrets_file: Path = _SECRETS_OPT,
+        key_file: Path = _KEY_OPT,
+    ) -> None:
+        """Store a secret (asked for without echo, or read from stdin)."""
+        if from_stdin:
+            value = sys.stdin.readline().rstrip("\r\n")
+        else:
+            value = typer.prompt(f"secret for {name}", hide_input=True)
+        with _errors():
+            _secret_store(secrets_file, key_file).set(name, value)
+        typer.echo(f"stored {name}")
+
+    @secrets.command("list")
+    def secrets_list(secrets_file: Path = _SECRETS_OPT, key_file: Path = _KEY_OPT) -> None:
+        """List the names of stored secrets (never the values)."""
+        with _errors():
+            names = _secret_store(secrets_file, key_file).names()
+        for name in names:
+            typer.echo(name)
+
+    @secrets.command("delete")
+    def secrets_delete(
+        name: str, secrets_file: Path = _SECRETS_OPT, key_file: Path = _KEY_OPT
+    ) -> None:
+        """Delete a stored secret."""
+        with _errors():
+            removed = _secret_store(secrets_file, key_file).delete(name)
+        if not removed:
+            raise _fail(f"no secret named {name!r}")
+        typer.echo(f"deleted {name}")
