@@ -78,4 +78,15 @@ def small_site(flavour: str) -> Site:
 
     site.add_comment(alice.key, one.key, text("devs only"), visibility=Visibility("group", "devs"))
     del bob
+    board = site.create_board("DEMO board", "scrum", project_ref="DEMO")
+    site.create_sprint(admin, board.id, "Sprint 1")
+    site.create_issue(
+        admin,
+        {
+            "project": {"key": "DEMO"},
+            "issuetype": {"name": "Epic"},
+            "summary": "Big epic",
+            **({} if cloud else {site.agile.epic_name: "Big epic"}),
+        },
+    )
     return site

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from jirabridge.emulator.faces import (
+    _routes_agile,
     _routes_issues,
     _routes_meta,
     _routes_search,
@@ -23,6 +24,7 @@ def route_specs() -> list[RouteSpec]:
         *_routes_issues.ROUTES,
         *_routes_social.ROUTES,
         *_routes_search.ROUTES,
+        *_routes_agile.ROUTES,
     ]
 
 
