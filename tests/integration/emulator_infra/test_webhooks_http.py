@@ -177,7 +177,10 @@ async def test_cloud_delivery_retries_then_lists_failures(cloud: Harness) -> Non
     await _create_issue(cloud, "PRJ-7", CLOUD_ALICE, v="3")
     await cloud.client.post("/_emulator/webhooks/flush", json={})
     assert len(cloud.receiver.seen) == 1
-    await cloud.client.post("/_emulator/clock", json={"advance": 10})
+    await cloud.client.post("/_emulator/clock", json={"advance": 29})
+    await cloud.client.post("/_emulator/webhooks/flush", json={})
+    assert len(cloud.receiver.seen) == 1  # the first retry waits 30 s
+    await cloud.client.post("/_emulator/clock", json={"advance": 1})
     await cloud.client.post("/_emulator/webhooks/flush", json={})
     assert len(cloud.receiver.seen) == 2
     await cloud.client.post("/_emulator/webhooks/flush", json={"includeScheduled": True})
@@ -194,6 +197,7 @@ async def test_cloud_delivery_retries_then_lists_failures(cloud: Harness) -> Non
         "5",
     ]
     assert json.loads(seen[0]["body"])["matchedWebhookIds"] == [1]
+    assert {s["headers"]["x-atlassian-webhook-flow"] for s in seen} == {"Primary"}
 
     failed = await cloud.client.get("/rest/api/3/webhook/failed", headers=app)
     assert failed.status_code == 200
@@ -270,3 +274,25 @@ async def test_state_and_reset(server: Harness) -> None:
     assert r.json() == {"reset": True, "siteReset": False}
     state = (await server.client.get("/_emulator/state")).json()
     assert state["webhooks"]["adminWebhooks"] == 0 and state["rateLimits"]["server"] is False
+
+
+async def test_events_from_other_threads_wake_the_worker(server: Harness) -> None:
+    import asyncio
+    import threading
+
+    await server.infra.start()
+    await server.client.post(
+        "/rest/webhooks/1.0/webhook",
+        json={"name": "n", "url": "http://receiver.test/h", "events": ["jira:issue_created"]},
+        headers=ALICE,
+    )
+    thread = threading.Thread(
+        target=server.infra.on_event, args=({"event": "jira:issue_created", "key": "PRJ-5"},)
+    )
+    thread.start()
+    thread.join()
+    for _ in range(300):
+        if server.infra.deliveries.summary()["delivered"]:
+            break
+        await asyncio.sleep(0.01)
+    assert [s["path"] for s in server.receiver.seen] == ["/h"]

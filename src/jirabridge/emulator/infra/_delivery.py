@@ -103,6 +103,7 @@ class Delivery:
             headers["Content-Type"] = "application/json; charset=utf-8"
         if flavour is FlavourName.CLOUD:
             headers["X-Atlassian-Webhook-Identifier"] = self.identifier
+            headers["X-Atlassian-Webhook-Flow"] = "Primary"
             if self.attempts:
                 headers["X-Atlassian-Webhook-Retry"] = str(len(self.attempts))
         return headers
@@ -139,7 +140,7 @@ class DeliveryQueue:
         *,
         seed: int = 1,
         capacity: int = 1000,
-        retry_delays: tuple[float, ...] = (10.0, 20.0, 40.0, 80.0, 160.0),
+        retry_delays: tuple[float, ...] = (30.0, 60.0, 120.0, 300.0, 600.0),
     ) -> None:
         self.flavour = flavour
         self.capacity = capacity
@@ -327,6 +328,7 @@ class DeliveryWorker:
         self._client: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def running(self) -> bool:
@@ -343,6 +345,7 @@ class DeliveryWorker:
         if self.running:
             return
         self._ensure_client()
+        self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._run(), name="jirabridge-webhook-delivery")
 
     async def stop(self) -> None:
@@ -354,16 +357,28 @@ class DeliveryWorker:
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
+        self._loop = None
         self.queue.requeue_in_flight()
 
     def wake(self) -> None:
-        """Tell the worker new deliveries are queued (safe from the event loop's thread)."""
-        self._wake.set()
+        """Tell the worker new deliveries are queued; safe from any thread (sync handlers run
+        in a thread pool, and the model calls listeners inside the mutating call)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
 
     async def _run(self) -> None:
         while True:
-            await self.process_due()
             self._wake.clear()
+            await self.process_due()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 

@@ -82,6 +82,17 @@ class Infra:
         self.server_limiter: ServerRateLimiter | None = None
         self.cloud_limiter: CloudRateLimiter | None = None
         self._payload_builder: PayloadBuilder | None = None
+        self._apply_options()
+
+    def _apply_options(self) -> None:
+        opts = self.options
+        self.set_server_rate_limit(opts.server_rate_limit)
+        self.set_cloud_rate_limit(opts.cloud_rate_limit)
+        self.faults.latency[:] = opts.latency
+        self.faults.errors[:] = opts.errors
+        self.faults.timeouts[:] = opts.timeouts
+        if opts.webhook_faults is not None:
+            self.deliveries.set_faults(opts.webhook_faults)
 
     # contract with the faces ----------------------------------------------------------------
     def wrap(self, app: ASGIApp) -> ASGIApp:
@@ -134,6 +145,13 @@ class Infra:
         """Stop the delivery worker and close its HTTP client."""
         await self.worker.stop()
 
+    async def flush_webhooks(
+        self, *, include_scheduled: bool = False, within: float = 30.0
+    ) -> bool:
+        """Deliver every due webhook now (also scheduled retries and injected delays with
+        ``include_scheduled``); True when the queue went idle within ``within`` seconds."""
+        return await self.worker.flush(include_scheduled=include_scheduled, within=within)
+
     # rate limits ----------------------------------------------------------------------------
     def set_server_rate_limit(self, config: ServerRateLimitConfig | None) -> None:
         self.server_limiter = ServerRateLimiter(config) if config is not None else None
@@ -152,11 +170,10 @@ class Infra:
 
     # state ------------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget everything infra holds: faults, limits, counters, webhooks, tokens."""
+        """Back to the state the constructor options describe: counters, webhooks,
+        deliveries, tokens and added credentials forgotten; limits and faults as configured."""
         self.counters.reset()
         self.faults.reset()
-        self.server_limiter = None
-        self.cloud_limiter = None
         self.webhooks.reset()
         self.deliveries.reset()
         self.oauth = OAuthStore(
@@ -165,6 +182,7 @@ class Infra:
         self.authenticator.oauth = self.oauth
         self.credentials = CredentialStore()
         self.authenticator.store = self.credentials
+        self._apply_options()
 
     def summary(self) -> dict[str, Any]:
         return {

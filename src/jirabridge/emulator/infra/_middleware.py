@@ -138,7 +138,12 @@ class InfraMiddleware:
             auth = infra.authenticator.authenticate(
                 headers_in.get("authorization"), clock.monotonic()
             )
-            if auth.failed or (protected and auth.user_key is None):
+            wrong_door = (
+                auth.kind is AuthKind.OAUTH
+                and not via_gateway
+                and infra.options.oauth_requires_gateway
+            )
+            if auth.failed or wrong_door or (protected and auth.user_key is None):
                 resp = (
                     gateway_unauthorized() if (auth.gateway or via_gateway) else not_authenticated()
                 )

@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from jirabridge.emulator.infra._delivery import WebhookFaults
+from jirabridge.emulator.infra._faults import ErrorRule, LatencyRule, TimeoutRule
 from jirabridge.emulator.infra._ports import CredentialChecker, JqlMatcher
+from jirabridge.emulator.infra._ratelimit import CloudRateLimitConfig, ServerRateLimitConfig
 
 __all__ = ["InfraOptions"]
 
@@ -29,6 +32,11 @@ class InfraOptions:
     transport webhook deliveries go through (tests pass an ``httpx.ASGITransport``).
     ``rest_webhooks_need_app``: like Cloud, ``/rest/api/3/webhook`` answers 403 unless the
     caller is an OAuth 2.0 app; set False to let basic-auth callers register (owner = user).
+    ``oauth_requires_gateway``: like Cloud, refuse OAuth bearer tokens on the site URL (they
+    work only under ``/ex/jira/{cloudId}``); off by default to ease tests.
+    ``cloud_retry_delays``: seconds before each Cloud webhook retry (Atlassian: retried for
+    up to about 30 minutes). The rate-limit, fault and webhook-fault fields are the state a
+    new (or reset) Infra starts with; the control plane changes them at run time.
     """
 
     base_url: str = "http://127.0.0.1:8080"
@@ -42,6 +50,13 @@ class InfraOptions:
     webhook_transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False)
     webhook_timeout: float = 10.0
     server_queue_capacity: int = 1000
-    cloud_retry_delays: tuple[float, ...] = (10.0, 20.0, 40.0, 80.0, 160.0)
+    cloud_retry_delays: tuple[float, ...] = (30.0, 60.0, 120.0, 300.0, 600.0)
     rest_webhook_ttl_days: float = 30.0
     rest_webhooks_need_app: bool = True
+    oauth_requires_gateway: bool = False
+    server_rate_limit: ServerRateLimitConfig | None = None
+    cloud_rate_limit: CloudRateLimitConfig | None = None
+    latency: tuple[LatencyRule, ...] = ()
+    errors: tuple[ErrorRule, ...] = ()
+    timeouts: tuple[TimeoutRule, ...] = ()
+    webhook_faults: WebhookFaults | None = None
