@@ -1,15 +1,23 @@
 """The one seam where rich text changes form: wiki markup (Server, Cloud v2) <-> ADF.
 
 The canonical form is ADF. The conversion itself belongs to :mod:`jirabridge.markup`
-(``wiki_to_adf`` / ``adf_to_wiki`` with a ``MarkupContext``); when that package cannot be
-imported, a plain-paragraph conversion keeps text (not formatting) so clients still work.
+(``wiki_to_adf`` / ``adf_to_wiki`` with a ``MarkupContext``); :class:`PlainCodec` is a
+paragraphs-only stand-in for tests that must not depend on the converter.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
+
+from jirabridge.jira._model import UserRef
+from jirabridge.markup import (
+    MappingUserDirectory,
+    MarkupContext,
+    UserEntry,
+    adf_to_wiki,
+    wiki_to_adf,
+)
 
 __all__ = ["MarkupCodec", "PlainCodec", "RichTextCodec", "default_codec"]
 
@@ -61,25 +69,38 @@ def _plain_text(node: Mapping[str, Any]) -> str:
 
 
 class MarkupCodec:
-    """Delegates to :mod:`jirabridge.markup`; ``context`` is its ``MarkupContext`` (or None)."""
+    """Delegates to :mod:`jirabridge.markup`; ``context`` is its ``MarkupContext`` (or None).
 
-    def __init__(self, context: Any = None) -> None:
-        module = importlib.import_module("jirabridge.markup")
-        self._wiki_to_adf = module.wiki_to_adf
-        self._adf_to_wiki = module.adf_to_wiki
-        self._context = context
+    Build it with :meth:`for_people` to translate mentions between ``[~username]`` and ADF
+    mention nodes carrying accountIds.
+    """
+
+    def __init__(self, context: MarkupContext | None = None) -> None:
+        self.context = context
+
+    @classmethod
+    def for_people(cls, people: Iterable[UserRef]) -> MarkupCodec:
+        """A codec whose mentions go through a directory of people known on both sites."""
+        entries = [
+            UserEntry(
+                account_id=p.account_id,
+                username=p.name,
+                key=p.key,
+                email=p.email,
+                display_name=p.display_name,
+            )
+            for p in people
+            if p.account_id
+        ]
+        return cls(MarkupContext(users=MappingUserDirectory(entries)))
 
     def to_adf(self, wiki: str) -> Adf:
-        result: Adf = self._wiki_to_adf(wiki, self._context)
-        return result
+        return wiki_to_adf(wiki, self.context)
 
     def to_wiki(self, adf: Mapping[str, Any]) -> str:
-        return str(self._adf_to_wiki(adf, self._context))
+        return adf_to_wiki(adf, self.context)
 
 
-def default_codec(context: Any = None) -> RichTextCodec:
-    """:class:`MarkupCodec` when ``jirabridge.markup`` is importable, else :class:`PlainCodec`."""
-    try:
-        return MarkupCodec(context)
-    except (ImportError, AttributeError):
-        return PlainCodec()
+def default_codec(context: MarkupContext | None = None) -> RichTextCodec:
+    """The codec clients use unless told otherwise: :class:`MarkupCodec`."""
+    return MarkupCodec(context)
