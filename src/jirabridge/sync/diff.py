@@ -1,0 +1,190 @@
+"""Three-way field diff: what to write where, given the last synced snapshot. Pure.
+
+For each synced field the engine knows three values: the one both sides had at the last
+sync (the snapshot, kept per side as a hash), and the current value on each side. Then:
+
+* a side whose value still hashes to its snapshot has not changed. The engine's own writes
+  are in the snapshot, so they never come back as a change (no echo);
+* one side changed: its value, translated, is written to the other side if the field's
+  direction lets it flow there;
+* both changed to values that do not match after translation: a conflict, settled by the
+  field's rule (``latest`` by changelog time, or one side wins) and recorded for review;
+* both changed to matching values, or nothing changed: nothing is written.
+
+Values are canonical JSON-ready values (strings, numbers, lists, dicts such as ADF), keyed by
+the field rule's name; the engine reads them from :class:`jirabridge.jira.Issue`.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jirabridge.sync.config import ConflictRule, FieldRule, PairConfig, Side, ValueMap
+
+__all__ = [
+    "SKIP",
+    "ConflictRecord",
+    "FieldPlan",
+    "SidePlan",
+    "Translator",
+    "plan_fields",
+    "value_hash",
+]
+
+
+class _Skip(enum.Enum):
+    SKIP = "skip"
+
+
+SKIP = _Skip.SKIP
+"""A translation answer: leave the field alone on the target."""
+
+
+def value_hash(value: Any) -> str:
+    """A stable hash of a canonical value (key order and tuple/list do not matter)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+UserMapper = Callable[[Any, Side], Any]
+
+
+class Translator:
+    """Moves a value from one side's vocabulary to the other's (tables, users)."""
+
+    USER_FIELDS = frozenset({"assignee", "reporter"})
+
+    def __init__(self, pair: PairConfig, *, users: UserMapper | None = None) -> None:
+        self.pair = pair
+        self.users = users
+
+    def translate(self, rule: FieldRule, value: Any, target: Side) -> Any:
+        """``value`` as the ``target`` side should see it, or :data:`SKIP`."""
+        if value is None:
+            return None
+        if rule.name in self.USER_FIELDS and self.users is not None:
+            return self.users(value, target)
+        table = self.pair.table_for(rule)
+        if table is None:
+            return value
+        if isinstance(value, list | tuple):
+            out = [self._one(table, v, target) for v in value]
+            return [v for v in out if v is not SKIP]
+        return self._one(table, value, target)
+
+    @staticmethod
+    def _one(table: ValueMap, value: Any, target: Side) -> Any:
+        if not isinstance(value, str):
+            return value
+        result = table.to_cloud(value) if target is Side.CLOUD else table.to_server(value)
+        return SKIP if result is None else result
+
+
+@dataclass(frozen=True)
+class ConflictRecord:
+    field: str
+    server_value: Any
+    cloud_value: Any
+    rule: ConflictRule
+    winner: Side | None  # None: the winner's direction does not flow, nothing written
+
+
+@dataclass(frozen=True)
+class SidePlan:
+    """Field values to write to one side (keyed by that side's field id)."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    to_server: SidePlan
+    to_cloud: SidePlan
+    conflicts: tuple[ConflictRecord, ...]
+    skipped: tuple[tuple[str, str], ...]  # (field, why)
+
+
+def plan_fields(
+    rules: Sequence[FieldRule],
+    translator: Translator,
+    *,
+    server_now: Mapping[str, Any],
+    cloud_now: Mapping[str, Any],
+    server_hashes: Mapping[str, str] | None,
+    cloud_hashes: Mapping[str, str] | None,
+    server_changed_at: Mapping[str, datetime] | None = None,
+    cloud_changed_at: Mapping[str, datetime] | None = None,
+    origin: Side | None = None,
+) -> FieldPlan:
+    """Decide every field. ``*_hashes`` None: no snapshot yet (a new pair), then ``origin``
+    (the side the issue was created on) counts as the changed one."""
+    to_server: dict[str, Any] = {}
+    to_cloud: dict[str, Any] = {}
+    conflicts: list[ConflictRecord] = []
+    skipped: list[tuple[str, str]] = []
+    for rule in rules:
+        s_val = server_now.get(rule.name)
+        c_val = cloud_now.get(rule.name)
+        if server_hashes is None or cloud_hashes is None:
+            s_changed = origin is Side.SERVER
+            c_changed = origin is Side.CLOUD
+        else:
+            s_changed = server_hashes.get(rule.name) != value_hash(s_val)
+            c_changed = cloud_hashes.get(rule.name) != value_hash(c_val)
+        if not s_changed and not c_changed:
+            continue
+        as_cloud = translator.translate(rule, s_val, Side.CLOUD)
+        as_server = translator.translate(rule, c_val, Side.SERVER)
+        if as_cloud is not SKIP and value_hash(as_cloud) == value_hash(c_val):
+            continue  # both sides already agree
+        winner: Side | None
+        if s_changed and c_changed:
+            winner = _winner(rule, server_changed_at, cloud_changed_at)
+            flows = winner is not None and rule.direction.flows_to(winner.other)
+            conflicts.append(
+                ConflictRecord(rule.name, s_val, c_val, rule.conflict, winner if flows else None)
+            )
+            if not flows:
+                continue
+        else:
+            winner = Side.SERVER if s_changed else Side.CLOUD
+            if not rule.direction.flows_to(winner.other):
+                continue
+        if winner is Side.SERVER:
+            if as_cloud is SKIP:
+                skipped.append((rule.name, f"no Cloud value for {s_val!r}"))
+            else:
+                to_cloud[rule.cloud_id] = as_cloud
+        else:
+            if as_server is SKIP:
+                skipped.append((rule.name, f"no Server value for {c_val!r}"))
+            else:
+                to_server[rule.server_id] = as_server
+    return FieldPlan(SidePlan(to_server), SidePlan(to_cloud), tuple(conflicts), tuple(skipped))
+
+
+def _winner(
+    rule: FieldRule,
+    server_at: Mapping[str, datetime] | None,
+    cloud_at: Mapping[str, datetime] | None,
+) -> Side | None:
+    if rule.conflict is ConflictRule.SERVER_WINS:
+        return Side.SERVER
+    if rule.conflict is ConflictRule.CLOUD_WINS:
+        return Side.CLOUD
+    s = (server_at or {}).get(rule.name)
+    c = (cloud_at or {}).get(rule.name)
+    if s is None and c is None:
+        return None  # no changelog times: nothing to go by, leave both and record it
+    if c is None or (s is not None and s >= c):
+        return Side.SERVER
+    return Side.CLOUD
