@@ -166,6 +166,46 @@ def fix_cmd(
     raise typer.Exit(report.exit_code)
 
 
+@migrate_app.command("media")
+def media_cmd(
+    jira_home: Path = typer.Option(..., "--jira-home", help="The Jira home folder."),
+    out: Path = typer.Option(..., "--out", help="Folder for the media zips and manifest."),
+    max_size: str = typer.Option("4GB", "--max-size", help="Largest zip, e.g. 4GB or 500MiB."),
+    by_project: bool = typer.Option(False, help="Never mix two projects in one zip."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
+) -> None:
+    """Pack attachments, avatars and logos into Site Import media zips (resumable)."""
+    import json
+
+    from jirabridge.migrate._media import pack_media, parse_size
+
+    try:
+        limit = parse_size(max_size)
+        with _progress("packing", progress) as update:
+            report = pack_media(
+                jira_home, out, max_bytes=limit, by_project=by_project, progress=update
+            )
+    except JirabridgeError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    for chunk in report.chunks:
+        state = "kept (resumed)" if chunk.index in report.resumed else "written, verified"
+        typer.echo(
+            f"{chunk.file}: {chunk.files} file(s), {chunk.zip_bytes:,} bytes, {state}; "
+            f"{chunk.first} .. {chunk.last}"
+        )
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}")
+    if report.skipped:
+        typer.echo(f"{len(report.skipped)} path(s) skipped, e.g. {report.skipped[0]}")
+    typer.echo(
+        f"{report.files} file(s) in {len(report.chunks)} zip(s); manifest: {out}/manifest.json"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add this family's commands to ``app``."""
     app.add_typer(migrate_app, name="migrate")
