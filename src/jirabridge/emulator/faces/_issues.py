@@ -394,20 +394,25 @@ class IssueRenderer:
         out["object"] = obj
         return out
 
-    def history(self, history: ChangeHistory) -> dict[str, Any]:
+    def history(self, history: ChangeHistory, *, keep_nulls: bool | None = None) -> dict[str, Any]:
+        """A change history; Cloud REST leaves out null values (its spec has no nullable
+        change values), Server and webhooks keep them as ``null``."""
+        if keep_nulls is None:
+            keep_nulls = not self.view.cloud
         items: list[dict[str, Any]] = []
         for item in history.items:
             entry: dict[str, Any] = {"field": item.field, "fieldtype": item.fieldtype}
             if item.field_id is not None and self.view.cloud:
                 entry["fieldId"] = item.field_id
-            entry.update(
-                {
-                    "from": item.from_value,
-                    "fromString": item.from_string,
-                    "to": item.to_value,
-                    "toString": item.to_string,
-                }
-            )
+            values = {
+                "from": item.from_value,
+                "fromString": item.from_string,
+                "to": item.to_value,
+                "toString": item.to_string,
+            }
+            for name, value in values.items():
+                if value is not None or keep_nulls:
+                    entry[name] = value
             items.append(entry)
         return {
             "id": str(history.id),

@@ -274,8 +274,6 @@ def field_json(view: View, field: FieldDef) -> dict[str, Any]:
     }
     if field.id in {"issuekey", "thumbnail"}:
         del out["schema"]
-    if view.cloud and field.is_custom:
-        out["untranslatedName"] = field.name
     return out
 
 

@@ -3,6 +3,7 @@ rank (both flavours; epics are Server "Epic Link" or Cloud ``parent`` underneath
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.responses import Response
@@ -67,8 +68,16 @@ def _board_json(ctx: Ctx, board: Board) -> dict[str, Any]:
     return board_json(view_of(ctx), board, project)
 
 
+_ORDER_BY_RANK = re.compile(r"\s+order\s+by\s+rank(\s+asc)?\s*$", re.IGNORECASE)
+
+
 def _board_issues(ctx: Ctx, board: Board) -> list[Issue]:
-    return run_search(ctx, board.filter_jql)
+    """The board's issues in rank order (the rank sort is done here, on the model's rank)."""
+    jql = _ORDER_BY_RANK.sub("", board.filter_jql)
+    issues = run_search(ctx, jql)
+    if jql != board.filter_jql:
+        issues.sort(key=lambda i: i.rank)
+    return issues
 
 
 async def list_boards(ctx: Ctx) -> Any:
@@ -113,11 +122,7 @@ async def board_configuration(ctx: Ctx) -> Any:
         "self": view.agile(f"board/{board.id}/configuration"),
     }
     if "location" in base:
-        out["location"] = {
-            "type": "project",
-            "key": base["location"]["projectKey"],
-            "id": str(board.project_id),
-        }
+        out["location"] = {"type": "project", "projectKeyOrId": base["location"]["projectKey"]}
     out["filter"] = {"id": str(board.filter_id), "self": view.api(f"filter/{board.filter_id}")}
     out["columnConfig"] = {"columns": columns, "constraintType": "none"}
     if points is not None:

@@ -74,7 +74,6 @@ async def server_info(ctx: Ctx) -> Any:
         "serverTitle": "jirabridge emulator",
     }
     if ctx.cloud:
-        out["defaultLocale"] = {"locale": "en_US"}
         out["serverTimeZone"] = "Etc/UTC"
     return out
 

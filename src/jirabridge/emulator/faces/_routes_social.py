@@ -224,7 +224,10 @@ async def attachment_meta(ctx: Ctx) -> Any:
 
 
 async def get_attachment(ctx: Ctx) -> Any:
-    return renderer_of(ctx).attachment(ctx.site.get_attachment(ctx.path("id")))
+    out = renderer_of(ctx).attachment(ctx.site.get_attachment(ctx.path("id")))
+    if ctx.cloud:  # Cloud's attachment metadata carries a numeric id
+        out["id"] = int(out["id"])
+    return out
 
 
 async def delete_attachment(ctx: Ctx) -> Any:

@@ -84,7 +84,7 @@ def _small_issue(renderer: IssueRenderer, issue: Issue) -> dict[str, Any]:
 
 
 def _changelog(renderer: IssueRenderer, history: ChangeHistory) -> dict[str, Any]:
-    rendered = renderer.history(history)
+    rendered = renderer.history(history, keep_nulls=True)
     items = []
     for item in rendered["items"]:
         entry = dict(item)
