@@ -404,9 +404,8 @@ def _demo_sprints(
     site.start_sprint(actor, sprints[1].id)
     site.move_to_sprint(actor, sprints[2].id, [i.key for i in third])
     ranked = [i.key for i in rnd.sample(second, 3)]
-    site.rank_issues(
-        actor, ranked, before=second[0].key if second[0].key not in ranked else second[5].key
-    )
+    anchor = next(i.key for i in second if i.key not in ranked)
+    site.rank_issues(actor, ranked, before=anchor)
 
 
 def _demo_links(site: Site, rnd: random.Random, actor: str) -> None:

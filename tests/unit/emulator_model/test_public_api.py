@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import jirabridge.emulator.model as model
+from jirabridge.emulator import seed
+from jirabridge.errors import BadInputError
+
+
+def test_all_is_curated_and_importable() -> None:
+    assert model.__all__ == sorted(
+        model.__all__, key=lambda n: (not n.isupper(), n[0].islower(), n)
+    )
+    for name in model.__all__:
+        assert getattr(model, name) is not None
+    assert not [n for n in model.__all__ if n.startswith("_")]
+    assert {"Site", "Flavour", "Clock", "ModelError", "seed"} - set(model.__all__) == {"seed"}
+    assert set(seed.__all__) >= {"seed_demo", "seed_bulk"}
+
+
+def test_error_tree() -> None:
+    for cls, status in (
+        (model.NotFound, 404),
+        (model.ValidationFailed, 400),
+        (model.PermissionDenied, 403),
+        (model.Conflict, 409),
+    ):
+        err = cls("msg", {"f": "bad"})
+        assert isinstance(err, model.ModelError) and isinstance(err, BadInputError)
+        assert err.status == status
+        assert err.error_messages == ["msg"] and err.errors == {"f": "bad"}
+        assert err.jira is not None and err.jira.status == status
+    assert issubclass(model.StateFileError, BadInputError)
