@@ -361,6 +361,8 @@ class SiteResolver(Resolver[Issue]):
                 lambda i: max(raw(i) or (0,)),
                 multi=True,
             )
+        if short == "gh-lexo-rank":
+            return _rank(self)
         if stype == "number":
             return FieldDef(fid, FieldKind.NUMBER, raw, None, raw)
         if stype in ("date", "datetime"):
@@ -626,6 +628,11 @@ def _count(attr: str) -> Callable[[SiteResolver], FieldDef[Issue]]:
     return build
 
 
+def _rank(_r: SiteResolver) -> FieldDef[Issue]:
+    """Rank: only for ``ORDER BY Rank`` (boards); searching it matches nothing useful."""
+    return FieldDef("rank", FieldKind.NUMBER, lambda i: i.rank, None, lambda i: i.rank)
+
+
 def _comment(r: SiteResolver) -> FieldDef[Issue]:
     return FieldDef("comment", FieldKind.TEXT, r.comment_texts, None, None)
 
@@ -671,6 +678,7 @@ _SYSTEM_FIELDS: dict[str, Callable[[SiteResolver], FieldDef[Issue]]] = {
     "duedate": _date_field("duedate"),
     "sprint": _sprint,
     "parent": _parent,
+    "rank": _rank,
     "votes": _count("voters"),
     "watchers": _count("watchers"),
 }

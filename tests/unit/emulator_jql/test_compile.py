@@ -235,8 +235,12 @@ def test_text_contains() -> None:
     assert keys('summary ~ "print*"') == ["OPS-1", "OPS-10"]
     assert keys('summary ~ "PRINTER fire"') == ["OPS-1"]  # every word, any order, any case
     assert keys('summary ~ "fire printer"') == ["OPS-1"]
-    assert keys('summary ~ "\\"on fire\\""') == ["OPS-1"]
-    assert keys('summary ~ "\\"fire on\\""') == []
+    assert keys('summary ~ "\\"printer on fire\\""') == ["OPS-1"]
+    assert keys('summary ~ "\\"fire printer\\""') == []  # a phrase keeps word order
+    assert keys('summary ~ "the printers"') == ["OPS-1"]  # stop word dropped, plural folded
+    assert keys('summary ~ "certificate"') == ["OPS-2"]
+    assert keys('summary ~ "report"') == ["OPS-10"]
+    assert keys('summary ~ "the"') == []  # only stop words: nothing to search
     assert keys('summary !~ "print*"') == ["OPS-2", "DEV-1"]
     assert keys("summary ~ TLS") == ["OPS-2"]
 

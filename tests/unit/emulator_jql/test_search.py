@@ -186,6 +186,16 @@ def test_sprints(world: World) -> None:
     assert world.keys("sprint is empty") == ["OPS-3", "DEV-1"]
 
 
+def test_order_by_rank_follows_the_site_ranking(world: World) -> None:
+    site = world.site
+    site.rank_issues(world.admin, ["OPS-3"], before="OPS-1")
+    expected = ["OPS-3", "OPS-1", "OPS-2"]
+    assert world.keys("project = OPS ORDER BY Rank ASC") == expected
+    assert world.keys("project = OPS ORDER BY rank DESC") == expected[::-1]
+    cf = int(site.agile.rank.rsplit("_", 1)[1])
+    assert world.keys(f"project = OPS ORDER BY cf[{cf}]") == expected
+
+
 def test_anonymous_and_inactive_viewers_see_nothing(world: World) -> None:
     assert world.keys("", viewer=None) == []
     assert world.keys("", viewer="no-such-user") == []

@@ -1,9 +1,11 @@
 """Jira's ``~`` (CONTAINS) match, approximated without a search index.
 
-Jira analyses text into lower-case words; a query matches when every query word is found
-(``foo*`` matches a word prefix, ``?`` one character) and a quoted phrase (``"\\"a b\\""``)
-matches consecutive words. No stemming and no stop words: the emulator is stricter than Jira
-there, which is the safe side for tests.
+Jira analyses text with Lucene's English analysis: lower-case words, English stop words
+dropped, plurals folded. A query matches when every query word is found (``foo*`` matches a
+word prefix, ``?`` one character), and a quoted phrase (``"\\"a b\\""``) matches consecutive
+words. Stemming here is only the minimal plural rule set (``printers`` -> ``printer``,
+``queries`` -> ``query``), the part every English analyser agrees on; wildcard terms are not
+stemmed, as in Lucene. Hand-written: a stemming library would be a dependency for five rules.
 """
 
 from __future__ import annotations
@@ -12,20 +14,72 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["TextQuery", "compile_text_query", "words"]
+__all__ = ["STOP_WORDS", "TextQuery", "compile_text_query", "stem", "words"]
 
 _WORD = re.compile(r"[^\W_]+(?:['.][^\W_]+)*", re.UNICODE)
 _QUERY_TERM = re.compile(r'"([^"]*)"|(\S+)')
 
+# Lucene's classic English stop set, which Jira's English indexing drops.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+    ]
+)
+
+
+def stem(word: str) -> str:
+    """Fold an English plural to its singular (minimal stemming)."""
+    n = len(word)
+    if n < 3 or word[-1] != "s" or word[-2] in "us":
+        return word
+    if word[-2] == "e":
+        if n > 3 and word[-3] == "i" and word[-4] not in "ae":
+            return word[:-3] + "y"
+        if word[-3] in "iaoe":
+            return word
+    return word[:-1]
+
 
 def words(text: str) -> list[str]:
-    """Lower-case words of ``text`` as the matcher sees them."""
-    return [w.lower() for w in _WORD.findall(text)]
+    """Indexed words of ``text``: lower-case, stop words dropped, plurals folded."""
+    return [stem(w) for w in (m.lower() for m in _WORD.findall(text)) if w not in STOP_WORDS]
 
 
 @dataclass(frozen=True)
 class TextQuery:
-    """A compiled text query: ``matches(texts)`` is true when any text holds every term."""
+    """A compiled text query: ``matches(texts)`` is true when the texts hold every term."""
 
     terms: tuple[Callable[[list[str]], bool], ...]
 
@@ -36,8 +90,7 @@ class TextQuery:
 
 def _word_matcher(pattern: str) -> Callable[[list[str]], bool]:
     if "*" in pattern or "?" in pattern:
-        parts = [re.escape(p) for p in re.split(r"([*?])", pattern) if p]
-        rx = "".join({"\\*": ".*", "\\?": ".", "*": ".*", "?": "."}.get(p, p) for p in parts)
+        rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
         compiled = re.compile(rx + r"\Z")
         return lambda ws: any(compiled.match(w) for w in ws)
     return lambda ws: pattern in ws
