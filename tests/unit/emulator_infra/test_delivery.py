@@ -188,3 +188,16 @@ async def test_background_worker_delivers_after_wake(clock) -> None:
     assert not worker.running
     [d] = q.deliveries()
     assert d.status is DeliveryStatus.DELIVERED and d.body is None
+
+
+def test_history_is_bounded_but_counts_and_queue_are_kept(clock) -> None:
+    q = DeliveryQueue(FlavourName.SERVER, history_limit=3, capacity=100)
+    made = [enqueue(q, clock)[0] for _ in range(5)]
+    assert [d.id for d in q.deliveries()] == [3, 4, 5]
+    assert q.summary()["pending"] == 5
+    due = q.take_due(clock.monotonic())
+    assert len(due) == 5  # forgotten history is still delivered
+    for d in due:
+        q.complete(d, 200, None, clock.monotonic(), clock.now())
+    assert q.summary()["delivered"] == 5 and not q.has_pending()
+    assert made[0].status is DeliveryStatus.DELIVERED

@@ -19,6 +19,7 @@ import contextlib
 import json
 import random
 import threading
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -141,6 +142,7 @@ class DeliveryQueue:
         seed: int = 1,
         capacity: int = 1000,
         retry_delays: tuple[float, ...] = (30.0, 60.0, 120.0, 300.0, 600.0),
+        history_limit: int = 100_000,
     ) -> None:
         self.flavour = flavour
         self.capacity = capacity
@@ -149,13 +151,19 @@ class DeliveryQueue:
         self._seed = seed
         self._random = random.Random(f"webhooks:{seed}")
         self._lock = threading.Lock()
-        self._deliveries: list[Delivery] = []
+        # every delivery, newest last (oldest forgotten past history_limit; counts stay)
+        self._history: deque[Delivery] = deque(maxlen=history_limit)
+        # deliveries still to send or being sent, by id: the worker only scans these
+        self._active: dict[int, Delivery] = {}
+        self._counts: Counter[DeliveryStatus] = Counter()
         self._next_id = 1
         self._next_identifier = 1
 
     def reset(self) -> None:
         with self._lock:
-            self._deliveries.clear()
+            self._history.clear()
+            self._active.clear()
+            self._counts.clear()
             self._next_id = 1
             self._next_identifier = 1
             self._random = random.Random(f"webhooks:{self._seed}")
@@ -165,12 +173,22 @@ class DeliveryQueue:
         with self._lock:
             self.faults = faults
 
-    def _pending(self) -> int:
-        return sum(
-            1
-            for d in self._deliveries
-            if d.status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)
-        )
+    def _set(self, d: Delivery, status: DeliveryStatus) -> None:
+        """Move ``d`` to ``status`` keeping counts and the active index right (lock held)."""
+        self._counts[d.status] -= 1
+        self._counts[status] += 1
+        d.status = status
+        if status in (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT):
+            self._active[d.id] = d
+        else:
+            self._active.pop(d.id, None)
+
+    def _new(self, d: Delivery) -> Delivery:
+        self._next_id += 1
+        self._history.append(d)
+        self._counts[d.status] += 1
+        self._active[d.id] = d
+        return d
 
     def enqueue(
         self,
@@ -188,25 +206,28 @@ class DeliveryQueue:
         with self._lock:
             identifier = f"{self._next_identifier}"
             self._next_identifier += 1
-            first = Delivery(
-                self._next_id,
-                identifier,
-                target.kind,
-                target.webhook_id,
-                target.url,
-                event,
-                body,
-                wall,
-                now,
+            waiting = len(self._active)
+            first = self._new(
+                Delivery(
+                    self._next_id,
+                    identifier,
+                    target.kind,
+                    target.webhook_id,
+                    target.url,
+                    event,
+                    body,
+                    wall,
+                    now,
+                )
             )
-            self._next_id += 1
-            self._deliveries.append(first)
             f = self.faults
-            if self.flavour is FlavourName.SERVER and self._pending() > self.capacity:
-                first.status, first.reason = DeliveryStatus.DROPPED, "queue full"
+            if self.flavour is FlavourName.SERVER and waiting >= self.capacity:
+                first.reason = "queue full"
+                self._set(first, DeliveryStatus.DROPPED)
                 return [first]
             if f.drop_rate and self._random.random() < f.drop_rate:
-                first.status, first.reason = DeliveryStatus.DROPPED, "injected drop"
+                first.reason = "injected drop"
+                self._set(first, DeliveryStatus.DROPPED)
                 return [first]
             if f.delay_rate and self._random.random() < f.delay_rate:
                 first.next_at = now + f.delay_seconds
@@ -230,9 +251,7 @@ class DeliveryQueue:
                     duplicate_of=first.id,
                     reason="injected duplicate",
                 )
-                self._next_id += 1
-                self._deliveries.append(dup)
-                out.append(dup)
+                out.append(self._new(dup))
             return out
 
     def take_due(self, now: float, *, force: bool = False) -> list[Delivery]:
@@ -240,11 +259,11 @@ class DeliveryQueue:
         with self._lock:
             due = [
                 d
-                for d in self._deliveries
+                for d in self._active.values()
                 if d.status is DeliveryStatus.PENDING and (force or d.next_at <= now)
             ]
             for d in due:
-                d.status = DeliveryStatus.IN_FLIGHT
+                self._set(d, DeliveryStatus.IN_FLIGHT)
             return due
 
     def complete(
@@ -259,7 +278,7 @@ class DeliveryQueue:
         with self._lock:
             delivery.attempts.append(Attempt(wall, status_code, error))
             if status_code is not None and 200 <= status_code < 300:
-                delivery.status = DeliveryStatus.DELIVERED
+                self._set(delivery, DeliveryStatus.DELIVERED)
                 return
             retry_no = len(delivery.attempts) - 1
             if (
@@ -267,43 +286,40 @@ class DeliveryQueue:
                 and _is_retryable(status_code)
                 and retry_no < len(self.retry_delays)
             ):
-                delivery.status = DeliveryStatus.PENDING
                 delivery.next_at = now + self.retry_delays[retry_no]
+                self._set(delivery, DeliveryStatus.PENDING)
                 return
-            delivery.status = DeliveryStatus.FAILED
             delivery.failed_at = wall
+            self._set(delivery, DeliveryStatus.FAILED)
 
     def requeue_in_flight(self) -> int:
         """Put deliveries whose send was interrupted (worker stopped) back in the queue."""
         with self._lock:
-            stuck = [d for d in self._deliveries if d.status is DeliveryStatus.IN_FLIGHT]
+            stuck = [d for d in self._active.values() if d.status is DeliveryStatus.IN_FLIGHT]
             for d in stuck:
-                d.status = DeliveryStatus.PENDING
+                self._set(d, DeliveryStatus.PENDING)
             return len(stuck)
 
     def deliveries(self) -> list[Delivery]:
+        """The recorded deliveries, oldest first (at most ``history_limit``)."""
         with self._lock:
-            return list(self._deliveries)
+            return list(self._history)
 
     def has_pending(self, now: float | None = None) -> bool:
         """Anything waiting (due by ``now`` when given) or in flight."""
         with self._lock:
             return any(
-                d.status is DeliveryStatus.IN_FLIGHT
-                or (d.status is DeliveryStatus.PENDING and (now is None or d.next_at <= now))
-                for d in self._deliveries
+                d.status is DeliveryStatus.IN_FLIGHT or now is None or d.next_at <= now
+                for d in self._active.values()
             )
 
     def failed(self) -> list[Delivery]:
         with self._lock:
-            return [d for d in self._deliveries if d.status is DeliveryStatus.FAILED]
+            return [d for d in self._history if d.status is DeliveryStatus.FAILED]
 
     def summary(self) -> dict[str, int]:
         with self._lock:
-            out = {s.value: 0 for s in DeliveryStatus}
-            for d in self._deliveries:
-                out[d.status.value] += 1
-            return out
+            return {s.value: self._counts[s] for s in DeliveryStatus}
 
 
 class DeliveryWorker:

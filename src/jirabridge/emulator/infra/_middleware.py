@@ -100,7 +100,7 @@ class InfraMiddleware:
                 endpoint_key(path), method, 0 if decision.refuse else 503, latency=decision.latency
             )
             if decision.refuse:
-                raise httpx.ConnectError("[Errno 111] Connection refused (emulated downtime)")
+                await _abort(send, httpx.ConnectError("Connection refused (emulated downtime)"))
             retry = str(decision.retry_after or 1)
             await jira_error(503, ["Service Unavailable"], headers={"Retry-After": retry})(
                 scope, receive, send
@@ -109,7 +109,9 @@ class InfraMiddleware:
         if decision.action is FaultAction.TIMEOUT:
             infra.counters.record(endpoint_key(path), method, 0, latency=decision.latency)
             await asyncio.sleep(decision.hang_seconds)
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+            await _abort(
+                send, httpx.RemoteProtocolError("Server disconnected without sending a response.")
+            )
         if decision.action is FaultAction.ERROR and decision.status is not None:
             headers = {}
             if decision.retry_after is not None:
@@ -220,6 +222,21 @@ class InfraMiddleware:
             latency=latency,
         )
         await response(scope, receive, send)
+
+
+async def _abort(send: Send, exc: httpx.TransportError) -> None:
+    """Drop the connection. In-process (``httpx.ASGITransport``) the client gets ``exc``
+    itself; under a real server the head of a response promising a body that never comes is
+    sent first, so the server closes the socket mid-response (a 500 page is what a server
+    sends when the app fails before starting one) and the client sees a transport error."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-length", b"1048576"), (b"content-type", b"text/plain")],
+        }
+    )
+    raise exc
 
 
 def _reason(status: int) -> str:
