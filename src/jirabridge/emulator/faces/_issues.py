@@ -507,8 +507,8 @@ class IssueRenderer:
                 out[fid] = self.value(fd, fid, issue.project_id)
             elif fid in COMPUTED:
                 out[fid] = self._computed(issue, fid)
-            elif fd is None and fid not in issue.fields:
-                continue
+            elif fid not in issue.fields and (fd is None or fid == "parent"):
+                continue  # Jira leaves an unset parent out rather than null
             else:
                 out[fid] = self.value(fd, fid, issue.fields.get(fid))
         return out

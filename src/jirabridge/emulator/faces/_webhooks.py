@@ -60,17 +60,18 @@ def payload_builder(
     return build
 
 
+def _full_issue(renderer: IssueRenderer, issue: Issue, *, cloud: bool) -> dict[str, Any]:
+    # Cloud webhooks leave the comment and worklog pages out of the issue (see the captures).
+    exclude = {"comment", "worklog"} if cloud else set()
+    data = renderer.issue(issue, mode="*all", exclude=exclude)
+    return {"id": data["id"], "self": data["self"], "key": data["key"], "fields": data["fields"]}
+
+
 def _base(event: DomainEvent) -> dict[str, Any]:
     return {
         "timestamp": int(event.at.timestamp() * 1000),
         "webhookEvent": event.webhook_event,
     }
-
-
-def _full_issue(renderer: IssueRenderer, issue: Issue) -> dict[str, Any]:
-    data = renderer.issue(issue, mode="*all")
-    data.pop("expand", None)
-    return {"id": data["id"], "self": data["self"], "key": data["key"], "fields": data["fields"]}
 
 
 def _small_issue(renderer: IssueRenderer, issue: Issue) -> dict[str, Any]:
@@ -83,12 +84,13 @@ def _small_issue(renderer: IssueRenderer, issue: Issue) -> dict[str, Any]:
     }
 
 
-def _changelog(renderer: IssueRenderer, history: ChangeHistory) -> dict[str, Any]:
+def _changelog(renderer: IssueRenderer, history: ChangeHistory, *, cloud: bool) -> dict[str, Any]:
+    """``{id, items}``; Cloud items carry ``fieldId``, current Server ones do not."""
     rendered = renderer.history(history, keep_nulls=True)
     items = []
     for item in rendered["items"]:
         entry = dict(item)
-        if "fieldId" not in entry:
+        if cloud and "fieldId" not in entry:
             source = next(
                 (i for i in history.items if i.field == item["field"] and i.field_id), None
             )
@@ -119,16 +121,18 @@ def _render(
         else:
             out["issue_event_type_name"] = event.event_type
         out["user"] = actor
-        out["issue"] = _full_issue(renderer, event.issue)
+        out["issue"] = _full_issue(renderer, event.issue, cloud=cloud)
         history = event.changelog if isinstance(event, IssueUpdated) else None
         if history is None and isinstance(event, IssueCreated) and cloud:
             histories = site.changelog.get(event.issue.id) or []
             history = histories[-1] if histories else None
             out["changelog"] = (
-                _changelog(renderer, history) if history is not None else {"id": "0", "items": []}
+                _changelog(renderer, history, cloud=cloud)
+                if history is not None
+                else {"id": "0", "items": []}
             )
         elif history is not None:
-            out["changelog"] = _changelog(renderer, history)
+            out["changelog"] = _changelog(renderer, history, cloud=cloud)
         if (
             isinstance(event, IssueUpdated)
             and event.comment is not None
