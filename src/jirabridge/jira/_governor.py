@@ -12,9 +12,12 @@ tunes each bucket from the headers Jira sends:
   governor never lets a request out before it (Cloud punishes early retries).
 
 Until the first answer of a bucket has told its limit, only one request (the probe) is let out,
-so a burst of tasks starting together cannot overrun an unknown limit. The local bucket is kept
-at or below what Jira guarantees: ``remaining`` minus requests still in flight minus whatever
-the local bucket would refill before Jira's next refill, so pacing starts before the limit.
+so a burst of tasks starting together cannot overrun an unknown limit. Then requests are paced
+at ``safety`` (95%) of the announced rate with almost no burst of our own: Jira refills in
+batches (DC) or fixed windows (Cloud) at a phase the client cannot see, and a steady pace just
+under the rate never drains Jira's bucket whatever that phase is, so 429s do not happen at
+all instead of being retried. The local bucket never holds more than Jira's ``remaining``
+minus the requests still in flight (other clients of the same user also spend it).
 
 Hand-written because no maintained asyncio library tunes itself from these headers.
 """
@@ -202,26 +205,22 @@ class RateGovernor:
         interval = _float(headers.get("X-RateLimit-Interval-Seconds"))
         if status == 429:
             limit = None  # a refusal's Limit may name another rule (per-issue writes)
-        horizon = 0.0  # longest time until Jira's next refill
         if fill is not None and fill > 0:
-            # Data Center: ``fill`` tokens every ``interval`` s into a bucket of ``limit``.
+            # Data Center: ``fill`` tokens every ``interval`` s, refilled in one batch at a
+            # phase we cannot see. Pacing at ``safety`` of that rate with (almost) no burst of
+            # our own never drains Jira's bucket, whatever the phase: it only ever grows.
             interval = interval if interval and interval > 0 else 1.0
             state.rate = fill / interval * self.safety
-            if limit is not None and limit > 0:
-                state.capacity = limit
-            horizon = interval
+            state.capacity = max(1.0, fill * (1.0 - self.safety))
         elif limit is not None and limit > 0:
-            # Cloud burst limit: ``limit`` calls per fixed window of unknown phase. Pace at
-            # ``safety`` of it and keep our own burst within the slack, so no window of
-            # Jira's can see more than ``limit`` calls.
+            # Cloud burst limit: ``limit`` calls per fixed window of unknown phase. Same idea:
+            # pace at ``safety`` of it and keep our own burst within the slack.
             state.rate = limit / self.cloud_window * self.safety
             state.capacity = max(1.0, limit * (1.0 - self.safety))
         if remaining is not None and status != 429:
+            # Jira knows better (other clients of the same user): never hold more than it has.
             others = max(0, state.in_flight - 1)
-            guaranteed = remaining - others
-            if state.rate is not None:
-                guaranteed -= state.rate * horizon
-            state.tokens = min(state.tokens, guaranteed)
+            state.tokens = min(state.tokens, remaining - others)
         state.tokens = min(state.tokens, state.capacity)
         if not state.known and state.rate is None:
             state.tokens = state.capacity

@@ -58,7 +58,8 @@ class Emu:
         kwargs.setdefault("codec", PlainCodec())
         kwargs.setdefault("retry", RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.1))
         kwargs.setdefault("governor", RateGovernor())
-        client = cls(self.app.base_url, transport=self.transport, **kwargs)
+        kwargs.setdefault("transport", self.transport)
+        client = cls(self.app.base_url, **kwargs)
         self._clients.append(client)
         return client
 
