@@ -156,6 +156,62 @@ class ConfigMixin(DirectoryMixin):
         self.components[comp.id] = comp
         return comp
 
+    def get_component(self, component_id: int | str) -> Component:
+        comp = self.components.get(int(component_id)) if str(component_id).isdigit() else None
+        if comp is None:
+            raise NotFound(f"The component with id {component_id} does not exist.")
+        return comp
+
+    def update_component(
+        self,
+        component_id: int | str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        lead_key: str | None = None,
+    ) -> Component:
+        comp = self.get_component(component_id)
+        if name is not None:
+            if not name or any(
+                c.project_id == comp.project_id and c.name == name and c.id != comp.id
+                for c in self.components.values()
+            ):
+                raise ValidationFailed(errors={"name": "The component name specified is invalid."})
+            comp.name = name
+        if description is not None:
+            comp.description = description
+        if lead_key is not None:
+            comp.lead_key = self.get_user(lead_key).key
+        return comp
+
+    def delete_component(self, component_id: int | str) -> Component:
+        """Delete a component and take it off every issue (no history, as Jira)."""
+        comp = self.get_component(component_id)
+        del self.components[comp.id]
+        self._drop_value("components", comp.project_id, comp.id)
+        return comp
+
+    def delete_version(self, version_id: int | str) -> Version:
+        """Delete a version and take it off every issue's fix and affects versions."""
+        version = self.versions.get(int(version_id)) if str(version_id).isdigit() else None
+        if version is None:
+            raise NotFound(f"Could not find version for id '{version_id}'")
+        del self.versions[version.id]
+        for fid in ("fixVersions", "versions"):
+            self._drop_value(fid, version.project_id, version.id)
+        return version
+
+    def _drop_value(self, field_id: str, project_id: int, value: int) -> None:
+        for iid in self.issues_by_project.get(project_id, ()):
+            fields = self.issues[iid].fields
+            current = fields.get(field_id)
+            if current and value in current:
+                rest = [v for v in current if v != value]
+                if rest:
+                    fields[field_id] = rest
+                else:
+                    del fields[field_id]
+
     def project_components(self, project_ref: int | str) -> list[Component]:
         project = self.get_project(project_ref)
         return [c for c in self.components.values() if c.project_id == project.id]

@@ -75,6 +75,46 @@ class DirectoryMixin(SiteBase):
     def set_user_active(self, user_key: str, active: bool) -> None:
         self.get_user(user_key).active = active
 
+    def update_user(
+        self,
+        user_key: str,
+        *,
+        display_name: str | None = None,
+        email: str | None = None,
+        email_visible: bool | None = None,
+        time_zone: str | None = None,
+        password: str | None = None,
+    ) -> User:
+        """Change a user's profile (the key never changes; the login index follows email)."""
+        user = self.get_user(user_key)
+        if email is not None and email.lower() != (user.email or "").lower():
+            owner = self.users_by_name.get(email.lower())
+            if owner is not None and owner != user.key:
+                raise ValidationFailed(
+                    errors={"email": "A user with that email address already exists."}
+                )
+            if user.email and self.users_by_name.get(user.email.lower()) == user.key:
+                del self.users_by_name[user.email.lower()]
+            self.users_by_name[email.lower()] = user.key
+            user.email = email
+        if display_name is not None:
+            if not display_name.strip():
+                raise ValidationFailed(errors={"displayName": "You must specify a full name."})
+            user.display_name = display_name
+        if email_visible is not None:
+            user.email_visible = email_visible
+        if time_zone is not None:
+            user.time_zone = time_zone
+        if password is not None:
+            user.password = password
+        return user
+
+    def can_browse(self, user_key: str, project_id: int) -> bool:
+        """Whether the user may browse the project: any active user may (the emulator's
+        permission scheme grants Browse Projects to all logged-in users)."""
+        user = self.find_user(user_key)
+        return user is not None and user.active and project_id in self.projects
+
     def create_group(self, name: str) -> Group:
         if name in self.groups:
             raise ValidationFailed("A group or user with this name already exists.")

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import pytest
+
+from jirabridge.emulator.model import (
+    FieldConfiguration,
+    Flavour,
+    NotFound,
+    Site,
+    ValidationFailed,
+)
+
+from .conftest import bug
+
+
+def test_field_configuration_screens_required_and_defaults(site: Site) -> None:
+    colour = site.create_custom_field(
+        "Colour", "select", options=["Red", "Green"], on_screens=False
+    )
+    red = next(o.id for o in colour.options.values() if o.value == "Red")
+    project = site.get_project("SMP")
+    task = site.issue_type_by_name("Task")
+    site.set_field_configuration(
+        "SMP",
+        FieldConfiguration(
+            create_fields=["project", "issuetype", "summary", "reporter", colour.id, "priority"],
+            edit_fields=["summary", colour.id],
+            required={"summary", colour.id},
+            defaults={"priority": 2},
+        ),
+        issue_type_id=task.id,
+    )
+    assert site.create_fields_for(project.id, task.id)[-2:] == [colour.id, "priority"]
+    base = {"project": {"key": "SMP"}, "issuetype": {"id": str(task.id)}, "summary": "s"}
+    with pytest.raises(ValidationFailed) as err:
+        site.create_issue(site.admin_key, {**base, "labels": ["x"]})
+    assert err.value.errors == {
+        "labels": "Field 'labels' cannot be set. It is not on the appropriate screen, or unknown.",
+        colour.id: "Colour is required.",
+    }
+    issue = site.create_issue(site.admin_key, {**base, colour.id: {"value": "Red"}})
+    assert issue.fields[colour.id] == red
+    assert issue.fields["priority"] == 2
+    with pytest.raises(ValidationFailed) as err:
+        site.edit_issue(site.admin_key, issue.key, {colour.id: None})
+    assert err.value.errors == {colour.id: "Colour is required."}
+    with pytest.raises(ValidationFailed):
+        site.edit_issue(site.admin_key, issue.key, {"priority": {"id": "1"}})
+    # other issue types of the project keep the default screens
+    assert "labels" in site.create_fields_for(project.id, site.issue_type_by_name("Bug").id)
+    with pytest.raises(ValidationFailed):
+        site.set_field_configuration("SMP", FieldConfiguration(["nope"], []))
+
+
+def test_components_and_versions_lifecycle(site: Site) -> None:
+    backend, frontend = site.project_components("CLS")
+    v1, v2 = site.project_versions("CLS")
+    issue = bug(
+        site,
+        components=[{"id": str(backend.id)}, {"id": str(frontend.id)}],
+        fixVersions=[{"name": "1.0"}],
+        versions=[{"name": "1.0"}, {"name": "2.0"}],
+    )
+    with pytest.raises(ValidationFailed):
+        site.create_component("CLS", "Backend")
+    site.update_component(backend.id, name="Server side")
+    assert site.get_component(backend.id).name == "Server side"
+    site.delete_component(backend.id)
+    assert issue.fields["components"] == [frontend.id]
+    site.delete_version(v1.id)
+    assert "fixVersions" not in issue.fields
+    assert issue.fields["versions"] == [v2.id]
+    with pytest.raises(NotFound):
+        site.get_component(backend.id)
+    released = site.update_version(v2.id, released=True)
+    assert released.released
+    with pytest.raises(ValidationFailed):
+        site.update_version(v2.id, colour="red")
+
+
+def test_user_updates_and_browse(site: Site) -> None:
+    bob = site.find_user("bob@jirabridge.test")
+    assert bob is not None
+    site.update_user(bob.key, email="robert@jirabridge.test", display_name="Robert")
+    assert site.find_user("robert@jirabridge.test") is bob
+    assert site.find_user("bob@jirabridge.test") is None
+    with pytest.raises(ValidationFailed):
+        site.update_user(bob.key, email="admin@jirabridge.test")
+    assert bob.email == "robert@jirabridge.test"
+    project = site.get_project("CLS")
+    assert site.can_browse(bob.key, project.id)
+    site.set_user_active(bob.key, False)
+    assert not site.can_browse(bob.key, project.id)
+    assert not site.can_browse("nobody", project.id)
+
+
+def test_project_rules(site: Site) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        site.create_project("cls", "", "ghost")
+    assert set(err.value.errors) == {"projectKey", "projectName", "projectLead"}
+    with pytest.raises(ValidationFailed) as err:
+        site.create_project("CLS", "Another", site.admin_key)
+    assert "uses this project key" in err.value.errors["projectKey"]
+    with pytest.raises(NotFound):
+        site.get_project("NOPE")
+
+
+def test_server_and_cloud_field_sets(site: Site) -> None:
+    fields = site.fields
+    if site.flavour is Flavour.SERVER:
+        assert fields["customfield_10200"].name == "Sprint"
+        assert fields["customfield_10201"].name == "Epic Link"
+        assert fields["components"].name == "Component/s"
+    else:
+        assert fields["customfield_10021"].name == "Sprint"
+        assert site.agile.epic_link is None and site.agile.epic_name is None
+        assert fields["components"].name == "Components"
+    sprint = fields[site.agile.sprint]
+    assert (sprint.schema_type, sprint.items, sprint.custom) == (
+        "array",
+        "string",
+        "com.pyxis.greenhopper.jira:gh-sprint",
+    )
