@@ -296,3 +296,27 @@ async def test_events_from_other_threads_wake_the_worker(server: Harness) -> Non
             break
         await asyncio.sleep(0.01)
     assert [s["path"] for s in server.receiver.seen] == ["/h"]
+
+
+async def test_admin_webhook_secret_signs_the_body(server: Harness) -> None:
+    import hashlib
+    import hmac
+
+    r = await server.client.post(
+        "/rest/webhooks/1.0/webhook",
+        json={
+            "name": "signed",
+            "url": "http://receiver.test/h",
+            "events": ["jira:issue_created"],
+            "secret": "It's a Secret to Everybody",
+        },
+        headers=ALICE,
+    )
+    assert r.status_code == 201 and "secret" not in r.json()
+    await _create_issue(server, "PRJ-1", ALICE)
+    await server.client.post("/_emulator/webhooks/flush", json={})
+    [sent] = server.receiver.seen
+    expected = hmac.new(b"It's a Secret to Everybody", sent["body"], hashlib.sha256).hexdigest()
+    assert sent["headers"]["x-hub-signature"] == f"sha256={expected}"
+    listing = (await server.client.get("/_emulator/webhooks/deliveries")).text
+    assert "Secret to Everybody" not in listing

@@ -124,3 +124,20 @@ async def test_control_plane_reset_resets_the_site(setup) -> None:
     r = await client.post("/_emulator/reset")
     assert r.json()["siteReset"] is True
     assert "ALPHA" not in site.projects_by_key
+
+
+async def test_seed_through_the_control_plane(setup) -> None:
+    site, infra, client, _ = setup
+    before = len(site.issues)
+    r = await client.post(
+        "/_emulator/seed",
+        json={"projects": 1, "issues": 12, "comments": 5, "users": 3, "sprints": 1, "seed": 4},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["site"]["issues"] == before + 12 == len(site.issues)
+    bad = await client.post("/_emulator/seed", json={"issues": -1})
+    assert bad.status_code == 400 and len(site.issues) == before + 12
+    await client.post("/_emulator/reset")
+    demo = await client.post("/_emulator/seed", json={"kind": "demo"})
+    assert demo.status_code == 200, demo.text
+    assert demo.json()["site"]["issues"] > 0 and demo.json()["site"]["projects"] > 0

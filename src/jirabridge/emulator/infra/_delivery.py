@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import random
 import threading
@@ -93,6 +95,7 @@ class Delivery:
     reason: str | None = None
     duplicate_of: int | None = None
     failed_at: datetime | None = None
+    secret: str | None = field(default=None, repr=False)
 
     @property
     def retries(self) -> int:
@@ -102,6 +105,9 @@ class Delivery:
         headers = {"User-Agent": USER_AGENT}
         if self.body is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
+        if self.secret:
+            digest = hmac.new(self.secret.encode(), self.body or b"", hashlib.sha256).hexdigest()
+            headers["X-Hub-Signature"] = f"sha256={digest}"
         if flavour is FlavourName.CLOUD:
             headers["X-Atlassian-Webhook-Identifier"] = self.identifier
             headers["X-Atlassian-Webhook-Flow"] = "Primary"
@@ -218,6 +224,7 @@ class DeliveryQueue:
                     body,
                     wall,
                     now,
+                    secret=target.secret,
                 )
             )
             f = self.faults
@@ -250,6 +257,7 @@ class DeliveryQueue:
                     first.next_at,
                     duplicate_of=first.id,
                     reason="injected duplicate",
+                    secret=target.secret,
                 )
                 out.append(self._new(dup))
             return out

@@ -116,6 +116,11 @@ def _admin_fields(body: Any, *, partial: bool) -> dict[str, Any]:
         out.setdefault("exclude_body", False)
     if "enabled" in body or not partial:
         out["enabled"] = bool(body.get("enabled", True))
+    if "secret" in body:
+        secret = body["secret"]
+        if secret is not None and not isinstance(secret, str):
+            raise BadInputError("secret must be a string.")
+        out["secret"] = secret or None
     return out
 
 

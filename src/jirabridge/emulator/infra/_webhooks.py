@@ -70,6 +70,7 @@ class AdminWebhook:
     enabled: bool
     last_updated_user: str
     last_updated: datetime
+    secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Target:
     webhook_id: int
     url: str
     exclude_body: bool = False
+    secret: str | None = field(default=None, repr=False)
 
 
 def expand_url(url: str, payload: Mapping[str, Any]) -> str:
@@ -172,6 +174,7 @@ class WebhookRegistry:
         enabled: bool,
         user_key: str,
         now: datetime,
+        secret: str | None = None,
     ) -> AdminWebhook:
         _check_url(url)
         with self._lock:
@@ -185,6 +188,7 @@ class WebhookRegistry:
                 enabled,
                 user_key,
                 now,
+                secret or None,
             )
             self._admin[hook.id] = hook
             return hook
@@ -334,6 +338,7 @@ class WebhookRegistry:
                         admin.id,
                         expand_url(admin.url, payload),
                         admin.exclude_body,
+                        admin.secret,
                     )
                 )
         changed = _changed_fields(payload)
