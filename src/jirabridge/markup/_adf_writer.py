@@ -152,7 +152,10 @@ class _Writer:
         return self.inlines(content, path) if content else self.escape(_plain_text(node), True)
 
     def b_paragraph(self, node: Mapping[str, Any], path: str) -> str:
+        # Jira skips blank space at the start of every line, and line breaks at either end
+        # of a paragraph: write neither, so the text reads back the same.
         text = self.inlines(_children(node), path)
+        text = "\n".join(line.lstrip(" \t") for line in text.split("\n")).strip("\n")
         return text if text.strip() else ""
 
     def b_heading(self, node: Mapping[str, Any], path: str) -> str:
@@ -366,13 +369,44 @@ class _Writer:
     # --- inlines ----------------------------------------------------------------------------
 
     def inlines(self, nodes: Sequence[Mapping[str, Any]], path: str) -> str:
+        """Write inline nodes; a run of text nodes sharing one link becomes one ``[...|href]``."""
         out: list[str] = []
-        for i, node in enumerate(nodes):
+        i = 0
+        while i < len(nodes):
+            href = _link_href(nodes[i])
+            if href is None:
+                following = nodes[i + 1] if i + 1 < len(nodes) else None
+                out.append(self._inlines(nodes[i : i + 1], path, i, following, out))
+                i += 1
+                continue
+            j = i
+            while j < len(nodes) and _link_href(nodes[j]) == href:
+                j += 1
+            inner = self._inlines([_without_link(n) for n in nodes[i:j]], path, i, None, [])
+            if self.ctx is not None:
+                href = rewrite_href(href, self.ctx)
+            out.append(f"[{href}]" if inner == href else f"[{inner}|{href}]")
+            i = j
+        return "".join(out)
+
+    def _inlines(
+        self,
+        nodes: Sequence[Mapping[str, Any]],
+        path: str,
+        offset: int,
+        following: Mapping[str, Any] | None,
+        written: list[str],
+    ) -> str:
+        out: list[str] = []
+        for k, node in enumerate(nodes):
+            i = k + offset
             sub = f"{path}.content[{i}]"
             kind = node.get("type")
             if kind == "text":
-                nxt = nodes[i + 1] if i + 1 < len(nodes) else None
+                nxt = nodes[k + 1] if k + 1 < len(nodes) else following
                 tail = next((piece[-1] for piece in reversed(out) if piece), "")
+                if not tail and not out:
+                    tail = next((piece[-1] for piece in reversed(written[-3:]) if piece), "")
                 out.append(self.text(node, tail, tail in ("", "\n"), nxt))
             elif kind == "hardBreak":
                 out.append("\n")
@@ -452,10 +486,10 @@ class _Writer:
         result = _code_text(raw) if "code" in marks else self.escape(raw, at_line_start)
         next_text = str(nxt.get("text", "")) if nxt and nxt.get("type") == "text" else ""
         next_char = next_text[:1]
-        for name in _MARK_ORDER:
-            if name not in marks or name == "code":
-                continue
+        for name in marks:  # listed innermost first, as the parser lists them
             attrs = marks[name]
+            if name in ("code", "link"):
+                continue
             if name in _MARK_SYMBOLS or name == "subsup":
                 if name == "subsup":
                     symbol = "~" if attrs.get("type") == "sub" else "^"
@@ -467,13 +501,7 @@ class _Writer:
                 result = _wrap(result, symbol, prev_char, next_char)
             elif name == "textColor":
                 result = f"{{color:{attrs.get('color', '#000000')}}}{result}{{color}}"
-            elif name == "link":
-                href = str(attrs.get("href", ""))
-                if self.ctx is not None:
-                    href = rewrite_href(href, self.ctx)
-                result = f"[{href}]" if result == href else f"[{result}|{href}]"
-        for name in marks:
-            if name not in _MARK_ORDER:
+            else:
                 self.report(ReportKind.LOSSY, f"{name} mark dropped", "")
         return result
 
@@ -557,6 +585,20 @@ def _wrap(text: str, symbol: str, prev_char: str, next_char: str) -> str:
             return f"{lead}??{stripped}??{trail}"
         return f"{lead}{{{symbol}}}{stripped}{{{symbol}}}{trail}"
     return f"{lead}{symbol}{stripped}{symbol}{trail}"
+
+
+def _link_href(node: Mapping[str, Any]) -> str | None:
+    if node.get("type") != "text":
+        return None
+    for mark in node.get("marks") or ():
+        if isinstance(mark, Mapping) and mark.get("type") == "link":
+            return str((mark.get("attrs") or {}).get("href", ""))
+    return None
+
+
+def _without_link(node: Mapping[str, Any]) -> Mapping[str, Any]:
+    marks = [m for m in node.get("marks") or () if m.get("type") != "link"]
+    return {**node, "marks": marks}
 
 
 def _drop_strong(node: Mapping[str, Any]) -> Mapping[str, Any]:

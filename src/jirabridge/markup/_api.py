@@ -22,11 +22,10 @@ def wiki_to_adf(text: str, ctx: MarkupContext | None = None) -> dict[str, Any]:
     if not isinstance(value, str):
         raise BadInputError(f"wiki markup must be a string, not {type(value).__name__}")
     doc = parse_wiki(text, ctx)
-    return {
-        "version": 1,
-        "type": "doc",
-        "content": [node.to_json() for node in doc.content or ()],
-    }
+    content = [node.to_json() for node in doc.content or ()]
+    if content == [{"type": "paragraph", "content": []}]:
+        content = []  # an empty document, as Atlassian's transformer writes it
+    return {"version": 1, "type": "doc", "content": content}
 
 
 def adf_to_wiki(doc: Mapping[str, Any], ctx: MarkupContext | None = None) -> str:

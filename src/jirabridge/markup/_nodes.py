@@ -167,7 +167,7 @@ class Node:
             out["text"] = self.text
         if self.attrs:
             out["attrs"] = dict(self.attrs)
-        if self.content is not None:
+        if self.content is not None and (self.content or self.type != "codeBlock"):
             out["content"] = [child.to_json() for child in self.content]
         if self.marks:
             out["marks"] = [

@@ -30,8 +30,9 @@ def body(wiki: str) -> list[dict[str, Any]]:
     return doc["content"]
 
 
-def test_empty_text_is_one_empty_paragraph() -> None:
-    assert body("") == [{"type": "paragraph", "content": []}]
+def test_empty_text_is_an_empty_document() -> None:
+    assert body("") == []
+    assert body(" \n\n ") == []
 
 
 def test_text_effects_each_get_their_mark() -> None:
