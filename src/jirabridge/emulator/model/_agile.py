@@ -416,6 +416,27 @@ class AgileMixin(IssuesMixin):
         found = [i for i in self.issues.values() if self.epic_of(i) is epic]
         return sorted(found, key=lambda i: i.rank)
 
+    def set_epic_done(self, actor_key: str, epic_ref: int | str, done: bool) -> None:
+        """Server: mark an epic done or not done (its Epic Status option). Cloud epics are
+        done by their status category, so this is refused there."""
+        actor = self._actor(actor_key)
+        epic = self.get_issue(epic_ref)
+        fid = self.agile.epic_status
+        if fid is None:
+            raise ValidationFailed("Epics are done by their status on this site.")
+        if self.issue_types[epic.issue_type_id].hierarchy_level != 1:
+            raise ValidationFailed(f"Issue {epic.key} is not an epic.")
+        options = self.fields[fid].options
+        wanted = "Done" if done else "To Do"
+        option = next(o.id for o in options.values() if o.value == wanted)
+        current = epic.fields.get(fid)
+        if current == option or (not done and current is None):
+            return
+        items = self._apply(epic, {fid: option})
+        history = self._record(epic, actor.key, items)
+        epic.updated = history.created
+        self._emit(IssueUpdated(history.created, actor.key, epic, IssueEventType.UPDATED, history))
+
     def set_epic(
         self, actor_key: str, epic_ref: int | str | None, issue_refs: Sequence[int | str]
     ) -> None:

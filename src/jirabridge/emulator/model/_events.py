@@ -64,6 +64,7 @@ class IssueEventType:
     COMMENT_EDITED = "issue_comment_edited"
     COMMENT_DELETED = "issue_comment_deleted"
     DELETED = "issue_deleted"
+    MOVED = "issue_moved"
     WORKLOGGED = "issue_worklogged"
     WORKLOG_UPDATED = "issue_worklog_updated"
     WORKLOG_DELETED = "issue_worklog_deleted"

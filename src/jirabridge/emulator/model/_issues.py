@@ -604,6 +604,79 @@ class IssuesMixin(SocialMixin):
                 return r.id
         return next(iter(self.resolutions))
 
+    # -- move -------------------------------------------------------------------------------
+
+    def move_issue(
+        self,
+        actor_key: str,
+        issue_ref: int | str,
+        project_ref: int | str,
+        *,
+        issue_type_id: int | None = None,
+    ) -> ChangeHistory:
+        """Move an issue (with its sub-tasks) to another project: it gets a new key (the old
+        one still finds it), loses components and versions of the old project, and starts
+        at the new workflow's first status when its status is not in the new workflow.
+        Records ``project``, ``Key`` (and ``Workflow``/``status``) items; event
+        ``issue_moved``."""
+        actor = self._actor(actor_key)
+        issue = self.get_issue(issue_ref)
+        target = self.get_project(project_ref)
+        if self.issue_types[issue.issue_type_id].subtask:
+            raise ValidationFailed("A sub-task moves with its parent.")
+        if target.id == issue.project_id:
+            raise ValidationFailed(f"The issue is already in project {target.key}.")
+        type_id = issue_type_id if issue_type_id is not None else issue.issue_type_id
+        if type_id not in target.issue_type_ids:
+            raise ValidationFailed(
+                errors={"issuetype": f"The issue type is not valid in project {target.key}."}
+            )
+        if (
+            self.issue_types[type_id].hierarchy_level
+            != self.issue_types[issue.issue_type_id].hierarchy_level
+        ):
+            raise ValidationFailed(errors={"issuetype": "The issue type selected is invalid."})
+        children = self.issue_subtasks(issue.id)
+        history = self._move_one(actor.key, issue, target, type_id)
+        for child in children:
+            self._move_one(actor.key, child, target, child.issue_type_id)
+        return history
+
+    def _move_one(
+        self, actor_key: str, issue: Issue, target: Project, type_id: int
+    ) -> ChangeHistory:
+        source = self.projects[issue.project_id]
+        old_key = issue.key
+        old_wf = self.workflow_for(source.id, issue.issue_type_id)
+        new_wf = self.workflow_for(target.id, type_id)
+        items = [
+            *self.change_items(self.fields["project"], source.id, target.id),
+        ]
+        new_key = f"{target.key}-{target.next_number}"
+        target.next_number += 1
+        items.append(ChangeItem("Key", "jira", None, None, old_key, None, new_key))
+        issue.fields["project"] = target.id
+        values: dict[str, Any] = {"issuetype": type_id}
+        for fid in ("components", "fixVersions", "versions"):
+            if fid in issue.fields:
+                values[fid] = None
+        if old_wf.name != new_wf.name:
+            items.append(ChangeItem("Workflow", "jira", None, None, old_wf.name, None, new_wf.name))
+        if issue.status_id not in new_wf.status_ids:
+            values["status"] = new_wf.initial_status_id
+        items.extend(self._apply(issue, values))
+        self.issues_by_project[source.id].pop(issue.id, None)
+        self.issues_by_project.setdefault(target.id, {})[issue.id] = None
+        issue.project_id = target.id
+        del self.issues_by_key[old_key]
+        issue.key = new_key
+        self.issues_by_key[new_key] = issue.id
+        self.moved_keys[old_key] = issue.id
+        history = self._record(issue, actor_key, items)
+        issue.updated = history.created
+        self._emit(IssueUpdated(history.created, actor_key, issue, IssueEventType.MOVED, history))
+        return history
+
     # -- delete -----------------------------------------------------------------------------
 
     def delete_issue(
