@@ -1,16 +1,17 @@
 """Clients for Jira Server/Data Center and Jira Cloud, and the canonical issue model.
 
-One async interface, two implementations on httpx (:class:`ServerClient` over REST v2,
-:class:`CloudClient` over REST v3), both taking a ``transport`` so tests can run the emulators
-in-process. Every call goes through a shared :class:`RateGovernor`, retries what is safe to
-retry, is counted in :class:`CallStats`, and fails with one of the branches of
-:class:`jirabridge.errors.JirabridgeError`.
+One async interface (:class:`JiraClient`), two implementations on httpx
+(:class:`ServerClient` over REST v2, :class:`CloudClient` over REST v3), both taking a
+``transport`` so tests can run the emulators in-process. Every call goes through a shared
+:class:`RateGovernor`, retries what is safe to retry, is counted in :class:`CallStats`, and
+fails with one of the branches of :class:`jirabridge.errors.JirabridgeError`.
 """
 
 from __future__ import annotations
 
 from jirabridge.jira._auth import BearerAuth, OAuth1RsaAuth, basic_auth, cloud_api_token_auth
-from jirabridge.jira._client import BaseClient, CreateCheck
+from jirabridge.jira._client import BaseClient as JiraClient
+from jirabridge.jira._client import CreateCheck
 from jirabridge.jira._cloud import CloudClient
 from jirabridge.jira._convert import IssueReader, IssueWriter
 from jirabridge.jira._errors import Scope, error_from_response, error_from_transport
@@ -50,9 +51,6 @@ from jirabridge.jira._paging import PaginationLoopError
 from jirabridge.jira._richtext import MarkupCodec, PlainCodec, RichTextCodec, default_codec
 from jirabridge.jira._server import ServerClient
 from jirabridge.jira._users import UserResolver, UserTable
-
-JiraClient = BaseClient
-"""The one interface both clients implement (``ServerClient`` | ``CloudClient``)."""
 
 __all__ = [
     "ATLASSIAN_TOKEN_URL",

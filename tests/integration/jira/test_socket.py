@@ -1,0 +1,89 @@
+"""The clients over a real socket: the emulator served by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from jirabridge.emulator import create_app
+from jirabridge.errors import RetryLaterError
+from jirabridge.jira import (
+    IssueInput,
+    PlainCodec,
+    RetryPolicy,
+    ServerClient,
+    basic_auth,
+)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _serve(app: Any, port: int) -> Iterator[None]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server() -> Iterator[tuple[Any, str]]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = create_app("server", base_url=base)
+    app.site.create_project("PRJ", "Project", app.site.admin_key)
+    with _serve(app, port):
+        yield app, base
+
+
+async def test_over_a_socket_with_real_timeouts(live_server) -> None:
+    app, base = live_server
+    client = ServerClient(
+        base,
+        auth=basic_auth("admin", "admin"),
+        codec=PlainCodec(),
+        timeout=0.25,
+        retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02),
+    )
+    try:
+        key = await client.create_issue(
+            IssueInput(project_key="PRJ", issue_type="Task", summary="over tcp")
+        )
+        assert (await client.get_issue(key)).summary == "over tcp"
+        async with httpx.AsyncClient(base_url=base) as control:
+            r = await control.post(
+                "/_emulator/faults", json={"timeouts": [{"rate": 1.0, "hangSeconds": 1.0}]}
+            )
+            assert r.status_code == 200
+        started = time.monotonic()
+        with pytest.raises(RetryLaterError) as info:
+            await client.get_issue(key)
+        assert "did not answer in time" in str(info.value)
+        assert time.monotonic() - started < 0.9  # the client gave up, it did not hang
+        assert client.stats.count(status=0) == 2  # retried once, then told the caller
+    finally:
+        await client.aclose()
+        async with httpx.AsyncClient(base_url=base) as control:
+            await control.post("/_emulator/faults", json={"clear": True})
