@@ -190,3 +190,18 @@ async def test_access_token_ttl_is_configurable(cloud: Harness, ttl: int) -> Non
     await cloud.client.post("/_emulator/oauth/settings", json={"accessTokenTtl": ttl})
     _, tokens = await _oauth_tokens(cloud)
     assert tokens["expires_in"] == ttl
+
+
+async def test_server_failed_login_headers_and_captcha(server: Harness) -> None:
+    bad = await server.client.get("/rest/api/2/myself", headers=basic("alice", "nope"))
+    assert bad.status_code == 401 and bad.headers["X-Seraph-LoginReason"] == "AUTHENTICATED_FAILED"
+    await server.client.post("/_emulator/credentials/captcha", json={"after": 2})
+    await server.client.get("/rest/api/2/myself", headers=basic("alice", "nope"))
+    locked = await server.client.get("/rest/api/2/myself", headers=basic("alice", "pw"))
+    assert locked.status_code == 403
+    assert locked.headers["X-Seraph-LoginReason"] == "AUTHENTICATION_DENIED"
+    assert locked.headers["X-Authentication-Denied-Reason"].startswith("CAPTCHA_CHALLENGE")
+    await server.client.post("/_emulator/credentials/captcha", json={"clear": True})
+    assert (
+        await server.client.get("/rest/api/2/myself", headers=basic("alice", "pw"))
+    ).status_code == 200

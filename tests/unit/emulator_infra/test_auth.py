@@ -204,3 +204,25 @@ def test_credential_store_adds_expires_and_revokes(store: OAuthStore) -> None:
     assert auth.authenticate(basic("alice@acme.io", "tok"), 0).failed
     with pytest.raises(ValueError):
         creds.add("cookie", "x", "u")
+
+
+def test_server_captcha_lock_after_failed_logins(store: OAuthStore) -> None:
+    auth = Authenticator(
+        FlavourName.SERVER, store, CredentialStore(), site_checker, captcha_after=3
+    )
+    assert auth.authenticate(basic("alice", "bad"), 0).failed
+    assert auth.authenticate(basic("alice", "pw"), 0).user_key  # success resets the count
+    for _ in range(3):
+        out = auth.authenticate(basic("ALICE", "bad"), 0)
+        assert out.failed and not out.captcha
+    locked = auth.authenticate(basic("alice", "pw"), 0)
+    assert locked.failed and locked.captcha  # even the right password is refused now
+    assert auth.authenticate("Bearer NjY3-pat", 0).user_key  # PATs are not CAPTCHA-locked
+    auth.clear_failures("alice")
+    assert auth.authenticate(basic("alice", "pw"), 0).user_key
+
+
+def test_cloud_has_no_captcha_lock(store: OAuthStore) -> None:
+    auth = Authenticator(FlavourName.CLOUD, store, CredentialStore(), site_checker, captcha_after=1)
+    auth.authenticate(basic("alice@acme.io", "bad"), 0)
+    assert auth.authenticate(basic("alice@acme.io", "tok"), 0).user_key

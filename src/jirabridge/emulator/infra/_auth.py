@@ -367,6 +367,7 @@ class AuthOutcome:
     failed: bool = False
     gateway: bool = False
     client_id: str | None = None
+    captcha: bool = False
 
 
 def _decode_basic(value: str) -> tuple[str, str] | None:
@@ -389,11 +390,42 @@ class Authenticator:
         oauth: OAuthStore,
         store: CredentialStore,
         checker: CredentialChecker | None,
+        *,
+        captcha_after: int | None = None,
     ) -> None:
         self.flavour = flavour
         self.oauth = oauth
         self.store = store
         self.checker = checker
+        #: Server: after this many failed basic logins in a row, a login is CAPTCHA-locked
+        #: (every basic attempt, right or wrong, is refused until :meth:`clear_failures`).
+        self.captcha_after = captcha_after
+        self._failures: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def clear_failures(self, login: str | None = None) -> None:
+        """Forget failed logins (of one login, or all): lifts CAPTCHA locks."""
+        with self._lock:
+            if login is None:
+                self._failures.clear()
+            else:
+                self._failures.pop(login.lower(), None)
+
+    def _captcha_locked(self, login: str) -> bool:
+        limit = self.captcha_after
+        if limit is None or self.flavour is not FlavourName.SERVER:
+            return False
+        with self._lock:
+            return self._failures.get(login.lower(), 0) >= limit
+
+    def _record_login(self, login: str, ok: bool) -> None:
+        if self.flavour is not FlavourName.SERVER:
+            return
+        with self._lock:
+            if ok:
+                self._failures.pop(login.lower(), None)
+            else:
+                self._failures[login.lower()] = self._failures.get(login.lower(), 0) + 1
 
     def _check(self, kind: str, login: str, secret: str, now: float) -> str | None:
         found = self.store.check(kind, login, secret, now)
@@ -414,8 +446,11 @@ class Authenticator:
             if decoded is None:
                 return AuthOutcome(kind, failed=True)
             login, secret = decoded
+            if self._captcha_locked(login):
+                return AuthOutcome(kind, failed=True, captcha=True)
             cred_kind = "password" if kind is AuthKind.BASIC else "api_token"
             user = self._check(cred_kind, login, secret, now)
+            self._record_login(login, user is not None)
             return AuthOutcome(kind, user) if user else AuthOutcome(kind, failed=True)
         if scheme == "bearer" and value.strip():
             token = value.strip()

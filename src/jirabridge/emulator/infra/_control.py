@@ -169,6 +169,12 @@ class SecretBody(_Body):
     secret: str = Field(min_length=1)
 
 
+class CaptchaBody(_Body):
+    after: int | None = Field(default=None, ge=1)
+    clear: bool = False
+    login: str | None = None
+
+
 class FlushBody(_Body):
     include_scheduled: bool = False
     timeout: float = Field(default=30.0, gt=0, le=600)
@@ -455,6 +461,14 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
             infra.credentials.revoke(body.secret)
         return JSONResponse({"expired": True})
 
+    async def captcha(request: Request) -> Response:
+        body = await _parse(request, CaptchaBody)
+        if body.clear:
+            infra.authenticator.clear_failures(body.login)
+        else:
+            infra.authenticator.captcha_after = body.after
+        return JSONResponse({"after": infra.authenticator.captcha_after})
+
     async def state(request: Request) -> Response:
         return JSONResponse({**infra.summary(), "site": _site_counts(infra.site)})
 
@@ -480,6 +494,7 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
         ("/credentials", credential_add, "POST"),
         ("/credentials/revoke", credential_revoke, "POST"),
         ("/credentials/expire", credential_expire, "POST"),
+        ("/credentials/captcha", captcha, "POST"),
         ("/state", state, "GET"),
     ]
     return [

@@ -62,7 +62,13 @@ class Infra:
         checker: CredentialChecker | None = opts.credential_checker or site_credential_checker(
             site, self.flavour
         )
-        self.authenticator = Authenticator(self.flavour, self.oauth, self.credentials, checker)
+        self.authenticator = Authenticator(
+            self.flavour,
+            self.oauth,
+            self.credentials,
+            checker,
+            captcha_after=opts.captcha_after_failures,
+        )
         self.jql_matcher: JqlMatcher | None = opts.jql_matcher or search_jql_matcher(
             site, self.flavour
         )
@@ -182,6 +188,8 @@ class Infra:
         self.authenticator.oauth = self.oauth
         self.credentials = CredentialStore()
         self.authenticator.store = self.credentials
+        self.authenticator.captcha_after = self.options.captcha_after_failures
+        self.authenticator.clear_failures()
         self._apply_options()
 
     def summary(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from jirabridge.emulator.infra._faults import FaultAction
 from jirabridge.emulator.infra._ports import FlavourName
 from jirabridge.emulator.infra._ratelimit import RateDecision, endpoint_key
 from jirabridge.emulator.infra._responses import (
+    captcha_challenge,
     gateway_unauthorized,
     jira_error,
     not_authenticated,
@@ -146,9 +147,14 @@ class InfraMiddleware:
                 and infra.options.oauth_requires_gateway
             )
             if auth.failed or wrong_door or (protected and auth.user_key is None):
-                resp = (
-                    gateway_unauthorized() if (auth.gateway or via_gateway) else not_authenticated()
-                )
+                if auth.captcha:
+                    resp = captcha_challenge(infra.options.base_url)
+                elif auth.gateway or via_gateway:
+                    resp = gateway_unauthorized()
+                else:
+                    resp = not_authenticated(
+                        failed_login=auth.failed and infra.flavour is FlavourName.SERVER
+                    )
                 await self._finish(
                     scope, receive, send, resp, path, method, _Outcome(), decision.latency
                 )

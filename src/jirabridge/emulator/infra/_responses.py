@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 
 __all__ = [
     "NOT_AUTHENTICATED",
+    "captcha_challenge",
     "gateway_unauthorized",
     "jira_error",
     "not_authenticated",
@@ -27,10 +28,27 @@ def jira_error(
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
-def not_authenticated() -> JSONResponse:
-    """Jira's 401 for a protected resource reached without (valid) credentials."""
+def not_authenticated(*, failed_login: bool = False) -> JSONResponse:
+    """Jira's 401 for a protected resource reached without (valid) credentials; Server
+    marks a rejected login with ``X-Seraph-LoginReason: AUTHENTICATED_FAILED``."""
+    headers = {"WWW-Authenticate": 'Basic realm="protected-area"'}
+    if failed_login:
+        headers["X-Seraph-LoginReason"] = "AUTHENTICATED_FAILED"
+    return jira_error(401, [NOT_AUTHENTICATED], headers=headers)
+
+
+def captcha_challenge(base_url: str) -> JSONResponse:
+    """Jira Server's 403 once too many logins failed: basic auth stays refused until the user
+    passes a CAPTCHA in the browser."""
     return jira_error(
-        401, [NOT_AUTHENTICATED], headers={"WWW-Authenticate": 'Basic realm="protected-area"'}
+        403,
+        ["CAPTCHA_CHALLENGE"],
+        headers={
+            "X-Seraph-LoginReason": "AUTHENTICATION_DENIED",
+            "X-Authentication-Denied-Reason": (
+                f"CAPTCHA_CHALLENGE; login-url={base_url.rstrip('/')}/login.jsp"
+            ),
+        },
     )
 
 
