@@ -1,0 +1,246 @@
+"""Issue pairs, snapshots, comment pairs and conflicts in the state store.
+
+The apply step calls these inside the transaction that completes its queue job, so the
+mapping, the last synced state and the job's completion are committed together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jirabridge.errors import SkipItemError
+from jirabridge.sync.config import Side
+from jirabridge.sync.diff import ConflictRecord, value_hash
+from jirabridge.sync.store import CommentPair, Conflict, IssuePair, Snapshot
+
+__all__ = [
+    "PairRef",
+    "SnapshotData",
+    "find_comment_pair",
+    "find_pair",
+    "link_comments",
+    "link_pair",
+    "load_snapshot",
+    "record_conflict",
+    "save_snapshot",
+    "update_key",
+]
+
+
+@dataclass(frozen=True)
+class PairRef:
+    id: int
+    pair_id: str
+    server_issue_id: str
+    server_key: str
+    cloud_issue_id: str
+    cloud_key: str
+    origin: Side
+
+    def issue_id(self, side: Side) -> str:
+        return self.server_issue_id if side is Side.SERVER else self.cloud_issue_id
+
+    def key(self, side: Side) -> str:
+        return self.server_key if side is Side.SERVER else self.cloud_key
+
+
+def _ref(row: IssuePair) -> PairRef:
+    return PairRef(
+        id=row.id,
+        pair_id=row.pair_id,
+        server_issue_id=row.server_issue_id,
+        server_key=row.server_key,
+        cloud_issue_id=row.cloud_issue_id,
+        cloud_key=row.cloud_key,
+        origin=Side(row.origin),
+    )
+
+
+def find_pair(
+    session: Session, *, side: Side, issue_id: str, pair_id: str | None = None
+) -> PairRef | None:
+    column = IssuePair.server_issue_id if side is Side.SERVER else IssuePair.cloud_issue_id
+    stmt = select(IssuePair).where(column == issue_id)
+    if pair_id is not None:
+        stmt = stmt.where(IssuePair.pair_id == pair_id)
+    row = session.scalars(stmt.order_by(IssuePair.id)).first()
+    return None if row is None else _ref(row)
+
+
+def link_pair(
+    session: Session,
+    *,
+    pair_id: str,
+    server: tuple[str, str],
+    cloud: tuple[str, str],
+    origin: Side,
+    now: datetime,
+) -> PairRef:
+    """Record that Server issue ``server`` (id, key) mirrors Cloud issue ``cloud``.
+
+    Idempotent for the same two issues; an issue already paired with a different one is a
+    :class:`SkipItemError` (the cross-references disagree; a person must look)."""
+    existing_s = find_pair(session, side=Side.SERVER, issue_id=server[0], pair_id=pair_id)
+    existing_c = find_pair(session, side=Side.CLOUD, issue_id=cloud[0], pair_id=pair_id)
+    for existing in (existing_s, existing_c):
+        if existing is not None:
+            if (existing.server_issue_id, existing.cloud_issue_id) == (server[0], cloud[0]):
+                return existing
+            raise SkipItemError(
+                f"{existing.server_key} is already paired with {existing.cloud_key}; "
+                f"refusing to pair {server[1]} with {cloud[1]}"
+            )
+    row = IssuePair(
+        pair_id=pair_id,
+        server_issue_id=server[0],
+        server_key=server[1],
+        cloud_issue_id=cloud[0],
+        cloud_key=cloud[1],
+        origin=origin.value,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return _ref(row)
+
+
+def update_key(session: Session, ref: PairRef, side: Side, key: str, *, now: datetime) -> None:
+    """An issue moved to another project: keep the pair, change the key."""
+    row = session.get(IssuePair, ref.id)
+    if row is None:
+        raise SkipItemError(f"issue pair {ref.id} no longer exists")
+    if side is Side.SERVER:
+        row.server_key = key
+    else:
+        row.cloud_key = key
+    row.updated_at = now
+
+
+@dataclass(frozen=True)
+class SnapshotData:
+    values: dict[str, Any]
+    hashes: dict[str, str]
+    issue_updated: datetime | None
+    synced_at: datetime
+
+
+def load_snapshot(session: Session, issue_pair_id: int, side: Side) -> SnapshotData | None:
+    row = session.scalars(
+        select(Snapshot).where(Snapshot.issue_pair_id == issue_pair_id, Snapshot.side == side.value)
+    ).first()
+    if row is None:
+        return None
+    return SnapshotData(
+        values=dict(row.fields),
+        hashes={k: str(v) for k, v in row.field_hashes.items()},
+        issue_updated=row.issue_updated,
+        synced_at=row.synced_at,
+    )
+
+
+def save_snapshot(
+    session: Session,
+    issue_pair_id: int,
+    side: Side,
+    values: Mapping[str, Any],
+    *,
+    issue_updated: datetime | None,
+    now: datetime,
+) -> SnapshotData:
+    """Store what ``side`` holds after a sync (values and their hashes)."""
+    hashes = {name: value_hash(value) for name, value in values.items()}
+    plain = {name: _jsonable(value) for name, value in values.items()}
+    row = session.scalars(
+        select(Snapshot).where(Snapshot.issue_pair_id == issue_pair_id, Snapshot.side == side.value)
+    ).first()
+    if row is None:
+        row = Snapshot(
+            issue_pair_id=issue_pair_id,
+            side=side.value,
+            fields=plain,
+            field_hashes=hashes,
+            issue_updated=issue_updated,
+            synced_at=now,
+        )
+        session.add(row)
+    else:
+        row.fields = plain
+        row.field_hashes = hashes
+        row.issue_updated = issue_updated
+        row.synced_at = now
+    session.flush()
+    return SnapshotData(dict(plain), hashes, issue_updated, now)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def record_conflict(
+    session: Session, issue_pair_id: int | None, conflict: ConflictRecord, *, now: datetime
+) -> None:
+    session.add(
+        Conflict(
+            issue_pair_id=issue_pair_id,
+            field=conflict.field,
+            server_value={"value": _jsonable(conflict.server_value)},
+            cloud_value={"value": _jsonable(conflict.cloud_value)},
+            rule=conflict.rule.value,
+            winner=conflict.winner.value if conflict.winner is not None else "none",
+            detected_at=now,
+            reviewed=False,
+        )
+    )
+
+
+def find_comment_pair(
+    session: Session, issue_pair_id: int, side: Side, comment_id: str
+) -> CommentPair | None:
+    column = CommentPair.server_comment_id if side is Side.SERVER else CommentPair.cloud_comment_id
+    return session.scalars(
+        select(CommentPair).where(CommentPair.issue_pair_id == issue_pair_id, column == comment_id)
+    ).first()
+
+
+def link_comments(
+    session: Session,
+    issue_pair_id: int,
+    *,
+    server_comment_id: str,
+    cloud_comment_id: str,
+    origin: Side,
+    server_body: Any,
+    cloud_body: Any,
+    now: datetime,
+) -> None:
+    """Record a mirrored comment with the hash of each side's body (edits show as changes)."""
+    row = find_comment_pair(session, issue_pair_id, Side.SERVER, server_comment_id)
+    if row is None:
+        row = CommentPair(
+            issue_pair_id=issue_pair_id,
+            server_comment_id=server_comment_id,
+            cloud_comment_id=cloud_comment_id,
+            origin=origin.value,
+            server_hash=value_hash(server_body),
+            cloud_hash=value_hash(cloud_body),
+            synced_at=now,
+        )
+        session.add(row)
+    else:
+        row.server_hash = value_hash(server_body)
+        row.cloud_hash = value_hash(cloud_body)
+        row.synced_at = now
+    session.flush()
