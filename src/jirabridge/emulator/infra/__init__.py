@@ -22,6 +22,7 @@ from jirabridge.emulator.infra._auth import (
     OAuthRequestError,
     OAuthStore,
 )
+from jirabridge.emulator.infra._client import ControlClient
 from jirabridge.emulator.infra._counters import RequestCounters
 from jirabridge.emulator.infra._delivery import (
     Delivery,
@@ -54,6 +55,7 @@ __all__ = [
     "Authenticator",
     "CloudRateLimitConfig",
     "CloudRateLimiter",
+    "ControlClient",
     "CredentialStore",
     "Delivery",
     "DeliveryQueue",

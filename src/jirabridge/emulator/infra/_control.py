@@ -2,6 +2,49 @@
 
 Bodies are validated with pydantic models (camelCase keys, unknown keys refused); a bad body
 answers 400 ``{"errorMessages": [...], "errors": {field: message}}`` and changes nothing.
+Every field has a default, so ``{}`` is a valid body. Times are emulator-clock seconds.
+
+=========================  ======  =========================================================
+path                       method  body (defaults) -> answer
+=========================  ======  =========================================================
+reset                      POST    -> site and infra back to their initial state
+seed                       POST    ``{"kind": "demo"}`` or ``{"projects": 1, "issues": 10,
+                                   "comments": 0, "users": 3, "sprints": 0, "seed": 1}``
+clock                      GET     -> ``{"now", "monotonic", "frozen"}``
+clock                      POST    ``{"freeze": true | "2026-01-05T09:00:00Z", "advance": 60,
+                                   "unfreeze": false}``
+latency                    POST    ``{"ms": 50, "jitterMs": 0, "pattern": "*", "method": null,
+                                   "replace": true, "clear": false}``
+faults                     POST    ``{"errors": [{"status": 503, "rate": 0.3, "pattern": "*",
+                                   "method": null, "retryAfter": null}], "timeouts": [{"rate":
+                                   0.1, "hangSeconds": 30}], "seed": null, "replace": true,
+                                   "clear": false}``
+downtime                   POST    ``{"seconds": 30, "mode": "503" | "refuse", "pattern": "*",
+                                   "startsIn": 0, "clear": false}``
+ratelimits                 POST    ``{"enabled": true, "capacity": 100, "fillRate": 10,
+                                   "intervalSeconds": 1, "exempt": [], "burstPerSecond": 100,
+                                   "burstOverrides": {"/rest/api/3/search*": 10},
+                                   "perIssueWrites": [[20, 2], [100, 30]], "penaltySeconds": 1}``
+                                   (Server uses the bucket fields, Cloud the others)
+counters                   GET     -> ``{"total", "rateLimited", "waits", "calls": [...]}``
+counters                   DELETE  -> 204
+webhooks/faults            POST    ``{"dropRate": 0, "duplicateRate": 0, "delayRate": 0,
+                                   "delaySeconds": 60}``
+webhooks/deliveries        GET     ``?status=failed`` -> ``{"summary", "deliveries"}``
+webhooks/flush             POST    ``{"includeScheduled": false, "timeout": 30}`` -> ``{"idle"}``
+oauth/clients              POST    ``{"name", "redirectUri", "scopes", "clientId",
+                                   "clientSecret"}`` -> the client, with ``cloudId``
+oauth/codes                POST    ``{"clientId", "userKey", "scope"}`` -> ``{"code"}``
+oauth/revoke               POST    ``{"token"}`` or ``{"userKey"}`` -> ``{"revoked": n}``
+oauth/expire               POST    ``{"userKey": null}`` -> ``{"expired": n}`` (access tokens)
+oauth/settings             POST    ``{"accessTokenTtl": 3600}``
+credentials                POST    ``{"kind": "password" | "api_token" | "pat", "secret",
+                                   "userKey", "login", "expiresIn"}``
+credentials/revoke         POST    ``{"secret"}`` (also a site user's own token or password)
+credentials/expire         POST    ``{"secret"}``
+credentials/captcha        POST    ``{"after": 3}`` or ``{"clear": true, "login": null}``
+state                      GET     -> summary counts of infra and site
+=========================  ======  =========================================================
 """
 
 from __future__ import annotations
