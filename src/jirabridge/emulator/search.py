@@ -312,9 +312,11 @@ class SiteResolver(Resolver[Issue]):
             raise JqlError(f"The issue key '{text}' for field '{name}' is invalid.")
         raise JqlError(f"An issue with key '{text}' does not exist for field '{name}'.")
 
-    def issue_id(self, text: str, _name: str) -> frozenset[object]:
+    def issue_id(self, text: str, name: str) -> frozenset[object]:
         issue = self.site.find_issue(text.strip())
-        return frozenset() if issue is None else frozenset({issue.id})
+        if issue is None:
+            raise JqlError(f"An issue with key '{text}' does not exist for field '{name}'.")
+        return frozenset({issue.id})
 
     def user(self, text: str, _name: str) -> frozenset[object]:
         site = self.site
@@ -472,6 +474,7 @@ def _project(r: SiteResolver) -> FieldDef[Issue]:
         lambda i: i.project_id,
         r.project_ids,
         lambda i: projects[i.project_id].key if i.project_id in projects else None,
+        emptiable=False,
     )
 
 
@@ -536,7 +539,8 @@ def _named(field_id: str, table: str, sort: str) -> Callable[[SiteResolver], Fie
                 return frozenset({None})
             return found
 
-        return FieldDef(field_id, FieldKind.VALUE, get, resolve, sort_key)
+        emptiable = field_id not in ("issuetype", "status")  # every issue has both
+        return FieldDef(field_id, FieldKind.VALUE, get, resolve, sort_key, emptiable=emptiable)
 
     return build
 
@@ -554,7 +558,7 @@ def _status_category(r: SiteResolver) -> FieldDef[Issue]:
             c.id for c in StatusCategory if low in (str(c.id), c.key, c.display_name.lower())
         )
 
-    return FieldDef("statusCategory", FieldKind.VALUE, get, resolve, get)
+    return FieldDef("statusCategory", FieldKind.VALUE, get, resolve, get, emptiable=False)
 
 
 def _user_field(field_id: str) -> Callable[[SiteResolver], FieldDef[Issue]]:

@@ -216,7 +216,7 @@ def test_date_functions_with_offsets() -> None:
     assert keys("created >= startOfMonth(-1M)") == [i.key for i in ISSUES]
     assert keys("updated <= now()") == [i.key for i in ISSUES]
     assert error("created > startOfDay(yesterday)") == (
-        "Duration for function 'startOfDay' should have the format (+/-)n(y|M|w|d|h|m), "
+        "Duration for function 'startOfDay' should have the format (+/-)n(yMwdm), "
         "e.g -1M for 1 month earlier."
     )
 
@@ -329,3 +329,53 @@ def test_scan_speed_smoke() -> None:
     ]
     compiled = compile_query(parse("project = OPS AND status = Done"), FakeResolver(NOW))
     assert len([i for i in many if compiled.matches(i)]) == 6667
+
+
+def test_every_validation_problem_is_reported_at_once() -> None:
+    with pytest.raises(JqlError) as err:
+        compile_query(parse("project = 99999 AND project = 88888"), FakeResolver(NOW))
+    assert err.value.error_messages == (
+        "A value with ID '99999' does not exist for the field 'project'.",
+        "A value with ID '88888' does not exist for the field 'project'.",
+    )
+    assert err.value.jira is not None
+    assert list(err.value.jira.error_messages) == list(err.value.error_messages)
+    # a quoted number is a name, not an id
+    assert error('project = "99999"') == "The value '99999' does not exist for the field 'project'."
+    both = compile_error("nosuch = 1 AND project = XYZ ORDER BY bogus")
+    assert both == (
+        "Field 'nosuch' does not exist or you do not have permission to view it.",
+        "The value 'XYZ' does not exist for the field 'project'.",
+        "Not able to sort using field 'bogus'.",
+    )
+
+
+def compile_error(jql: str) -> tuple[str, ...]:
+    with pytest.raises(JqlError) as err:
+        compile_query(parse(jql), FakeResolver(NOW))
+    return err.value.error_messages
+
+
+def test_sort_validation() -> None:
+    assert error("order by bogus") == "Not able to sort using field 'bogus'."
+    assert error("order by key, key desc") == (
+        "The sort field 'key' is referenced multiple times in the JQL sort."
+    )
+    assert error("order by key, issuekey") == (
+        "The sort field 'issuekey' is referenced multiple times in the JQL sort. "
+        "Field 'issuekey' is an alias for field 'key'."
+    )
+
+
+def test_long_period_units_and_commas() -> None:
+    assert keys('updated >= "-20minutes"') == keys("updated >= -20m") == ["OPS-1", "DEV-1"]
+    assert keys('created > "-1days, 2hours"') == ["OPS-2", "DEV-1"]
+    assert keys('created > "-2weeks"') == keys("created > -2w")
+    for bad in ("-100milestone", "-4humor", "-10wombat"):
+        assert error(f'updated >= "{bad}"').startswith(f"Date value '{bad}' for field 'updated'")
+
+
+def test_is_takes_only_empty() -> None:
+    assert error("assignee is bob") == (
+        "The operator 'is' only supports the use of EMPTY or NULL (field 'assignee')."
+    )

@@ -213,6 +213,16 @@ def test_errors_come_back_in_jira_wording(world: World) -> None:
     )
     assert message("key = OPS-99") == "An issue with key 'OPS-99' does not exist for field 'key'."
     assert message("key = banana") == "The issue key 'banana' for field 'key' is invalid."
+    assert message("parent = OPS-99") == (
+        "An issue with key 'OPS-99' does not exist for field 'parent'."
+    )
+    assert message("project is EMPTY") == (
+        "The field 'project' does not support searching for EMPTY values."
+    )
+    assert message("project = 99999 OR status = 77777") == (
+        "A value with ID '99999' does not exist for the field 'project'.; "
+        "A value with ID '77777' does not exist for the field 'status'."
+    )
     assert message("project = OPS foo").startswith(
         "Error in the JQL Query: Expecting either 'OR' or 'AND' but got 'foo'."
     )

@@ -128,18 +128,25 @@ def compile_query(
         (lambda _issue: True) if query.where is None else compiler.clause(query.where)
     )
     order = query.order_by if query.order_by is not None else tuple(default_order)
-    keys = tuple(compiler.sort_spec(spec) for spec in order)
+    keys = compiler.sort_specs(order)
+    if compiler.errors:
+        raise JqlError(*dict.fromkeys(compiler.errors))
     return CompiledQuery(query, matches, keys)
 
 
 class _Compiler(Generic[IssueT]):
     def __init__(self, resolver: Resolver[IssueT]) -> None:
         self.resolver = resolver
+        self.errors: list[str] = []  # Jira validates every clause and reports all problems
 
     # -- structure ----------------------------------------------------------------------
     def clause(self, node: Clause) -> Callable[[IssueT], bool]:
         if isinstance(node, Terminal):
-            return self.terminal(node)
+            try:
+                return self.terminal(node)
+            except JqlError as exc:
+                self.errors.extend(exc.error_messages)
+                return lambda _issue: False
         if isinstance(node, Not):
             inner = self.clause(node.child)
             return lambda issue: not inner(issue)
@@ -157,11 +164,30 @@ class _Compiler(Generic[IssueT]):
             )
         return fdef
 
-    def sort_spec(self, spec: SortSpec) -> tuple[Callable[[IssueT], object], bool]:
-        fdef = self.field(spec.field)
-        if fdef.sort_key is None:
-            raise JqlError(f"Field '{spec.field.display}' does not support sorting.")
-        return fdef.sort_key, bool(spec.descending)
+    def sort_specs(
+        self, specs: Sequence[SortSpec]
+    ) -> tuple[tuple[Callable[[IssueT], object], bool], ...]:
+        keys: list[tuple[Callable[[IssueT], object], bool]] = []
+        seen: dict[str, str] = {}  # field id -> name as first written
+        for spec in specs:
+            name = spec.field.display
+            fdef = self.resolver.field(spec.field.name, spec.field.cf_id)
+            if fdef is None:
+                self.errors.append(f"Not able to sort using field '{name}'.")
+                continue
+            if fdef.sort_key is None:
+                self.errors.append(f"Field '{name}' does not support sorting.")
+                continue
+            if fdef.id in seen:
+                text = f"The sort field '{name}' is referenced multiple times in the JQL sort."
+                first = seen[fdef.id]
+                if first.lower() != name.lower():
+                    text += f" Field '{name}' is an alias for field '{first}'."
+                self.errors.append(text)
+                continue
+            seen[fdef.id] = name
+            keys.append((fdef.sort_key, bool(spec.descending)))
+        return tuple(keys)
 
     # -- terminals ----------------------------------------------------------------------
     def terminal(self, node: Terminal) -> Callable[[IssueT], bool]:
@@ -173,6 +199,11 @@ class _Compiler(Generic[IssueT]):
                 f"The operator '{oper.jira_text}' is not supported by the '{name}' field."
             )
         operand = node.operand
+        if oper in _EMPTY_OPS and not isinstance(operand, EmptyOperand):
+            raise JqlError(
+                f"The operator '{oper.jira_text}' only supports the use of EMPTY or NULL "
+                f"(field '{name}')."
+            )
         if isinstance(operand, ListOperand) and oper not in (Operator.IN, Operator.NOT_IN):
             raise JqlError(
                 f"The operator '{oper.jira_text}' does not support multiple values for the "
@@ -285,7 +316,7 @@ class _Compiler(Generic[IssueT]):
         parsed = parse_offset(arg + default_unit if arg.lstrip("+-").isdigit() else arg)
         if parsed is None:
             raise JqlError(
-                f"Duration for function '{fn.name}' should have the format (+/-)n(y|M|w|d|h|m), "
+                f"Duration for function '{fn.name}' should have the format (+/-)n(yMwdm), "
                 "e.g -1M for 1 month earlier."
             )
         amount, unit = parsed
@@ -352,6 +383,10 @@ class _Compiler(Generic[IssueT]):
             return frozenset({value.text})
         found = fdef.resolve(value.text, name)
         if not found:
+            if not value.quoted and value.text.lstrip("-").isdigit():
+                raise JqlError(
+                    f"A value with ID '{value.text}' does not exist for the field '{name}'."
+                )
             raise JqlError(f"The value '{value.text}' does not exist for the field '{name}'.")
         return found
 

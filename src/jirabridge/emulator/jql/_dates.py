@@ -17,8 +17,9 @@ __all__ = [
 ]
 
 _ABSOLUTE = re.compile(r"^\s*(\d{4})[/-](\d{1,2})[/-](\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?\s*$")
-_PERIOD_PART = re.compile(r"(\d+)\s*([wdhm])", re.IGNORECASE)
-_PERIOD = re.compile(r"^\s*([-+]?)\s*((?:\d+\s*[wdhmWDHM]\s*)+)$")
+_UNIT = r"(?:weeks?|w|days?|d|hours?|h|minutes?|m)"
+_PERIOD_PART = re.compile(rf"(\d+)\s*({_UNIT})\b", re.IGNORECASE)
+_PERIOD = re.compile(rf"^\s*([-+]?)\s*((?:\d+\s*{_UNIT}\b[\s,]*)+)$", re.IGNORECASE)
 _OFFSET = re.compile(r"^\s*([-+]?)(\d+)\s*([yMwdhm])\s*$")
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
 
@@ -32,7 +33,8 @@ class DateBound:
 
 
 def parse_date_literal(text: str, *, now: datetime, tz: tzinfo) -> DateBound | None:
-    """Absolute (``2026/11/24``, ``2026-11-24 03:10``), relative (``-1d 2h``) or epoch millis.
+    """Absolute (``2026/11/24``, ``2026-11-24 03:10``), relative (``-1d 2h``, ``-10weeks, 2d``,
+    ``-100minutes``) or epoch millis.
 
     Returns None when ``text`` is none of these (the caller words the error).
     """
@@ -49,7 +51,7 @@ def parse_date_literal(text: str, *, now: datetime, tz: tzinfo) -> DateBound | N
         return DateBound(start, _next_day(start, tz))
     m = _PERIOD.match(text)
     if m:
-        seconds = sum(int(n) * _UNIT_SECONDS[u.lower()] for n, u in _PERIOD_PART.findall(m[2]))
+        seconds = sum(int(n) * _UNIT_SECONDS[u[0].lower()] for n, u in _PERIOD_PART.findall(m[2]))
         sign = -1 if m[1] == "-" else 1
         return DateBound(now + timedelta(seconds=sign * seconds))
     stripped = text.strip()

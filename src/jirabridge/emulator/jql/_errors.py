@@ -8,14 +8,19 @@ __all__ = ["JqlError", "parse_error"]
 
 
 class JqlError(BadInputError):
-    """A JQL query Jira would reject with 400; ``message`` is Jira's exact wording.
+    """A JQL query Jira would reject with 400; each message is in Jira's exact wording.
 
-    ``jira`` carries the body a face answers with:
-    ``{"errorMessages": [message], "errors": {}}``.
+    Jira reports every validation problem of a query at once, so one error may carry several
+    messages: ``error_messages`` has them all, ``message`` joins them with ``"; "``, and
+    ``jira`` is the body a face answers with: ``{"errorMessages": [...], "errors": {}}``.
     """
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, jira=JiraErrorBody(status=400, error_messages=(message,)))
+    def __init__(self, message: str, *more: str) -> None:
+        self.error_messages: tuple[str, ...] = (message, *more)
+        super().__init__(
+            "; ".join(self.error_messages),
+            jira=JiraErrorBody(status=400, error_messages=self.error_messages),
+        )
 
 
 def parse_error(detail: str, line: int | None = None, column: int | None = None) -> JqlError:

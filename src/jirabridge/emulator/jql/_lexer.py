@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from jirabridge.emulator.jql._errors import parse_error
+from jirabridge.emulator.jql._errors import JqlError, parse_error
 
 __all__ = ["RESERVED_WORDS", "Kind", "Token", "tokenize"]
 
@@ -17,11 +17,12 @@ __all__ = ["RESERVED_WORDS", "Kind", "Token", "tokenize"]
 class Kind(enum.Enum):
     WORD = "word"  # unquoted string
     STRING = "string"  # quoted string
-    CF = "cf"  # cf[12345]; text holds the digits
     OP = "op"  # = != < > <= >= ~ !~
     SYM = "sym"  # && & || | ! (text: and / or / not)
     LPAREN = "("
     RPAREN = ")"
+    LBRACKET = "["
+    RBRACKET = "]"
     COMMA = ","
     EOF = "eof"
 
@@ -36,9 +37,18 @@ class Token:
 
 
 # Characters Jira reserves outside quoted strings.
-_RESERVED_CHARS = frozenset("{}*/%+^$#@?;[]")
-_BREAK_CHARS = frozenset("=!<>(),~\"'&|") | _RESERVED_CHARS
+_RESERVED_CHARS = frozenset("{}*/%+$#@?;")
+_BREAK_CHARS = frozenset("=!<>(),~\"'&|[]") | _RESERVED_CHARS
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\", " ": " "}
+_VALID_ESCAPES = "The valid escape sequences are \\', \\\", \\t, \\n, \\r, \\\\, '\\ ' and \\uXXXX."
+_HEX = frozenset("0123456789abcdefABCDEF")
+_SINGLE = {
+    "(": Kind.LPAREN,
+    ")": Kind.RPAREN,
+    "[": Kind.LBRACKET,
+    "]": Kind.RBRACKET,
+    ",": Kind.COMMA,
+}
 
 # Words Jira refuses unquoted (from Atlassian's JQL reference "reserved words" list).
 RESERVED_WORDS = frozenset(
@@ -224,8 +234,24 @@ RESERVED_WORDS = frozenset(
 )
 
 
-def _escape_error(seq: str, line: int, column: int) -> Exception:
-    return parse_error(f"The escape sequence '{seq}' is illegal.", line, column)
+def _illegal(ch: str, line: int, column: int) -> JqlError:
+    code = f"{ord(ch):04x}"
+    return parse_error(
+        f"The character 'U+{code.upper()}' on line {line} at position {column} must be escaped. "
+        f"Use the escape '\\u{code}' instead.",
+        line,
+        column,
+    )
+
+
+def _is_illegal(ch: str) -> bool:
+    """Control characters (other than whitespace) and non-characters must be escaped."""
+    code = ord(ch)
+    if ch in "\t\n\r":
+        return False
+    return (
+        code < 0x20 or 0x7F <= code <= 0x9F or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+    )
 
 
 def tokenize(text: str) -> list[Token]:
@@ -240,16 +266,27 @@ def tokenize(text: str) -> list[Token]:
     def read_escape(pos: int, tline: int) -> tuple[str, int]:
         """Decode the escape starting at ``text[pos] == '\\'``; return (char, next pos)."""
         if pos + 1 >= n:
-            raise _escape_error("\\", tline, col(pos))
+            raise parse_error(
+                f"The escape sequence has not been completed. {_VALID_ESCAPES}", tline, col(pos)
+            )
         nxt = text[pos + 1]
         if nxt in _ESCAPES:
             return _ESCAPES[nxt], pos + 2
         if nxt == "u":
             digits = text[pos + 2 : pos + 6]
-            if len(digits) == 4 and all(c in "0123456789abcdefABCDEF" for c in digits):
+            if len(digits) == 4 and all(c in _HEX for c in digits):
                 return chr(int(digits, 16)), pos + 6
-            raise _escape_error("\\u" + digits, tline, col(pos))
-        raise _escape_error("\\" + nxt, tline, col(pos))
+            bad = "\\u"
+            for c in digits:
+                bad += c
+                if c not in _HEX:
+                    break
+            seq = bad
+        else:
+            seq = "\\" + nxt
+        raise parse_error(
+            f"'{seq}' is an illegal JQL escape sequence. {_VALID_ESCAPES}", tline, col(pos)
+        )
 
     while i < n:
         ch = text[i]
@@ -257,6 +294,8 @@ def tokenize(text: str) -> list[Token]:
             i += 1
             line, line_start = line + 1, i
             continue
+        if _is_illegal(ch):
+            raise _illegal(ch, line, col(i))
         if ch.isspace():
             i += 1
             continue
@@ -267,9 +306,13 @@ def tokenize(text: str) -> list[Token]:
             sline, scol = line, start_col
             while True:
                 if j >= n:
-                    raise parse_error(
-                        f"The quoted string '{''.join(buf)}' has not been completed.", sline, scol
+                    shown = "".join(buf).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+                    detail = (
+                        f"The quoted string '{shown}' has not been completed."
+                        if shown
+                        else "The quoted string has not been completed."
                     )
+                    raise parse_error(detail, sline, scol)
                 c = text[j]
                 if c == quote:
                     j += 1
@@ -280,21 +323,15 @@ def tokenize(text: str) -> list[Token]:
                     continue
                 if c == "\n":
                     line, line_start = line + 1, j + 1
+                elif _is_illegal(c):
+                    raise _illegal(c, line, col(j))
                 buf.append(c)
                 j += 1
             tokens.append(Token(Kind.STRING, "".join(buf), sline, scol, text[i:j]))
             i = j
             continue
-        if ch == "(":
-            tokens.append(Token(Kind.LPAREN, ch, line, start_col, ch))
-            i += 1
-            continue
-        if ch == ")":
-            tokens.append(Token(Kind.RPAREN, ch, line, start_col, ch))
-            i += 1
-            continue
-        if ch == ",":
-            tokens.append(Token(Kind.COMMA, ch, line, start_col, ch))
+        if ch in _SINGLE:
+            tokens.append(Token(_SINGLE[ch], ch, line, start_col, ch))
             i += 1
             continue
         two = text[i : i + 2]
@@ -329,24 +366,15 @@ def tokenize(text: str) -> list[Token]:
             c = text[j]
             if c.isspace() or c in _BREAK_CHARS:
                 break
+            if _is_illegal(c):
+                raise _illegal(c, line, col(j))
             if c == "\\":
                 decoded, j = read_escape(j, line)
                 buf.append(decoded)
                 continue
             buf.append(c)
             j += 1
-        word = "".join(buf)
-        if word.lower() == "cf" and j < n and text[j] == "[":
-            k = text.find("]", j)
-            digits = text[j + 1 : k] if k != -1 else ""
-            if k == -1 or not digits.strip().isdigit():
-                raise parse_error(
-                    "Expecting a custom field id (a number) inside 'cf[...]'.", line, start_col
-                )
-            tokens.append(Token(Kind.CF, digits.strip(), line, start_col, text[i : k + 1]))
-            i = k + 1
-            continue
-        tokens.append(Token(Kind.WORD, word, line, start_col, text[i:j]))
+        tokens.append(Token(Kind.WORD, "".join(buf), line, start_col, text[i:j]))
         i = j
     tokens.append(Token(Kind.EOF, "", line, col(n)))
     return tokens
