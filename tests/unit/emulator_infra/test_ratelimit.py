@@ -141,3 +141,11 @@ def test_endpoint_key_and_issue_target() -> None:
     assert issue_write_target("GET", "/rest/api/3/issue/10042") is None
     assert issue_write_target("POST", "/rest/api/3/issue/bulk") is None
     assert issue_write_target("POST", "/rest/api/3/issue") is None
+
+
+def test_per_issue_limit_counts_key_and_id_as_one_issue() -> None:
+    cfg = CloudRateLimitConfig(per_issue_writes=((2, 10.0),), penalty_seconds=0)
+    lim = CloudRateLimiter(cfg, canonical_issue=lambda ref: {"PRJ-1": "10001"}.get(ref, ref))
+    assert lim.check("PUT", "/rest/api/3/issue/PRJ-1", 0.0, WALL).allowed
+    assert lim.check("PUT", "/rest/api/3/issue/10001", 0.1, WALL).allowed
+    assert not lim.check("PUT", "/rest/api/3/issue/PRJ-1", 0.2, WALL).allowed

@@ -163,7 +163,20 @@ class Infra:
         self.server_limiter = ServerRateLimiter(config) if config is not None else None
 
     def set_cloud_rate_limit(self, config: CloudRateLimitConfig | None) -> None:
-        self.cloud_limiter = CloudRateLimiter(config) if config is not None else None
+        self.cloud_limiter = (
+            CloudRateLimiter(config, self._canonical_issue) if config is not None else None
+        )
+
+    def _canonical_issue(self, ref: str) -> str:
+        find = getattr(self.site, "find_issue", None)
+        if callable(find):
+            try:
+                issue = find(ref)
+            except Exception:  # a lookup failure only weakens the per-issue limit
+                issue = None
+            if issue is not None and getattr(issue, "id", None) is not None:
+                return str(issue.id)
+        return ref
 
     def check_rate(self, method: str, path: str, user_key: str | None) -> RateDecision | None:
         """The rate-limit decision for one REST call, or ``None`` when limits are off."""

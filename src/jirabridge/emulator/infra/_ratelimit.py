@@ -23,6 +23,7 @@ import fnmatch
 import math
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -196,8 +197,13 @@ class _Block:
 class CloudRateLimiter:
     """Burst windows per endpoint+method, sliding per-issue write windows, and the penalty."""
 
-    def __init__(self, config: CloudRateLimitConfig) -> None:
+    def __init__(
+        self, config: CloudRateLimitConfig, canonical_issue: Callable[[str], str] | None = None
+    ) -> None:
+        """``canonical_issue`` maps an issue key or id to one name, so writes to ``PRJ-1``
+        and to ``10001`` count against the same issue."""
         self.config = config
+        self._canonical = canonical_issue
         self._windows: dict[str, tuple[int, int]] = {}
         self._issue_writes: dict[str, deque[float]] = {}
         self._blocks: dict[str, _Block] = {}
@@ -207,6 +213,8 @@ class CloudRateLimiter:
         method = method.upper()
         burst_scope = f"burst:{method} {endpoint_key(path)}"
         issue = issue_write_target(method, path)
+        if issue is not None and self._canonical is not None:
+            issue = self._canonical(issue)
         issue_scope = f"issue:{issue}" if issue is not None else None
 
         for scope in (burst_scope, issue_scope):
