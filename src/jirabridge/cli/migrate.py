@@ -6,10 +6,14 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from jirabridge.errors import JirabridgeError
+
+if TYPE_CHECKING:
+    from jirabridge.migrate import CloudGroup
 
 
 class OutputFormat(enum.Enum):
@@ -100,7 +104,6 @@ def check_cmd(
         CloudPlan,
         UserStrategy,
         check_backup,
-        load_cloud_groups,
         render_html,
         render_json,
         render_text,
@@ -109,7 +112,7 @@ def check_cmd(
     try:
         options = CheckOptions(
             strategy=UserStrategy(strategy.value),
-            cloud_groups=load_cloud_groups(cloud_groups) if cloud_groups else None,
+            cloud_groups=load_groups(cloud_groups),
             plan=CloudPlan(plan.value) if plan else None,
         )
         with _progress("checking", progress) as update:
@@ -204,6 +207,138 @@ def media_cmd(
     typer.echo(
         f"{report.files} file(s) in {len(report.chunks)} zip(s); manifest: {out}/manifest.json"
     )
+
+
+@migrate_app.command("plan")
+def plan_cmd(
+    backup: Path = typer.Argument(..., help="The backup zip."),
+    strategy: Strategy = typer.Option(Strategy.MERGE, help="User strategy of the import."),
+    cloud_groups: Path | None = typer.Option(
+        None, "--cloud-groups", help="JSON file with the Cloud site's groups."
+    ),
+    plan: Plan | None = typer.Option(None, help="Cloud plan, for the attachment storage check."),
+    media: Path | None = typer.Option(None, "--media", help="Folder `migrate media` wrote."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
+) -> None:
+    """The guide's eight steps with their state for this backup; exit 1 while blocked."""
+    import json
+
+    from jirabridge.migrate import CheckOptions, CloudPlan, UserStrategy, check_backup
+    from jirabridge.migrate._plan import build_plan
+
+    chosen = UserStrategy(strategy.value)
+    try:
+        options = CheckOptions(
+            strategy=chosen,
+            cloud_groups=load_groups(cloud_groups),
+            plan=CloudPlan(plan.value) if plan else None,
+        )
+        with _progress("checking", progress) as update:
+            report = check_backup(backup, options, progress=update)
+    except JirabridgeError as exc:
+        raise _fail(exc) from exc
+    result = build_plan(report, chosen, media_dir=media)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(result.render_text(), nl=False)
+    raise typer.Exit(0 if result.ready else 1)
+
+
+def load_groups(path: Path | None) -> tuple[CloudGroup, ...] | None:
+    from jirabridge.migrate import load_cloud_groups
+
+    return load_cloud_groups(path) if path else None
+
+
+@migrate_app.command("verify")
+def verify_cmd(
+    source: Path | None = typer.Option(None, "--source", help="The backup zip imported."),
+    source_server: str | None = typer.Option(
+        None, "--source-server", help="Or the Server/DC base URL to read over REST v2."
+    ),
+    source_user: str | None = typer.Option(None, help="Server username (basic auth)."),
+    source_token_env: str = typer.Option(
+        "JIRABRIDGE_SERVER_TOKEN", help="Env var with the Server password or PAT."
+    ),
+    source_pat: bool = typer.Option(False, help="Send the Server token as a Bearer PAT."),
+    cloud: str | None = typer.Option(None, "--cloud", help="The Cloud site base URL."),
+    cloud_email: str | None = typer.Option(None, help="Cloud account email (API token auth)."),
+    cloud_token_env: str = typer.Option(
+        "JIRABRIDGE_CLOUD_TOKEN", help="Env var with the Cloud API token."
+    ),
+    target_backup: Path | None = typer.Option(
+        None, "--target-backup", help="Or compare with another backup (e.g. a Cloud export)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Compare the source with the Cloud site after the import; exit 1 on any difference."""
+    import asyncio
+    import json
+    import os
+
+    from jirabridge.errors import FixConfigError
+    from jirabridge.migrate._api_reader import ApiSnapshotReader
+    from jirabridge.migrate._verify import BackupSnapshotReader, SiteSnapshotReader, verify
+
+    async def run() -> tuple[str, int]:
+        readers: list[SiteSnapshotReader] = []
+        closers: list[Callable[[], object]] = []
+        try:
+            for label, backup, url in (
+                ("source", source, source_server),
+                ("target", target_backup, cloud),
+            ):
+                if (backup is None) == (url is None):
+                    raise FixConfigError(
+                        f"give exactly one {label}: "
+                        + (
+                            "--source or --source-server"
+                            if label == "source"
+                            else "--cloud or --target-backup"
+                        )
+                    )
+                if backup is not None:
+                    b = BackupSnapshotReader(backup)
+                    closers.append(b.close)
+                    readers.append(b)
+                    continue
+                assert url is not None
+                is_cloud = label == "target"
+                token = os.environ.get(cloud_token_env if is_cloud else source_token_env)
+                if not token:
+                    raise FixConfigError(
+                        f"set {cloud_token_env if is_cloud else source_token_env} to the token"
+                    )
+                api = ApiSnapshotReader(
+                    url,
+                    cloud=is_cloud,
+                    email_or_user=cloud_email if is_cloud else source_user,
+                    token=None if (source_pat and not is_cloud) else token,
+                    bearer=token if (source_pat and not is_cloud) else None,
+                )
+                readers.append(api)
+            result = await verify(readers[0], readers[1])
+        finally:
+            for reader in readers:
+                if isinstance(reader, ApiSnapshotReader):
+                    await reader.aclose()
+            for close in closers:
+                close()
+        text = (
+            json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+            if as_json
+            else result.render_text()
+        )
+        return text, result.exit_code
+
+    try:
+        text, code = asyncio.run(run())
+    except JirabridgeError as exc:
+        raise _fail(exc) from exc
+    typer.echo(text, nl=not text.endswith("\n"))
+    raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
