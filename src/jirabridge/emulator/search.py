@@ -56,6 +56,7 @@ UNBOUNDED = (
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 )
 _KEY_FIELDS = frozenset({"key", "issuekey", "issue", "id"})
+_FREE_TEXT = frozenset({"textfield", "textarea", "gh-epic-label"})
 _PROJECT_FIELDS = frozenset({"project"})
 
 
@@ -320,8 +321,14 @@ class SiteResolver(Resolver[Issue]):
 
     def user(self, text: str, _name: str) -> frozenset[object]:
         site = self.site
-        user = site.users.get(text) if self.flavour is Flavour.CLOUD else site.find_user(text)
-        return frozenset() if user is None else frozenset({user.key})
+        if self.flavour is Flavour.CLOUD:
+            user = site.users.get(text)  # Cloud JQL names users by accountId only
+            return frozenset() if user is None else frozenset({user.key})
+        user = site.find_user(text)  # Server: username, key or email ...
+        if user is not None:
+            return frozenset({user.key})
+        low = text.lower()  # ... then full name, as Jira's user resolver falls back to
+        return frozenset(u.key for u in site.users.values() if u.display_name.lower() == low)
 
     def user_sort(self, key: object) -> object:
         user = self.site.users.get(key) if isinstance(key, str) else None
@@ -445,7 +452,8 @@ class SiteResolver(Resolver[Issue]):
         texts = [str(f.get("summary") or ""), plain_text(f.get("description"))]
         texts.append(plain_text(f.get("environment")))
         for fd in self._custom_fields():
-            if fd.schema_type == "string" and fd.id in f:
+            # free-text searchers only: a URL field is not part of ``text ~`` in Jira
+            if fd.id in f and (fd.custom or "").rsplit(":", 1)[-1] in _FREE_TEXT:
                 texts.append(plain_text(f[fd.id]))
         texts.extend(self.comment_texts(issue))
         return tuple(t for t in texts if t)

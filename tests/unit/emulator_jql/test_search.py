@@ -134,6 +134,7 @@ def test_users_by_username_on_server(server: World) -> None:
     assert server.keys('assignee = "bob@corp.io"') == ["OPS-1", "DEV-1"]
     assert server.keys(f"assignee = {server.bob}") == ["OPS-1", "DEV-1"]
     assert server.keys("assignee in membersOf(devs)") == ["OPS-1", "DEV-1"]
+    assert server.keys('assignee = "Carol Jones"') == ["OPS-2"]  # full name fallback
     assert server.keys("assignee = currentUser()", viewer=server.carol) == ["OPS-2"]
 
 
@@ -239,6 +240,14 @@ def test_custom_fields_by_id_and_name(server: World) -> None:
     cf = int(points.rsplit("_", 1)[1])
     assert server.keys(f"cf[{cf}] > 3") == ["OPS-1"]
     assert server.keys(f'"Story Points" >= 2 ORDER BY cf[{cf}] ASC') == ["OPS-2", "OPS-1"]
+    notes = site.create_custom_field("Notes", "textarea")
+    link = site.create_custom_field("Homepage", "url")
+    site.edit_issue(
+        server.admin, "OPS-3", {notes.id: "gojira sighted", link.id: "http://x.io/gojira"}
+    )
+    assert server.keys("text ~ gojira") == ["OPS-3"]
+    assert server.keys("text ~ x.io") == []  # URL fields are not free text
+    assert server.keys("Notes ~ sighted") == ["OPS-3"]
     field = site.create_custom_field("Team", "select", options=["Red", "Blue"])
     red = next(o.id for o in field.options.values() if o.value == "Red")
     site.edit_issue(server.admin, "DEV-1", {field.id: {"id": str(red)}})
