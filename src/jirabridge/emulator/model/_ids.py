@@ -72,16 +72,26 @@ class IdSource:
         return {"seed": self.seed, "next": dict(self._next), "random": _rstate(self.random)}
 
     @classmethod
-    def from_state(cls, data: dict[str, object]) -> IdSource:
+    def from_state(cls, data: object) -> IdSource:
+        """Rebuild from :meth:`state`; ValueError when ``data`` is not such a state."""
+        if not isinstance(data, dict):
+            raise ValueError("bad id source state")
         seed = data.get("seed")
         nxt = data.get("next")
         rnd = data.get("random")
         if not isinstance(seed, int) or not isinstance(nxt, dict) or not isinstance(rnd, list):
             raise ValueError("bad id source state")
         src = cls(seed)
-        src._next = {str(k): int(v) for k, v in nxt.items()}
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in nxt.values()):
+            raise ValueError("bad id source counters")
+        src._next = {str(k): v for k, v in nxt.items()}
+        if len(rnd) != 3 or not isinstance(rnd[1], list):
+            raise ValueError("bad random state")
         version, internal, gauss = rnd
-        src.random.setstate((int(version), tuple(int(x) for x in internal), gauss))
+        try:
+            src.random.setstate((int(version), tuple(int(x) for x in internal), gauss))
+        except (OverflowError, TypeError) as exc:
+            raise ValueError("bad random state") from exc
         return src
 
 

@@ -92,34 +92,38 @@ _STORES = (
 )
 
 
+_PRIMITIVES = (type(None), bool, int, float, str)
+_REC_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _RECORDS.values()
+}
+
+
 def _enc(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+    kind = type(value)
+    if kind in _PRIMITIVES:
         return value
-    if isinstance(value, enum.Enum):
-        return {"$enum": type(value).__name__, "name": value.name}
-    if isinstance(value, datetime):
+    names = _REC_FIELDS.get(kind)
+    if names is not None:
+        return {"$rec": kind.__name__, "f": {n: _enc(getattr(value, n)) for n in names}}
+    if kind is datetime:
         return {"$dt": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, bytes):
-        return {"$b64": base64.b64encode(value).decode("ascii")}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        name = type(value).__name__
-        return {
-            "$rec": name,
-            "f": {f.name: _enc(getattr(value, f.name)) for f in dataclasses.fields(value)},
-        }
-    if isinstance(value, dict):
-        if all(isinstance(k, str) and not k.startswith("$") for k in value):
+    if kind is list:
+        return [_enc(v) for v in value]
+    if kind is dict:
+        if all(type(k) is str and not k.startswith("$") for k in value):
             return {k: _enc(v) for k, v in value.items()}
         return {"$map": [[_enc(k), _enc(v)] for k, v in value.items()]}
-    if isinstance(value, list):
-        return [_enc(v) for v in value]
-    if isinstance(value, tuple):
-        return {"$tuple": [_enc(v) for v in value]}
-    if isinstance(value, set):
+    if kind is set:
         return {"$set": [_enc(v) for v in sorted(value, key=_set_order)]}
-    raise TypeError(f"cannot save a value of type {type(value).__name__}")
+    if kind is tuple:
+        return {"$tuple": [_enc(v) for v in value]}
+    if kind is date:
+        return {"$date": value.isoformat()}
+    if kind is bytes:
+        return {"$b64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, enum.Enum):
+        return {"$enum": type(value).__name__, "name": value.name}
+    raise TypeError(f"cannot save a value of type {kind.__name__}")
 
 
 def _set_order(value: Any) -> tuple[str, Any]:
@@ -127,28 +131,35 @@ def _set_order(value: Any) -> tuple[str, Any]:
 
 
 def _dec(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list):
+    kind = type(value)
+    if kind is list:
         return [_dec(v) for v in value]
-    if not isinstance(value, dict):
-        raise StateFileError(f"unexpected JSON value of type {type(value).__name__}")
-    if not any(isinstance(k, str) and k.startswith("$") for k in value):
+    if kind is not dict:
+        if kind in _PRIMITIVES:
+            return value
+        raise StateFileError(f"unexpected JSON value of type {kind.__name__}")
+    if len(value) <= 2:
+        if "$rec" in value:
+            return _dec_record(value)
+        if "$dt" in value:
+            return _dec_scalar(value)
+    if not any(k.startswith("$") for k in value):
         return {k: _dec(v) for k, v in value.items()}
-    if "$rec" in value:
-        cls = _RECORDS.get(value["$rec"])
-        data = value.get("f")
-        if cls is None or not isinstance(data, dict):
-            raise StateFileError(f"unknown record type {value.get('$rec')!r}")
-        try:
-            return cls(**{k: _dec(v) for k, v in data.items()})
-        except TypeError as exc:
-            raise StateFileError(f"bad {value['$rec']} record: {exc}") from exc
-    if "$enum" in value:
-        ecls = _ENUMS.get(value["$enum"])
-        if ecls is None or value.get("name") not in ecls.__members__:
-            raise StateFileError(f"unknown enum value {value!r}")
-        return ecls[value["name"]]
+    return _dec_tagged(value)
+
+
+def _dec_record(value: dict[str, Any]) -> Any:
+    cls = _RECORDS.get(value["$rec"])
+    data = value.get("f")
+    if cls is None or type(data) is not dict:
+        raise StateFileError(f"unknown record type {value.get('$rec')!r}")
+    try:
+        return cls(**{k: _dec(v) for k, v in data.items()})
+    except TypeError as exc:
+        raise StateFileError(f"bad {value['$rec']} record: {exc}") from exc
+
+
+def _dec_scalar(value: dict[str, Any]) -> Any:
     try:
         if "$dt" in value:
             parsed = datetime.fromisoformat(value["$dt"])
@@ -157,10 +168,21 @@ def _dec(value: Any) -> Any:
             return parsed
         if "$date" in value:
             return date.fromisoformat(value["$date"])
-        if "$b64" in value:
-            return base64.b64decode(value["$b64"], validate=True)
+        return base64.b64decode(value["$b64"], validate=True)
     except (TypeError, ValueError) as exc:
         raise StateFileError(f"bad tagged value: {exc}") from exc
+
+
+def _dec_tagged(value: dict[str, Any]) -> Any:
+    if "$rec" in value:
+        return _dec_record(value)
+    if "$enum" in value:
+        ecls = _ENUMS.get(value["$enum"])
+        if ecls is None or value.get("name") not in ecls.__members__:
+            raise StateFileError(f"unknown enum value {value!r}")
+        return ecls[value["name"]]
+    if "$dt" in value or "$date" in value or "$b64" in value:
+        return _dec_scalar(value)
     if "$tuple" in value and isinstance(value["$tuple"], list):
         return tuple(_dec(v) for v in value["$tuple"])
     if "$set" in value and isinstance(value["$set"], list):
@@ -210,35 +232,48 @@ def restore_state(site: Site, data: Any) -> None:
         raise StateFileError("The state file is incomplete.")
     try:
         ids = IdSource.from_state(data["ids"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateFileError("The state file's id source is corrupt.") from exc
+    seed = data.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise StateFileError("The state file's seed is corrupt.")
     try:
         decoded = {name: _dec(stores[name]) for name in _STORES}
+        _check(decoded, data)
     except RecursionError as exc:
         raise StateFileError("The state file is nested too deeply.") from exc
-    _check(decoded, data)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise StateFileError(f"The state file is corrupt: {exc}") from exc
     for name, value in decoded.items():
         setattr(site, name, value)
     site.ids = ids
-    site.seed = int(data.get("seed") or 1)
+    site.seed = seed
     site._admin_key = str(data["adminKey"])
 
 
 def _check(decoded: dict[str, Any], data: dict[str, Any]) -> None:
     """Cheap consistency checks, so a corrupt file fails here and not on a later request."""
-    for name, cls in (
-        ("issues", _records.Issue),
-        ("users", _records.User),
-        ("projects", _records.Project),
-        ("comments", _records.Comment),
-    ):
+    for name, cls in _RECORD_STORES:
         store = decoded[name]
         if not isinstance(store, dict) or not all(isinstance(v, cls) for v in store.values()):
             raise StateFileError(f"The state file's {name} are corrupt.")
-    for issue in decoded["issues"].values():
+    if not isinstance(decoded["default_field_config"], _records.FieldConfiguration):
+        raise StateFileError("The state file's field configuration is corrupt.")
+    for name, target in _INDEXES:
+        index = decoded[name]
+        if not isinstance(index, dict) or not all(
+            isinstance(ids, list | dict) and all(x in decoded[target] for x in ids)
+            for ids in index.values()
+        ):
+            raise StateFileError(f"The state file's {name} index is corrupt.")
+    for iid, issue in decoded["issues"].items():
         if (
-            issue.project_id not in decoded["projects"]
+            iid != issue.id
+            or not isinstance(issue.fields, dict)
+            or not isinstance(issue.key, str)
+            or issue.project_id not in decoded["projects"]
             or decoded["issues_by_key"].get(issue.key) != issue.id
+            or issue.id not in decoded["issues_by_project"].get(issue.project_id, {})
         ):
             raise StateFileError(f"The state file's issue {issue.key!r} is inconsistent.")
     for comment in decoded["comments"].values():
@@ -246,6 +281,40 @@ def _check(decoded: dict[str, Any], data: dict[str, Any]) -> None:
             raise StateFileError(f"The state file's comment {comment.id} has no issue.")
     if not isinstance(data.get("adminKey"), str) or data["adminKey"] not in decoded["users"]:
         raise StateFileError("The state file's administrator is missing.")
+
+
+_RECORD_STORES: tuple[tuple[str, type[Any]], ...] = (
+    ("users", _records.User),
+    ("groups", _records.Group),
+    ("projects", _records.Project),
+    ("components", _records.Component),
+    ("versions", _records.Version),
+    ("issue_types", _records.IssueType),
+    ("priorities", _records.Priority),
+    ("statuses", _records.Status),
+    ("resolutions", _records.Resolution),
+    ("workflows", _records.Workflow),
+    ("fields", _records.FieldDef),
+    ("field_configs", _records.FieldConfiguration),
+    ("issues", _records.Issue),
+    ("comments", _records.Comment),
+    ("link_types", _records.IssueLinkType),
+    ("links", _records.IssueLink),
+    ("remote_links", _records.RemoteLink),
+    ("attachments", _records.Attachment),
+    ("worklogs", _records.Worklog),
+    ("boards", _records.Board),
+    ("sprints", _records.Sprint),
+)
+_INDEXES = (
+    ("issues_by_project", "issues"),
+    ("subtasks", "issues"),
+    ("comments_by_issue", "comments"),
+    ("links_by_issue", "links"),
+    ("remote_links_by_issue", "remote_links"),
+    ("attachments_by_issue", "attachments"),
+    ("worklogs_by_issue", "worklogs"),
+)
 
 
 def write_state_file(site: Site, path: str | os.PathLike[str]) -> None:
@@ -256,7 +325,7 @@ def write_state_file(site: Site, path: str | os.PathLike[str]) -> None:
     try:
         with (
             os.fdopen(fd, "wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=5, mtime=0) as gz,
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) as gz,
         ):
             gz.write(payload)
         os.replace(tmp, target)
