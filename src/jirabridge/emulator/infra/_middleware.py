@@ -16,7 +16,7 @@ import asyncio
 import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 from starlette.datastructures import Headers, MutableHeaders
@@ -98,7 +98,11 @@ class InfraMiddleware:
             await asyncio.sleep(decision.latency)
         if decision.action is FaultAction.DOWN:
             infra.counters.record(
-                endpoint_key(path), method, 0 if decision.refuse else 503, latency=decision.latency
+                endpoint_key(path),
+                method,
+                0 if decision.refuse else 503,
+                retry_after=None if decision.refuse else decision.retry_after,
+                latency=decision.latency,
             )
             if decision.refuse:
                 await _abort(send, httpx.ConnectError("Connection refused (emulated downtime)"))
@@ -230,7 +234,7 @@ class InfraMiddleware:
         await response(scope, receive, send)
 
 
-async def _abort(send: Send, exc: httpx.TransportError) -> None:
+async def _abort(send: Send, exc: httpx.TransportError) -> NoReturn:
     """Drop the connection. In-process (``httpx.ASGITransport``) the client gets ``exc``
     itself; under a real server the head of a response promising a body that never comes is
     sent first, so the server closes the socket mid-response (a 500 page is what a server
