@@ -372,6 +372,8 @@ class SiteResolver(Resolver[Issue]):
             )
         if short == "gh-lexo-rank":
             return _rank(self)
+        if short == "gh-epic-link":
+            return FieldDef(fid, FieldKind.VALUE, raw, self.issue_id, None)
         if stype == "number":
             return FieldDef(fid, FieldKind.NUMBER, raw, None, raw)
         if stype in ("date", "datetime"):
@@ -645,6 +647,30 @@ def _rank(_r: SiteResolver) -> FieldDef[Issue]:
     return FieldDef("rank", FieldKind.NUMBER, lambda i: i.rank, None, lambda i: i.rank)
 
 
+def _people(attr: str) -> Callable[[SiteResolver], FieldDef[Issue]]:
+    """``watcher`` / ``voter``: the users watching or voting, as a multi-valued user field."""
+
+    def build(r: SiteResolver) -> FieldDef[Issue]:
+        def get(i: Issue) -> frozenset[str]:
+            return frozenset(getattr(i, attr))
+
+        return FieldDef(attr, FieldKind.USER, get, r.user, None, multi=True)
+
+    return build
+
+
+def _attachments(r: SiteResolver) -> FieldDef[Issue]:
+    """``attachments IS [NOT] EMPTY`` (the only way Jira searches attachments)."""
+    by_issue = r.site.attachments_by_issue
+
+    def get(i: Issue) -> frozenset[int]:
+        return frozenset(by_issue.get(i.id, ()))
+
+    return FieldDef(
+        "attachments", FieldKind.VALUE, get, lambda _t, _n: frozenset(), None, multi=True
+    )
+
+
 def _comment(r: SiteResolver) -> FieldDef[Issue]:
     return FieldDef("comment", FieldKind.TEXT, r.comment_texts, None, None)
 
@@ -691,6 +717,9 @@ _SYSTEM_FIELDS: dict[str, Callable[[SiteResolver], FieldDef[Issue]]] = {
     "sprint": _sprint,
     "parent": _parent,
     "rank": _rank,
+    "watcher": _people("watchers"),
+    "voter": _people("voters"),
+    "attachments": _attachments,
     "votes": _count("voters"),
     "watchers": _count("watchers"),
 }

@@ -197,6 +197,29 @@ def test_order_by_rank_follows_the_site_ranking(world: World) -> None:
     assert world.keys(f"project = OPS ORDER BY cf[{cf}]") == expected
 
 
+def test_watchers_voters_attachments_and_epic_link(server: World) -> None:
+    site = server.site
+    site.add_watcher(server.admin, "OPS-2", server.bob)
+    assert server.keys("watcher = bob") == ["OPS-2"]
+    assert server.keys("watcher = currentUser()", viewer=server.bob) == ["OPS-2"]
+    assert server.keys("voter is EMPTY AND project = DEV") == ["DEV-1"]
+    site.add_attachment(server.admin, "DEV-1", "a.txt", b"hi", "text/plain")
+    assert server.keys("attachments is not EMPTY") == ["DEV-1"]
+    epic_link = site.agile.epic_link
+    assert epic_link is not None
+    epic = site.create_issue(
+        server.admin,
+        {
+            "project": {"key": "OPS"},
+            "summary": "Epic",
+            "issuetype": {"name": "Epic"},
+            site.agile.epic_name: "E",
+        },
+    )
+    site.edit_issue(server.admin, "OPS-1", {epic_link: epic.key})
+    assert server.keys(f'"Epic Link" = {epic.key}') == ["OPS-1"]
+
+
 def test_anonymous_and_inactive_viewers_see_nothing(world: World) -> None:
     assert world.keys("", viewer=None) == []
     assert world.keys("", viewer="no-such-user") == []
