@@ -83,6 +83,7 @@ class BaseClient:
         )
         self._fields: dict[str, FieldInfo] | None = None
         self._fields_lock = asyncio.Lock()
+        self._subtask_types: frozenset[str] | None = None
 
     def _bucket_of(self) -> BucketFn:
         return lambda method, endpoint: ""
@@ -113,7 +114,27 @@ class BaseClient:
         return IssueReader(self.flavour, self.codec, fields=await self.fields(), users=self.users)
 
     async def writer(self) -> IssueWriter:
-        return IssueWriter(self.flavour, self.codec, fields=await self.fields(), users=self.users)
+        return IssueWriter(
+            self.flavour,
+            self.codec,
+            fields=await self.fields(),
+            users=self.users,
+            subtask_types=await self.subtask_types(),
+        )
+
+    async def subtask_types(self) -> frozenset[str]:
+        """Names of the sub-task issue types (``GET /issuetype``), cached per client.
+
+        Only Server needs them (to tell an epic's child from a sub-task when writing).
+        """
+        if self.flavour is not JiraFlavour.SERVER:
+            return frozenset()
+        if self._subtask_types is None:
+            data = await self._json("GET", f"{self.api}/issuetype")
+            self._subtask_types = frozenset(
+                str(t.get("name")) for t in data or () if t.get("subtask")
+            )
+        return self._subtask_types
 
     # -- site -----------------------------------------------------------------------------
     async def server_info(self) -> ServerInfo:

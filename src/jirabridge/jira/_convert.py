@@ -394,9 +394,11 @@ class IssueWriter:
         fields: Mapping[str, FieldInfo] | None = None,
         users: UserResolver | None = None,
         rich_as_adf: bool | None = None,
+        subtask_types: frozenset[str] = frozenset(),
     ) -> None:
         self.flavour = flavour
         self.codec = codec
+        self.subtask_types = subtask_types
         self.fields = dict(fields or {})
         self.users = users
         self.rich_as_adf = flavour is JiraFlavour.CLOUD if rich_as_adf is None else rich_as_adf
@@ -458,6 +460,12 @@ class IssueWriter:
             return self.rich(v)
         return v
 
+    def _epic_link_field(self) -> str | None:
+        for field_id, info in self.fields.items():
+            if info.custom_key == EPIC_LINK:
+                return field_id
+        return None
+
     def fields_of(self, data: IssueInput) -> dict[str, Any]:
         """The ``fields`` object for a create or an edit."""
         out: dict[str, Any] = {}
@@ -488,7 +496,12 @@ class IssueWriter:
         if data.due is not None:
             out["duedate"] = data.due.isoformat()
         if data.parent_key is not None:
-            out["parent"] = {"key": data.parent_key}
+            epic_link = self._epic_link_field()
+            is_subtask = data.issue_type is not None and data.issue_type in self.subtask_types
+            if self.flavour is JiraFlavour.SERVER and epic_link and not is_subtask:
+                out[epic_link] = data.parent_key  # Server: an epic is linked, not a parent
+            else:
+                out["parent"] = {"key": data.parent_key}
         for field_id, value in data.custom_fields.items():
             out[field_id] = self.custom_value(value)
         out.update(data.extra_fields)

@@ -163,7 +163,7 @@ async def test_create_is_not_repeated_blindly(make_client) -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal posts
-        if request.url.path.endswith("/field"):
+        if request.url.path.endswith(("/field", "/issuetype")):
             return jira_json(200, [])
         posts += 1
         raise httpx.ReadTimeout("lost answer", request=request)
@@ -180,7 +180,7 @@ async def test_create_checks_then_retries(make_client) -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal posts
-        if request.url.path.endswith("/field"):
+        if request.url.path.endswith(("/field", "/issuetype")):
             return jira_json(200, [])
         posts += 1
         if posts == 1:
@@ -202,7 +202,7 @@ async def test_create_check_finds_the_issue(make_client) -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal posts
-        if request.url.path.endswith("/field"):
+        if request.url.path.endswith(("/field", "/issuetype")):
             return jira_json(200, [])
         posts += 1
         raise httpx.ReadTimeout("lost answer", request=request)
@@ -220,7 +220,7 @@ async def test_create_after_429_is_resent(make_client) -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal posts
-        if request.url.path.endswith("/field"):
+        if request.url.path.endswith(("/field", "/issuetype")):
             return jira_json(200, [])
         posts += 1
         if posts == 1:

@@ -41,7 +41,7 @@ class ServerSearch:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/myself"):
             return jira_json(200, {"name": "bot", "key": "bot", "timeZone": "Europe/Berlin"})
-        if request.url.path.endswith("/field"):
+        if request.url.path.endswith(("/field", "/issuetype")):
             return jira_json(200, [])
         body = json.loads(request.content)
         jql, start, size = body["jql"], body["startAt"], body["maxResults"]
@@ -110,7 +110,7 @@ async def test_cloud_search_pages_by_token(make_client) -> None:
     pages = {None: (["C-1", "C-2"], "t1"), "t1": (["C-3"], "t2"), "t2": (["C-4"], None)}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/field"):
+        if request.url.path.endswith(("/field", "/issuetype")):
             return jira_json(200, [])
         assert request.url.path == "/rest/api/3/search/jql"
         body = json.loads(request.content)
@@ -126,7 +126,7 @@ async def test_cloud_search_pages_by_token(make_client) -> None:
 
 async def test_cloud_token_loop_is_detected(make_client) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/field"):
+        if request.url.path.endswith(("/field", "/issuetype")):
             return jira_json(200, [])
         return jira_json(
             200, {"issues": [{"id": "1", "key": "C-1", "fields": {}}], "nextPageToken": "same"}
@@ -161,7 +161,7 @@ async def test_bulk_create_batches_of_50_and_matches_failures(make_client) -> No
 
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal counter
-        if request.url.path.endswith("/field"):
+        if request.url.path.endswith(("/field", "/issuetype")):
             return jira_json(200, [])
         updates = json.loads(request.content)["issueUpdates"]
         batches.append(len(updates))
@@ -205,7 +205,7 @@ async def test_bulk_create_batches_of_50_and_matches_failures(make_client) -> No
 
 async def test_bulk_create_whole_batch_failure_marks_every_input(make_client) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/field"):
+        if request.url.path.endswith(("/field", "/issuetype")):
             return jira_json(200, [])
         raise httpx.ReadTimeout("x", request=request)
 
