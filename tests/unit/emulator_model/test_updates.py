@@ -155,3 +155,61 @@ def test_properties_on_create_and_limits(site: Site) -> None:
     with pytest.raises(ValidationFailed):
         site.set_property("issue", issue.key, "big", "x" * 40000)
     assert site.property_keys("issue", issue.key) == ["sync"]
+
+
+def test_edit_with_comment_is_one_issue_event(site: Site, events: list) -> None:
+    issue = bug(site)
+    start = len(events)
+    history = site.edit_issue(
+        site.admin_key,
+        issue.key,
+        fields={"summary": "changed"},
+        update={"comment": [{"add": {"body": rich(site, "why")}}]},
+    )
+    new = events[start:]
+    assert [type(e).__name__ for e in new] == ["CommentCreated", "IssueUpdated"]
+    assert new[1].changelog is history and new[1].comment is new[0].comment
+    assert new[1].event_type == "issue_updated"
+
+
+def test_transition_with_comment(site: Site, events: list) -> None:
+    issue = bug(site)
+    site.transition_issue(
+        site.admin_key,
+        issue.key,
+        5,
+        fields={"resolution": {"name": "Duplicate"}},
+        update={"comment": [{"add": {"body": rich(site, "dup of X")}}]},
+    )
+    last = events[-1]
+    assert isinstance(last, IssueUpdated) and last.event_type == "issue_resolved"
+    assert last.comment is not None and last.comment.body == rich(site, "dup of X")
+    assert len(site.issue_comments(issue.key)) == 1
+
+
+def test_bad_side_effect_refuses_the_whole_edit(site: Site, events: list) -> None:
+    issue = bug(site)
+    start = len(events)
+    for update in (
+        {
+            "comment": [
+                {
+                    "add": {
+                        "body": rich(site, "x"),
+                        "visibility": {"type": "group", "value": "nobody"},
+                    }
+                }
+            ]
+        },
+        {"issuelinks": [{"add": {"type": {"name": "Nope"}, "outwardIssue": {"key": "CLS-1"}}}]},
+        {"issuelinks": [{"add": {"type": {"name": "Blocks"}, "outwardIssue": {"key": "ZZ-9"}}}]},
+        {"worklog": [{"add": {"timeSpent": "forever"}}]},
+    ):
+        with pytest.raises(ValidationFailed):
+            site.edit_issue(site.admin_key, issue.key, {"summary": "changed"}, update)
+        with pytest.raises(ValidationFailed):
+            site.transition_issue(site.admin_key, issue.key, 4, update=update)
+    assert issue.fields["summary"] == "A bug"
+    assert site.statuses[issue.status_id].name == "Open"
+    assert events[start:] == []
+    assert site.issue_comments(issue.key) == [] and site.issue_links(issue.key) == []

@@ -159,6 +159,7 @@ class IssuesMixin(SocialMixin):
             values.pop("reporter")
         self._check_required(project, itype, values, plan.errors)
         self._check_parent(project, itype, values, plan.errors, None)
+        self._prevalidate(plan, None, project)
         props = _properties(properties)
         if plan.errors:
             raise ValidationFailed(errors=plan.errors)
@@ -235,18 +236,18 @@ class IssuesMixin(SocialMixin):
         merged.update(plan.values)
         self._check_required(project, itype, merged, plan.errors, only=set(plan.values))
         self._check_parent(project, itype, merged, plan.errors, issue)
+        self._prevalidate(plan, issue)
         if plan.errors:
             raise ValidationFailed(errors=plan.errors)
         items = self._apply(issue, plan.values)
         history = None
-        now = self.now()
         if items:
             history = self._record(issue, actor.key, items)
-            issue.updated = now
             only_assignee = all(i.field_id == "assignee" for i in items)
             event = IssueEventType.ASSIGNED if only_assignee else IssueEventType.UPDATED
-            self._emit(IssueUpdated(now, actor.key, issue, event, history))
-        self._side_effects(actor, issue, plan)
+            self._finish(actor, issue, plan, event, history)
+        else:
+            self._side_effects(actor, issue, plan)
         return history
 
     def assign_issue(
@@ -412,6 +413,63 @@ class IssuesMixin(SocialMixin):
             else:
                 plan.worklogs.append(body)
 
+    def _prevalidate(
+        self, plan: _Plan, issue: Issue | None, project: Project | None = None
+    ) -> None:
+        """Check planned comments, links and worklogs before anything changes, so a bad one
+        refuses the whole request."""
+        probe = issue
+        if probe is None and project is not None:
+            probe = Issue(-1, "", project.id, {}, self.now(), self.now())
+        for body in plan.comments:
+            try:
+                visibility = parse_visibility(body.get("visibility"))
+                if probe is not None:
+                    self._validate_comment(probe, body.get("body"), visibility)
+            except ValidationFailed as exc:
+                plan.errors["comment"] = next(
+                    iter(exc.errors.values()), "; ".join(exc.error_messages)
+                )
+        for link in plan.links:
+            ltype = link.get("type")
+            type_ref = (
+                (ltype.get("id") or ltype.get("name")) if isinstance(ltype, Mapping) else None
+            )
+            other = link.get("outwardIssue") or link.get("inwardIssue")
+            other_ref = (
+                (other.get("key") or other.get("id")) if isinstance(other, Mapping) else None
+            )
+            if type_ref is None or not any(
+                str(lt.id) == str(type_ref) or lt.name == type_ref
+                for lt in self.link_types.values()
+            ):
+                plan.errors["issuelinks"] = f"No issue link type with name '{type_ref}' found."
+            elif not isinstance(other_ref, str | int) or self.find_issue(other_ref) is None:
+                plan.errors["issuelinks"] = "Could not find issue by id or key."
+        for wl in plan.worklogs:
+            spent = wl.get("timeSpentSeconds") or wl.get("timeSpent")
+            try:
+                self._duration(spent if isinstance(spent, int | str) else 0)
+            except ValidationFailed as exc:
+                plan.errors["worklog"] = next(iter(exc.errors.values()), "Invalid time.")
+
+    def _finish(
+        self, actor: User, issue: Issue, plan: _Plan, event_type: str, history: ChangeHistory
+    ) -> None:
+        """After a recorded change: add planned comments quietly, then emit ONE
+        :class:`IssueUpdated` carrying the changelog and the (first) comment, as Jira does;
+        then links and worklogs."""
+        issue.updated = history.created
+        first = None
+        for body in plan.comments:
+            comment = self._insert_comment(
+                actor.key, issue, body["body"], parse_visibility(body.get("visibility"))
+            )
+            first = first or comment
+        plan.comments = []
+        self._emit(IssueUpdated(history.created, actor.key, issue, event_type, history, first))
+        self._side_effects(actor, issue, plan)
+
     def _side_effects(self, actor: User, issue: Issue, plan: _Plan) -> None:
         for body in plan.comments:
             self.add_comment(
@@ -569,6 +627,7 @@ class IssuesMixin(SocialMixin):
         if transition.resolution is not ResolutionRule.SCREEN:
             allowed.discard("resolution")
         plan = self._plan(project, itype, issue, fields or {}, update or {}, allowed, skip=set())
+        self._prevalidate(plan, issue)
         if plan.errors:
             raise ValidationFailed(errors=plan.errors)
         old_res = issue.fields.get("resolution")
@@ -593,9 +652,7 @@ class IssuesMixin(SocialMixin):
             items = status_item
         items.extend(self._apply(issue, plan.values))
         history = self._record(issue, actor.key, items)
-        issue.updated = now
-        self._emit(IssueUpdated(now, actor.key, issue, transition.event_type, history))
-        self._side_effects(actor, issue, plan)
+        self._finish(actor, issue, plan, transition.event_type, history)
         return history
 
     def default_resolution_id(self) -> int:

@@ -112,33 +112,53 @@ class SocialMixin(ConfigMixin):
         :class:`CommentCreated` then :class:`IssueUpdated` (``issue_commented``)."""
         actor = self._actor(actor_key)
         issue = self.get_issue(issue_ref)
+        self._validate_comment(issue, body, visibility)
+        comment = self._insert_comment(actor.key, issue, body, visibility, properties, created)
+        self._emit(
+            IssueUpdated(comment.created, actor.key, issue, IssueEventType.COMMENTED, None, comment)
+        )
+        return comment
+
+    def _validate_comment(self, issue: Issue, body: Any, visibility: Visibility | None) -> None:
         if _is_empty_body(body):
             raise ValidationFailed(errors={"comment": "Comment body can not be empty!"})
         self._check_body_type(body)
         self._check_visibility(issue, visibility)
-        ids = self.comments_by_issue.setdefault(issue.id, [])
-        if self.flavour is Flavour.CLOUD and len(ids) >= CLOUD_LIMITS["comments"]:
+        if (
+            self.flavour is Flavour.CLOUD
+            and len(self.comments_by_issue.get(issue.id, ())) >= CLOUD_LIMITS["comments"]
+        ):
             raise ValidationFailed(
                 f"The issue has reached the limit of {CLOUD_LIMITS['comments']} comments.",
                 status=413,
             )
+
+    def _insert_comment(
+        self,
+        actor_key: str,
+        issue: Issue,
+        body: Any,
+        visibility: Visibility | None,
+        properties: dict[str, Any] | None = None,
+        created: datetime | None = None,
+    ) -> Comment:
+        """Store a validated comment and emit :class:`CommentCreated` (only)."""
         now = created or self.now()
         comment = Comment(
             id=self.ids.next("comment"),
             issue_id=issue.id,
-            author_key=actor.key,
+            author_key=actor_key,
             body=body,
             created=now,
             updated=now,
-            update_author_key=actor.key,
+            update_author_key=actor_key,
             visibility=visibility,
             properties=dict(properties or {}),
         )
         self.comments[comment.id] = comment
-        ids.append(comment.id)
+        self.comments_by_issue.setdefault(issue.id, []).append(comment.id)
         issue.updated = now
-        self._emit(CommentCreated(now, actor.key, issue, comment))
-        self._emit(IssueUpdated(now, actor.key, issue, IssueEventType.COMMENTED, None, comment))
+        self._emit(CommentCreated(now, actor_key, issue, comment))
         return comment
 
     def _check_body_type(self, body: Any) -> None:
