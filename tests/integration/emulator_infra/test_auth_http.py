@@ -205,3 +205,35 @@ async def test_server_failed_login_headers_and_captcha(server: Harness) -> None:
     assert (
         await server.client.get("/rest/api/2/myself", headers=basic("alice", "pw"))
     ).status_code == 200
+
+
+async def test_oauth_scopes_are_enforced(cloud: Harness) -> None:
+    client = (await cloud.client.post("/_emulator/oauth/clients", json={})).json()
+    code = (
+        await cloud.client.post(
+            "/_emulator/oauth/codes",
+            json={"clientId": client["clientId"], "userKey": "acct-1", "scope": "read:jira-work"},
+        )
+    ).json()["code"]
+    tok = (
+        await cloud.client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "client_id": client["clientId"],
+                "client_secret": client["clientSecret"],
+                "code": code,
+            },
+        )
+    ).json()
+    assert "refresh_token" not in tok  # no offline_access asked
+    bearer = {"Authorization": f"Bearer {tok['access_token']}"}
+    gw = f"/ex/jira/{CLOUD_ID}"
+    assert (
+        await cloud.client.get(f"{gw}/rest/api/3/issue/PRJ-1", headers=bearer)
+    ).status_code == 200
+    denied = await cloud.client.put(f"{gw}/rest/api/3/issue/PRJ-1", headers=bearer, json={})
+    assert denied.status_code == 401
+    assert denied.json() == {"code": 401, "message": "Unauthorized; scope does not match"}
+    hooks = await cloud.client.get(f"{gw}/rest/api/3/webhook", headers=bearer)
+    assert hooks.status_code == 401

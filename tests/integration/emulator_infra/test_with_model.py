@@ -75,6 +75,8 @@ async def test_site_credentials_and_pats_authenticate(setup) -> None:
     dev = site.find_user("dev")
     r = await client.get("/rest/api/2/myself", headers=auth("dev", "s3cret"))
     assert r.json() == {"key": dev.key}
+    assert r.headers["X-AUSERNAME"] == "dev"
+    assert (await client.get("/_emulator/state")).headers.get("X-AUSERNAME") is None
     pat = site.create_personal_token(dev.key)
     r = await client.get("/rest/api/2/myself", headers={"Authorization": f"Bearer {pat}"})
     assert r.json() == {"key": dev.key}

@@ -226,3 +226,16 @@ def test_cloud_has_no_captcha_lock(store: OAuthStore) -> None:
     auth = Authenticator(FlavourName.CLOUD, store, CredentialStore(), site_checker, captcha_after=1)
     auth.authenticate(basic("alice@acme.io", "bad"), 0)
     assert auth.authenticate(basic("alice@acme.io", "tok"), 0).user_key
+
+
+def test_scope_allows_reads_writes_searches_and_webhooks() -> None:
+    from jirabridge.emulator.infra._auth import scope_allows
+
+    read_only = "read:jira-work offline_access"
+    assert scope_allows(read_only, "GET", "/rest/api/3/issue/PRJ-1")
+    assert scope_allows(read_only, "POST", "/rest/api/3/search/jql")
+    assert not scope_allows(read_only, "PUT", "/rest/api/3/issue/PRJ-1")
+    assert not scope_allows("offline_access", "GET", "/rest/api/3/myself")
+    assert scope_allows("write:jira-work", "POST", "/rest/api/3/issue")
+    assert not scope_allows("write:jira-work", "POST", "/rest/api/3/webhook")
+    assert scope_allows("manage:jira-webhook", "GET", "/rest/api/3/webhook")

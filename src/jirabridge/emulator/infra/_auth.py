@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import random
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -26,6 +27,7 @@ from jirabridge.emulator.infra._ports import CredentialChecker, FlavourName
 from jirabridge.errors import BadInputError, ReauthenticateError
 
 __all__ = [
+    "SCOPE_MISMATCH",
     "AccessGrant",
     "AuthKind",
     "AuthOutcome",
@@ -36,9 +38,27 @@ __all__ = [
     "OAuthRequestError",
     "OAuthStore",
     "TokenPair",
+    "scope_allows",
 ]
 
 CODE_TTL = 600.0
+SCOPE_MISMATCH = "Unauthorized; scope does not match"
+_READ_POSTS = ("/search", "/bulkfetch", "/picker", "/approximate-count", "/jql/")
+_WEBHOOK_PATH = re.compile(r"^/rest/api/(?:2|3|latest)/webhook(?:/|$)")
+
+
+def scope_allows(scope: str, method: str, path: str) -> bool:
+    """Whether an OAuth 2.0 token with ``scope`` may make this call (classic scopes, broadly:
+    reads need a ``read:``/``write:``/``manage:`` scope, writes a ``write:``/``manage:`` one,
+    app webhooks ``manage:jira-webhook``; POSTs that only search count as reads)."""
+    have = scope.split()
+    if _WEBHOOK_PATH.match(path):
+        return "manage:jira-webhook" in have
+    read = method.upper() in {"GET", "HEAD", "OPTIONS"} or (
+        method.upper() == "POST" and any(p in path for p in _READ_POSTS)
+    )
+    prefixes = ("read:", "write:", "manage:") if read else ("write:", "manage:")
+    return any(s.startswith(prefixes) for s in have)
 
 
 class AuthKind(StrEnum):
@@ -77,7 +97,13 @@ class OAuthClient:
     client_secret: str
     name: str = "app"
     redirect_uri: str = "http://127.0.0.1/callback"
-    scopes: tuple[str, ...] = ("read:jira-work", "write:jira-work", "offline_access")
+    scopes: tuple[str, ...] = (
+        "read:jira-work",
+        "read:jira-user",
+        "write:jira-work",
+        "manage:jira-webhook",
+        "offline_access",
+    )
 
 
 @dataclass(frozen=True)
@@ -368,6 +394,7 @@ class AuthOutcome:
     gateway: bool = False
     client_id: str | None = None
     captcha: bool = False
+    scope: str | None = None
 
 
 def _decode_basic(value: str) -> tuple[str, str] | None:
@@ -464,5 +491,7 @@ class Authenticator:
             grant = self.oauth.access(token, now)
             if grant is None:
                 return AuthOutcome(AuthKind.OAUTH, failed=True, gateway=True)
-            return AuthOutcome(AuthKind.OAUTH, grant.user_key, client_id=grant.client_id)
+            return AuthOutcome(
+                AuthKind.OAUTH, grant.user_key, client_id=grant.client_id, scope=grant.scope
+            )
         return AuthOutcome(AuthKind.ANONYMOUS, failed=True)

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jirabridge.emulator.infra._auth import AuthKind
+from jirabridge.emulator.infra._auth import SCOPE_MISMATCH, AuthKind, scope_allows
 from jirabridge.emulator.infra._faults import FaultAction
 from jirabridge.emulator.infra._ports import FlavourName
 from jirabridge.emulator.infra._ratelimit import RateDecision, endpoint_key
@@ -163,6 +163,18 @@ class InfraMiddleware:
                     scope, receive, send, resp, path, method, _Outcome(), decision.latency
                 )
                 return
+            if (
+                auth.kind is AuthKind.OAUTH
+                and auth.scope is not None
+                and path.startswith("/rest/")
+                and infra.options.oauth_enforce_scopes
+                and not scope_allows(auth.scope, method, path)
+            ):
+                resp = JSONResponse({"code": 401, "message": SCOPE_MISMATCH}, status_code=401)
+                await self._finish(
+                    scope, receive, send, resp, path, method, _Outcome(), decision.latency
+                )
+                return
             outcome_kind, user_key = auth.kind, auth.user_key
             state["oauth_client_id"] = auth.client_id
         state["user_key"] = user_key
@@ -186,7 +198,9 @@ class InfraMiddleware:
                 return
 
         outcome = _Outcome()
-        extra = rate.headers if rate is not None else {}
+        extra = dict(rate.headers) if rate is not None else {}
+        if infra.flavour is FlavourName.SERVER:
+            extra["X-AUSERNAME"] = _username(infra.site, user_key)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -247,6 +261,16 @@ async def _abort(send: Send, exc: httpx.TransportError) -> NoReturn:
         }
     )
     raise exc
+
+
+def _username(site: Any, user_key: str | None) -> str:
+    """Server's ``X-AUSERNAME``: the caller's username, ``anonymous`` without one."""
+    if user_key is None:
+        return "anonymous"
+    users = getattr(site, "users", None)
+    user = users.get(user_key) if isinstance(users, dict) else None
+    name = getattr(user, "name", None)
+    return str(name) if name else user_key
 
 
 def _reason(status: int) -> str:

@@ -34,6 +34,8 @@ class InfraOptions:
     caller is an OAuth 2.0 app; set False to let basic-auth callers register (owner = user).
     ``oauth_requires_gateway``: like Cloud, refuse OAuth bearer tokens on the site URL (they
     work only under ``/ex/jira/{cloudId}``); off by default to ease tests.
+    ``oauth_enforce_scopes``: a token whose scopes do not cover the call gets the gateway's
+    401 ``Unauthorized; scope does not match`` (see ``_auth.scope_allows``).
     ``captcha_after_failures``: Server only; after that many failed basic logins in a row a
     login is CAPTCHA-locked (403 ``X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE``).
     ``cloud_retry_delays``: seconds before each Cloud webhook retry (Atlassian: retried for
@@ -56,6 +58,7 @@ class InfraOptions:
     rest_webhook_ttl_days: float = 30.0
     rest_webhooks_need_app: bool = True
     oauth_requires_gateway: bool = False
+    oauth_enforce_scopes: bool = True
     captcha_after_failures: int | None = None
     server_rate_limit: ServerRateLimitConfig | None = None
     cloud_rate_limit: CloudRateLimitConfig | None = None
