@@ -73,6 +73,8 @@ class SiteClient(Protocol):
 
     async def myself(self) -> UserRef: ...
 
+    async def find_users(self, query: str) -> list[UserRef]: ...
+
     def search(
         self,
         jql: str,

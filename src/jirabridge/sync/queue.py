@@ -561,7 +561,9 @@ def _require_selector(ids: Sequence[int], reason: str | None, everything: bool) 
         raise BadInputError("say which dead letters: ids, a reason, or all")
 
 
-Handler = Callable[[Job], Awaitable[None]]
+Handler = Callable[[Job], Awaitable[bool | None]]
+"""A job handler; it returns True when it completed the job itself (in its own transaction,
+with its state writes), else the worker completes it after it returns."""
 
 
 async def run_workers(
@@ -588,12 +590,13 @@ async def run_workers(
                 continue
             job = jobs[0]
             try:
-                await handler(job)
+                completed = await handler(job)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # every failure is classified by Queue.fail
                 await asyncio.to_thread(queue.fail, job, exc)
             else:
-                await asyncio.to_thread(queue.complete, job)
+                if not completed:
+                    await asyncio.to_thread(queue.complete, job)
 
     await asyncio.gather(*(loop(n) for n in range(workers)))

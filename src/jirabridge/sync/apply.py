@@ -1,0 +1,743 @@
+"""The apply step: bring one leased job's issue and its mirror up to date.
+
+:class:`Applier` is the handler :func:`jirabridge.sync.queue.run_workers` calls. For a job it
+reads the changed issue, finds (or creates) its mirror through the state store, diffs both
+against the last synced snapshots (:mod:`jirabridge.sync.diff`), writes one edit per side,
+walks the status with a transition (with the resolution when the screen has one), mirrors
+comments by id, runs the pair's declarative rules, re-reads both issues and stores the new
+snapshots, conflicts and the job's completion in one transaction.
+
+Limits of this first version (see the report): a status is reached only by a transition
+available from the current status (no multi-step workflow path yet); attachments, issue
+links, sprints and epics are not copied yet; issue deletion is logged, not mirrored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from jirabridge.errors import FixConfigError, RetryLaterError, SkipItemError
+from jirabridge.jira import Comment, Issue, IssueInput, RemoteLink, Transition, UserRef
+from jirabridge.sync.config import (
+    AddComment,
+    CreateMirror,
+    CreateRule,
+    FieldRule,
+    InternalComments,
+    PairConfig,
+    Side,
+    SyncConfig,
+    TransitionMirror,
+    TriggerEvent,
+)
+from jirabridge.sync.diff import SKIP, FieldPlan, Translator, plan_fields, value_hash
+from jirabridge.sync.engine import SiteClient
+from jirabridge.sync.pairs import (
+    PairRef,
+    SnapshotData,
+    find_pair,
+    link_comments,
+    link_pair,
+    load_snapshot,
+    record_conflict,
+    save_snapshot,
+)
+from jirabridge.sync.queue import Clock, Job, Queue, SystemClock
+from jirabridge.sync.store import AuditEntry, CommentPair
+
+__all__ = ["PROPERTY", "Applier", "ApplyResult", "canonical_values"]
+
+log = logging.getLogger("jirabridge.sync.apply")
+
+PROPERTY = "jirabridge"
+"""Entity property on both issues of a pair: ``{"pair": id, "server": key, "cloud": key}``,
+so the pairs can be rebuilt from the sites if the store is lost."""
+
+_STANDARD: dict[str, str] = {
+    "summary": "summary",
+    "description": "description",
+    "environment": "environment",
+    "priority": "priority",
+    "status": "status",
+    "resolution": "resolution",
+    "labels": "labels",
+    "components": "components",
+    "fixVersions": "fix_versions",
+    "versions": "affects_versions",
+    "duedate": "due",
+    "assignee": "assignee",
+    "reporter": "reporter",
+    "issuetype": "issue_type",
+    "parent": "parent_key",
+    "key": "key",
+}
+_NOT_EDITABLE = frozenset({"status", "resolution", "key", "issuetype"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UserRef):
+        return {
+            k: v
+            for k, v in (
+                ("accountId", value.account_id),
+                ("name", value.name),
+                ("key", value.key),
+                ("email", value.email),
+                ("displayName", value.display_name),
+            )
+            if v
+        }
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def canonical_values(issue: Issue, rules: Sequence[FieldRule], side: Side) -> dict[str, Any]:
+    """The synced fields of ``issue`` as JSON-ready values keyed by rule name."""
+    out: dict[str, Any] = {}
+    for rule in rules:
+        field_id = rule.server_id if side is Side.SERVER else rule.cloud_id
+        if field_id in _STANDARD:
+            value = getattr(issue, _STANDARD[field_id])
+        else:
+            custom = issue.custom_fields.get(field_id)
+            value = None if custom is None else custom.value
+        value = _plain(value)
+        if field_id in ("labels", "components", "fixVersions", "versions") and value:
+            value = sorted(value)
+        out[rule.name] = value
+    return out
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    action: str  # "synced", "created", "ignored", "waiting"
+    detail: str = ""
+    writes: int = 0
+
+
+@dataclass
+class _Ctx:
+    """Everything one job needs, gathered before writing."""
+
+    pair: PairConfig
+    side: Side
+    clients: dict[Side, SiteClient]
+    issues: dict[Side, Issue] = field(default_factory=dict)
+    writes: int = 0
+
+
+class Applier:
+    """Applies queue jobs to the two sites of each pair."""
+
+    def __init__(
+        self,
+        config: SyncConfig,
+        clients: Mapping[str, SiteClient],
+        queue: Queue,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.clients = dict(clients)
+        self.queue = queue
+        self.clock: Clock = clock or SystemClock()
+        self._users: dict[tuple[str, Side], UserRef | None] = {}
+
+    # ---- entry points ---------------------------------------------------------------------
+
+    async def __call__(self, job: Job) -> bool:
+        """Handler for :func:`run_workers`: apply and complete the job (returns True)."""
+        await self.apply(job)
+        return True
+
+    async def apply(self, job: Job) -> ApplyResult:
+        site_cfg = self.config.sites.get(job.site)
+        if site_cfg is None:
+            return await self._finish(job, ApplyResult("ignored", f"unknown site {job.site}"))
+        side = Side(site_cfg.flavour.value)
+        client = self._client(job.site)
+        issue = await client.get_issue(job.issue_id, expand=["changelog"])
+        pair = self._pair_for(job.site, side, issue)
+        if pair is None:
+            return await self._finish(job, ApplyResult("ignored", "issue is in no pair"))
+        ctx = _Ctx(
+            pair=pair,
+            side=side,
+            clients={
+                Side.SERVER: self._client(pair.server.site),
+                Side.CLOUD: self._client(pair.cloud.site),
+            },
+        )
+        ctx.issues[side] = issue
+        ref = await asyncio.to_thread(self._find, pair.id, side, issue)
+        created = False
+        if ref is None:
+            if self._made_by_us(pair, side, issue):
+                # a mirror we created whose pair row is being written: try again shortly
+                raise RetryLaterError("mirror pairing in progress", retry_after=2)
+            if not self._may_create(pair, side):
+                return await self._finish(job, ApplyResult("ignored", "no mirror, none wanted"))
+            ref = await self._create_mirror(ctx, issue)
+            created = True
+        else:
+            other = side.other
+            ctx.issues[other] = await ctx.clients[other].get_issue(
+                ref.issue_id(other), expand=["changelog"]
+            )
+        return await self._sync(job, ctx, ref, created)
+
+    # ---- lookup ---------------------------------------------------------------------------
+
+    def _client(self, site: str) -> SiteClient:
+        try:
+            return self.clients[site]
+        except KeyError as exc:
+            raise FixConfigError(f"no client for site {site!r}") from exc
+
+    def _pair_for(self, site: str, side: Side, issue: Issue) -> PairConfig | None:
+        for pair in self.config.pairs:
+            end = pair.server if side is Side.SERVER else pair.cloud
+            if pair.enabled and end.site == site and end.project == issue.project_key:
+                if end.issue_types and issue.issue_type not in end.issue_types:
+                    continue
+                return pair
+        return None
+
+    def _find(self, pair_id: str, side: Side, issue: Issue) -> PairRef | None:
+        assert issue.id is not None
+        with self.queue.store.session() as session:
+            return find_pair(session, side=side, issue_id=issue.id, pair_id=pair_id)
+
+    def _integration_ids(self, pair: PairConfig, side: Side) -> frozenset[str]:
+        site = pair.server.site if side is Side.SERVER else pair.cloud.site
+        return frozenset({self.config.sites[site].integration_user})
+
+    def _is_us(self, user: UserRef | None, pair: PairConfig, side: Side) -> bool:
+        if user is None:
+            return False
+        ids = self._integration_ids(pair, side)
+        return bool({user.account_id, user.name, user.key} & ids)
+
+    def _made_by_us(self, pair: PairConfig, side: Side, issue: Issue) -> bool:
+        return self._is_us(issue.creator or issue.reporter, pair, side)
+
+    @staticmethod
+    def _may_create(pair: PairConfig, side: Side) -> bool:
+        allowed = {
+            Side.SERVER: (CreateRule.BOTH, CreateRule.SERVER_TO_CLOUD),
+            Side.CLOUD: (CreateRule.BOTH, CreateRule.CLOUD_TO_SERVER),
+        }[side]
+        return pair.create in allowed
+
+    # ---- users ----------------------------------------------------------------------------
+
+    async def _resolve_users(self, ctx: _Ctx, values: Mapping[Side, Mapping[str, Any]]) -> None:
+        for side, fields in values.items():
+            for name in Translator.USER_FIELDS:
+                user = fields.get(name)
+                if isinstance(user, dict):
+                    await self._map_user(ctx, user, side.other)
+
+    def _user_key(self, user: Mapping[str, Any]) -> str:
+        return str(user.get("accountId") or user.get("name") or user.get("key"))
+
+    async def _map_user(self, ctx: _Ctx, user: Mapping[str, Any], target: Side) -> None:
+        cache_key = (self._user_key(user), target)
+        if cache_key in self._users:
+            return
+        mapping = ctx.pair.users
+        found: UserRef | None = None
+        if target is Side.CLOUD:
+            for ident in (user.get("name"), user.get("key")):
+                if ident and ident in mapping.map:
+                    found = UserRef(account_id=mapping.map[ident])
+        else:
+            back = {v: k for k, v in mapping.map.items()}
+            if user.get("accountId") in back:
+                found = UserRef(name=back[str(user["accountId"])])
+        if found is None and mapping.by_email and user.get("email"):
+            candidates = await ctx.clients[target].find_users(str(user["email"]))
+            email = str(user["email"]).lower()
+            found = next((c for c in candidates if (c.email or "").lower() == email), None)
+        if found is None:
+            fallback = (
+                mapping.fallback_cloud_user
+                if target is Side.CLOUD
+                else mapping.fallback_server_user
+            )
+            if fallback:
+                found = (
+                    UserRef(account_id=fallback) if target is Side.CLOUD else UserRef(name=fallback)
+                )
+        self._users[cache_key] = found
+
+    def _translator(self, pair: PairConfig) -> Translator:
+        def users(value: Any, target: Side) -> Any:
+            found = self._users.get((self._user_key(value), target))
+            return SKIP if found is None else _plain(found)
+
+        return Translator(pair, users=users)
+
+    # ---- create ---------------------------------------------------------------------------
+
+    async def _create_mirror(self, ctx: _Ctx, source: Issue) -> PairRef:
+        pair, side = ctx.pair, ctx.side
+        target = side.other
+        rule = next(
+            (
+                action
+                for r in pair.rules
+                if r.when.side is side and r.when.event is TriggerEvent.CREATED
+                for action in r.then
+                if isinstance(action, CreateMirror)
+            ),
+            None,
+        )
+        values = canonical_values(source, pair.fields, side)
+        await self._resolve_users(ctx, {side: values})
+        plan = plan_fields(
+            pair.fields,
+            self._translator(pair),
+            server_now=values if side is Side.SERVER else {},
+            cloud_now=values if side is Side.CLOUD else {},
+            server_hashes=None,
+            cloud_hashes=None,
+            origin=side,
+        )
+        fields = dict((plan.to_cloud if target is Side.CLOUD else plan.to_server).fields)
+        end = pair.cloud if target is Side.CLOUD else pair.server
+        issue_type = (rule.issue_type if rule else None) or self._translated_type(
+            pair, source.issue_type, target
+        )
+        data = _input(fields, skip=_NOT_EDITABLE)
+        data = IssueInput(
+            **{
+                **_input_kwargs(data),
+                "project_key": end.project,
+                "issue_type": issue_type,
+                "summary": data.summary if data.summary is not None else source.summary,
+            }
+        )
+        origin_tag = f"{side.value}:{source.id}"
+        client = ctx.clients[target]
+
+        async def check() -> str | None:
+            jql = (
+                f'project = "{end.project}" AND issue.property[{PROPERTY}].origin = "{origin_tag}"'
+            )
+            async for found in client.search(jql, fields=["summary"]):
+                return found.key
+            return None
+
+        key = await client.create_issue(data, check=check)
+        ctx.writes += 1
+        mirror = await client.get_issue(key, expand=["changelog"])
+        ctx.issues[target] = mirror
+        assert source.id is not None and mirror.id is not None
+        server, cloud = (source, mirror) if side is Side.SERVER else (mirror, source)
+        assert server.id is not None and cloud.id is not None
+        now = self.clock.now()
+
+        def record() -> PairRef:
+            with self.queue.store.session() as session:
+                return link_pair(
+                    session,
+                    pair_id=pair.id,
+                    server=(server.id or "", server.key),
+                    cloud=(cloud.id or "", cloud.key),
+                    origin=side,
+                    now=now,
+                )
+
+        ref = await asyncio.to_thread(record)
+        marker = {
+            "pair": pair.id,
+            "server": server.key,
+            "cloud": cloud.key,
+            "origin": origin_tag,
+        }
+        for s, issue in ((Side.SERVER, server), (Side.CLOUD, cloud)):
+            await ctx.clients[s].set_property(issue.key, PROPERTY, marker)
+            other = cloud if s is Side.SERVER else server
+            other_site = pair.cloud.site if s is Side.SERVER else pair.server.site
+            await ctx.clients[s].put_remote_link(
+                issue.key,
+                RemoteLink(
+                    url=other.url or f"{self.config.sites[other_site].url}/browse/{other.key}",
+                    title=f"{other.key} (mirror on {other_site})",
+                    global_id=f"jirabridge:{pair.id}:{other.key}",
+                    relationship="synced with",
+                ),
+            )
+            ctx.writes += 2
+        if rule is not None and rule.write_back_field:
+            await ctx.clients[side].edit_issue(
+                source.key, IssueInput(extra_fields={rule.write_back_field: mirror.key})
+            )
+            ctx.writes += 1
+        return ref
+
+    def _translated_type(self, pair: PairConfig, issue_type: str, target: Side) -> str:
+        table = pair.translations.get("issuetype")
+        if table is None:
+            return issue_type
+        result = table.to_cloud(issue_type) if target is Side.CLOUD else table.to_server(issue_type)
+        return result or issue_type
+
+    # ---- sync -----------------------------------------------------------------------------
+
+    async def _sync(self, job: Job, ctx: _Ctx, ref: PairRef, created: bool) -> ApplyResult:
+        pair = ctx.pair
+        snaps = await asyncio.to_thread(self._snapshots, ref.id)
+        snap_s, snap_c = snaps[Side.SERVER], snaps[Side.CLOUD]
+        values = {
+            s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
+        }
+        await self._resolve_users(ctx, values)
+        plan = plan_fields(
+            pair.fields,
+            self._translator(pair),
+            server_now=values[Side.SERVER],
+            cloud_now=values[Side.CLOUD],
+            server_hashes=None if snap_s is None else snap_s.hashes,
+            cloud_hashes=None if snap_c is None else snap_c.hashes,
+            server_changed_at=self._changed_at(ctx, Side.SERVER),
+            cloud_changed_at=self._changed_at(ctx, Side.CLOUD),
+            origin=ref.origin if snap_s is None else None,
+        )
+        await self._write_fields(ctx, plan)
+        await self._run_rules(ctx, snaps)
+        comment_links = await self._sync_comments(ctx, ref)
+        # re-read what both sides hold now: that is the new "last synced" state
+        for s in (Side.SERVER, Side.CLOUD):
+            ctx.issues[s] = await ctx.clients[s].get_issue(ctx.issues[s].key)
+        after = {
+            s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
+        }
+        result = ApplyResult(
+            "created" if created else "synced",
+            f"{ref.server_key} <-> {ref.cloud_key}",
+            ctx.writes,
+        )
+        now = self.clock.now()
+
+        def commit() -> bool:
+            with self.queue.store.session() as session:
+                for s in (Side.SERVER, Side.CLOUD):
+                    save_snapshot(
+                        session, ref.id, s, after[s], issue_updated=ctx.issues[s].updated, now=now
+                    )
+                for conflict in plan.conflicts:
+                    record_conflict(session, ref.id, conflict, now=now)
+                for link in comment_links:
+                    link_comments(session, ref.id, now=now, **link)
+                for name, why in plan.skipped:
+                    session.add(
+                        AuditEntry(
+                            at=now,
+                            kind="field_skipped",
+                            site=job.site,
+                            subject=job.issue_key or job.issue_id,
+                            message=f"{name}: {why}",
+                            details={"pair": pair.id},
+                        )
+                    )
+                return self.queue.complete(
+                    job, session=session, message=f"{result.action} {result.detail}"
+                )
+
+        await asyncio.to_thread(commit)
+        return result
+
+    def _snapshots(self, issue_pair_id: int) -> dict[Side, SnapshotData | None]:
+        with self.queue.store.session() as session:
+            return {s: load_snapshot(session, issue_pair_id, s) for s in (Side.SERVER, Side.CLOUD)}
+
+    def _changed_at(self, ctx: _Ctx, side: Side) -> dict[str, datetime]:
+        """When each synced field last changed on ``side`` by someone other than us."""
+        issue = ctx.issues[side]
+        ids = {
+            (r.server_id if side is Side.SERVER else r.cloud_id).lower(): r.name
+            for r in ctx.pair.fields
+        }
+        out: dict[str, datetime] = {}
+        for entry in issue.changelog:
+            if self._is_us(entry.author, ctx.pair, side):
+                continue
+            for item in entry.items:
+                name = ids.get((item.field_id or item.field).lower())
+                if name is not None and (name not in out or entry.created > out[name]):
+                    out[name] = entry.created
+        return out
+
+    async def _write_fields(self, ctx: _Ctx, plan: FieldPlan) -> None:
+        for target, side_plan in ((Side.SERVER, plan.to_server), (Side.CLOUD, plan.to_cloud)):
+            fields = dict(side_plan.fields)
+            if not fields:
+                continue
+            status = fields.pop("status", None)
+            resolution = fields.pop("resolution", None)
+            fields.pop("key", None)
+            fields.pop("issuetype", None)
+            key = ctx.issues[target].key
+            client = ctx.clients[target]
+            data = _input(fields, skip=frozenset())
+            if _input_kwargs(data):
+                await client.edit_issue(key, data)
+                ctx.writes += 1
+            if status is not None and status != ctx.issues[target].status:
+                await self._transition(ctx, target, str(status), resolution, None)
+
+    async def _transition(
+        self,
+        ctx: _Ctx,
+        target: Side,
+        status: str,
+        resolution: Any,
+        comment: str | None,
+    ) -> None:
+        client = ctx.clients[target]
+        key = ctx.issues[target].key
+        options = await client.transitions(key)
+        chosen = _pick(options, status)
+        if chosen is None:
+            names = ", ".join(sorted({t.to_status for t in options})) or "none"
+            raise SkipItemError(
+                f"{key}: no transition to {status!r} from {ctx.issues[target].status!r} "
+                f"(available: {names})"
+            )
+        extra: dict[str, Any] = {}
+        if "resolution" in chosen.fields:
+            name = resolution if isinstance(resolution, str) else None
+            if name is None:
+                allowed = chosen.fields["resolution"].get("allowedValues") or []
+                name = next((a.get("name") for a in allowed if a.get("name")), "Done")
+            extra["resolution"] = {"name": name}
+        body = None if comment is None else _adf_text(comment)
+        await client.transition(
+            key,
+            chosen.id,
+            fields=IssueInput(extra_fields=extra) if extra else None,
+            comment=body,
+        )
+        ctx.writes += 1
+
+    async def _run_rules(self, ctx: _Ctx, snaps: Mapping[Side, SnapshotData | None]) -> None:
+        for rule in ctx.pair.rules:
+            when = rule.when
+            if when.event is not TriggerEvent.TRANSITIONED:
+                continue
+            source = ctx.issues[when.side]
+            snap = snaps[when.side]
+            previous = None if snap is None else snap.values.get("status")
+            if previous == source.status:
+                continue  # no transition since the last sync
+            if when.status and when.status != source.status:
+                continue
+            if when.status_category and when.status_category != (source.status_category or ""):
+                continue
+            target = when.side.other
+            for action in rule.then:
+                if isinstance(action, TransitionMirror):
+                    mirror = ctx.issues[target]
+                    text = (action.comment or "").format(
+                        key=source.key, status=source.status, site=self._site_of(ctx, when.side)
+                    )
+                    if mirror.status != action.to_status:
+                        await self._transition(
+                            ctx, target, action.to_status, action.resolution, text or None
+                        )
+                        ctx.issues[target] = await ctx.clients[target].get_issue(mirror.key)
+                    elif text:
+                        await ctx.clients[target].add_comment(mirror.key, _adf_text(text))
+                        ctx.writes += 1
+                elif isinstance(action, AddComment):
+                    await ctx.clients[action.target].add_comment(
+                        ctx.issues[action.target].key,
+                        _adf_text(
+                            action.body.format(key=source.key, status=source.status, site="")
+                        ),
+                    )
+                    ctx.writes += 1
+
+    def _site_of(self, ctx: _Ctx, side: Side) -> str:
+        return ctx.pair.server.site if side is Side.SERVER else ctx.pair.cloud.site
+
+    # ---- comments -------------------------------------------------------------------------
+
+    async def _sync_comments(self, ctx: _Ctx, ref: PairRef) -> list[dict[str, Any]]:
+        rules = ctx.pair.comments
+        comments: dict[Side, list[Comment]] = {}
+        for s in (Side.SERVER, Side.CLOUD):
+            comments[s] = [c async for c in ctx.clients[s].comments(ctx.issues[s].key)]
+        pairs = await asyncio.to_thread(self._comment_pairs, ref.id)
+        by_id = {
+            Side.SERVER: {c.id: c for c in comments[Side.SERVER]},
+            Side.CLOUD: {c.id: c for c in comments[Side.CLOUD]},
+        }
+        paired = {
+            Side.SERVER: {p.server_comment_id: p for p in pairs},
+            Side.CLOUD: {p.cloud_comment_id: p for p in pairs},
+        }
+        links: list[dict[str, Any]] = []
+        for source in (Side.SERVER, Side.CLOUD):
+            target = source.other
+            if not rules.direction.flows_to(target):
+                continue
+            for comment in comments[source]:
+                if comment.id is None or comment.id in paired[source]:
+                    continue
+                if self._is_us(comment.author, ctx.pair, source):
+                    continue
+                if comment.visibility is not None and rules.internal is InternalComments.SKIP:
+                    continue
+                body = self._attributed(ctx, source, comment)
+                visibility = (
+                    comment.visibility if rules.internal is InternalComments.KEEP_INTERNAL else None
+                )
+                made = await ctx.clients[target].add_comment(
+                    ctx.issues[target].key, body, visibility=visibility
+                )
+                ctx.writes += 1
+                links.append(self._link(source, comment, made))
+        for p in pairs:
+            server_c = by_id[Side.SERVER].get(p.server_comment_id)
+            cloud_c = by_id[Side.CLOUD].get(p.cloud_comment_id)
+            origin = Side(p.origin)
+            source_c = server_c if origin is Side.SERVER else cloud_c
+            mirror_c = cloud_c if origin is Side.SERVER else server_c
+            target = origin.other
+            if source_c is None:
+                if rules.deletes and mirror_c is not None and mirror_c.id is not None:
+                    await ctx.clients[target].delete_comment(ctx.issues[target].key, mirror_c.id)
+                    ctx.writes += 1
+                continue
+            source_hash = p.server_hash if origin is Side.SERVER else p.cloud_hash
+            if rules.edits and mirror_c is not None and value_hash(source_c.body) != source_hash:
+                assert mirror_c.id is not None
+                made = await ctx.clients[target].update_comment(
+                    ctx.issues[target].key, mirror_c.id, self._attributed(ctx, origin, source_c)
+                )
+                ctx.writes += 1
+                links.append(self._link(origin, source_c, made))
+        return links
+
+    def _comment_pairs(self, issue_pair_id: int) -> list[CommentPair]:
+        from sqlalchemy import select
+
+        with self.queue.store.session() as session:
+            return list(
+                session.scalars(
+                    select(CommentPair).where(CommentPair.issue_pair_id == issue_pair_id)
+                )
+            )
+
+    @staticmethod
+    def _link(source: Side, comment: Comment, made: Comment) -> dict[str, Any]:
+        server_c, cloud_c = (comment, made) if source is Side.SERVER else (made, comment)
+        return {
+            "server_comment_id": server_c.id or "",
+            "cloud_comment_id": cloud_c.id or "",
+            "origin": source,
+            "server_body": server_c.body,
+            "cloud_body": cloud_c.body,
+        }
+
+    def _attributed(self, ctx: _Ctx, source: Side, comment: Comment) -> dict[str, Any]:
+        rules = ctx.pair.comments
+        body: dict[str, Any] = dict(comment.body) if comment.body else {"type": "doc"}
+        content = list(body.get("content") or [])
+        if rules.attribution:
+            who = comment.author.label() if comment.author else "someone"
+            created = (comment.created or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+            line = rules.attribution_template.format(
+                author=who,
+                created=created,
+                site=self._site_of(ctx, source),
+                key=ctx.issues[source].key,
+            )
+            content.insert(0, _paragraph(line))
+        body["content"] = content
+        body.setdefault("type", "doc")
+        body.setdefault("version", 1)
+        return body
+
+    # ---- finish ---------------------------------------------------------------------------
+
+    async def _finish(self, job: Job, result: ApplyResult) -> ApplyResult:
+        await asyncio.to_thread(
+            lambda: self.queue.complete(job, message=f"{result.action}: {result.detail}")
+        )
+        return result
+
+
+def _pick(options: Sequence[Transition], status: str) -> Transition | None:
+    wanted = status.lower()
+    return next((t for t in options if t.to_status.lower() == wanted), None)
+
+
+def _paragraph(text: str) -> dict[str, Any]:
+    return {"type": "paragraph", "content": [{"type": "text", "text": text}]}
+
+
+def _adf_text(text: str) -> dict[str, Any]:
+    return {"type": "doc", "version": 1, "content": [_paragraph(text)]}
+
+
+def _user(value: Any) -> UserRef | None:
+    if not isinstance(value, Mapping):
+        return None
+    ref = {
+        "account_id": value.get("accountId"),
+        "name": value.get("name"),
+        "key": value.get("key"),
+    }
+    if not any(ref.values()):
+        return None
+    return UserRef(**ref)
+
+
+def _input(fields: Mapping[str, Any], *, skip: frozenset[str]) -> IssueInput:
+    """An :class:`IssueInput` from field ids and canonical values."""
+    kwargs: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for field_id, value in fields.items():
+        if field_id in skip:
+            continue
+        attr = _STANDARD.get(field_id)
+        if attr in ("summary", "priority", "parent_key"):
+            kwargs[attr] = value
+        elif attr in ("description", "environment"):
+            kwargs[attr] = value if value is not None else _adf_text("")
+        elif attr in ("labels", "components", "fix_versions", "affects_versions"):
+            kwargs[attr] = tuple(value or ())
+        elif attr == "due":
+            kwargs[attr] = None if value is None else date.fromisoformat(str(value)[:10])
+        elif attr in ("assignee", "reporter"):
+            kwargs[attr] = _user(value)
+        elif attr is None:
+            extra[field_id] = value
+    if extra:
+        kwargs["extra_fields"] = extra
+    return IssueInput(**kwargs)
+
+
+def _input_kwargs(data: IssueInput) -> dict[str, Any]:
+    """The fields of ``data`` that are set."""
+    out: dict[str, Any] = {}
+    for name in IssueInput.__dataclass_fields__:
+        value = getattr(data, name)
+        if value is None or (name in ("custom_fields", "extra_fields") and not value):
+            continue
+        out[name] = value
+    return out
