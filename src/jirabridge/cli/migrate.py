@@ -94,6 +94,13 @@ def check_cmd(
     cloud_groups: Path | None = typer.Option(
         None, "--cloud-groups", help="JSON file with the Cloud site's groups."
     ),
+    cloud_groups_from: str | None = typer.Option(
+        None, "--cloud-groups-from", help="Or read them from this Cloud site's REST API."
+    ),
+    cloud_email: str | None = typer.Option(None, help="Cloud account email (API token auth)."),
+    cloud_token_env: str = typer.Option(
+        "JIRABRIDGE_CLOUD_TOKEN", help="Env var with the Cloud API token."
+    ),
     strategy: Strategy = typer.Option(Strategy.MERGE, help="User strategy of the import."),
     plan: Plan | None = typer.Option(None, help="Cloud plan, for the attachment storage check."),
     progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
@@ -112,7 +119,7 @@ def check_cmd(
     try:
         options = CheckOptions(
             strategy=UserStrategy(strategy.value),
-            cloud_groups=load_groups(cloud_groups),
+            cloud_groups=load_groups(cloud_groups, cloud_groups_from, cloud_email, cloud_token_env),
             plan=CloudPlan(plan.value) if plan else None,
         )
         with _progress("checking", progress) as update:
@@ -216,6 +223,13 @@ def plan_cmd(
     cloud_groups: Path | None = typer.Option(
         None, "--cloud-groups", help="JSON file with the Cloud site's groups."
     ),
+    cloud_groups_from: str | None = typer.Option(
+        None, "--cloud-groups-from", help="Or read them from this Cloud site's REST API."
+    ),
+    cloud_email: str | None = typer.Option(None, help="Cloud account email (API token auth)."),
+    cloud_token_env: str = typer.Option(
+        "JIRABRIDGE_CLOUD_TOKEN", help="Env var with the Cloud API token."
+    ),
     plan: Plan | None = typer.Option(None, help="Cloud plan, for the attachment storage check."),
     media: Path | None = typer.Option(None, "--media", help="Folder `migrate media` wrote."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
@@ -231,7 +245,7 @@ def plan_cmd(
     try:
         options = CheckOptions(
             strategy=chosen,
-            cloud_groups=load_groups(cloud_groups),
+            cloud_groups=load_groups(cloud_groups, cloud_groups_from, cloud_email, cloud_token_env),
             plan=CloudPlan(plan.value) if plan else None,
         )
         with _progress("checking", progress) as update:
@@ -246,10 +260,31 @@ def plan_cmd(
     raise typer.Exit(0 if result.ready else 1)
 
 
-def load_groups(path: Path | None) -> tuple[CloudGroup, ...] | None:
-    from jirabridge.migrate import load_cloud_groups
+def load_groups(
+    path: Path | None, url: str | None, email: str | None, token_env: str
+) -> tuple[CloudGroup, ...] | None:
+    """The Cloud groups from a JSON file or from the Cloud site's API (or none)."""
+    import asyncio
+    import os
 
-    return load_cloud_groups(path) if path else None
+    from jirabridge.errors import FixConfigError
+    from jirabridge.migrate import ApiSnapshotReader, load_cloud_groups
+
+    if path is not None and url is not None:
+        raise FixConfigError("give --cloud-groups or --cloud-groups-from, not both")
+    if path is not None:
+        return load_cloud_groups(path)
+    if url is None:
+        return None
+    token = os.environ.get(token_env)
+    if not token or not email:
+        raise FixConfigError(f"--cloud-groups-from needs --cloud-email and {token_env} set")
+
+    async def fetch() -> tuple[CloudGroup, ...]:
+        async with ApiSnapshotReader(url, cloud=True, email_or_user=email, token=token) as api:
+            return await api.cloud_groups()
+
+    return asyncio.run(fetch())
 
 
 @migrate_app.command("verify")

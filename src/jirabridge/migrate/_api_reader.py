@@ -30,6 +30,7 @@ from jirabridge.migrate._digest import (
     fingerprint,
     wiki_words,
 )
+from jirabridge.migrate._model import CloudGroup
 
 __all__ = ["ApiSnapshotReader"]
 
@@ -132,6 +133,33 @@ class ApiSnapshotReader:
         found.sort(key=lambda p: p.key)
         self._project_keys = [p.key for p in found]
         return found
+
+    async def cloud_groups(self) -> tuple[CloudGroup, ...]:
+        """The Cloud site's groups, each with what it grants: ``SITE-ADMIN``, ``ADMIN``
+        (product admin) or ``USER`` (product access), from ``/rest/api/3/group/bulk`` and its
+        ``accessType`` filter."""
+        if not self._cloud:
+            raise FixConfigError("groups are read from the Cloud site only")
+        grants: dict[str, set[str]] = {}
+        for access in (None, "site-admin", "admin", "user"):
+            start = 0
+            while True:
+                params: dict[str, Any] = {"startAt": start, "maxResults": 50}
+                if access:
+                    params["accessType"] = access
+                page = await self._get("GET", "/rest/api/3/group/bulk", params=params)
+                values = page.get("values", [])
+                for g in values:
+                    perms = grants.setdefault(g["name"], set())
+                    if access:
+                        perms.add(access.upper())
+                if page.get("isLast", True) or not values:
+                    break
+                start += len(values)
+        return tuple(
+            CloudGroup(name, frozenset(perms), permissions_known=True)
+            for name, perms in sorted(grants.items())
+        )
 
     async def projects(self) -> AsyncIterator[ProjectDigest]:
         for project in await self._all_projects():

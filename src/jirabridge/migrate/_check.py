@@ -140,6 +140,7 @@ class _Collector:
             "OSPropertyEntry": self.prop_entry,
             "OSPropertyString": self.prop_string,
             "GlobalPermissionEntry": self.global_perm,
+            "LicenseRoleGroup": self.license_group,
             "Directory": self.directory,
             "UpgradeVersionHistory": self.upgrade,
         }
@@ -215,6 +216,11 @@ class _Collector:
         group = a.get("group_id", "").lower()
         if group:
             self.group_perms.setdefault(group, set()).add(a.get("permission", "").upper())
+
+    def license_group(self, a: Mapping[str, str]) -> None:
+        group = a.get("groupId", "").lower()
+        if group:  # the group gives product access (a licence seat)
+            self.group_perms.setdefault(group, set()).add("USER")
 
     def directory(self, a: Mapping[str, str]) -> None:
         self.directories[a.get("id", "")] = a.get("directoryName", "")
@@ -712,7 +718,7 @@ def _escalations(c: _Collector, report: CheckReport, cloud: tuple[CloudGroup, ..
         if server_lgroup not in c.groups or server_lgroup in NEVER_IMPORTED_GROUPS:
             continue
         members = _members(c, server_lgroup)
-        server_perms = c.group_perms.get(server_lgroup, set())
+        server_perms = _cloud_equivalents(c.group_perms.get(server_lgroup, set()))
         gained = sorted(group.permissions - server_perms)
         if group.permissions_known and not gained:
             continue
@@ -734,6 +740,18 @@ def _escalations(c: _Collector, report: CheckReport, cloud: tuple[CloudGroup, ..
                 {"group": group.name, "gained": gained, "users": members},
             )
         )
+
+
+def _cloud_equivalents(perms: set[str]) -> set[str]:
+    """Server global permissions with the Cloud access they correspond to."""
+    out = set(perms)
+    if "SYSTEM_ADMIN" in perms:
+        out |= {"SITE-ADMIN", "ADMIN", "ADMINISTER"}
+    if "ADMINISTER" in perms:
+        out |= {"ADMIN"}
+    if out & {"ADMIN", "SITE-ADMIN"}:
+        out.add("USER")
+    return out
 
 
 def _attachment_rules(c: _Collector, report: CheckReport, options: CheckOptions) -> None:

@@ -261,6 +261,12 @@ def _entities(spec: SynthSpec) -> Iterator[str]:
             f'watches="1" workflowId="{iid}" archived="N">\n'
             f"        <description>{_cdata(desc)}</description>\n    </Issue>\n"
         )
+    yield (
+        '    <LicenseRoleGroup id="10000" licenseRoleName="jira-software" '
+        'groupId="jira-software-users" primaryGroup="Y"/>\n'
+        '    <LicenseRoleGroup id="10001" licenseRoleName="jira-software" '
+        'groupId="jira-administrators" primaryGroup="N"/>\n'
+    )
     mid = 10000
     for u in users:
         member_of = ["jira-software-users"]

@@ -23,6 +23,7 @@ class FakeSite:
     calls: list[str] = field(default_factory=list)
     fail: dict[str, list[int]] = field(default_factory=dict)  # path -> statuses to answer first
     repeat_token: bool = False
+    groups: dict[str, set[str]] = field(default_factory=dict)  # name -> access types
 
     @classmethod
     def from_backup(cls, path: Path, *, cloud: bool = True) -> FakeSite:
@@ -79,6 +80,14 @@ class FakeSite:
             values = self.projects[start : start + size]
             return httpx.Response(
                 200, json={"values": values, "isLast": start + size >= len(self.projects)}
+            )
+        if path == "/rest/api/3/group/bulk":
+            access = q.get("accessType")
+            names = sorted(n for n, a in self.groups.items() if access is None or access in a)
+            start, size = int(q.get("startAt", 0)), int(q.get("maxResults", 50))
+            values = [{"name": n, "groupId": f"id-{n}"} for n in names[start : start + size]]
+            return httpx.Response(
+                200, json={"values": values, "isLast": start + size >= len(names)}
             )
         if path == "/rest/api/2/project":
             return httpx.Response(200, json=self.projects)

@@ -137,3 +137,30 @@ def test_wiki_and_its_adf_have_the_same_words(wiki: str) -> None:
 
 def test_words_differ_when_text_differs() -> None:
     assert wiki_words("deploy now") != adf_words(wiki_to_adf("deploy later"))
+
+
+async def test_cloud_groups_from_the_api_drive_escalation_checks(make_backup) -> None:
+    from jirabridge.migrate import CheckOptions, Severity, check_backup
+
+    site = FakeSite.from_backup(make_backup())
+    site.groups = {
+        "administrators": {"site-admin", "admin", "user"},
+        "jira-software-users": {"user"},
+        "developers": {"admin", "user"},
+        "cloud-only": set(),
+    }
+    for n in range(60):  # more than one page
+        site.groups[f"team-{n:02d}"] = {"user"}
+    async with _cloud(site) as reader:
+        groups = await reader.cloud_groups()
+    by_name = {g.name: g for g in groups}
+    assert len(groups) == 64
+    assert by_name["developers"].permissions == {"ADMIN", "USER"}
+    assert by_name["cloud-only"].permissions_known and not by_name["cloud-only"].permissions
+    report = check_backup(make_backup(), CheckOptions(cloud_groups=groups))
+    escalations = {f.data["group"]: f for f in report.findings if f.rule == "GRP003"}
+    # jira-administrators (SYSTEM_ADMIN on the server) and jira-software-users (licensed)
+    # gain nothing; developers gains product admin and access
+    assert set(escalations) == {"developers"}
+    assert escalations["developers"].severity is Severity.BLOCKER
+    assert escalations["developers"].data["gained"] == ["ADMIN", "USER"]
