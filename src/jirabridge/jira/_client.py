@@ -38,6 +38,7 @@ from jirabridge.jira._users import UserResolver
 __all__ = ["AGILE", "BULK_CREATE_MAX", "SPRINT_MOVE_MAX", "BaseClient", "CreateCheck"]
 
 AGILE = "/rest/agile/1.0"
+WEBHOOKS = "/rest/webhooks/1.0/webhook"
 BULK_CREATE_MAX = 50
 SPRINT_MOVE_MAX = 50
 
@@ -580,6 +581,38 @@ class BaseClient:
     # -- users ----------------------------------------------------------------------------
     async def find_users(self, query: str) -> list[UserRef]:
         raise NotImplementedError
+
+    # -- admin webhooks (both flavours) ----------------------------------------------------
+    async def register_admin_webhook(
+        self,
+        name: str,
+        url: str,
+        events: Sequence[str],
+        *,
+        jql: str | None = None,
+        secret: str | None = None,
+        exclude_body: bool = False,
+    ) -> int:
+        """Register an admin webhook (``/rest/webhooks/1.0/webhook``); answers its id."""
+        body: dict[str, Any] = {
+            "name": name,
+            "url": url,
+            "events": list(events),
+            "filters": {"issue-related-events-section": jql or ""},
+            "excludeBody": exclude_body,
+            "enabled": True,
+        }
+        if secret:
+            body["secret"] = secret
+        data = await self._json("POST", WEBHOOKS, json_body=body)
+        return int(str(data["self"]).rstrip("/").rsplit("/", 1)[-1])
+
+    async def admin_webhooks(self) -> list[dict[str, Any]]:
+        data = await self._json("GET", WEBHOOKS)
+        return list(data or ())
+
+    async def delete_admin_webhook(self, webhook_id: int) -> None:
+        await self.http.request("DELETE", f"{WEBHOOKS}/{webhook_id}", ok_statuses=(404,))
 
     # -- agile ----------------------------------------------------------------------------
     async def boards(self, *, project_key: str | None = None) -> AsyncIterator[Board]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from jirabridge.errors import BadInputError
+from jirabridge.errors import BadInputError, JiraErrorBody
 from jirabridge.jira._client import BaseClient
+from jirabridge.jira._convert import parse_datetime
 from jirabridge.jira._errors import Scope
 from jirabridge.jira._http import BucketFn
 from jirabridge.jira._model import ChangelogEntry, JiraFlavour, UserRef
@@ -153,6 +155,52 @@ class CloudClient(BaseClient):
                 if key in found:
                     ids[key] = found[key]
         return ids
+
+    # -- app webhooks (OAuth 2.0 / Connect apps; they expire after 30 days) -----------------
+    async def register_webhooks(
+        self, url: str, hooks: Sequence[tuple[Sequence[str], str]]
+    ) -> list[int | JiraErrorBody]:
+        """``POST /webhook``: one ``(events, jqlFilter)`` per hook; answers, in order, each
+        hook's id or Jira's error for it."""
+        body = {
+            "url": url,
+            "webhooks": [{"events": list(ev), "jqlFilter": jql} for ev, jql in hooks],
+        }
+        data = await self._json("POST", f"{self.api}/webhook", json_body=body)
+        out: list[int | JiraErrorBody] = []
+        for item in (data or {}).get("webhookRegistrationResult") or ():
+            if "createdWebhookId" in item:
+                out.append(int(item["createdWebhookId"]))
+            else:
+                out.append(JiraErrorBody(400, [str(e) for e in item.get("errors") or ()]))
+        return out
+
+    async def webhooks(self) -> list[dict[str, Any]]:
+        async def fetch(start: int, size: int) -> Mapping[str, Any]:
+            data = await self._json(
+                "GET", f"{self.api}/webhook", params={"startAt": start, "maxResults": size}
+            )
+            return data  # type: ignore[no-any-return]
+
+        out: list[dict[str, Any]] = []
+        async for page in offset_pages(fetch, items_key="values", page_size=100):
+            out.extend(page)
+        return out
+
+    async def refresh_webhooks(self, ids: Sequence[int]) -> datetime | None:
+        """Extend the webhooks' life (``PUT /webhook/refresh``); answers the new expiry."""
+        data = await self._json(
+            "PUT", f"{self.api}/webhook/refresh", json_body={"webhookIds": list(ids)}
+        )
+        value = (data or {}).get("expirationDate")
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
+        return parse_datetime(value)
+
+    async def delete_webhooks(self, ids: Sequence[int]) -> None:
+        await self.http.request(
+            "DELETE", f"{self.api}/webhook", json_body={"webhookIds": list(ids)}
+        )
 
     # -- users ----------------------------------------------------------------------------
     async def find_users(self, query: str) -> list[UserRef]:

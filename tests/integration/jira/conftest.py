@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +12,9 @@ import pytest
 from jirabridge.emulator import create_app
 from jirabridge.jira import (
     CloudClient,
+    FileCredentialStore,
+    OAuth2Auth,
+    OAuth2Token,
     PlainCodec,
     RateGovernor,
     RetryPolicy,
@@ -87,3 +91,46 @@ async def cloud_emu() -> AsyncIterator[Emu]:
     e = Emu("cloud")
     yield e
     await e.aclose()
+
+
+async def oauth_setup(emu, tmp_path, ttl: float | None = None):
+    created = await emu.control("/oauth/clients", {"name": "jb"})
+    code = (
+        await emu.control(
+            "/oauth/codes", {"clientId": created["clientId"], "userKey": emu.site.admin_key}
+        )
+    )["code"]
+    async with httpx.AsyncClient(transport=emu.transport, base_url=emu.app.base_url) as c:
+        r = await c.post(
+            "/oauth/token",
+            json={
+                "grant_type": "authorization_code",
+                "client_id": created["clientId"],
+                "client_secret": created["clientSecret"],
+                "code": code,
+                "redirect_uri": "http://127.0.0.1/callback",
+            },
+        )
+    assert r.status_code == 200, r.text
+    pair = r.json()
+    store = FileCredentialStore(tmp_path)
+    store.save(
+        "cloud",
+        OAuth2Token(
+            pair["access_token"],
+            pair["refresh_token"],
+            datetime.now(UTC) + timedelta(seconds=pair["expires_in"]),
+        ),
+    )
+
+    def auth() -> OAuth2Auth:
+        return OAuth2Auth(
+            "cloud",
+            store,
+            client_id=created["clientId"],
+            client_secret=created["clientSecret"],
+            token_url=f"{emu.app.base_url}/oauth/token",
+            transport=emu.transport,
+        )
+
+    return store, auth, created

@@ -11,15 +11,14 @@ from jirabridge.errors import ReauthenticateError, RetryLaterError
 from jirabridge.jira import (
     AmbiguousWriteError,
     BearerAuth,
-    FileCredentialStore,
     IssueInput,
-    OAuth2Auth,
-    OAuth2Token,
     RateGovernor,
     RetryPolicy,
     basic_auth,
     cloud_api_token_auth,
 )
+
+from .conftest import oauth_setup
 
 # -- authentication ---------------------------------------------------------------------------
 
@@ -54,53 +53,8 @@ async def test_cloud_api_token_expired_or_revoked(cloud_emu) -> None:
     assert "tok-1" not in str(info.value)
 
 
-async def _oauth_setup(emu, tmp_path, ttl: float | None = None):
-    created = await emu.control("/oauth/clients", {"name": "jb"})
-    code = (
-        await emu.control(
-            "/oauth/codes", {"clientId": created["clientId"], "userKey": emu.site.admin_key}
-        )
-    )["code"]
-    async with httpx.AsyncClient(transport=emu.transport, base_url=emu.app.base_url) as c:
-        r = await c.post(
-            "/oauth/token",
-            json={
-                "grant_type": "authorization_code",
-                "client_id": created["clientId"],
-                "client_secret": created["clientSecret"],
-                "code": code,
-                "redirect_uri": "http://127.0.0.1/callback",
-            },
-        )
-    assert r.status_code == 200, r.text
-    pair = r.json()
-    store = FileCredentialStore(tmp_path)
-    from datetime import UTC, datetime, timedelta
-
-    store.save(
-        "cloud",
-        OAuth2Token(
-            pair["access_token"],
-            pair["refresh_token"],
-            datetime.now(UTC) + timedelta(seconds=pair["expires_in"]),
-        ),
-    )
-
-    def auth() -> OAuth2Auth:
-        return OAuth2Auth(
-            "cloud",
-            store,
-            client_id=created["clientId"],
-            client_secret=created["clientSecret"],
-            token_url=f"{emu.app.base_url}/oauth/token",
-            transport=emu.transport,
-        )
-
-    return store, auth, created
-
-
 async def test_cloud_oauth2_expired_access_token_rotates_refresh_token(cloud_emu, tmp_path) -> None:
-    store, auth, _ = await _oauth_setup(cloud_emu, tmp_path)
+    store, auth, _ = await oauth_setup(cloud_emu, tmp_path)
     before = store.load("cloud")
     await cloud_emu.control("/oauth/expire", {})
     workers = [cloud_emu.client(auth=auth()) for _ in range(3)]
@@ -120,7 +74,7 @@ async def test_cloud_oauth2_expired_access_token_rotates_refresh_token(cloud_emu
 
 
 async def test_cloud_oauth2_revoked_grant_asks_to_reauthenticate(cloud_emu, tmp_path) -> None:
-    store, auth, _ = await _oauth_setup(cloud_emu, tmp_path)
+    store, auth, _ = await oauth_setup(cloud_emu, tmp_path)
     await cloud_emu.control("/oauth/revoke", {"userKey": cloud_emu.site.admin_key})
     with pytest.raises(ReauthenticateError):
         await cloud_emu.client(auth=auth()).myself()
