@@ -83,13 +83,15 @@ def test_user_fields(site: Site) -> None:
         },
     )
     if site.flavour is Flavour.SERVER:
-        assert err.errors == {"assignee": "User 'ghost' does not exist."}
+        assert err.errors == {"assignee": "User 'ghost' cannot be assigned issues."}
+        err = _refused(site, {"reporter": {"name": "ghost"}})
+        assert err.errors == {"reporter": "User 'ghost' does not exist."}
     else:
         assert err.errors == {"assignee": "Specify a valid value for assignee"}
     ina = site.find_user("ina@jirabridge.test")
     assert ina is not None
     err = _refused(site, {"assignee": {"accountId": ina.key, "name": ina.name}})
-    assert "cannot be assigned issues" in err.errors["assignee"]
+    assert err.errors == {"assignee": f"User '{ina.key}' cannot be assigned issues."}
     bob = site.find_user("bob@jirabridge.test")
     assert bob is not None
     issue = bug(site, assignee={"key": bob.key})

@@ -49,8 +49,10 @@ class Clock:
             raise ValueError("Clock.freeze needs a timezone-aware datetime")
         current = self.now()
         mono = self.monotonic()
+        wall = (at or current).astimezone(UTC)
+        wall = wall.replace(microsecond=wall.microsecond // 1000 * 1000)
         with self._lock:
-            self._frozen_wall = (at or current).astimezone(UTC)
+            self._frozen_wall = wall
             self._frozen_mono = mono
 
     def advance(self, seconds: float) -> None:

@@ -185,7 +185,11 @@ def _demo(site: Site, rnd: random.Random, clock: _SeedClock) -> None:
     for display, login, visible, active in DEMO_USERS:
         email = f"{login}@jirabridge.test"
         if server:
-            user = site.create_user(display, name=login, email=email, password=login, active=active)
+            # two old accounts keep legacy keys (key = username), the rest get JIRAUSER keys
+            legacy = login if login in ("alice", "bruno") else None
+            user = site.create_user(
+                display, name=login, email=email, password=login, active=active, key=legacy
+            )
         else:
             user = site.create_user(
                 display,

@@ -330,12 +330,15 @@ def _parse_user(site: SiteBase, raw: Any, fd: FieldDef, project: Project) -> Use
     if ref == "":
         return None
     user = site.find_user(ref)
+    assignee = fd.id == "assignee"
     if user is None:
-        if site.flavour is Flavour.SERVER:
-            raise FieldError(f"User '{ref}' does not exist.")
-        raise FieldError(f"Specify a valid value for {fd.id}")
-    if fd.id == "assignee" and not user.active:
-        raise FieldError(f"User '{user.name or user.display_name}' cannot be assigned issues.")
+        if site.flavour is Flavour.CLOUD:
+            raise FieldError(f"Specify a valid value for {fd.id}")
+        if assignee:
+            raise FieldError(f"User '{ref}' cannot be assigned issues.")
+        raise FieldError(f"User '{ref}' does not exist.")
+    if assignee and not user.active:
+        raise FieldError(f"User '{ref}' cannot be assigned issues.")
     return user
 
 
