@@ -182,6 +182,9 @@ def media_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for the media zips and manifest."),
     max_size: str = typer.Option("4GB", "--max-size", help="Largest zip, e.g. 4GB or 500MiB."),
     by_project: bool = typer.Option(False, help="Never mix two projects in one zip."),
+    backup: Path | None = typer.Option(
+        None, "--backup", help="Cross-check the files against this backup's attachments."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
 ) -> None:
@@ -194,7 +197,12 @@ def media_cmd(
         limit = parse_size(max_size)
         with _progress("packing", progress) as update:
             report = pack_media(
-                jira_home, out, max_bytes=limit, by_project=by_project, progress=update
+                jira_home,
+                out,
+                max_bytes=limit,
+                by_project=by_project,
+                backup=backup,
+                progress=update,
             )
     except JirabridgeError as exc:
         raise _fail(exc) from exc
@@ -206,6 +214,12 @@ def media_cmd(
         typer.echo(
             f"{chunk.file}: {chunk.files} file(s), {chunk.zip_bytes:,} bytes, {state}; "
             f"{chunk.first} .. {chunk.last}"
+        )
+    if report.refs is not None:
+        r = report.refs
+        typer.echo(
+            f"backup cross-check: {r.found} of {r.referenced} referenced attachment(s) found, "
+            f"{r.missing} missing, {r.size_mismatch} size mismatch(es), {r.orphans} orphan(s)"
         )
     for warning in report.warnings:
         typer.echo(f"warning: {warning}")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jirabridge.errors import BadInputError, FixConfigError
+from jirabridge.migrate._media_refs import AttachmentRefs, RefCheck
 from jirabridge.migrate.synth import attachment_bucket
 
 __all__ = ["MediaChunk", "MediaReport", "pack_media", "parse_size"]
@@ -97,6 +98,7 @@ class MediaReport:
     resumed: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    refs: RefCheck | None = None
 
     @property
     def files(self) -> int:
@@ -109,6 +111,7 @@ class MediaReport:
             "resumed": self.resumed,
             "skipped": self.skipped[:1000],
             "warnings": self.warnings,
+            "backup_cross_check": self.refs.to_json() if self.refs else None,
         }
 
 
@@ -275,12 +278,15 @@ def pack_media(
     *,
     max_bytes: int,
     by_project: bool = False,
+    backup: Path | None = None,
     progress: ProgressFn | None = None,
 ) -> MediaReport:
     """Pack ``jira_home``'s media into zips of at most ``max_bytes`` in ``out_dir``.
 
     Re-running with the same arguments resumes: verified chunks are kept, the rest is
-    (re)written. With ``by_project`` a zip never holds two projects' attachments.
+    (re)written. With ``by_project`` a zip never holds two projects' attachments. With
+    ``backup``, every attachment file is checked against the backup's references (missing
+    files, orphans, size mismatches in ``report.refs``).
     Raises :class:`FixConfigError` when ``out_dir`` holds another packing, and
     :class:`BadInputError` when ``jira_home`` is not a folder or a written zip fails to verify.
     """
@@ -291,6 +297,7 @@ def pack_media(
     out_dir.mkdir(parents=True, exist_ok=True)
     if out_dir.resolve().is_relative_to(jira_home.resolve()):
         raise BadInputError("the output folder must not be inside the Jira home")
+    refs = AttachmentRefs(backup) if backup is not None else None
     settings = {
         "jira_home": str(jira_home.resolve()),
         "max_bytes": max_bytes,
@@ -362,6 +369,8 @@ def pack_media(
                     done_before.pop(index, None)
                     writer = _ChunkWriter(out_dir, index)
             for f in unit.files:
+                if refs is not None and f.arcname.startswith("data/attachments/"):
+                    refs.saw(f.arcname, f.size)
                 if writer is not None:
                     writer.add(f, tick)
                 else:
@@ -376,5 +385,22 @@ def pack_media(
         if writer is not None:
             writer.abort()
         raise
+    finally:
+        if refs is not None:
+            report.refs = refs.finish()
+            refs.close()
     report.chunks = chunks
+    r = report.refs
+    if r is not None and r.missing:
+        report.warnings.append(
+            f"{r.missing} attachment(s) the backup references are not in the Jira home "
+            f"({r.missing_bytes:,} bytes), e.g. {r.missing_samples[0]}: they will be broken "
+            "in Cloud"
+        )
+    if r is not None and r.size_mismatch:
+        report.warnings.append(f"{r.size_mismatch} attachment(s) differ in size from the backup")
+    if r is not None and r.orphans:
+        report.warnings.append(
+            f"{r.orphans} file(s) in the Jira home belong to no attachment of the backup"
+        )
     return report

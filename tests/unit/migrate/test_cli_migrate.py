@@ -65,7 +65,14 @@ def test_media_plan_verify(make_backup, tmp_path: Path) -> None:
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "media-002.zip" in res.output
-    backup = make_backup()
+    backup = make_backup(attachment_size=50_000)
+    res = runner.invoke(
+        app,
+        ["migrate", "media", "--jira-home", str(home), "--out", str(tmp_path / "m"),
+         "--max-size", "120KB", "--no-progress", "--backup", str(backup)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "8 of 8 referenced attachment(s) found, 0 missing" in res.output
     res = runner.invoke(
         app, ["migrate", "plan", str(backup), "--media", str(tmp_path / "m"), "--no-progress"]
     )

@@ -184,3 +184,27 @@ def test_parse_size(text: str, value: int) -> None:
 def test_parse_size_rejects(text: str) -> None:
     with pytest.raises(BadInputError):
         parse_size(text)
+
+
+def test_cross_check_with_the_backup(home: Path, tmp_path: Path) -> None:
+    from jirabridge.migrate.synth import write_backup_zip
+
+    backup = write_backup_zip(tmp_path / "b.zip", SPEC)
+    clean = pack_media(home, tmp_path / "m1", max_bytes=LIMIT, backup=backup)
+    assert clean.refs is not None
+    assert clean.refs.referenced == clean.refs.found == 3 * 4 * 2
+    assert (clean.refs.missing, clean.refs.orphans, clean.refs.size_mismatch) == (0, 0, 0)
+    assert clean.warnings == []
+    issue = home / "data" / "attachments" / "PB" / "10000" / "PB-9999"
+    first, second = sorted(issue.iterdir(), key=lambda p: p.name)[:2]
+    first.unlink()  # missing on disk
+    second.write_bytes(b"short")  # size differs
+    (issue / "99999").write_bytes(b"stray")  # orphan
+    report = pack_media(home, tmp_path / "m2", max_bytes=LIMIT, backup=backup)
+    refs = report.refs
+    assert refs is not None
+    assert (refs.missing, refs.orphans, refs.size_mismatch) == (1, 1, 1)
+    assert refs.missing_samples == [f"data/attachments/PB/10000/PB-9999/{first.name}"]
+    assert refs.orphan_samples == ["data/attachments/PB/10000/PB-9999/99999"]
+    assert len(report.warnings) == 3
+    assert report.to_json()["backup_cross_check"]["missing"] == 1
