@@ -36,6 +36,7 @@ from jirabridge.jira._errors import retry_after_seconds
 
 __all__ = ["BucketState", "RateGovernor", "Slot"]
 
+PER_ISSUE = "jira-per-issue-on-write"
 _EPSILON = 0.02  # margin added to Retry-After so clock rounding never makes us early
 
 
@@ -57,14 +58,19 @@ class BucketState:
 class Slot:
     """Permission for one request; call :meth:`observe` with the answer."""
 
-    def __init__(self, governor: RateGovernor, bucket: str, probe: bool) -> None:
+    def __init__(
+        self, governor: RateGovernor, bucket: str, probe: bool, gate: str | None = None
+    ) -> None:
         self._governor = governor
         self._bucket = bucket
         self._probe = probe
+        self._gate = gate
         self.observed = False
 
     def observe(self, response: httpx.Response) -> None:
-        self._governor._observe(self._bucket, response.status_code, response.headers)
+        self._governor._observe(
+            self._bucket, response.status_code, response.headers, gate=self._gate
+        )
         self.observed = True
 
 
@@ -95,6 +101,7 @@ class RateGovernor:
         self._sleep = sleep
         self._buckets: dict[str, BucketState] = {}
         self._site_blocked_until = 0.0
+        self._gates: dict[str, float] = {}
         self._ceiling: BucketState | None = None
         if max_rate is not None:
             self._ceiling = BucketState(
@@ -111,12 +118,19 @@ class RateGovernor:
         return state
 
     @asynccontextmanager
-    async def slot(self, bucket: str = "") -> AsyncIterator[Slot]:
-        """Wait for permission to send one request in ``bucket``; yields a :class:`Slot`."""
+    async def slot(self, bucket: str = "", *, gate: str | None = None) -> AsyncIterator[Slot]:
+        """Wait for permission to send one request in ``bucket``; yields a :class:`Slot`.
+
+        ``gate`` names a narrower limit without headers of its own (Cloud's writes to one
+        issue): a 429 that names it (``RateLimit-Reason: jira-per-issue-on-write``) closes the
+        gate, not the whole bucket.
+        """
+        while gate is not None and self._gates.get(gate, 0.0) > self._clock():
+            await self._sleep(self._gates[gate] - self._clock())
         probe = await self._acquire(bucket)
         state = self.bucket(bucket)
         state.in_flight += 1
-        slot = Slot(self, bucket, probe)
+        slot = Slot(self, bucket, probe, gate)
         try:
             yield slot
         finally:
@@ -190,7 +204,9 @@ class RateGovernor:
         if state.tokens < 0 and state.rate:
             await self._sleep(-state.tokens / state.rate)
 
-    def _observe(self, bucket: str, status: int, headers: httpx.Headers) -> None:
+    def _observe(
+        self, bucket: str, status: int, headers: httpx.Headers, *, gate: str | None = None
+    ) -> None:
         state = self.bucket(bucket)
         now = self._clock()
         self._refill(state, now)
@@ -198,6 +214,10 @@ class RateGovernor:
             wait = retry_after_seconds(headers)
             if wait is None:
                 wait = 1.0 if state.rate is None else max(1.0 / state.rate, 0.0)
+            if gate is not None and headers.get("RateLimit-Reason") == PER_ISSUE:
+                until = self._clock() + wait + _EPSILON
+                self._gates[gate] = max(self._gates.get(gate, 0.0), until)
+                return
             self.block(bucket if status == 429 else None, wait)
         limit = _float(headers.get("X-RateLimit-Limit"))
         remaining = _float(headers.get("X-RateLimit-Remaining"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -119,6 +120,7 @@ class JiraHttp:
             idempotent = method != "POST"
         endpoint = endpoint_template(path)
         bucket = self._bucket_of(method, endpoint)
+        gate = _issue_write_gate(method, path)
         attempt = 0
         while True:
             attempt += 1
@@ -126,7 +128,7 @@ class JiraHttp:
             response: httpx.Response | None = None
             error: JirabridgeError
             resend_ok = idempotent
-            async with self.governor.slot(bucket) as slot:
+            async with self.governor.slot(bucket, gate=gate) as slot:
                 self.stats.record_wait(time.monotonic() - waited_from)
                 started = time.monotonic()
                 try:
@@ -208,6 +210,19 @@ class JiraHttp:
                 " is the base URL right?",
                 request=request_info(response.request),
             ) from exc
+
+
+_ISSUE_PATH = re.compile(r"^/rest/api/[^/]+/issue/([^/]+)")
+
+
+def _issue_write_gate(method: str, path: str) -> str | None:
+    """``issue:KEY`` for a write to one issue (Cloud limits those per issue)."""
+    if method == "GET":
+        return None
+    match = _ISSUE_PATH.match(path)
+    if match is None or match.group(1) in ("bulk", "createmeta"):
+        return None
+    return f"issue:{match.group(1)}"
 
 
 def _request_of(exc: httpx.HTTPError) -> httpx.Request | None:

@@ -179,3 +179,24 @@ async def test_cloud_burst_limit_429_storm(cloud_emu) -> None:
     await asyncio.gather(*(worker() for _ in range(4)))
     assert client.stats.count(status=200) == 32
     assert client.stats.rate_limited <= 1
+
+
+async def test_cloud_per_issue_write_limit(cloud_emu) -> None:
+    await cloud_emu.control(
+        "/ratelimits", {"burstPerSecond": 100, "perIssueWrites": [[3, 1.0]], "penaltySeconds": 1}
+    )
+    client = cloud_emu.client()
+    keys = [
+        await client.create_issue(IssueInput(project_key="PRJ", issue_type="Task", summary=f"w{n}"))
+        for n in range(2)
+    ]
+
+    async def edits(key: str) -> None:
+        for n in range(5):
+            await client.edit_issue(key, IssueInput(summary=f"{key} {n}"))
+
+    await asyncio.gather(*(edits(k) for k in keys))
+    for key in keys:
+        assert (await client.get_issue(key)).summary == f"{key} 4"
+    # each issue may be refused once; the refusal is waited out, never retried early
+    assert client.stats.rate_limited <= 2

@@ -250,3 +250,26 @@ async def test_bad_base_url() -> None:
 
     with pytest.raises(FixConfigError):
         ServerClient("ftp://nope", auth=None)
+
+
+async def test_per_issue_429_blocks_only_that_issue(make_client, clock) -> None:
+    sent: list[tuple[str, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(("/field", "/issuetype")):
+            return jira_json(200, [])
+        key = request.url.path.rsplit("/", 1)[-1]
+        sent.append((key, clock.now))
+        if key == "A-1" and len([s for s in sent if s[0] == "A-1"]) == 1:
+            return jira_json(
+                429, {}, {"Retry-After": "5", "RateLimit-Reason": "jira-per-issue-on-write"}
+            )
+        return httpx.Response(204)
+
+    client = make_client(handler, flavour="cloud")
+    await client.edit_issue("A-1", IssueInput(summary="x"))
+    first_a1 = [t for k, t in sent if k == "A-1"]
+    assert first_a1[1] - first_a1[0] >= 5  # A-1 waited out its Retry-After
+    t0 = clock.now
+    await client.edit_issue("A-2", IssueInput(summary="y"))
+    assert clock.now - t0 < 1  # another issue's writes were never held
