@@ -139,3 +139,19 @@ def test_delete_with_subtasks(site: Site, events: list[DomainEvent]) -> None:
     assert [i.key for i in deleted] == [child.key, parent.key]
     assert [type(e).__name__ for e in events[-2:]] == ["IssueDeleted", "IssueDeleted"]
     assert site.find_issue(parent.key) is None and site.find_issue(child.key) is None
+
+
+def test_cloud_creation_event_lists_initial_values(site: Site, events: list[DomainEvent]) -> None:
+    issue = bug(site, labels=["x"], priority={"name": "High"})
+    created = events[0]
+    assert isinstance(created, IssueCreated)
+    if site.flavour.value == "server":
+        assert created.changelog is None
+        return
+    assert created.changelog is not None
+    items = {(i.field, i.to_value, i.to_string) for i in created.changelog.items}
+    assert ("priority", "2", "High") in items
+    assert ("summary", None, "A bug") in items
+    assert ("labels", None, "x") in items
+    assert ("status", str(issue.status_id), "Open") in items
+    assert site.issue_changelog(issue.key) == []  # not stored in the issue's history

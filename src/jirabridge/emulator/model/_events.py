@@ -79,8 +79,12 @@ class DomainEvent:
 
 @dataclass(frozen=True, slots=True)
 class IssueCreated(DomainEvent):
+    """A new issue. On a Cloud site ``changelog`` lists the initial values (as Cloud's
+    ``jira:issue_created`` webhook does); it is not part of the issue's stored history."""
+
     webhook_event: ClassVar[str] = "jira:issue_created"
     issue: Issue
+    changelog: ChangeHistory | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,9 +189,21 @@ class IssuesMixin(SocialMixin):
         parent = issue.fields.get("parent")
         if parent is not None and itype.subtask:
             self.subtasks.setdefault(parent, {})[issue.id] = None
-        self._emit(IssueCreated(now, actor.key, issue))
+        self._emit(IssueCreated(now, actor.key, issue, self._creation_history(issue, actor.key)))
         self._side_effects(actor, issue, plan)
         return issue
+
+    def _creation_history(self, issue: Issue, actor_key: str) -> ChangeHistory | None:
+        """Cloud only: the initial values as changelog items (not stored)."""
+        if self.flavour is not Flavour.CLOUD:
+            return None
+        items: list[ChangeItem] = []
+        for fid, value in sorted(issue.fields.items()):
+            fd = self.fields.get(fid)
+            if fd is None or fid in ("project", "issuetype", "creator"):
+                continue
+            items.extend(self.change_items(fd, None, value))
+        return ChangeHistory(self.ids.next("changelog"), issue.id, actor_key, issue.created, items)
 
     def _next_rank(self) -> int:
         rank = self.next_rank
