@@ -55,7 +55,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -98,15 +98,26 @@ class _Body(BaseModel):
     )
 
 
+_DAY = 86_400.0
+_YEAR = 366 * _DAY
+
+
 class ClockBody(_Body):
     freeze: datetime | bool | None = None
-    advance: float | None = Field(default=None, ge=0)
+    advance: float | None = Field(default=None, ge=0, le=100 * _YEAR)
     unfreeze: bool = False
+
+    @field_validator("freeze")
+    @classmethod
+    def _sane_year(cls, value: datetime | bool | None) -> datetime | bool | None:
+        if isinstance(value, datetime) and not 1970 <= value.year <= 9000:
+            raise ValueError("freeze must be a time between 1970 and 9000")
+        return value
 
 
 class LatencyBody(_Body):
-    ms: float = Field(default=0, ge=0)
-    jitter_ms: float = Field(default=0, ge=0)
+    ms: float = Field(default=0, ge=0, le=600_000)
+    jitter_ms: float = Field(default=0, ge=0, le=600_000)
     pattern: str = "*"
     method: str | None = None
     replace: bool = True
@@ -118,12 +129,12 @@ class ErrorBody(_Body):
     rate: float = Field(ge=0, le=1)
     pattern: str = "*"
     method: str | None = None
-    retry_after: int | None = Field(default=None, ge=0)
+    retry_after: int | None = Field(default=None, ge=0, le=int(_DAY))
 
 
 class TimeoutBody(_Body):
     rate: float = Field(ge=0, le=1)
-    hang_seconds: float = Field(default=30.0, ge=0)
+    hang_seconds: float = Field(default=30.0, ge=0, le=3600)
     pattern: str = "*"
     method: str | None = None
 
@@ -137,10 +148,10 @@ class FaultsBody(_Body):
 
 
 class DowntimeBody(_Body):
-    seconds: float = Field(default=0, ge=0)
+    seconds: float = Field(default=0, ge=0, le=_YEAR)
     mode: Literal["503", "refuse"] = "503"
     pattern: str = "*"
-    starts_in: float = Field(default=0, ge=0)
+    starts_in: float = Field(default=0, ge=0, le=_YEAR)
     clear: bool = False
 
 
@@ -148,28 +159,28 @@ class WebhookFaultsBody(_Body):
     drop_rate: float = Field(default=0, ge=0, le=1)
     duplicate_rate: float = Field(default=0, ge=0, le=1)
     delay_rate: float = Field(default=0, ge=0, le=1)
-    delay_seconds: float = Field(default=60, ge=0)
+    delay_seconds: float = Field(default=60, ge=0, le=_DAY)
 
 
 class RateLimitsBody(_Body):
     enabled: bool = True
-    capacity: int = Field(default=100, ge=1)
-    fill_rate: int = Field(default=10, ge=1)
-    interval_seconds: float = Field(default=1.0, gt=0)
+    capacity: int = Field(default=100, ge=1, le=10**9)
+    fill_rate: int = Field(default=10, ge=1, le=10**9)
+    interval_seconds: float = Field(default=1.0, gt=0, le=_DAY)
     exempt: list[str] = []
-    burst_per_second: int = Field(default=100, ge=1)
+    burst_per_second: int = Field(default=100, ge=1, le=10**9)
     burst_overrides: dict[str, int] = {}
     per_issue_writes: list[tuple[int, float]] = [(20, 2.0), (100, 30.0)]
-    penalty_seconds: float = Field(default=1.0, ge=0)
+    penalty_seconds: float = Field(default=1.0, ge=0, le=3600)
 
 
 class SeedBody(_Body):
     kind: Literal["demo", "bulk"] | None = None
-    projects: int = Field(default=1, ge=0)
-    issues: int = Field(default=10, ge=0)
-    comments: int = Field(default=0, ge=0)
-    users: int = Field(default=3, ge=0)
-    sprints: int = Field(default=0, ge=0)
+    projects: int = Field(default=1, ge=0, le=1_000)
+    issues: int = Field(default=10, ge=0, le=2_000_000)
+    comments: int = Field(default=0, ge=0, le=10_000_000)
+    users: int = Field(default=3, ge=0, le=100_000)
+    sprints: int = Field(default=0, ge=0, le=10_000)
     seed: int = 1
 
 
@@ -197,7 +208,7 @@ class OAuthExpireBody(_Body):
 
 
 class OAuthSettingsBody(_Body):
-    access_token_ttl: float = Field(gt=0)
+    access_token_ttl: float = Field(gt=0, le=10 * _YEAR)
 
 
 class CredentialBody(_Body):
@@ -205,7 +216,7 @@ class CredentialBody(_Body):
     secret: str = Field(min_length=1)
     user_key: str = Field(min_length=1)
     login: str | None = None
-    expires_in: float | None = Field(default=None, ge=0)
+    expires_in: float | None = Field(default=None, ge=0, le=10 * _YEAR)
 
 
 class SecretBody(_Body):
@@ -252,7 +263,7 @@ def _guard(fn: Handler) -> Handler:
             return _validation_error(exc)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return jira_error(400, ["The request body is not valid JSON."])
-        except (ValueError, JirabridgeError) as exc:
+        except (ValueError, OverflowError, JirabridgeError) as exc:
             message = exc.message if isinstance(exc, JirabridgeError) else str(exc)
             return jira_error(400, [message])
 

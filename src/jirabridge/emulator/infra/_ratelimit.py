@@ -174,6 +174,8 @@ class CloudRateLimitConfig:
     def __post_init__(self) -> None:
         if self.burst_per_second < 1:
             raise ValueError("burst_per_second must be >= 1")
+        if any(limit < 1 for _, limit in self.burst_overrides):
+            raise ValueError("burst_overrides limits must be >= 1")
         if any(c < 1 or w <= 0 for c, w in self.per_issue_writes):
             raise ValueError("per_issue_writes entries need count >= 1 and window > 0")
         if self.penalty_seconds < 0:
