@@ -7,9 +7,10 @@ walks the status with a transition (with the resolution when the screen has one)
 comments by id, runs the pair's declarative rules, re-reads both issues and stores the new
 snapshots, conflicts and the job's completion in one transaction.
 
-Limits of this first version (see the report): a status is reached only by a transition
-available from the current status (no multi-step workflow path yet); attachments, issue
-links, sprints and epics are not copied yet; issue deletion is logged, not mirrored.
+Limits of this first version: a status is reached by walking the workflow (direct
+transition, else unvisited intermediate statuses, at most six steps; a failed walk may leave
+the mirror in an intermediate status and dead-letters the item); attachments, issue links,
+sprints and epics are not copied yet; issue deletion is logged, not mirrored.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ _STANDARD: dict[str, str] = {
     "parent": "parent_key",
     "key": "key",
 }
+MAX_WORKFLOW_STEPS = 6
 _NOT_EDITABLE = frozenset({"status", "resolution", "key", "issuetype"})
 
 
@@ -508,14 +510,7 @@ class Applier:
     ) -> None:
         client = ctx.clients[target]
         key = ctx.issues[target].key
-        options = await client.transitions(key)
-        chosen = _pick(options, status)
-        if chosen is None:
-            names = ", ".join(sorted({t.to_status for t in options})) or "none"
-            raise SkipItemError(
-                f"{key}: no transition to {status!r} from {ctx.issues[target].status!r} "
-                f"(available: {names})"
-            )
+        chosen = await self._walk_to(ctx, target, status)
         extra: dict[str, Any] = {}
         if "resolution" in chosen.fields:
             name = resolution if isinstance(resolution, str) else None
@@ -531,6 +526,39 @@ class Applier:
             comment=body,
         )
         ctx.writes += 1
+
+    async def _walk_to(self, ctx: _Ctx, target: Side, status: str) -> Transition:
+        """Move the issue along the workflow until ``status`` is one transition away.
+
+        The REST API shows only the transitions out of the current status, so the path is
+        found by walking: take the direct transition when there is one, else step to a status
+        not visited yet (at most :data:`MAX_WORKFLOW_STEPS` steps). Each step is a real
+        transition by the integration user, so it never echoes."""
+        client = ctx.clients[target]
+        key = ctx.issues[target].key
+        visited = {ctx.issues[target].status.lower()}
+        path: list[str] = []
+        for _ in range(MAX_WORKFLOW_STEPS):
+            options = await client.transitions(key)
+            chosen = _pick(options, status)
+            if chosen is not None:
+                return chosen
+            step = next(
+                (t for t in options if t.to_status.lower() not in visited and not t.fields),
+                None,
+            )
+            if step is None:
+                break
+            await client.transition(key, step.id)
+            ctx.writes += 1
+            visited.add(step.to_status.lower())
+            path.append(step.to_status)
+        names = ", ".join(sorted({t.to_status for t in options})) or "none"
+        via = f" via {' -> '.join(path)}" if path else ""
+        raise SkipItemError(
+            f"{key}: no workflow path to {status!r} from {ctx.issues[target].status!r}{via} "
+            f"(available now: {names})"
+        )
 
     async def _run_rules(self, ctx: _Ctx, snaps: Mapping[Side, SnapshotData | None]) -> None:
         for rule in ctx.pair.rules:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -82,8 +83,48 @@ class World:
         return result
 
 
-@pytest.fixture
-async def world(store: Store) -> AsyncIterator[World]:
+def make_config(s_bot: str, c_bot: str, pair: dict[str, Any] | None = None) -> SyncConfig:
+    base_pair: dict[str, Any] = {
+        "id": "ops",
+        "server": {"site": "srv", "project": "OPS"},
+        "cloud": {"site": "cld", "project": "OPS"},
+        "fields": [
+            {"name": "summary"},
+            {"name": "description"},
+            {"name": "priority"},
+            {"name": "labels"},
+            {"name": "status"},
+        ],
+        "comments": {"attribution_template": "{author} wrote:"},
+    }
+    base_pair.update(pair or {})
+    return SyncConfig.model_validate(
+        {
+            "sites": {
+                "srv": {
+                    "flavour": "server",
+                    "url": BASE_S,
+                    "auth": "basic",
+                    "username": "svc-jirabridge",
+                    "credential": "env:X",
+                    "integration_user": s_bot,
+                },
+                "cld": {
+                    "flavour": "cloud",
+                    "url": BASE_C,
+                    "auth": "api_token",
+                    "username": "bot@acme.io",
+                    "credential": "env:Y",
+                    "integration_user": c_bot,
+                },
+            },
+            "pairs": [base_pair],
+        }
+    )
+
+
+@asynccontextmanager
+async def build_world(store: Store, pair: dict[str, Any] | None = None) -> AsyncIterator[World]:
     server = create_app("server", base_url=BASE_S)
     cloud = create_app("cloud", base_url=BASE_C)
     s_bot = server.site.create_user(
@@ -98,43 +139,8 @@ async def world(store: Store) -> AsyncIterator[World]:
     cloud.site.create_user("Alice", email="alice@acme.io", api_token="tok", groups=["jira-users"])
     server.site.create_project("OPS", "Ops", server.site.admin_key)
     cloud.site.create_project("OPS", "Ops", cloud.site.admin_key)
-    config = SyncConfig.model_validate(
-        {
-            "sites": {
-                "srv": {
-                    "flavour": "server",
-                    "url": BASE_S,
-                    "auth": "basic",
-                    "username": "svc-jirabridge",
-                    "credential": "env:X",
-                    "integration_user": s_bot.key,
-                },
-                "cld": {
-                    "flavour": "cloud",
-                    "url": BASE_C,
-                    "auth": "api_token",
-                    "username": "bot@acme.io",
-                    "credential": "env:Y",
-                    "integration_user": c_bot.key,
-                },
-            },
-            "pairs": [
-                {
-                    "id": "ops",
-                    "server": {"site": "srv", "project": "OPS"},
-                    "cloud": {"site": "cld", "project": "OPS"},
-                    "fields": [
-                        {"name": "summary"},
-                        {"name": "description"},
-                        {"name": "priority"},
-                        {"name": "labels"},
-                        {"name": "status"},
-                    ],
-                    "comments": {"attribution_template": "{author} wrote:"},
-                }
-            ],
-        }
-    )
+    cloud.site.create_custom_field("Server key", "textfield", field_id="customfield_10090")
+    config = make_config(s_bot.key, c_bot.key, pair)
     bot = {
         "srv": client("server", server, basic_auth("svc-jirabridge", "pw")),
         "cld": client("cloud", cloud, cloud_api_token_auth("bot@acme.io", "tok")),
@@ -145,9 +151,17 @@ async def world(store: Store) -> AsyncIterator[World]:
     }
     queue = Queue(store, site_sides={"srv": "server", "cld": "cloud"})
     applier = Applier(config, bot, queue)
-    yield World(config, queue, applier, bot, alice)
-    for c in (*bot.values(), *alice.values()):
-        await c.aclose()
+    try:
+        yield World(config, queue, applier, bot, alice)
+    finally:
+        for c in (*bot.values(), *alice.values()):
+            await c.aclose()
+
+
+@pytest.fixture
+async def world(store: Store) -> AsyncIterator[World]:
+    async with build_world(store) as w:
+        yield w
 
 
 async def test_cloud_issue_gets_a_server_mirror_and_edits_flow_without_echo(

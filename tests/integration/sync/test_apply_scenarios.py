@@ -1,0 +1,213 @@
+"""The seed scenarios (examples/) and the failure paths of the apply step, on both emulators."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select
+
+from jirabridge.jira import IssueInput
+from jirabridge.sync.config import QueueConfig
+from jirabridge.sync.pairs import link_pair
+from jirabridge.sync.queue import Queue, run_workers
+from jirabridge.sync.store import Conflict, IssuePair, Store
+
+from .test_apply_emulator import World, build_world, text_of
+
+NOW_KEYS: dict[str, Any] = {}
+
+
+async def paired(world: World) -> tuple[str, str, str, str]:
+    """An issue on each side, linked, with a first sync done: (s_key, s_id, c_key, c_id)."""
+    from datetime import UTC, datetime
+
+    from jirabridge.sync.config import Side
+
+    s_key = await world.alice["srv"].create_issue(
+        IssueInput(project_key="OPS", issue_type="Task", summary="same")
+    )
+    c_key = await world.alice["cld"].create_issue(
+        IssueInput(project_key="OPS", issue_type="Task", summary="same")
+    )
+    s_id = (await world.alice["srv"].get_issue(s_key)).id
+    c_id = (await world.alice["cld"].get_issue(c_key)).id
+    with world.queue.store.session() as s:
+        link_pair(
+            s,
+            pair_id="ops",
+            server=(s_id, s_key),
+            cloud=(c_id, c_key),
+            origin=Side.SERVER,
+            now=datetime.now(UTC),
+        )
+    await world.apply("srv", s_id)
+    return s_key, s_id, c_key, c_id
+
+
+async def test_server_done_resolves_cloud_with_a_comment(store: Store) -> None:
+    pair = {
+        "create": "none",
+        "fields": [
+            {"name": "summary", "direction": "cloud_to_server"},
+            {"name": "status", "direction": "server_to_cloud", "conflict": "server_wins"},
+        ],
+        "comments": {"direction": "cloud_to_server"},
+        "rules": [
+            {
+                "name": "Server Done resolves Cloud",
+                "when": {"side": "server", "event": "transitioned", "status_category": "done"},
+                "then": [
+                    {
+                        "action": "transition_mirror",
+                        "to_status": "Done",
+                        "resolution": "Done",
+                        "comment": "Resolved on the Server site as {key} ({status}).",
+                    }
+                ],
+            }
+        ],
+    }
+    async with build_world(store, pair) as world:
+        s_key, s_id, c_key, _ = await paired(world)
+        transitions = await world.alice["srv"].transitions(s_key)
+        done = next(t for t in transitions if t.to_status == "Done")
+        await world.alice["srv"].transition(s_key, done.id)
+        await world.apply("srv", s_id)
+        cloud = await world.bot["cld"].get_issue(c_key)
+        assert cloud.status == "Done"
+        assert cloud.resolution == "Done"
+        comments = [text_of(c.body) async for c in world.bot["cld"].comments(c_key)]
+        assert comments == [f"Resolved on the Server site as {s_key} (Done)."]
+        # the Cloud-side transition and comment are ours: nothing comes back
+        assert [c async for c in world.bot["srv"].comments(s_key)] == []
+        assert (await world.apply("srv", s_id)).writes == 0
+
+
+async def test_new_cloud_issue_creates_server_issue_and_writes_the_key_back(
+    store: Store,
+) -> None:
+    pair = {
+        "create": "cloud_to_server",
+        "fields": [{"name": "summary"}, {"name": "priority"}],
+        "rules": [
+            {
+                "name": "intake",
+                "when": {"side": "cloud", "event": "created"},
+                "then": [
+                    {
+                        "action": "create_mirror",
+                        "issue_type": "Bug",
+                        "write_back_field": "customfield_10090",
+                    }
+                ],
+            }
+        ],
+    }
+    async with build_world(store, pair) as world:
+        c_key = await world.alice["cld"].create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary="From Cloud", priority="High")
+        )
+        c_id = (await world.alice["cld"].get_issue(c_key)).id
+        result = await world.apply("cld", c_id)
+        assert result.action == "created"
+        with store.session() as s:
+            row = s.scalars(select(IssuePair)).one()
+        server = await world.bot["srv"].get_issue(row.server_key)
+        assert (server.summary, server.priority, server.issue_type) == ("From Cloud", "High", "Bug")
+        cloud = await world.bot["cld"].get_issue(c_key)
+        assert cloud.custom_fields["customfield_10090"].value == server.key
+        links = await world.bot["srv"].remote_links(server.key)
+        assert any(c_key in link.title for link in links)
+        # a Server issue does not create a Cloud one in this scenario
+        s_only = await world.alice["srv"].create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary="Server only")
+        )
+        ignored = await world.apply("srv", (await world.alice["srv"].get_issue(s_only)).id)
+        assert ignored.action == "ignored"
+
+
+async def test_priority_raised_on_either_side_is_propagated(store: Store) -> None:
+    pair = {
+        "fields": [{"name": "summary"}, {"name": "priority", "immediate": True}],
+        "translations": {
+            "priority": {"map": {"Highest": "High", "High": "Highest"}, "unmapped": "keep"}
+        },
+    }
+    async with build_world(store, pair) as world:
+        s_key, s_id, c_key, c_id = await paired(world)
+        await world.alice["srv"].edit_issue(s_key, IssueInput(priority="Highest"))
+        await world.apply("srv", s_id)
+        assert (await world.bot["cld"].get_issue(c_key)).priority == "High"
+        await world.alice["cld"].edit_issue(c_key, IssueInput(priority="Highest"))
+        await world.apply("cld", c_id)
+        assert (await world.bot["srv"].get_issue(s_key)).priority == "High"
+        assert (await world.apply("srv", s_id)).writes == 0
+
+
+async def test_edits_on_both_sides_follow_the_latest_and_are_recorded(store: Store) -> None:
+    async with build_world(store) as world:
+        s_key, s_id, c_key, _ = await paired(world)
+        await world.alice["srv"].edit_issue(s_key, IssueInput(summary="server says"))
+        await asyncio.sleep(0.01)
+        await world.alice["cld"].edit_issue(c_key, IssueInput(summary="cloud says"))
+        await world.apply("srv", s_id)
+        assert (await world.bot["srv"].get_issue(s_key)).summary == "cloud says"
+        assert (await world.bot["cld"].get_issue(c_key)).summary == "cloud says"
+        with store.session() as s:
+            [conflict] = s.scalars(select(Conflict)).all()
+        assert (conflict.field, conflict.winner) == ("summary", "cloud")
+        assert conflict.server_value == {"value": "server says"}
+
+
+async def test_unreachable_status_is_dead_lettered_and_others_go_on(store: Store) -> None:
+    pair = {
+        "fields": [{"name": "summary"}, {"name": "status", "values": "st"}],
+        "translations": {"st": {"map": {"In Progress": "Blocked"}}},
+    }
+    async with build_world(store, pair) as world:
+        s_key, s_id, c_key, c_id = await paired(world)
+        transitions = await world.alice["srv"].transitions(s_key)
+        started = next(t for t in transitions if t.to_status == "In Progress")
+        await world.alice["srv"].transition(s_key, started.id)
+        other_s, other_s_id, other_c, _ = await paired(world)
+        await world.alice["srv"].edit_issue(other_s, IssueInput(summary="fine"))
+        queue = Queue(
+            store,
+            config=QueueConfig(coalesce_seconds=0),
+            site_sides={"srv": "server", "cld": "cloud"},
+        )
+        from datetime import UTC, datetime
+
+        from jirabridge.sync.notices import ChangeNotice, EventKind
+
+        for issue_id in (s_id, other_s_id):
+            queue.enqueue(
+                ChangeNotice(
+                    site="srv",
+                    issue_id=issue_id,
+                    event=EventKind.ISSUE_UPDATED,
+                    observed_at=datetime.now(UTC),
+                )
+            )
+        stop = asyncio.Event()
+
+        async def stop_when_idle() -> None:
+            while queue.stats().queued or queue.stats().leased:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            stop.set()
+
+        await asyncio.wait_for(
+            asyncio.gather(
+                run_workers(queue, world.applier, workers=2, stop=stop, idle_seconds=0.05),
+                stop_when_idle(),
+            ),
+            timeout=60,
+        )
+        [dead] = queue.dead_letters()
+        assert dead.issue_id == s_id
+        assert dead.error_branch == "SkipItemError"
+        assert "Blocked" in dead.reason
+        assert (await world.bot["cld"].get_issue(other_c)).summary == "fine"
+        assert (await world.bot["cld"].get_issue(c_key)).status != "Blocked"
+        del c_id
