@@ -229,7 +229,7 @@ class WebhookRegistry:
         self,
         owner: str,
         url: str,
-        details: Sequence[Mapping[str, Any]],
+        details: Sequence[Any],
         now: datetime,
         validate_jql: JqlMatcher | None = None,
         *,
@@ -245,6 +245,9 @@ class WebhookRegistry:
         results: list[dict[str, Any]] = []
         for entry in details:
             errors: list[str] = []
+            if not isinstance(entry, Mapping):
+                results.append({"errors": ["Each webhook must be a JSON object."]})
+                continue
             events = entry.get("events")
             jql = entry.get("jqlFilter")
             if not isinstance(events, list) or not events:
