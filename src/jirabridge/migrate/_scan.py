@@ -22,6 +22,7 @@ __all__ = ["InvalidChar", "ScanMode", "ScanningReader", "UrlStats"]
 
 # XML 1.0 forbids C0 controls except TAB, LF, CR, and U+FFFE / U+FFFF (EF BF BE / EF BF BF).
 _INVALID = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 13))
 _URL = re.compile(rb"(https?://[A-Za-z0-9][A-Za-z0-9.\-]*(?::[0-9]{1,5})?)(/[A-Za-z]+/?)?")
 _JIRA_PATHS = frozenset(
     {"/browse/", "/secure/", "/projects/", "/rest/", "/issues/", "/jira/", "/plugins/"}
@@ -175,13 +176,21 @@ class ScanningReader:
     def _scan(self, chunk: bytes, *, final: bool) -> bytes:
         if self._collect_urls:
             self._scan_urls(chunk, final=final)
-        first = _INVALID.search(chunk) if self._scan_invalid else None
+        first = None
+        if self._scan_invalid and (
+            len(chunk.translate(None, _CONTROL)) != len(chunk)  # C-speed pre-filter
+            or b"\xef\xbf\xbe" in chunk
+            or b"\xef\xbf\xbf" in chunk
+        ):
+            first = _INVALID.search(chunk)
+        out = chunk
         if first is not None:
             self._locate(chunk, first.start())
             if self._mode is ScanMode.BLANK:
-                chunk = _INVALID.sub(lambda m: b" " * len(m.group(0)), chunk)
+                out = _INVALID.sub(lambda m: b" " * len(m.group(0)), chunk)
             else:
-                chunk = _INVALID.sub(b"", chunk)
+                out = _INVALID.sub(b"", chunk)
+        # positions are counted on the input, so later locations stay true when stripping
         nl = chunk.count(b"\n")
         if nl:
             first_line = self._col0 + chunk.find(b"\n")
@@ -193,7 +202,7 @@ class ScanningReader:
             self._col0 += len(chunk)
             if self._col0 > self._max_line:
                 self._long(self._col0)
-        return chunk
+        return out
 
     def _long(self, length: int) -> None:
         if self.long_lines and self.long_lines[-1][0] == self._line:
