@@ -54,8 +54,14 @@ def test_demo_has_the_same_content_on_both_flavours() -> None:
 
     assert content(server) == content(cloud)
     assert sorted(p.key for p in server.projects.values()) == sorted(k for k, *_ in DEMO_PROJECTS)
-    names = lambda s: sorted((u.display_name, u.email) for u in s.users.values())  # noqa: E731
+
+    def names(site: Site) -> list[tuple[str, str | None]]:
+        people = [u for u in site.users.values() if u.account_type == "atlassian"]
+        return sorted((u.display_name, u.email) for u in people)
+
     assert names(server) == names(cloud)
+    apps = [u for u in cloud.users.values() if u.account_type == "app"]
+    assert [u.display_name for u in apps] == ["Automation for Jira"]
     assert {u.name for u in server.users.values()} >= {"alice", "oskar"}
     assert all(u.name is None and u.account_id == u.key for u in cloud.users.values())
 

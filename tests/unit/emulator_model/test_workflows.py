@@ -84,3 +84,43 @@ def test_bad_resolution_on_screen_is_a_field_error(site: Site) -> None:
     with pytest.raises(ValidationFailed) as err:
         site.transition_issue(site.admin_key, issue.key, 5, fields={"resolution": {"name": "Nope"}})
     assert err.value.errors == {"resolution": "Resolution name 'Nope' is not valid"}
+
+
+def test_custom_workflow_status_and_issue_type(site: Site) -> None:
+    from jirabridge.emulator.model import ResolutionRule, StatusCategory, Transition
+
+    review = site.create_status("In Review", StatusCategory.INDETERMINATE)
+    done = next(s for s in site.statuses.values() if s.name == "Done")
+    todo = next(s for s in site.statuses.values() if s.name == "To Do")
+    site.create_workflow(
+        "review",
+        todo.id,
+        [
+            Transition(11, "Review", review.id, (todo.id,)),
+            Transition(21, "Approve", done.id, (review.id,), ResolutionRule.SET_DONE),
+            Transition(31, "Back", todo.id, (), ResolutionRule.CLEAR),
+        ],
+    )
+    itype = site.create_issue_type("Change", projects=["SMP"])
+    site.set_workflow("SMP", "review", itype.id)
+    issue = site.create_issue(
+        site.admin_key,
+        {"project": {"key": "SMP"}, "issuetype": {"name": "Change"}, "summary": "c"},
+    )
+    assert issue.status_id == todo.id
+    assert [t.name for t in site.available_transitions(issue.key)] == ["Review"]
+    site.clock.advance(60)
+    site.transition_issue(site.admin_key, issue.key, 11)
+    assert issue.status_category_changed == site.now()
+    site.clock.advance(60)
+    site.transition_issue(site.admin_key, issue.key, 21)
+    assert site.resolutions[issue.fields["resolution"]].name == "Done"
+    assert [t.name for t in site.available_transitions(issue.key)] == ["Back"]
+    with pytest.raises(ValidationFailed):
+        site.create_status("in review", StatusCategory.NEW)
+    with pytest.raises(ValidationFailed) as err:
+        site.create_workflow("broken", 99999, [Transition(1, "x", 1), Transition(1, "y", 3)])
+    assert set(err.value.errors) == {"statuses", "transitions"}
+    # the other issue types of the project keep the simplified workflow
+    assert site.statuses[bug(site, project="SMP").status_id].name == "To Do"
+    assert site.workflow_for(site.get_project("SMP").id, itype.id).name == "review"

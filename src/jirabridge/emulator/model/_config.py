@@ -17,6 +17,9 @@ from jirabridge.emulator.model._records import (
     Flavour,
     IssueType,
     Project,
+    Status,
+    StatusCategory,
+    Transition,
     Version,
     Workflow,
 )
@@ -112,6 +115,74 @@ class ConfigMixin(DirectoryMixin):
         project = self.projects[project_id]
         name = project.workflow_scheme.get(issue_type_id, project.default_workflow)
         return self.workflows[name]
+
+    def create_status(
+        self, name: str, category: StatusCategory, *, description: str = ""
+    ) -> Status:
+        """Add a status (ids from 10002 up, after the shipped To Do/Done)."""
+        if not name or any(st.name.lower() == name.lower() for st in self.statuses.values()):
+            raise ValidationFailed(errors={"name": "A status with this name already exists."})
+        self.ids.bump("status", max(self.statuses))
+        status = Status(self.ids.next("status"), name, category, description)
+        self.statuses[status.id] = status
+        return status
+
+    def create_workflow(
+        self,
+        name: str,
+        initial_status_id: int,
+        transitions: Sequence[Transition],
+        *,
+        description: str = "",
+    ) -> Workflow:
+        """Add a workflow. Statuses are the initial one plus every transition target and
+        source; transition ids must be unique; all statuses must exist."""
+        errors: dict[str, str] = {}
+        if not name or name in self.workflows:
+            errors["name"] = f"A workflow with the name '{name}' already exists."
+        status_ids = [initial_status_id]
+        for t in transitions:
+            for sid in (*t.from_status_ids, t.to_status_id):
+                if sid not in status_ids:
+                    status_ids.append(sid)
+        missing = [sid for sid in status_ids if sid not in self.statuses]
+        if missing:
+            errors["statuses"] = f"Statuses {missing} do not exist."
+        if len({t.id for t in transitions}) != len(transitions):
+            errors["transitions"] = "Transition ids must be unique in a workflow."
+        if errors:
+            raise ValidationFailed(errors=errors)
+        workflow = Workflow(name, description, initial_status_id, status_ids, list(transitions))
+        self.workflows[name] = workflow
+        return workflow
+
+    def create_issue_type(
+        self,
+        name: str,
+        *,
+        subtask: bool = False,
+        hierarchy_level: int | None = None,
+        description: str = "",
+        projects: Sequence[int | str] = (),
+    ) -> IssueType:
+        """Add an issue type and offer it in ``projects`` (all projects when empty)."""
+        if not name or any(it.name == name for it in self.issue_types.values()):
+            raise ValidationFailed(errors={"name": "An issue type with this name already exists."})
+        self.ids.bump("issuetype", max(self.issue_types))
+        level = hierarchy_level if hierarchy_level is not None else (-1 if subtask else 0)
+        itype = IssueType(
+            self.ids.next("issuetype"),
+            name,
+            description,
+            subtask,
+            level,
+            "subtask" if subtask else "task",
+        )
+        self.issue_types[itype.id] = itype
+        targets = [self.get_project(p) for p in projects] or list(self.projects.values())
+        for project in targets:
+            project.issue_type_ids.append(itype.id)
+        return itype
 
     def set_workflow(
         self, project_ref: int | str, workflow: str, issue_type_id: int | None = None

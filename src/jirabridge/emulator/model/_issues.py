@@ -178,6 +178,7 @@ class IssuesMixin(SocialMixin):
         )
         workflow = self.workflow_for(project.id, type_id)
         issue.fields["status"] = workflow.initial_status_id
+        issue.status_category_changed = now
         issue.fields["creator"] = actor.key
         for fid, value in values.items():
             if value is not None:
@@ -653,6 +654,11 @@ class IssuesMixin(SocialMixin):
         now = self.now()
         old_status = issue.status_id
         status_item = self.change_items(self.fields["status"], old_status, transition.to_status_id)
+        if (
+            self.statuses[old_status].category
+            is not self.statuses[transition.to_status_id].category
+        ):
+            issue.status_category_changed = now
         items: list[ChangeItem] = []
         issue.fields["status"] = transition.to_status_id
         if new_res != old_res:
@@ -733,6 +739,11 @@ class IssuesMixin(SocialMixin):
             items.append(ChangeItem("Workflow", "jira", None, None, old_wf.name, None, new_wf.name))
         if issue.status_id not in new_wf.status_ids:
             values["status"] = new_wf.initial_status_id
+            if (
+                self.statuses[issue.status_id].category
+                is not self.statuses[new_wf.initial_status_id].category
+            ):
+                issue.status_category_changed = self.now()
         items.extend(self._apply(issue, values))
         self.issues_by_project[source.id].pop(issue.id, None)
         self.issues_by_project.setdefault(target.id, {})[issue.id] = None

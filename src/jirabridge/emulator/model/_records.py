@@ -459,6 +459,7 @@ class Issue:
     updated: datetime
     resolution_date: datetime | None = None
     rank: int = 0
+    status_category_changed: datetime | None = None
     watchers: set[str] = field(default_factory=set)
     voters: set[str] = field(default_factory=set)
     properties: dict[str, Any] = field(default_factory=dict)

@@ -207,6 +207,9 @@ def _demo(site: Site, rnd: random.Random, clock: _SeedClock) -> None:
     for login in ("greta", "hiro"):
         site.add_to_group("qa", keys[login])
     site.add_to_group("site-admins" if not server else "jira-administrators", keys["alice"])
+    if not server:
+        # Cloud sites always carry app accounts; sync tools must ignore them
+        site.create_user("Automation for Jira", account_type="app", email_visible=False)
     for cf_name, cf_type, options, cloud_id, server_id in _DEMO_FIELDS:
         fid = f"customfield_{server_id if server else cloud_id}"
         fd = site.create_custom_field(cf_name, cf_type, options=options, field_id=fid)
@@ -551,6 +554,7 @@ def _bulk(
             updated=resolution_date or created,
             resolution_date=resolution_date,
             rank=site.next_rank,
+            status_category_changed=resolution_date or created,
             watchers={fields["reporter"]},
         )
         site.next_rank += 1 << 10
