@@ -23,7 +23,7 @@ async def serve(app: object) -> AsyncIterator[str]:
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
-        for _ in range(500):
+        for _ in range(2000):
             if server.started:
                 break
             await asyncio.sleep(0.01)

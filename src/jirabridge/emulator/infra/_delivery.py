@@ -340,7 +340,7 @@ class DeliveryWorker:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
-        poll_interval: float = 0.02,
+        poll_interval: float = 0.1,
         concurrency: int = 8,
     ) -> None:
         self.queue = queue
@@ -442,5 +442,5 @@ class DeliveryWorker:
             if not sent and not self.queue.has_pending(now):
                 return True
             if not sent:
-                await asyncio.sleep(self.poll_interval)
+                await asyncio.sleep(0.005)  # let in-flight sends finish
         return False
