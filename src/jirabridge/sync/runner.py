@@ -1,0 +1,287 @@
+"""Run the engine: clients from the config, polling, workers, hot reload, backfill, reconcile.
+
+:class:`SyncRunner` is what ``jirabridge run|backfill|reconcile`` and ``jirabridge demo`` use::
+
+    runner = SyncRunner(watcher_or_config, store, clients=clients_from_config(config, resolve))
+    await runner.backfill()             # read every issue of every pair once, then apply
+    await runner.run(stop)              # poll on the interval, apply with N workers, reload
+    app = runner.receiver_app(resolve)  # the webhook receiver, on the same queue
+
+A changed configuration file is picked up on every poll round; a bad one is reported and the
+old configuration keeps running. Sites whose URL, auth or credential changed get new clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+from jirabridge.errors import FixConfigError, JirabridgeError
+from jirabridge.sync.apply import Applier
+from jirabridge.sync.config import (
+    AuthKind,
+    ConfigWatcher,
+    Flavour,
+    ReloadOutcome,
+    SiteConfig,
+    SyncConfig,
+)
+from jirabridge.sync.engine import PollOutcome, SiteClient, poll_once
+from jirabridge.sync.notices import ChangeNotice, EventKind, NoticeSource
+from jirabridge.sync.queue import Clock, Job, Queue, SystemClock, run_workers
+from jirabridge.sync.store import IssuePair, Store
+from jirabridge.sync.webhooks import create_receiver, sites_from_config
+
+__all__ = ["ClientFactory", "RoundResult", "SyncRunner", "client_for_site", "clients_from_config"]
+
+log = logging.getLogger("jirabridge.sync.runner")
+
+Resolver = Callable[[str], str]
+ClientFactory = Callable[[str, SiteConfig], SiteClient]
+
+
+def client_for_site(
+    site: SiteConfig, resolve: Resolver, *, transport: httpx.AsyncBaseTransport | None = None
+) -> SiteClient:
+    """A real client for one configured site (credentials resolved now, never logged)."""
+    from jirabridge.jira import (
+        BearerAuth,
+        CloudClient,
+        ServerClient,
+        basic_auth,
+        cloud_api_token_auth,
+    )
+
+    secret = resolve(site.credential)
+    auth: httpx.Auth
+    if site.auth is AuthKind.BASIC:
+        auth = basic_auth(site.username or "", secret)
+    elif site.auth is AuthKind.PAT:
+        auth = BearerAuth(secret)
+    elif site.auth is AuthKind.API_TOKEN:
+        auth = cloud_api_token_auth(site.username or "", secret)
+    else:
+        raise FixConfigError("auth 'oauth2' is not wired into the runner yet; use api_token")
+    cls = CloudClient if site.flavour is Flavour.CLOUD else ServerClient
+    client: SiteClient = cls(site.url, auth=auth, transport=transport)
+    return client
+
+
+def clients_from_config(config: SyncConfig, factory: ClientFactory) -> dict[str, SiteClient]:
+    return {name: factory(name, site) for name, site in config.sites.items()}
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    polls: tuple[PollOutcome, ...]
+    errors: tuple[str, ...]
+    reload: ReloadOutcome
+
+
+class SyncRunner:
+    """Polling, workers and hot reload around one store and one set of clients."""
+
+    def __init__(
+        self,
+        source: ConfigWatcher | SyncConfig,
+        store: Store,
+        *,
+        clients: Mapping[str, SiteClient] | None = None,
+        factory: ClientFactory | None = None,
+        clock: Clock | None = None,
+        site_now: Callable[[str], datetime] | None = None,
+    ) -> None:
+        """``factory`` builds a client for a site (needed for hot reload of sites);
+        ``site_now`` gives a site's current time (default: this machine's clock)."""
+        self.watcher = source if isinstance(source, ConfigWatcher) else None
+        self._config = source.current if isinstance(source, ConfigWatcher) else source
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self.factory = factory
+        if clients is None:
+            if factory is None:
+                raise FixConfigError("SyncRunner needs clients or a client factory")
+            clients = clients_from_config(self._config, factory)
+        self.clients: dict[str, SiteClient] = dict(clients)
+        self.site_now = site_now or (lambda _site: self.clock.now())
+        self._build()
+
+    @property
+    def config(self) -> SyncConfig:
+        return self._config
+
+    def _build(self) -> None:
+        sides = {name: site.flavour.value for name, site in self._config.sites.items()}
+        self.queue = Queue(
+            self.store, config=self._config.queue, clock=self.clock, site_sides=sides
+        )
+        self.applier = Applier(self._config, self.clients, self.queue, clock=self.clock)
+
+    def reload(self) -> ReloadOutcome:
+        """Pick up a changed configuration file (a bad one is reported and ignored)."""
+        if self.watcher is None:
+            return ReloadOutcome.UNCHANGED
+        result = self.watcher.poll()
+        if result.outcome is ReloadOutcome.REJECTED:
+            for problem in result.problems:
+                log.error("configuration not reloaded: %s", problem)
+            return result.outcome
+        if result.outcome is ReloadOutcome.RELOADED:
+            old = self._config
+            self._config = self.watcher.current
+            for name, site in self._config.sites.items():
+                if old.sites.get(name) != site or name not in self.clients:
+                    if self.factory is None:
+                        log.error("site %s changed but no client factory: keeping it", name)
+                        continue
+                    self.clients[name] = self.factory(name, site)
+            self._build()
+            log.info("configuration reloaded")
+        return result.outcome
+
+    # ---- polling --------------------------------------------------------------------------
+
+    async def poll_round(self, *, initial: datetime | None = None) -> RoundResult:
+        """Reload the config if it changed, then poll every side of every enabled pair."""
+        outcome = self.reload()
+        polls: list[PollOutcome] = []
+        errors: list[str] = []
+        for pair in self._config.pairs:
+            if not pair.enabled:
+                continue
+            for side in (pair.server, pair.cloud):
+                site = self._config.sites[side.site]
+                try:
+                    polls.append(
+                        await poll_once(
+                            client=self.clients[side.site],
+                            site=side.site,
+                            side=side,
+                            queue=self.queue,
+                            polling=self._config.polling,
+                            tz=ZoneInfo(site.timezone),
+                            now=self.site_now(side.site),
+                            initial=initial,
+                        )
+                    )
+                except JirabridgeError as exc:
+                    errors.append(f"{pair.id}/{side.site}: {exc}")
+                    log.warning("poll of %s/%s failed: %s", pair.id, side.site, exc)
+        return RoundResult(tuple(polls), tuple(errors), outcome)
+
+    # ---- applying -------------------------------------------------------------------------
+
+    async def drain(self, *, workers: int | None = None) -> None:
+        """Apply until no job is due (jobs waiting for a retry later are left). Bound it
+        with ``asyncio.timeout`` where needed."""
+        stop = asyncio.Event()
+
+        async def watch() -> None:
+            while True:
+                due = await asyncio.to_thread(self._due_or_running)
+                if not due:
+                    stop.set()
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.05)
+
+        await asyncio.gather(
+            run_workers(
+                self.queue,
+                self._apply,
+                workers=workers or self._config.queue.workers,
+                stop=stop,
+                idle_seconds=0.05,
+            ),
+            watch(),
+        )
+
+    def _due_or_running(self) -> bool:
+        from sqlalchemy import func, or_
+
+        from jirabridge.sync.store import JobState, QueueJob
+
+        now = self.clock.now()
+        with self.store.session() as session:
+            count = session.scalar(
+                select(func.count())
+                .select_from(QueueJob)
+                .where(
+                    or_(
+                        QueueJob.state == JobState.LEASED,
+                        QueueJob.available_at <= now,
+                    )
+                )
+            )
+        return bool(count)
+
+    async def backfill(self) -> RoundResult:
+        """Read every issue of every pair (a fresh cursor reads all), then apply."""
+        result = await self.poll_round()
+        await self.drain()
+        return result
+
+    async def reconcile(self) -> int:
+        """Queue every known issue pair for a field-by-field comparison and repair."""
+        now = self.clock.now()
+        with self.store.session() as session:
+            rows = list(session.scalars(select(IssuePair)))
+        enabled = {p.id: p for p in self._config.pairs if p.enabled}
+        count = 0
+        for row in rows:
+            pair = enabled.get(row.pair_id)
+            if pair is None:
+                continue
+            self.queue.enqueue(
+                ChangeNotice(
+                    site=pair.server.site,
+                    issue_id=row.server_issue_id,
+                    issue_key=row.server_key,
+                    event=EventKind.ISSUE_UPDATED,
+                    observed_at=now,
+                    source=NoticeSource.MANUAL,
+                ),
+                immediate=True,
+            )
+            count += 1
+        await self.drain()
+        return count
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll every ``polling.interval_seconds`` and apply with the configured workers
+        until ``stop`` is set."""
+
+        async def poller() -> None:
+            while not stop.is_set():
+                await self.poll_round()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._config.polling.interval_seconds)
+
+        await asyncio.gather(
+            poller(),
+            run_workers(self.queue, self._apply, workers=self._config.queue.workers, stop=stop),
+        )
+
+    async def _apply(self, job: Job) -> bool:
+        # the applier of the configuration in force now (it changes on reload)
+        return await self.applier(job)
+
+    # ---- webhooks -------------------------------------------------------------------------
+
+    def receiver_app(self, resolve: Resolver) -> Starlette:
+        """The webhook receiver on this runner's queue; follows config reloads."""
+        return create_receiver(
+            sites=lambda: sites_from_config(self._config, resolve),
+            queue=self.queue,
+            max_body_bytes=self._config.webhooks.max_body_bytes,
+            clock=self.clock,
+        )
