@@ -10,7 +10,19 @@ use one object, :class:`Infra`::
 
 Inside a face handler, ``request.state.user_key`` is the authenticated user's key (``None``
 when anonymous on a public path) and ``request.state.auth_kind`` one of :class:`AuthKind`'s
-values; ``request.state.via_gateway`` is True for ``/ex/jira/{cloudId}/...`` calls.
+values; ``request.state.via_gateway`` is True for ``/ex/jira/{cloudId}/...`` calls and
+``request.state.oauth_client_id`` names the OAuth app (else ``None``).
+
+Routes added by :meth:`Infra.routes`: the ``/_emulator/...`` control plane (reference table in
+``_control``; :class:`ControlClient` calls it from Python), ``POST /oauth/token``,
+``GET /oauth/token/accessible-resources``, ``GET /authorize`` (consents at once for
+``?user=<key>``), admin webhooks ``/rest/webhooks/1.0/webhook[/{id}]`` and, on Cloud, app
+webhooks ``/rest/api/{2,3}/webhook[/refresh|/failed]``.
+
+Pieces (each a private module): ``_auth`` (credentials, OAuth 2.0 store, scopes, CAPTCHA),
+``_ratelimit`` (DC bucket; Cloud burst, per-issue writes, penalty), ``_faults`` (latency,
+errors, timeouts, downtime), ``_counters``, ``_webhooks`` (registrations, matching),
+``_delivery`` (queue rules per flavour, async worker), ``_middleware`` (the ASGI stack).
 """
 
 from jirabridge.emulator.infra._auth import (
