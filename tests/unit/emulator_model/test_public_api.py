@@ -29,3 +29,15 @@ def test_error_tree() -> None:
         assert err.error_messages == ["msg"] and err.errors == {"f": "bad"}
         assert err.jira is not None and err.jira.status == status
     assert issubclass(model.StateFileError, BadInputError)
+
+
+def test_api_map_in_the_site_docstring_is_true() -> None:
+    import re
+
+    doc = model.Site.__doc__ or ""
+    names = set(re.findall(r"``([a-z_]+)(?:\(|``)", doc.split("API map", 1)[1]))
+    names -= {"actor", "ref", "fields", "update", "viewer_key", "properties", "entity"}
+    site = model.Site(model.Flavour.SERVER)
+    missing = sorted(n for n in names if not hasattr(site, n))
+    assert len(names) > 60
+    assert missing == []

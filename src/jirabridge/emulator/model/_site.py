@@ -48,6 +48,37 @@ class Site(AgileMixin):
     types, link types, the classic and simplified workflows, system and agile fields) and
     the default administrator: Server ``admin``/``admin`` (key ``admin``), Cloud
     ``admin@jirabridge.test`` with API token ``admin``.
+
+    API map (``actor`` is the acting user's key; ``ref`` an id or key):
+
+    * users: ``create_user``, ``update_user``, ``set_user_active``, ``get_user``/``find_user``
+      (key, username or email), ``create_group``, ``add_to_group``, ``user_groups``,
+      ``add_role_member``, ``is_admin``, ``can_browse``; credentials ``check_password``,
+      ``check_api_token``, ``create_api_token``, ``create_personal_token``,
+      ``user_for_personal_token``.
+    * configuration: ``create_project``, ``create_component``/``update_component``/
+      ``delete_component``, ``create_version``/``update_version``/``delete_version``,
+      ``create_custom_field``, ``add_field_option``, ``set_field_configuration``,
+      ``create_fields_for``/``edit_fields_for``/``required_fields_for``/``default_value``,
+      ``create_status``, ``create_workflow``, ``set_workflow``, ``workflow_for``,
+      ``create_issue_type``, ``project_issue_types``, ``project_components``,
+      ``project_versions``.
+    * issues: ``create_issue(actor, fields, update, properties=)``, ``edit_issue``,
+      ``assign_issue``, ``available_transitions``, ``transition_issue``, ``move_issue``,
+      ``delete_issue``, ``issue_changelog``, ``issue_subtasks``, ``project_issues``,
+      ``change_items`` (changelog items for a value change).
+    * around issues: ``add_comment``/``update_comment``/``delete_comment``/
+      ``issue_comments(ref, viewer_key=)``, ``can_see``, ``add_worklog``/``update_worklog``/
+      ``delete_worklog``, ``add_attachment``/``delete_attachment``, ``create_link``/
+      ``delete_link``/``issue_links``, ``add_remote_link``/``delete_remote_link``,
+      ``set_property``/``get_property``/``property_keys``/``delete_property`` (entity
+      issue|comment|worklog|project|user), ``add_watcher``, ``vote``.
+    * agile: ``create_board``, ``create_sprint``/``update_sprint``/``start_sprint``/
+      ``close_sprint``/``delete_sprint``, ``move_to_sprint``/``move_to_backlog`` (<= 50),
+      ``sprint_issues``, ``backlog_issues``, ``current_sprint``, ``rank_issues``,
+      ``lexo_rank``, ``epic_of``, ``epic_issues``, ``set_epic``, ``set_epic_done``.
+    * site: ``subscribe``, ``reset``, ``save``/``load``/``load_into``, ``to_state``/``restore``,
+      ``clock``, ``now``, ``admin_key``, ``agile`` (the flavour's agile field ids).
     """
 
     def __init__(
