@@ -170,3 +170,14 @@ async def test_clock_control(server: Harness) -> None:
     )
     r = await server.client.post("/_emulator/clock", json={"unfreeze": True})
     assert r.status_code == 200
+
+
+async def test_reseeding_faults_keeps_latency_and_downtime(server: Harness) -> None:
+    await server.client.post("/_emulator/latency", json={"ms": 1})
+    await server.client.post("/_emulator/downtime", json={"seconds": 60, "startsIn": 30})
+    await server.client.post(
+        "/_emulator/faults", json={"errors": [{"status": 500, "rate": 0.1}], "seed": 3}
+    )
+    assert len(server.infra.faults.latency) == 1
+    assert len(server.infra.faults.downtime) == 1
+    assert server.infra.faults.seed == 3

@@ -355,7 +355,7 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
     async def faults(request: Request) -> Response:
         body = await _parse(request, FaultsBody)
         if body.seed is not None:
-            infra.faults.reset(body.seed)
+            infra.faults.reseed(body.seed)
         if body.clear or body.replace:
             infra.faults.errors.clear()
             infra.faults.timeouts.clear()

@@ -134,6 +134,11 @@ class FaultPlan:
         self.timeouts.clear()
         self.downtime.clear()
 
+    def reseed(self, seed: int) -> None:
+        """Restart the dice from ``seed`` (rules stay as they are)."""
+        self.seed = seed
+        self._random = random.Random(seed)
+
     def add_downtime(
         self,
         now: float,
