@@ -182,6 +182,104 @@ _BODY = st.one_of(
         lambda v: json.dumps(v).encode()
     ),
 )
+# Plausible Jira bodies with one or more fields mutated, to get past the first validation.
+_FIELD_VALUES = st.one_of(
+    _WRONG,
+    _JSON,
+    st.sampled_from(
+        [
+            {"key": "DEMO"},
+            {"name": "Task"},
+            {"id": "10000"},
+            {"name": "High"},
+            {"name": "bob"},
+            {"accountId": "nope"},
+            "2026-11-24",
+            "2026-11-24T03:10:00.000+0000",
+            ["a", "b"],
+            [{"name": "x"}],
+            {"type": "doc", "version": 1, "content": []},
+            {"type": "doc", "version": 1, "content": [{"type": "bogus"}]},
+            "h1. wiki *text*",
+            "2h 30m",
+            3.5,
+        ]
+    ),
+)
+_FIELD_NAMES = st.sampled_from(
+    [
+        "summary",
+        "description",
+        "environment",
+        "labels",
+        "priority",
+        "assignee",
+        "reporter",
+        "duedate",
+        "components",
+        "fixVersions",
+        "versions",
+        "parent",
+        "issuetype",
+        "project",
+        "customfield_10016",
+        "customfield_10021",
+        "customfield_10200",
+        "customfield_10201",
+        "timetracking",
+        "resolution",
+        "security",
+        "nosuchfield",
+    ]
+)
+_ISSUE_BODY = st.builds(
+    lambda extra, update, transition: {
+        "fields": {
+            "project": {"key": "DEMO"},
+            "summary": "fuzz",
+            "issuetype": {"name": "Task"},
+            **extra,
+        },
+        **({"update": update} if update else {}),
+        **({"transition": transition} if transition else {}),
+    },
+    st.dictionaries(_FIELD_NAMES, _FIELD_VALUES, max_size=3),
+    st.dictionaries(
+        _FIELD_NAMES,
+        st.lists(
+            st.dictionaries(
+                st.sampled_from(["add", "set", "remove", "edit"]), _FIELD_VALUES, max_size=1
+            ),
+            max_size=2,
+        ),
+        max_size=2,
+    ),
+    st.none() | st.fixed_dictionaries({"id": st.sampled_from(["11", "21", "31", "x", 5])}),
+)
+_SOCIAL_BODY = st.fixed_dictionaries(
+    {},
+    optional={
+        "body": _FIELD_VALUES,
+        "visibility": st.sampled_from(
+            [{"type": "group", "value": "jira-users"}, {"type": "role"}, "x"]
+        ),
+        "timeSpent": st.sampled_from(["1h", "bogus", 5]),
+        "timeSpentSeconds": st.integers(-5, 10**6) | _WRONG,
+        "started": st.sampled_from(["2026-11-24T03:10:00.000+0000", "yesterday", 5]),
+        "type": st.sampled_from([{"name": "Blocks"}, {"name": "nope"}, 5]),
+        "inwardIssue": st.sampled_from([{"key": "DEMO-1"}, {"key": "NOPE-1"}, "x"]),
+        "outwardIssue": st.sampled_from([{"key": "DEMO-2"}, {"id": "10001"}, []]),
+        "object": st.sampled_from([{"url": "http://x.io", "title": "x"}, {"url": 5}, None]),
+        "transition": st.sampled_from([{"id": "11"}, {"id": "31"}, {"id": "nope"}, "x"]),
+        "issueUpdates": st.lists(_JSON, max_size=3),
+        "issues": st.lists(st.sampled_from(["DEMO-1", "DEMO-2", "NOPE-9", 5]), max_size=3),
+    },
+)
+_BODY = st.one_of(
+    _BODY,
+    _ISSUE_BODY.map(lambda v: json.dumps(v).encode()),
+    _SOCIAL_BODY.map(lambda v: json.dumps(v).encode()),
+)
 _CONTENT_TYPES = st.sampled_from(
     [
         "application/json",
@@ -292,22 +390,33 @@ def _check(target: Target, call: Call) -> None:
         return
     if status < 400 or call.method == "HEAD":
         return
-    if _OAUTH_PATHS.match(call.path) and "errorMessages" not in text:  # RFC 6749 shape
-        body = response.json()
-        assert isinstance(body, dict) and isinstance(body.get("error"), str), (
-            f"{where}: {text[:300]}"
-        )
+    if _OAUTH_PATHS.match(call.path) and "errorMessages" not in text:
+        body = response.json()  # RFC 6749 error, or the API gateway's {"code", "message"}
+        oauth = isinstance(body, dict) and isinstance(body.get("error"), str)
+        gateway = isinstance(body, dict) and set(body) == {"code", "message"}
+        assert oauth or gateway, f"{where}: {text[:300]}"
         return
     try:
         body = response.json()
     except ValueError:
         raise AssertionError(f"{where}: 4xx without a JSON body: {text[:300]!r}") from None
     assert isinstance(body, dict), f"{where}: {text[:300]}"
+    if call.path.endswith("/issue/bulk") and isinstance(body.get("errors"), list):
+        # bulk create: one Jira error body per failed element
+        for element in body["errors"]:
+            _assert_jira_error(where, element["elementErrors"], text)
+        return
     gateway = target.flavour == "cloud" or call.path.startswith("/oauth/")
     if gateway and status in (401, 403) and set(body) == {"code", "message"}:
         # the Atlassian API gateway's own refusal: {"code": 401, "message": "Unauthorized"}
         assert body["code"] == status and isinstance(body["message"], str), where
         return
+    _assert_jira_error(where, body, text)
+
+
+def _assert_jira_error(where: str, body: Any, text: str) -> None:
+    """``{"errorMessages": [str, ...], "errors": {str: str}}`` with at least one message."""
+    assert isinstance(body, dict), f"{where}: {text[:300]}"
     messages, errors = body.get("errorMessages"), body.get("errors")
     assert isinstance(messages, list) and all(isinstance(m, str) for m in messages), (
         f"{where}: errorMessages missing or not a list of strings: {text[:300]}"
@@ -328,6 +437,31 @@ def _check(target: Target, call: Call) -> None:
 def test_no_server_errors_and_jira_error_shape(target: Target, data: st.DataObject) -> None:
     call = data.draw(calls(target))
     _check(target, call)
+
+
+@st.composite
+def plausible_writes(draw: st.DrawFn, target: Target) -> Call:
+    """Good credentials, the route's own method, real ids and nearly valid bodies."""
+    writes = [(p, m) for p, m in target.routes if set(m) & {"POST", "PUT", "DELETE"}]
+    template, methods = draw(st.sampled_from(writes))
+    method = draw(st.sampled_from([m for m in methods if m in ("POST", "PUT", "DELETE")]))
+    path = re.sub(r"\{[^}]+\}", lambda _m: draw(st.sampled_from(target.ids)), template)
+    body = draw(
+        st.one_of(_ISSUE_BODY, _SOCIAL_BODY, st.dictionaries(_KEYS, _FIELD_VALUES, max_size=3))
+    )
+    headers = {"Authorization": target.auth, "Content-Type": "application/json"}
+    return Call(method, path, {}, headers, json.dumps(body).encode())
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,
+)
+@given(data=st.data())
+def test_plausible_writes(target: Target, data: st.DataObject) -> None:
+    _check(target, data.draw(plausible_writes(target)))
 
 
 _SEARCH_PATHS = {
