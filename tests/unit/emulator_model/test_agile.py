@@ -67,14 +67,30 @@ def test_agile_move_limits(site: Site, board: int) -> None:
     site.close_sprint(site.admin_key, s1)
     with pytest.raises(ValidationFailed) as err:
         site.move_to_sprint(site.admin_key, s1, many[50:])
-    assert err.value.error_messages == ["Issues can only be moved to a future or active sprint."]
+    assert err.value.error_messages == ["You must specify a sprint which has not been completed."]
     with pytest.raises(ValidationFailed):
         site.update_sprint(site.admin_key, s1, name="again")
     with pytest.raises(ValidationFailed) as err:
         bug(site, "x", **{site.agile.sprint: s1})
     assert err.value.errors == {
-        site.agile.sprint: "Issue can be assigned only to active or future sprints."
+        site.agile.sprint: "Issue can be assigned only active or future sprints."
     }
+
+
+def test_sprint_field_takes_a_plain_number(site: Site, board: int) -> None:
+    s1 = _sprint(site, board)
+    for bad in ({"id": s1}, [s1], str(s1)):
+        with pytest.raises(ValidationFailed) as err:
+            bug(site, "x", **{site.agile.sprint: bad})
+        assert err.value.error_messages == ["Number value expected as the Sprint id."]
+        assert err.value.errors == {}
+    with pytest.raises(ValidationFailed) as err:
+        bug(site, "x", **{site.agile.sprint: 999})
+    assert err.value.errors == {site.agile.sprint: "Sprint with id 999 does not exist."}
+    issue = bug(site, "ok", **{site.agile.sprint: s1})
+    assert issue.fields[site.agile.sprint] == [s1]
+    site.edit_issue(site.admin_key, issue.key, {site.agile.sprint: None})
+    assert site.agile.sprint not in issue.fields
 
 
 def test_backlog_and_subtasks_follow_parent(site: Site, board: int) -> None:

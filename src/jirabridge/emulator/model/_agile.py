@@ -241,7 +241,7 @@ class AgileMixin(IssuesMixin):
     def _open_sprint(self, sprint_id: int | str) -> Sprint:
         sprint = self.get_sprint(sprint_id)
         if sprint.state is SprintState.CLOSED:
-            raise ValidationFailed("Issues can only be moved to a future or active sprint.")
+            raise ValidationFailed("You must specify a sprint which has not been completed.")
         return sprint
 
     def current_sprint(self, issue: Issue) -> Sprint | None:

@@ -83,6 +83,11 @@ class _Plan:
     links: list[Mapping[str, Any]] = field(default_factory=list)
     worklogs: list[Mapping[str, Any]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+    def refuse(self) -> None:
+        if self.errors or self.messages:
+            raise ValidationFailed(self.messages, self.errors)
 
 
 class IssuesMixin(SocialMixin):
@@ -161,8 +166,7 @@ class IssuesMixin(SocialMixin):
         self._check_parent(project, itype, values, plan.errors, None)
         self._prevalidate(plan, None, project)
         props = _properties(properties)
-        if plan.errors:
-            raise ValidationFailed(errors=plan.errors)
+        plan.refuse()
         now = created or self.now()
         number = project.next_number
         project.next_number += 1
@@ -250,8 +254,7 @@ class IssuesMixin(SocialMixin):
         self._check_required(project, itype, merged, plan.errors, only=set(plan.values))
         self._check_parent(project, itype, merged, plan.errors, issue)
         self._prevalidate(plan, issue)
-        if plan.errors:
-            raise ValidationFailed(errors=plan.errors)
+        plan.refuse()
         items = self._apply(issue, plan.values)
         history = None
         if items:
@@ -360,7 +363,10 @@ class IssuesMixin(SocialMixin):
         try:
             value = parse_field_value(self, fd, raw, project=project, issue=issue)
         except FieldError as exc:
-            plan.errors[fd.id] = exc.message
+            if exc.general:
+                plan.messages.append(exc.message)
+            else:
+                plan.errors[fd.id] = exc.message
             return
         if field_kind(fd) == FieldKind.SPRINT and issue is not None:
             value = self._merge_sprints(issue.fields.get(fd.id), value)
@@ -641,8 +647,7 @@ class IssuesMixin(SocialMixin):
             allowed.discard("resolution")
         plan = self._plan(project, itype, issue, fields or {}, update or {}, allowed, skip=set())
         self._prevalidate(plan, issue)
-        if plan.errors:
-            raise ValidationFailed(errors=plan.errors)
+        plan.refuse()
         old_res = issue.fields.get("resolution")
         new_res = old_res
         if transition.resolution is ResolutionRule.SCREEN:

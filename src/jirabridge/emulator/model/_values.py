@@ -39,11 +39,13 @@ _GH = "com.pyxis.greenhopper.jira:"
 
 
 class FieldError(Exception):
-    """A field value was refused; ``message`` is Jira's wording for the ``errors`` map."""
+    """A field value was refused; ``message`` is Jira's wording for the ``errors`` map (or,
+    when ``general``, for ``errorMessages``, where Jira puts a few of them)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, general: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.general = general
 
 
 class FieldKind:
@@ -363,21 +365,16 @@ def _check_label(label: str) -> None:
 
 
 def _parse_sprint(site: SiteBase, raw: Any) -> list[int]:
-    values = raw if isinstance(raw, list) else [raw]
-    out: list[int] = []
-    for v in values:
-        if isinstance(v, Mapping):
-            v = v.get("id")
-        if isinstance(v, bool) or not isinstance(v, int | str) or not str(v).isdigit():
-            raise FieldError("Number value expected as the Sprint id.")
-        sid = int(v)
-        sprint = site.sprints.get(sid)
-        if sprint is None:
-            raise FieldError(f"Sprint with id '{sid}' does not exist.")
-        if sprint.state.value == "closed":
-            raise FieldError("Issue can be assigned only to active or future sprints.")
-        out.append(sid)
-    return out
+    """Jira takes one plain sprint id number; objects, lists and strings are refused with
+    ``Number value expected as the Sprint id.`` (an ``errorMessages`` entry)."""
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise FieldError("Number value expected as the Sprint id.", general=True)
+    sprint = site.sprints.get(raw)
+    if sprint is None:
+        raise FieldError(f"Sprint with id {raw} does not exist.")
+    if sprint.state.value == "closed":
+        raise FieldError("Issue can be assigned only active or future sprints.")
+    return [raw]
 
 
 def _issue_ref(site: SiteBase, raw: Any) -> Issue:
