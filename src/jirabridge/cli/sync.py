@@ -1,8 +1,7 @@
-"""`jirabridge` commands: sync (``init``, ``schema``, ``status``, ``dlq``, ``secrets``).
+"""`jirabridge` commands: sync (``init``, ``schema``, ``check``, ``backfill``, ``run``,
+``reconcile``, ``status``, ``dlq``, ``secrets``).
 
-``check``, ``backfill``, ``run`` and ``reconcile`` need the site clients; their engine
-interfaces are described in :mod:`jirabridge.sync.engine`.
-Heavy imports (SQLAlchemy, pydantic models) happen inside the commands.
+Heavy imports (SQLAlchemy, pydantic models, the clients) happen inside the commands.
 """
 
 from __future__ import annotations
@@ -87,6 +86,45 @@ def _secret_store(secrets_file: Path, key_file: Path) -> SecretStore:
     return SecretStore(secrets_file, load_key(key_file))
 
 
+def _resolver(secrets_file: Path, key_file: Path) -> Callable[[str], str]:
+    """Credential refs -> secrets; the encrypted store is opened only if a ref needs it."""
+    from jirabridge.sync.secrets import resolve_credential
+
+    opened: list[SecretStore] = []
+
+    def resolve(ref: str) -> str:
+        if ref.startswith("store:") and not opened:
+            opened.append(_secret_store(secrets_file, key_file))
+        return resolve_credential(ref, store=opened[0] if opened else None)
+
+    return resolve
+
+
+def _config_path(config: Path | None) -> Path:
+    path = config or Path(DEFAULT_CONFIG)
+    if not path.exists():
+        raise _fail(f"no configuration at {path}; run `jirabridge init` first")
+    return path
+
+
+def _runner(config: Path | None, store: str | None, secrets_file: Path, key_file: Path) -> Any:
+    from jirabridge.sync.config import ConfigWatcher
+    from jirabridge.sync.runner import SyncRunner, client_for_site
+    from jirabridge.sync.store import open_store
+
+    watcher = ConfigWatcher(_config_path(config))
+    resolve = _resolver(secrets_file, key_file)
+    url = store or os.environ.get(STORE_ENV) or watcher.current.store.url
+    return (
+        SyncRunner(
+            watcher,
+            open_store(url),
+            factory=lambda _name, site: client_for_site(site, resolve),
+        ),
+        resolve,
+    )
+
+
 def _when(value: Any) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -125,6 +163,126 @@ def register(app: typer.Typer) -> None:
             else:
                 write_schema(output, force=True)
                 typer.echo(f"wrote {output}")
+
+    @app.command("check")
+    def check_cmd(
+        config: Path | None = _CONFIG_OPT,
+        offline: bool = typer.Option(False, "--offline", help="Only the file, no site calls."),
+        secrets_file: Path = _SECRETS_OPT,
+        key_file: Path = _KEY_OPT,
+    ) -> None:
+        """Check the file, then both live sites; every problem, with its line."""
+        import asyncio
+
+        from jirabridge.sync.check import check_live
+        from jirabridge.sync.config import load_config
+        from jirabridge.sync.runner import client_for_site
+
+        with _errors():
+            loaded = load_config(_config_path(config))
+            if offline:
+                typer.echo(f"{loaded.source}: the file is valid")
+                return
+            resolve = _resolver(secrets_file, key_file)
+
+            async def live() -> list[Any]:
+                clients = {}
+                problems: list[Any] = []
+                for name, site in loaded.config.sites.items():
+                    try:
+                        clients[name] = client_for_site(site, resolve)
+                    except JirabridgeError as exc:
+                        problems.append(loaded.problem_at(("sites", name, "credential"), str(exc)))
+                try:
+                    return problems + await check_live(loaded, clients)
+                finally:
+                    for client in clients.values():
+                        await client.aclose()  # type: ignore[attr-defined]
+
+            problems = asyncio.run(live())
+        for problem in problems:
+            typer.echo(str(problem), err=True)
+        if problems:
+            raise _fail(f"{len(problems)} problem(s); no sync will start with this file")
+        typer.echo(f"{loaded.source}: valid, and both sites agree with it")
+
+    @app.command("backfill")
+    def backfill_cmd(
+        config: Path | None = _CONFIG_OPT,
+        store: str | None = _STORE_OPT,
+        secrets_file: Path = _SECRETS_OPT,
+        key_file: Path = _KEY_OPT,
+    ) -> None:
+        """Read every issue of every pair once, create mirrors, sync fields and comments."""
+        import asyncio
+
+        with _errors():
+            runner, _ = _runner(config, store, secrets_file, key_file)
+            result = asyncio.run(runner.backfill())
+            stats = runner.queue.stats()
+        read = sum(p.read for p in result.polls)
+        typer.echo(f"read {read} issue(s); dead letters: {stats.dead}; waiting: {stats.queued}")
+        for error in result.errors:
+            typer.echo(f"error: {error}", err=True)
+        if result.errors:
+            raise typer.Exit(1)
+
+    @app.command("reconcile")
+    def reconcile_cmd(
+        config: Path | None = _CONFIG_OPT,
+        store: str | None = _STORE_OPT,
+        secrets_file: Path = _SECRETS_OPT,
+        key_file: Path = _KEY_OPT,
+    ) -> None:
+        """Compare every known pair field by field (and comments) and repair the drift."""
+        import asyncio
+
+        with _errors():
+            runner, _ = _runner(config, store, secrets_file, key_file)
+            count = asyncio.run(runner.reconcile())
+            stats = runner.queue.stats()
+        typer.echo(f"compared {count} issue pair(s); dead letters: {stats.dead}")
+
+    @app.command("run")
+    def run_cmd(
+        config: Path | None = _CONFIG_OPT,
+        store: str | None = _STORE_OPT,
+        webhooks: bool = typer.Option(True, "--webhooks/--no-webhooks", help="Serve receiver."),
+        secrets_file: Path = _SECRETS_OPT,
+        key_file: Path = _KEY_OPT,
+    ) -> None:
+        """Keep the pairs in sync: webhook receiver, polling backstop, workers; Ctrl-C stops."""
+        import asyncio
+        import signal
+
+        from jirabridge.sync.runner import serve_app
+
+        with _errors():
+            runner, resolve = _runner(config, store, secrets_file, key_file)
+
+            async def main() -> None:
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
+                tasks = [runner.run(stop)]
+                if webhooks:
+                    hooks = runner.config.webhooks
+                    tasks.append(
+                        serve_app(
+                            runner.receiver_app(resolve),
+                            host=hooks.host,
+                            port=hooks.port,
+                            stop=stop,
+                            started=lambda h, p: typer.echo(
+                                f"receiving webhooks on http://{h}:{p}/webhooks/<site>"
+                            ),
+                        )
+                    )
+                await asyncio.gather(*tasks)
+
+            asyncio.run(main())
+        typer.echo("stopped")
 
     @app.command("status")
     def status_cmd(

@@ -48,6 +48,7 @@ from jirabridge.jira import (
     Attachment,
     Comment,
     CreateCheck,
+    FieldInfo,
     Issue,
     IssueInput,
     RemoteLink,
@@ -74,6 +75,8 @@ class SiteClient(Protocol):
     async def myself(self) -> UserRef: ...
 
     async def find_users(self, query: str) -> list[UserRef]: ...
+
+    async def fields(self, *, refresh: bool = False) -> dict[str, FieldInfo]: ...
 
     def search(
         self,

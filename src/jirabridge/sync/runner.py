@@ -41,7 +41,14 @@ from jirabridge.sync.queue import Clock, Job, Queue, SystemClock, run_workers
 from jirabridge.sync.store import IssuePair, Store
 from jirabridge.sync.webhooks import create_receiver, sites_from_config
 
-__all__ = ["ClientFactory", "RoundResult", "SyncRunner", "client_for_site", "clients_from_config"]
+__all__ = [
+    "ClientFactory",
+    "RoundResult",
+    "SyncRunner",
+    "client_for_site",
+    "clients_from_config",
+    "serve_app",
+]
 
 log = logging.getLogger("jirabridge.sync.runner")
 
@@ -262,7 +269,15 @@ class SyncRunner:
 
         async def poller() -> None:
             while not stop.is_set():
-                await self.poll_round()
+                # a poll stuck in retries (site down) must not hold up a shutdown
+                round_ = asyncio.create_task(self.poll_round())
+                stopped = asyncio.create_task(stop.wait())
+                await asyncio.wait({round_, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                for task in (round_, stopped):
+                    if not task.done():
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._config.polling.interval_seconds)
 
@@ -285,3 +300,44 @@ class SyncRunner:
             max_body_bytes=self._config.webhooks.max_body_bytes,
             clock=self.clock,
         )
+
+
+async def serve_app(
+    app: Starlette,
+    *,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    started: Callable[[str, int], None] | None = None,
+) -> None:
+    """Serve ``app`` with uvicorn until ``stop`` is set.
+
+    Signals stay with the caller (uvicorn's ``serve()`` would take SIGINT/SIGTERM over and
+    re-raise them afterwards), so this drives uvicorn's startup / main loop / shutdown
+    itself. ``started(host, port)`` is called once listening (port 0 picks a free port)."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    )
+    server.config.load()
+    server.lifespan = server.config.lifespan_class(server.config)
+    await server.startup()
+    if server.should_exit:
+        raise FixConfigError(f"cannot listen on {host}:{port}")
+    if started is not None:
+        bound = server.servers[0].sockets[0].getsockname()
+        started(str(bound[0]), int(bound[1]))
+
+    async def stopper() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.create_task(stopper())
+    try:
+        await server.main_loop()
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await server.shutdown()

@@ -138,3 +138,24 @@ def test_secrets_key_from_env(runner: CliRunner, monkeypatch: pytest.MonkeyPatch
     assert (
         os.environ["JIRABRIDGE_SECRETS_KEY"] not in runner.invoke(app, ["secrets", "list"]).output
     )
+
+
+def test_check_offline_and_missing_config(runner: CliRunner, tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["check"])
+    assert missing.exit_code == 1
+    assert "jirabridge init" in missing.output
+    runner.invoke(app, ["init"])
+    ok = runner.invoke(app, ["check", "--offline"])
+    assert ok.exit_code == 0, ok.output
+    assert "valid" in ok.output
+
+
+def test_check_live_with_missing_credentials_names_the_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    runner.invoke(app, ["init"])
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "jirabridge.yaml:" in result.output
+    assert "JIRA_SERVER_TOKEN is not set" in result.output
+    assert "Traceback" not in result.output

@@ -9,7 +9,8 @@ Duplicate keys (which PyYAML would silently resolve to the last one) are reporte
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,15 @@ class LoadedConfig:
     config: SyncConfig
     source: str
     sha256: str
+    marks: Mapping[Loc, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    def problem_at(self, loc: Loc, message: str) -> ConfigProblem:
+        """A problem found later (e.g. by live checks), pointed at its place in the file."""
+        probe = loc
+        while probe and probe not in self.marks:
+            probe = probe[:-1]
+        line, column = self.marks.get(probe, (1, 1))
+        return ConfigProblem(self.source, line, column, _dotted(loc), message)
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,8 @@ def parse_config(text: str, *, name: str = "<config>") -> LoadedConfig:
         problems.sort(key=lambda p: (p.line, p.column))
         raise ConfigError(problems)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return LoadedConfig(config=config, source=name, sha256=digest)
+    marks = {loc: (m.line, m.column) for loc, m in composer.marks.items() if "\x00key" not in loc}
+    return LoadedConfig(config=config, source=name, sha256=digest, marks=marks)
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> Loc:
