@@ -21,7 +21,12 @@ from jirabridge.errors import BadInputError
 __all__ = ["InvalidChar", "ScanMode", "ScanningReader", "UrlStats"]
 
 # XML 1.0 forbids C0 controls except TAB, LF, CR, and U+FFFE / U+FFFF (EF BF BE / EF BF BF).
-_INVALID = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+# ... and character references to them ("&#x1f;", "&#0;"), which Jira exports too.
+_INVALID = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
+    rb"|&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])"
+    rb"|0*(?:[0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]|6553[45]));"
+)
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 13))
 _URL = re.compile(rb"(https?://[A-Za-z0-9][A-Za-z0-9.\-]*(?::[0-9]{1,5})?)(/[A-Za-z]+/?)?")
 _JIRA_PATHS = frozenset(
@@ -121,6 +126,10 @@ class ScanningReader:
             chunk, self._hold = chunk[:-1], b"\xef"
         elif chunk.endswith(b"\xef\xbf"):
             chunk, self._hold = chunk[:-2], b"\xef\xbf"
+        else:
+            amp = chunk.rfind(b"&", max(len(chunk) - 12, 0))
+            if amp >= 0 and b";" not in chunk[amp:]:  # a character reference cut in two
+                chunk, self._hold = chunk[:amp], chunk[amp:]
         if self._prolog is not None:
             self._prolog += chunk
             self._check_prolog(final=False)
@@ -181,6 +190,7 @@ class ScanningReader:
             len(chunk.translate(None, _CONTROL)) != len(chunk)  # C-speed pre-filter
             or b"\xef\xbf\xbe" in chunk
             or b"\xef\xbf\xbf" in chunk
+            or b"&#" in chunk
         ):
             first = _INVALID.search(chunk)
         out = chunk
@@ -220,7 +230,13 @@ class ScanningReader:
             line = self._line + before
             col = p - chunk.rfind(b"\n", 0, p) if before else self._col0 + p + 1
             raw = m.group(0)
-            cp = raw[0] if len(raw) == 1 else (0xFFFE if raw[-1] == 0xBE else 0xFFFF)
+            if raw.startswith(b"&#"):
+                digits = raw[2:-1]
+                cp = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+            elif len(raw) == 1:
+                cp = raw[0]
+            else:
+                cp = 0xFFFE if raw[-1] == 0xBE else 0xFFFF
             self.invalid.append(InvalidChar(line, col, cp))
 
     # -- URLs ---------------------------------------------------------------------------------

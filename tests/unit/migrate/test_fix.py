@@ -164,3 +164,21 @@ def test_bad_email_maps_are_rejected(tmp_path: Path, name: str, text: str, match
     path.write_text(text)
     with pytest.raises(BadInputError, match=match):
         load_email_map(path)
+
+
+def test_invalid_character_references_are_found_and_removed(make_zip, tmp_path: Path) -> None:
+    xml = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<entity-engine-xml>\n'
+        b'<Issue id="1" key="A-1" summary="bad &#x1f; ref &#10; ok"/>\n'
+        b'<Action id="2" issue="1" type="comment" body="x&#0;y"/>\n</entity-engine-xml>\n'
+    )
+    src = make_zip({"entities.xml": xml, "activeobjects.xml": AO})
+    report = check_backup(src)
+    (finding,) = [f for f in report.blockers if f.rule == "XML002"]
+    assert finding.data["count"] == 2
+    assert [(c["line"], c["codepoint"]) for c in finding.data["locations"]] == [(3, 0x1F), (4, 0)]
+    assert "XML001" not in report.rules()
+    fixed = fix_backup(src, tmp_path / "fixed.zip")
+    assert fixed.after is not None and fixed.after.blockers == []
+    (issue,) = [e for e in _entities(tmp_path / "fixed.zip") if e.tag == "Issue"]
+    assert issue.get("summary") == "bad  ref \n ok"

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from jirabridge.errors import BadInputError
 from jirabridge.migrate._scan import ScanMode, ScanningReader
 
-INVALID = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+INVALID = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]|&#x1f;|&#0;|&#xFFFE;")
 PIECES = [b"a", b"\n", b"\xc3\xa9", b"\x01", b"\x0b", b"\xef\xbf\xbf", b"\xef\xbf\xbe", b" ",
-          b"\xef\xbf\xbd", b"\t", b"http://h.io/browse/X-1 "]  # fmt: skip
+          b"\xef\xbf\xbd", b"\t", b"http://h.io/browse/X-1 ", b"&#x1f;", b"&#10;", b"&#0;",
+          b"&#xFFFE;", b"&amp;", b"&#233;"]  # fmt: skip
 
 
 class Chunked(io.RawIOBase):
@@ -75,3 +76,17 @@ def test_doctype_is_refused_whatever_the_chunking(sizes: list[int]) -> None:
     with pytest.raises(BadInputError, match="DOCTYPE"):
         while reader.read(8):
             pass
+
+
+@pytest.mark.parametrize(
+    ("ref", "invalid"),
+    [(b"&#0;", True), (b"&#8;", True), (b"&#9;", False), (b"&#10;", False), (b"&#11;", True),
+     (b"&#13;", False), (b"&#31;", True), (b"&#32;", False), (b"&#x1F;", True), (b"&#xb;", True),
+     (b"&#xa;", False), (b"&#xd;", False), (b"&#x20;", False), (b"&#65535;", True),
+     (b"&#xfffe;", True), (b"&#xfffd;", False), (b"&#233;", False)],
+)  # fmt: skip
+def test_character_references(ref: bytes, invalid: bool) -> None:
+    reader = ScanningReader(io.BytesIO(b"<r>" + ref + b"</r>"), mode=ScanMode.STRIP)
+    out = reader.read(100)
+    assert reader.invalid_count == int(invalid)
+    assert (ref not in out) is invalid
