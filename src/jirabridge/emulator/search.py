@@ -10,7 +10,10 @@ result past the 10,000 window) and :meth:`SearchResult.cloud_page` (``nextPageTo
 
 Values resolve as each flavour does: users by username, email or key on Server and by
 accountId on Cloud; status, priority, issue type and resolution by name or id; project by
-key, name or id; sprint by id or name. Without ``ORDER BY`` issues come ``key DESC``.
+key, name or id; sprint by id or name. Without ``ORDER BY`` issues come ``key DESC`` (Jira's
+default sort; Jira ranks free-text queries by relevance instead, which the emulator does not
+model), and ``ORDER BY f`` without a direction uses the field's default (dates, priority and
+votes descending), as Jira does.
 """
 
 from __future__ import annotations
@@ -550,7 +553,15 @@ def _named(field_id: str, table: str, sort: str) -> Callable[[SiteResolver], Fie
             return found
 
         emptiable = field_id not in ("issuetype", "status")  # every issue has both
-        return FieldDef(field_id, FieldKind.VALUE, get, resolve, sort_key, emptiable=emptiable)
+        return FieldDef(
+            field_id,
+            FieldKind.VALUE,
+            get,
+            resolve,
+            sort_key,
+            emptiable=emptiable,
+            default_descending=field_id == "priority",  # Highest first
+        )
 
     return build
 
@@ -615,7 +626,9 @@ def _date_field(attr: str) -> Callable[[SiteResolver], FieldDef[Issue]]:
             def get(i: Issue) -> datetime | None:
                 return r._date(i.fields.get(attr))
 
-        return FieldDef(attr, FieldKind.DATE, get, None, get)
+        # Jira lists created/updated/resolved newest first when ORDER BY names no direction
+        newest_first = attr in ("created", "updated", "resolution_date")
+        return FieldDef(attr, FieldKind.DATE, get, None, get, default_descending=newest_first)
 
     return build
 
@@ -637,7 +650,9 @@ def _count(attr: str) -> Callable[[SiteResolver], FieldDef[Issue]]:
         def get(i: Issue) -> int:
             return len(getattr(i, attr))
 
-        return FieldDef(attr, FieldKind.NUMBER, get, None, get, emptiable=False)
+        return FieldDef(
+            attr, FieldKind.NUMBER, get, None, get, emptiable=False, default_descending=True
+        )
 
     return build
 

@@ -153,6 +153,10 @@ def test_status_priority_type_category(world: World) -> None:
     assert world.keys("resolution = Unresolved AND project = DEV") == ["DEV-1"]
     assert world.keys("project = OPS ORDER BY priority DESC") == ["OPS-1", "OPS-2", "OPS-3"]
     assert world.keys("project = OPS ORDER BY priority ASC") == ["OPS-3", "OPS-2", "OPS-1"]
+    # no direction: the field's default, Highest first for priority, newest first for dates
+    assert world.keys("project = OPS ORDER BY priority") == ["OPS-1", "OPS-2", "OPS-3"]
+    assert world.keys("ORDER BY created") == ["OPS-3", "DEV-1", "OPS-2", "OPS-1"]
+    assert world.keys("ORDER BY summary") == ["DEV-1", "OPS-1", "OPS-3", "OPS-2"]
 
 
 def test_text_search_in_native_rich_text_and_comments(world: World) -> None:

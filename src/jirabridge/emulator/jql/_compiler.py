@@ -186,7 +186,8 @@ class _Compiler(Generic[IssueT]):
                 self.errors.append(text)
                 continue
             seen[fdef.id] = name
-            keys.append((fdef.sort_key, bool(spec.descending)))
+            descending = fdef.default_descending if spec.descending is None else spec.descending
+            keys.append((fdef.sort_key, descending))
         return tuple(keys)
 
     # -- terminals ----------------------------------------------------------------------

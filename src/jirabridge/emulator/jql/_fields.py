@@ -39,7 +39,9 @@ class FieldDef(Generic[IssueT]):
     NUMBER, a ``(project, number)`` tuple for KEY, and for VALUE-like kinds whatever
     canonical value ``resolve`` returns for a literal. ``resolve(literal, name_as_typed)``
     returns every canonical value the literal names (empty when none; it may raise
-    ``JqlError`` for a malformed literal). ``sort_key`` None means the field cannot be sorted.
+    ``JqlError`` for a malformed literal). ``sort_key`` None means the field cannot be sorted;
+    ``default_descending`` is the direction ``ORDER BY field`` takes when none is written (Jira
+    sorts dates, priority and votes newest/highest first by default).
     """
 
     id: str
@@ -49,6 +51,7 @@ class FieldDef(Generic[IssueT]):
     sort_key: Callable[[IssueT], object] | None = None
     multi: bool = False
     emptiable: bool = True
+    default_descending: bool = False
 
 
 class Resolver(ABC, Generic[IssueT]):
