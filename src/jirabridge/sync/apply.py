@@ -38,6 +38,7 @@ from jirabridge.sync.config import (
 )
 from jirabridge.sync.diff import SKIP, FieldPlan, Translator, plan_fields, value_hash
 from jirabridge.sync.engine import SiteClient
+from jirabridge.sync.notices import EventKind
 from jirabridge.sync.pairs import (
     PairRef,
     SnapshotData,
@@ -168,7 +169,13 @@ class Applier:
             return await self._finish(job, ApplyResult("ignored", f"unknown site {job.site}"))
         side = Side(site_cfg.flavour.value)
         client = self._client(job.site)
-        issue = await client.get_issue(job.issue_id, expand=["changelog"])
+        try:
+            issue = await client.get_issue(job.issue_id, expand=["changelog"])
+        except SkipItemError:
+            if any(n.event is EventKind.ISSUE_DELETED for n in job.notices):
+                # deletions are not mirrored (a person decides); the pair row stays for audit
+                return await self._finish(job, ApplyResult("ignored", "issue was deleted"))
+            raise
         pair = self._pair_for(job.site, side, issue)
         if pair is None:
             return await self._finish(job, ApplyResult("ignored", "issue is in no pair"))

@@ -39,7 +39,7 @@ from jirabridge.sync.engine import PollOutcome, SiteClient, poll_once
 from jirabridge.sync.notices import ChangeNotice, EventKind, NoticeSource
 from jirabridge.sync.queue import Clock, Job, Queue, SystemClock, run_workers
 from jirabridge.sync.store import IssuePair, Store
-from jirabridge.sync.webhooks import create_receiver, sites_from_config
+from jirabridge.sync.webhooks import create_receiver, immediate_fields, sites_from_config
 
 __all__ = [
     "ClientFactory",
@@ -299,6 +299,7 @@ class SyncRunner:
             queue=self.queue,
             max_body_bytes=self._config.webhooks.max_body_bytes,
             clock=self.clock,
+            immediate=lambda notice: immediate_fields(self._config)(notice),
         )
 
 

@@ -211,3 +211,27 @@ async def test_unreachable_status_is_dead_lettered_and_others_go_on(store: Store
         assert (await world.bot["cld"].get_issue(other_c)).summary == "fine"
         assert (await world.bot["cld"].get_issue(c_key)).status != "Blocked"
         del c_id
+
+
+async def test_deleted_issue_is_not_an_error_but_a_missing_one_is(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from jirabridge.errors import SkipItemError
+    from jirabridge.sync.notices import ChangeNotice, EventKind
+
+    async with build_world(store) as world:
+        for event in (EventKind.ISSUE_DELETED, EventKind.ISSUE_UPDATED):
+            world.queue.enqueue(
+                ChangeNotice(
+                    site="srv", issue_id="99999", event=event, observed_at=datetime.now(UTC)
+                ),
+                immediate=True,
+            )
+            [job] = world.queue.lease("t")
+            if event is EventKind.ISSUE_DELETED:
+                assert (await world.applier.apply(job)).action == "ignored"
+            else:
+                with pytest.raises(SkipItemError):
+                    await world.applier.apply(job)

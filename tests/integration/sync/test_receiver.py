@@ -227,3 +227,34 @@ async def test_sites_can_change_without_restart(queue: Queue, clock: FakeClock) 
 
 def test_secret_not_in_repr() -> None:
     assert SECRET not in repr(SITES["srv"])
+
+
+async def test_immediate_fields_skip_the_coalescing_delay(store: Store, clock: FakeClock) -> None:
+    from jirabridge.sync.config import load_config
+    from jirabridge.sync.webhooks import immediate_fields
+
+    config = load_config(Path(__file__).parents[3] / "examples/priority-propagation.yaml").config
+    queue = Queue(store, config=QueueConfig(coalesce_seconds=60), clock=clock)
+    sites = {"dc": ReceiverSite("dc", SECRET, frozenset({"svc-jirabridge"}))}
+    app = create_receiver(sites=sites, queue=queue, clock=clock, immediate=immediate_fields(config))
+
+    def body(issue: str, field: str) -> bytes:
+        return json.dumps(
+            {
+                "webhookEvent": "jira:issue_updated",
+                "user": {"name": "alice"},
+                "issue": {"id": issue, "key": f"INC-{issue}"},
+                "changelog": {"id": "1", "items": [{"field": field}]},
+            }
+        ).encode()
+
+    async with http(app) as c:
+        assert (
+            await c.post(f"/webhooks/dc?secret={SECRET}", content=body("1", "priority"))
+        ).status_code == 202
+        assert (
+            await c.post(f"/webhooks/dc?secret={SECRET}", content=body("2", "summary"))
+        ).status_code == 202
+    assert [j.issue_id for j in queue.lease("w", limit=5)] == ["1"]
+    clock.advance(60)
+    assert [j.issue_id for j in queue.lease("w", limit=5)] == ["2"]

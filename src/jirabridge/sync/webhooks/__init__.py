@@ -1,6 +1,11 @@
 """The webhook receiver and the parser of both flavours' webhook bodies."""
 
-from jirabridge.sync.webhooks._app import ReceiverSite, create_receiver, sites_from_config
+from jirabridge.sync.webhooks._app import (
+    ReceiverSite,
+    create_receiver,
+    immediate_fields,
+    sites_from_config,
+)
 from jirabridge.sync.webhooks._parse import IGNORED_EVENTS, ParsedWebhook, actor_ids, parse_webhook
 
 __all__ = [
@@ -9,6 +14,7 @@ __all__ = [
     "ReceiverSite",
     "actor_ids",
     "create_receiver",
+    "immediate_fields",
     "parse_webhook",
     "sites_from_config",
 ]

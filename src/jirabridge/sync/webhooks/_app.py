@@ -29,11 +29,12 @@ from starlette.routing import Route
 
 from jirabridge.errors import BadInputError, JirabridgeError, RetryLaterError
 from jirabridge.sync.config import SyncConfig
+from jirabridge.sync.notices import ChangeNotice
 from jirabridge.sync.queue import Clock, Queue, SystemClock
 from jirabridge.sync.store import AuditEntry, WebhookSeen
 from jirabridge.sync.webhooks._parse import ParsedWebhook, parse_webhook
 
-__all__ = ["ReceiverSite", "create_receiver", "sites_from_config"]
+__all__ = ["ReceiverSite", "create_receiver", "immediate_fields", "sites_from_config"]
 
 log = logging.getLogger("jirabridge.sync.webhooks")
 
@@ -63,8 +64,10 @@ def create_receiver(
     max_body_bytes: int = 1_048_576,
     dedupe_ttl: timedelta = timedelta(hours=48),
     clock: Clock | None = None,
+    immediate: Callable[[ChangeNotice], bool] | None = None,
 ) -> Starlette:
-    """The receiver app. ``sites`` may be a callable, so a reloaded config takes effect."""
+    """The receiver app. ``sites`` may be a callable, so a reloaded config takes effect;
+    ``immediate`` says which notices skip the coalescing delay (e.g. a priority change)."""
     now_of: Clock = clock or SystemClock()
     store = queue.store
     last_purge: list[datetime] = []
@@ -134,7 +137,8 @@ def create_receiver(
                 except IntegrityError:
                     return "duplicate"  # a concurrent retry won the race
             for notice in parsed.notices:
-                queue.enqueue(notice, session=session)
+                now_please = immediate is not None and immediate(notice)
+                queue.enqueue(notice, session=session, immediate=now_please)
             if not last_purge or now - last_purge[0] > timedelta(minutes=10):
                 session.execute(delete(WebhookSeen).where(WebhookSeen.expires_at <= now))
                 last_purge[:] = [now]
@@ -240,3 +244,19 @@ def sites_from_config(config: SyncConfig, resolve: Callable[[str], str]) -> dict
             name=name, secret=secret, integration_user=frozenset({site.integration_user})
         )
     return out
+
+
+def immediate_fields(config: SyncConfig) -> Callable[[ChangeNotice], bool]:
+    """A test for notices that change a field marked ``immediate`` in a pair of their site."""
+    by_site: dict[str, set[str]] = {}
+    for pair in config.pairs:
+        for rule in pair.fields:
+            if rule.immediate:
+                by_site.setdefault(pair.server.site, set()).update({rule.server_id, rule.name})
+                by_site.setdefault(pair.cloud.site, set()).update({rule.cloud_id, rule.name})
+
+    def test(notice: ChangeNotice) -> bool:
+        wanted = by_site.get(notice.site)
+        return bool(wanted and wanted & set(notice.fields))
+
+    return test
