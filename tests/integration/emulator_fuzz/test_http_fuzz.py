@@ -54,13 +54,14 @@ class Target:
 
 
 def _routes(routes: Any, prefix: str = "") -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Every (path template, methods) of a Starlette route tree, mounts and groups included."""
     for route in routes:
-        if isinstance(route, Mount):
-            yield from _routes(route.routes, prefix + route.path)
-        elif isinstance(route, Route):
+        if isinstance(route, Route):
             path = prefix + route.path
             if not _SKIP.match(path):
                 yield path, tuple(sorted(route.methods or ("GET",)))
+        elif isinstance(route, Mount) or getattr(route, "routes", None) is not None:
+            yield from _routes(route.routes, prefix + getattr(route, "path", ""))
 
 
 def _site(flavour: str) -> tuple[Site, list[str]]:
@@ -454,7 +455,7 @@ def plausible_writes(draw: st.DrawFn, target: Target) -> Call:
 
 
 @settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
@@ -475,7 +476,7 @@ _SEARCH_PATHS = {
 
 
 @settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
