@@ -35,6 +35,7 @@ from jirabridge.emulator.jql import (
     JqlError,
     Resolver,
     SortSpec,
+    check_arity,
     compile_query,
     parse,
     pinned_literals,
@@ -481,6 +482,13 @@ def _fset(field_id: str) -> Callable[[Issue], frozenset[Any]]:
 
 def _project(r: SiteResolver) -> FieldDef[Issue]:
     projects = r.site.projects
+
+    def lead_by(fname: str, args: tuple[str, ...]) -> frozenset[object]:
+        """``projectsLeadByUser([user])``."""
+        check_arity(fname, args, 0, 1)
+        lead = _user_arg(r, fname, args)
+        return frozenset(p.id for p in projects.values() if p.lead_key == lead)
+
     return FieldDef(
         "project",
         FieldKind.VALUE,
@@ -488,6 +496,7 @@ def _project(r: SiteResolver) -> FieldDef[Issue]:
         r.project_ids,
         lambda i: projects[i.project_id].key if i.project_id in projects else None,
         emptiable=False,
+        functions={"projectsleadbyuser": lead_by},
     )
 
 
@@ -496,6 +505,25 @@ def _key(r: SiteResolver) -> FieldDef[Issue]:
         head, _, num = i.key.rpartition("-")
         return (head, int(num))
 
+    def people(attr: str) -> Callable[[str, tuple[str, ...]], frozenset[object]]:
+        """``watchedIssues()`` / ``votedIssues()``: issues the viewer watches or voted for."""
+
+        def run(fname: str, args: tuple[str, ...]) -> frozenset[object]:
+            check_arity(fname, args, 0, 0)
+            viewer = r.current_user()
+            return frozenset(
+                (i.project_id, i.number)
+                for i in r.site.issues.values()
+                if viewer in getattr(i, attr)
+            )
+
+        return run
+
+    def history(fname: str, args: tuple[str, ...]) -> frozenset[object]:
+        """``issueHistory()``: the emulator keeps no view history, so it names no issue."""
+        check_arity(fname, args, 0, 0)
+        return frozenset()
+
     return FieldDef(
         "issuekey",
         FieldKind.KEY,
@@ -503,6 +531,11 @@ def _key(r: SiteResolver) -> FieldDef[Issue]:
         r.issue_key,
         key_sort,
         emptiable=False,
+        functions={
+            "watchedissues": people("watchers"),
+            "votedissues": people("voters"),
+            "issuehistory": history,
+        },
     )
 
 
@@ -553,6 +586,20 @@ def _named(field_id: str, table: str, sort: str) -> Callable[[SiteResolver], Fie
             return found
 
         emptiable = field_id not in ("issuetype", "status")  # every issue has both
+        functions: FieldFunctions = {}
+        if field_id == "issuetype":
+
+            def types(subtask: bool) -> Callable[[str, tuple[str, ...]], frozenset[object]]:
+                def run(fname: str, args: tuple[str, ...]) -> frozenset[object]:
+                    check_arity(fname, args, 0, 0)
+                    return frozenset(k for k, t in records.items() if t.subtask is subtask)
+
+                return run
+
+            functions = {
+                "standardissuetypes": types(False),
+                "subtaskissuetypes": types(True),
+            }
         return FieldDef(
             field_id,
             FieldKind.VALUE,
@@ -561,6 +608,7 @@ def _named(field_id: str, table: str, sort: str) -> Callable[[SiteResolver], Fie
             sort_key,
             emptiable=emptiable,
             default_descending=field_id == "priority",  # Highest first
+            functions=functions,
         )
 
     return build
@@ -602,9 +650,74 @@ def _multi_named(field_id: str, table: str) -> Callable[[SiteResolver], FieldDef
             names = sorted(records[v].name.lower() for v in get(i) if v in records)
             return tuple(names) or None
 
-        return FieldDef(field_id, FieldKind.VALUE, get, resolve, sort_key, multi=True)
+        functions = _version_functions(r) if table == "versions" else _component_functions(r)
+        return FieldDef(
+            field_id, FieldKind.VALUE, get, resolve, sort_key, multi=True, functions=functions
+        )
 
     return build
+
+
+FieldFunctions = dict[str, Callable[[str, tuple[str, ...]], frozenset[object]]]
+
+
+def _project_arg(r: SiteResolver, fname: str, arg: str) -> int:
+    found = [p for p in r.project_ids(arg) if isinstance(p, int)]
+    if not found:
+        raise JqlError(f"Could not resolve the project '{arg}' provided to function '{fname}'.")
+    return found[0]
+
+
+def _user_arg(r: SiteResolver, fname: str, args: tuple[str, ...]) -> object | None:
+    if not args:
+        return r.current_user()
+    found = r.user(args[0], fname)
+    if not found:
+        raise JqlError(f"Could not resolve the user '{args[0]}' provided to function '{fname}'.")
+    return next(iter(found))
+
+
+def _version_functions(r: SiteResolver) -> FieldFunctions:
+    """``releasedVersions([project])``, ``unreleasedVersions([project])``,
+    ``earliestUnreleasedVersion(project)``, ``latestReleasedVersion(project)``."""
+    versions = r.site.versions
+
+    def scoped(fname: str, args: tuple[str, ...], lo: int) -> list[Any]:
+        check_arity(fname, args, lo, 1)
+        pid = _project_arg(r, fname, args[0]) if args else None
+        return [v for v in versions.values() if pid is None or v.project_id == pid]
+
+    def released(fname: str, args: tuple[str, ...]) -> frozenset[object]:
+        return frozenset(v.id for v in scoped(fname, args, 0) if v.released)
+
+    def unreleased(fname: str, args: tuple[str, ...]) -> frozenset[object]:
+        return frozenset(v.id for v in scoped(fname, args, 0) if not v.released and not v.archived)
+
+    def earliest(fname: str, args: tuple[str, ...]) -> frozenset[object]:
+        pending = [v for v in scoped(fname, args, 1) if not v.released and not v.archived]
+        return frozenset({pending[0].id}) if pending else frozenset()
+
+    def latest(fname: str, args: tuple[str, ...]) -> frozenset[object]:
+        done = [v for v in scoped(fname, args, 1) if v.released]
+        return frozenset({done[-1].id}) if done else frozenset()
+
+    return {
+        "releasedversions": released,
+        "unreleasedversions": unreleased,
+        "earliestunreleasedversion": earliest,
+        "latestreleasedversion": latest,
+    }
+
+
+def _component_functions(r: SiteResolver) -> FieldFunctions:
+    """``componentsLeadByUser([user])`` (the viewer when no user is given)."""
+
+    def lead_by(fname: str, args: tuple[str, ...]) -> frozenset[object]:
+        check_arity(fname, args, 0, 1)
+        lead = _user_arg(r, fname, args)
+        return frozenset(c.id for c in r.site.components.values() if c.lead_key == lead)
+
+    return {"componentsleadbyuser": lead_by}
 
 
 def _labels(_r: SiteResolver) -> FieldDef[Issue]:

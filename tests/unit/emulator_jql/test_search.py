@@ -340,3 +340,52 @@ def test_plain_text_of_adf_and_wiki() -> None:
     assert plain_text(doc) == "Hello @Bob"
     assert plain_text("h1. Wiki") == "h1. Wiki"
     assert plain_text(None) == ""
+
+
+def test_field_functions(server: World) -> None:
+    site = server.site
+    v1 = site.create_version("OPS", "1.0", released=True)
+    v2 = site.create_version("OPS", "2.0")
+    v3 = site.create_version("OPS", "3.0")
+    site.create_version("DEV", "9.0", released=True)
+    site.edit_issue(server.admin, "OPS-1", {"fixVersions": [{"id": str(v1.id)}]})
+    site.edit_issue(server.admin, "OPS-2", {"fixVersions": [{"id": str(v2.id)}]})
+    site.edit_issue(server.admin, "OPS-3", {"fixVersions": [{"id": str(v3.id)}]})
+    assert server.keys("fixVersion in releasedVersions()") == ["OPS-1"]
+    assert server.keys("fixVersion in unreleasedVersions(OPS)") == ["OPS-3", "OPS-2"]
+    assert server.keys("fixVersion = earliestUnreleasedVersion(OPS)") == ["OPS-2"]
+    assert server.keys("fixVersion = latestReleasedVersion(OPS)") == ["OPS-1"]
+    assert server.keys("fixVersion in releasedVersions(DEV)") == []
+    comp = site.create_component("OPS", "Printers", lead_key=server.bob)
+    site.edit_issue(server.admin, "OPS-1", {"components": [{"id": str(comp.id)}]})
+    assert server.keys("component in componentsLeadByUser(bob)") == ["OPS-1"]
+    assert server.keys("component in componentsLeadByUser()", viewer=server.bob) == ["OPS-1"]
+    assert server.keys("project in projectsLeadByUser(admin)") == [
+        "OPS-3",
+        "OPS-2",
+        "OPS-1",
+        "DEV-1",
+    ]
+    assert server.keys("issuetype in standardIssueTypes()") == ["OPS-3", "OPS-2", "OPS-1", "DEV-1"]
+    assert server.keys("issuetype in subTaskIssueTypes()") == []
+    site.add_watcher(server.admin, "OPS-3", server.carol)
+    assert server.keys("key in watchedIssues()", viewer=server.carol) == ["OPS-3"]
+    assert server.keys("issue in issueHistory()") == []
+
+    def message(jql: str) -> str:
+        with pytest.raises(JqlError) as err:
+            search(site, jql, viewer_key=server.admin)
+        return err.value.message
+
+    assert message("fixVersion in releasedVersions(NOPE)") == (
+        "Could not resolve the project 'NOPE' provided to function 'releasedVersions'."
+    )
+    assert message("fixVersion = earliestUnreleasedVersion()") == (
+        "Function 'earliestUnreleasedVersion' expected '1' arguments but received '0'."
+    )
+    assert message("issuetype in standardIssueTypes(x)") == (
+        "Function 'standardIssueTypes' expected '0' arguments but received '1'."
+    )
+    assert message("status in standardIssueTypes()") == (
+        "Unable to find JQL function 'standardIssueTypes()'."
+    )

@@ -22,7 +22,7 @@ from jirabridge.emulator.jql._ast import (
     Terminal,
     Value,
 )
-from jirabridge.emulator.jql._compiler import CompiledQuery, compile_query
+from jirabridge.emulator.jql._compiler import CompiledQuery, check_arity, compile_query
 from jirabridge.emulator.jql._errors import JqlError
 from jirabridge.emulator.jql._fields import FieldDef, FieldKind, Resolver
 from jirabridge.emulator.jql._hints import pinned_literals
@@ -49,6 +49,7 @@ __all__ = [
     "SortSpec",
     "Terminal",
     "Value",
+    "check_arity",
     "compile_query",
     "parse",
     "pinned_literals",

@@ -40,7 +40,7 @@ from jirabridge.emulator.jql._errors import JqlError
 from jirabridge.emulator.jql._fields import FieldDef, FieldKind, IssueT, Resolver
 from jirabridge.emulator.jql._text import compile_text_query
 
-__all__ = ["CompiledQuery", "compile_query"]
+__all__ = ["CompiledQuery", "check_arity", "compile_query"]
 
 Predicate = Callable[[Any], bool]
 
@@ -132,6 +132,15 @@ def compile_query(
     if compiler.errors:
         raise JqlError(*dict.fromkeys(compiler.errors))
     return CompiledQuery(query, matches, keys)
+
+
+def check_arity(name: str, args: Sequence[str], lo: int, hi: int) -> None:
+    """Raise Jira's error when a function got fewer than ``lo`` or more than ``hi`` arguments."""
+    got = len(args)
+    if lo <= got <= hi:
+        return
+    want = f"'{lo}'" if lo == hi else f"between '{lo}' and '{hi}'"
+    raise JqlError(f"Function '{name}' expected {want} arguments but received '{got}'.")
 
 
 class _Compiler(Generic[IssueT]):
@@ -296,11 +305,7 @@ class _Compiler(Generic[IssueT]):
 
     @staticmethod
     def arity(fn: FunctionCall, lo: int, hi: int) -> None:
-        got = len(fn.args)
-        if lo <= got <= hi:
-            return
-        want = f"'{lo}'" if lo == hi else f"between '{lo}' and '{hi}'"
-        raise JqlError(f"Function '{fn.name}' expected {want} arguments but received '{got}'.")
+        check_arity(fn.name, fn.args, lo, hi)
 
     def date_function(self, fn: FunctionCall, low: str) -> datetime:
         now = self.resolver.now()
@@ -354,6 +359,10 @@ class _Compiler(Generic[IssueT]):
             if isinstance(item, EmptyOperand):
                 with_empty = True
             elif isinstance(item, FunctionCall):
+                extra = fdef.functions.get(item.name.lower())
+                if extra is not None:
+                    wanted |= extra(item.name, item.args)
+                    continue
                 low = self.check_function(item, fdef, name)
                 wanted |= self.value_function(item, low, name)
             else:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Generic, TypeVar
 
@@ -41,7 +41,10 @@ class FieldDef(Generic[IssueT]):
     returns every canonical value the literal names (empty when none; it may raise
     ``JqlError`` for a malformed literal). ``sort_key`` None means the field cannot be sorted;
     ``default_descending`` is the direction ``ORDER BY field`` takes when none is written (Jira
-    sorts dates, priority and votes newest/highest first by default).
+    sorts dates, priority and votes newest/highest first by default). ``functions`` maps the
+    lower-case names of field-specific JQL functions (``standardIssueTypes``,
+    ``releasedVersions``, ...) to callables taking the function's name as written and its
+    arguments, returning canonical values (they raise ``JqlError`` for bad arguments).
     """
 
     id: str
@@ -52,6 +55,9 @@ class FieldDef(Generic[IssueT]):
     multi: bool = False
     emptiable: bool = True
     default_descending: bool = False
+    functions: Mapping[str, Callable[[str, tuple[str, ...]], frozenset[object]]] = field(
+        default_factory=dict
+    )
 
 
 class Resolver(ABC, Generic[IssueT]):
