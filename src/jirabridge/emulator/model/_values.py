@@ -165,15 +165,17 @@ def parse_field_value(
         case FieldKind.DATETIME:
             return _parse_datetime(raw)
         case FieldKind.OPTION:
-            return _parse_option(fd, raw, parent_id=None)
+            return _parse_option(site, fd, raw, parent_id=None)
         case FieldKind.OPTIONS:
-            return _unique([_parse_option(fd, r, parent_id=None) for r in _as_list(raw)]) or None
+            return (
+                _unique([_parse_option(site, fd, r, parent_id=None) for r in _as_list(raw)]) or None
+            )
         case FieldKind.CASCADE:
-            parent = _parse_option(fd, raw, parent_id=None)
+            parent = _parse_option(site, fd, raw, parent_id=None)
             child_raw = raw.get("child") if isinstance(raw, Mapping) else None
             if child_raw is None:
                 return [parent]
-            return [parent, _parse_option(fd, child_raw, parent_id=parent)]
+            return [parent, _parse_option(site, fd, child_raw, parent_id=parent)]
         case FieldKind.USER:
             user = _parse_user(site, raw, fd, project)
             return user.key if user is not None else None
@@ -302,13 +304,19 @@ def _parse_datetime(raw: Any) -> datetime:
     )
 
 
-def _parse_option(fd: FieldDef, raw: Any, *, parent_id: int | None) -> int:
+def _parse_option(site: SiteBase, fd: FieldDef, raw: Any, *, parent_id: int | None) -> int:
+    cloud = site.flavour is Flavour.CLOUD
+    cloud_message = f"Specify a valid 'id' or 'name' for {fd.name}"
+    if cloud and not (isinstance(raw, Mapping) and ("id" in raw or "value" in raw)):
+        raise FieldError(cloud_message)
     which, value = _ref(raw, "id", "value")
     for opt in fd.options.values():
         if opt.parent_id != parent_id or opt.disabled:
             continue
         if (which == "id" and str(opt.id) == value) or (which == "value" and opt.value == value):
             return opt.id
+    if cloud:
+        raise FieldError(cloud_message)
     if which == "id":
         raise FieldError(f"Option id '{value}' is not valid")
     raise FieldError(f"Option value '{value}' is not valid")
@@ -442,6 +450,8 @@ def _parse_priority(site: SiteBase, raw: Any) -> int:
     for p in site.priorities.values():
         if (which == "id" and str(p.id) == value) or (which == "name" and p.name == value):
             return p.id
+    if site.flavour is Flavour.CLOUD:
+        raise FieldError("Specify a valid 'id' or 'name' for Priority")
     if which == "id":
         raise FieldError("The priority selected is invalid.")
     raise FieldError(f"Priority name '{value}' is not valid")
