@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import sys
 import tempfile
 import time
 
@@ -70,9 +72,9 @@ def main() -> None:
                 )
                 del loaded
         del site
-    peak_os = psutil.Process().memory_info()
-    hwm = getattr(peak_os, "peak_wset", None)
-    print(f"peak RSS seen {peak:.0f} MB" + (f" (OS peak {hwm / 2**20:.0f} MB)" if hwm else ""))
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    maxrss_mb = maxrss / 2**20 if sys.platform == "darwin" else maxrss / 2**10
+    print(f"peak RSS {maxrss_mb:.0f} MB (getrusage; sampled max {peak:.0f} MB)")
 
 
 if __name__ == "__main__":
