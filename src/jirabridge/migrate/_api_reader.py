@@ -174,7 +174,7 @@ class ApiSnapshotReader:
                 yield await self._digest(raw)
 
     async def _project_issues(self, project: str) -> AsyncIterator[dict[str, Any]]:
-        fields = ["summary", "description", "attachment", "project"]
+        fields = ["summary", "description", "attachment", "project", "status", "issuetype"]
         if self._cloud:
             token: str | None = None
             seen: set[str] = set()
@@ -236,7 +236,13 @@ class ApiSnapshotReader:
         )
         project = (f.get("project") or {}).get("key") or key.rsplit("-", 1)[0]
         return IssueDigest(
-            key, project, content_hash(f.get("summary") or "", words), comments, attachments
+            key,
+            project,
+            content_hash(f.get("summary") or "", words),
+            comments,
+            attachments,
+            status=(f.get("status") or {}).get("name", ""),
+            issuetype=(f.get("issuetype") or {}).get("name", ""),
         )
 
     async def _comments(self, key: str) -> AsyncIterator[str]:

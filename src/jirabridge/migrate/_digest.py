@@ -49,6 +49,8 @@ class IssueDigest:
     content: str  # summary + description fingerprint
     comments: tuple[str, ...]  # fingerprint of each comment, sorted
     attachments: tuple[tuple[str, int], ...]  # (file name, size), sorted
+    status: str = ""
+    issuetype: str = ""
 
 
 def _words(text: str) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,6 +58,7 @@ class DifferenceKind(enum.Enum):
     ISSUE_MISSING = "issue_missing"
     ISSUE_EXTRA = "issue_extra"
     CONTENT = "content"
+    FIELDS = "fields"
     COMMENTS = "comments"
     ATTACHMENTS = "attachments"
 
@@ -143,7 +144,9 @@ class BackupSnapshotReader:
             """
             PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
             CREATE TABLE projects(id TEXT, key TEXT, name TEXT);
-            CREATE TABLE issues(id TEXT, key TEXT, project TEXT, number TEXT, content TEXT);
+            CREATE TABLE issues(id TEXT, key TEXT, project TEXT, number TEXT, content TEXT,
+                                type TEXT, status TEXT);
+            CREATE TABLE names(kind TEXT, id TEXT, name TEXT);
             CREATE TABLE comments(issue TEXT, fp TEXT);
             CREATE TABLE attach(issue TEXT, name TEXT, size INT);
             """
@@ -160,15 +163,23 @@ class BackupSnapshotReader:
             summary = a.get("summary") or e.children.get("summary", "")
             words = wiki_words(e.get("description"))
             db.execute(
-                "INSERT INTO issues VALUES (?,?,?,?,?)",
+                "INSERT INTO issues VALUES (?,?,?,?,?,?,?)",
                 (
                     a.get("id", ""),
                     a.get("key", ""),
                     a.get("project", ""),
                     a.get("number", ""),
                     content_hash(summary, words),
+                    a.get("type", ""),
+                    a.get("status", ""),
                 ),
             )
+
+        def named(kind: str) -> Callable[[Mapping[str, str]], None]:
+            def handler(a: Mapping[str, str]) -> None:
+                db.execute("INSERT INTO names VALUES (?,?,?)", (kind, a.get("id"), a.get("name")))
+
+            return handler
 
         def action(e: Entity) -> None:
             if e.attrs.get("type") == "comment":
@@ -192,7 +203,12 @@ class BackupSnapshotReader:
                 reader = ScanningReader(raw, mode=ScanMode.STRIP, collect_urls=False)
                 result = parse_entities(
                     reader,
-                    {"Project": project, "FileAttachment": attachment},
+                    {
+                        "Project": project,
+                        "FileAttachment": attachment,
+                        "IssueType": named("type"),
+                        "Status": named("status"),
+                    },
                     {"Issue": issue, "Action": action},
                 )
         if result.problem is not None:
@@ -220,10 +236,12 @@ class BackupSnapshotReader:
     async def issues(self) -> AsyncIterator[IssueDigest]:
         db = self._load()
         cur = db.execute(
-            "SELECT i.id, i.key, p.key, i.content FROM issues i LEFT JOIN projects p "
-            "ON p.id = i.project ORDER BY i.key"
+            "SELECT i.id, i.key, p.key, i.content, COALESCE(s.name, ''), COALESCE(t.name, '') "
+            "FROM issues i LEFT JOIN projects p ON p.id = i.project "
+            "LEFT JOIN names s ON s.kind = 'status' AND s.id = i.status "
+            "LEFT JOIN names t ON t.kind = 'type' AND t.id = i.type ORDER BY i.key"
         )
-        for iid, key, project, content in cur:
+        for iid, key, project, content, status, issuetype in cur:
             comments = tuple(
                 sorted(r[0] for r in db.execute("SELECT fp FROM comments WHERE issue=?", (iid,)))
             )
@@ -233,7 +251,7 @@ class BackupSnapshotReader:
                     for n, s in db.execute("SELECT name, size FROM attach WHERE issue=?", (iid,))
                 )
             )
-            yield IssueDigest(key, project or "", content, comments, attachments)
+            yield IssueDigest(key, project or "", content, comments, attachments, status, issuetype)
 
     def close(self) -> None:
         if self._db is not None:
@@ -247,7 +265,7 @@ class BackupSnapshotReader:
 async def _load_side(db: sqlite3.Connection, side: str, reader: SiteSnapshotReader) -> None:
     async for p in reader.projects():
         db.execute("INSERT INTO projects VALUES (?,?,?)", (side, p.key, p.name))
-    batch: list[tuple[str, str, str, str, str, str, int]] = []
+    batch: list[tuple[str, str, str, str, str, str, int, str, str]] = []
     async for i in reader.issues():
         batch.append(
             (
@@ -258,12 +276,14 @@ async def _load_side(db: sqlite3.Connection, side: str, reader: SiteSnapshotRead
                 "\n".join(i.comments),
                 "\n".join(f"{n}\t{s}" for n, s in i.attachments),
                 len(i.comments),
+                i.status,
+                i.issuetype,
             )
         )
         if len(batch) >= 2000:
-            db.executemany("INSERT INTO issues VALUES (?,?,?,?,?,?,?)", batch)
+            db.executemany("INSERT INTO issues VALUES (?,?,?,?,?,?,?,?,?)", batch)
             batch = []
-    db.executemany("INSERT INTO issues VALUES (?,?,?,?,?,?,?)", batch)
+    db.executemany("INSERT INTO issues VALUES (?,?,?,?,?,?,?,?,?)", batch)
 
 
 async def verify(
@@ -279,7 +299,8 @@ async def verify(
                 PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
                 CREATE TABLE projects(side TEXT, key TEXT, name TEXT);
                 CREATE TABLE issues(side TEXT, key TEXT, project TEXT, content TEXT,
-                                    comments TEXT, attach TEXT, ncomments INT);
+                                    comments TEXT, attach TEXT, ncomments INT, status TEXT,
+                                    type TEXT);
                 """
             )
             await _load_side(db, "s", source)
@@ -331,13 +352,22 @@ def _compare(db: sqlite3.Connection, report: VerifyReport) -> None:
         report.add(Difference(DifferenceKind.ISSUE_EXTRA, key, "only in Cloud"))
     rows = q(
         "SELECT s.key, s.content != t.content, s.comments != t.comments, s.ncomments, "
-        "t.ncomments, s.attach, t.attach FROM issues s JOIN issues t ON s.key = t.key "
+        "t.ncomments, s.attach, t.attach, s.status, t.status, s.type, t.type "
+        "FROM issues s JOIN issues t ON s.key = t.key "
         "WHERE s.side='s' AND t.side='t' AND (s.content != t.content OR "
-        "s.comments != t.comments OR s.attach != t.attach) ORDER BY s.key"
+        "s.comments != t.comments OR s.attach != t.attach OR s.status != t.status OR "
+        "s.type != t.type) ORDER BY s.key"
     )
-    for key, content, comments, ns, nt, sa, ta in rows:
+    for key, content, comments, ns, nt, sa, ta, ss, ts, sty, tty in rows:
         if content:
             report.add(Difference(DifferenceKind.CONTENT, key, "summary or description differs"))
+        changed = [
+            f"{label} {a!r} -> {b!r}"
+            for label, a, b in (("status", ss, ts), ("type", sty, tty))
+            if a != b
+        ]
+        if changed:
+            report.add(Difference(DifferenceKind.FIELDS, key, "; ".join(changed)))
         if comments:
             detail = f"{ns} comment(s) -> {nt}" if ns != nt else "comment text differs"
             report.add(Difference(DifferenceKind.COMMENTS, key, detail))

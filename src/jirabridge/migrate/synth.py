@@ -261,6 +261,8 @@ def _entities(spec: SynthSpec) -> Iterator[str]:
             f'watches="1" workflowId="{iid}" archived="N">\n'
             f"        <description>{_cdata(desc)}</description>\n    </Issue>\n"
         )
+    yield '    <IssueType id="10000" name="Task" style="" description="A task." avatar="10318"/>\n'
+    yield '    <IssueType id="10001" name="Bug" style="" description="Broken." avatar="10303"/>\n'
     yield (
         '    <LicenseRoleGroup id="10000" licenseRoleName="jira-software" '
         'groupId="jira-software-users" primaryGroup="Y"/>\n'
@@ -304,6 +306,8 @@ def _entities(spec: SynthSpec) -> Iterator[str]:
     for p in range(spec.projects):
         pk = _a(id=10000 + p, projectId=10000 + p, projectKey=_project_key(p))
         yield f"    <ProjectKey {pk}/>\n"
+    yield '    <Status id="10000" name="To Do" statuscategory="2" sequence="1"/>\n'
+    yield '    <Status id="10001" name="Done" statuscategory="3" sequence="2"/>\n'
     yield (
         f'    <UpgradeVersionHistory id="10000" timeperformed="2025-04-08 18:21:36.562" '
         f"{_a(targetbuild=build, targetversion=version)}/>\n"

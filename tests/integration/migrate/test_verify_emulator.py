@@ -106,6 +106,12 @@ async def test_imported_backup_verifies_clean_then_changes_are_listed(backup: Pa
                 assert r.status_code == 204, r.text
                 r = await http.delete("/rest/api/3/issue/PB-5")
                 assert r.status_code == 204, r.text
+                moves = (await http.get("/rest/api/3/issue/PA-1/transitions")).json()
+                done = next(t for t in moves["transitions"] if t["to"]["name"] == "Done")
+                r = await http.post(
+                    "/rest/api/3/issue/PA-1/transitions", json={"transition": {"id": done["id"]}}
+                )
+                assert r.status_code == 204, r.text
             after = await verify(source, reader)
     finally:
         source.close()
@@ -115,6 +121,7 @@ async def test_imported_backup_verifies_clean_then_changes_are_listed(backup: Pa
         (DifferenceKind.CONTENT, "PB-3"),
         (DifferenceKind.ISSUE_MISSING, "PB-5"),
         (DifferenceKind.ISSUE_COUNT, "PB"),
+        (DifferenceKind.FIELDS, "PA-1"),
     }
 
 

@@ -32,6 +32,9 @@ class FakeSite:
             root = etree.fromstring(zf.read(name))
         site = cls(cloud=cloud)
         projects = {e.get("id"): e for e in root if e.tag == "Project"}
+        names = {
+            (e.tag, e.get("id")): e.get("name") for e in root if e.tag in ("IssueType", "Status")
+        }
         site.projects = [{"key": p.get("key"), "name": p.get("name")} for p in projects.values()]
         by_id: dict[str, str] = {}
         for e in root:
@@ -47,6 +50,8 @@ class FakeSite:
                     "description": wiki_to_adf(desc) if cloud else desc,
                     "attachment": [],
                     "project": {"key": projects[e.get("project")].get("key")},
+                    "status": {"name": names.get(("Status", e.get("status")), "")},
+                    "issuetype": {"name": names.get(("IssueType", e.get("type")), "")},
                 },
             }
             site.comments[key] = []

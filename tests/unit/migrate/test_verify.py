@@ -56,6 +56,7 @@ async def test_every_kind_of_loss_is_listed(make_backup) -> None:
     site.issues["PB-1"]["fields"]["attachment"] = []  # attachment lost
     site.projects.append({"key": "ZZ", "name": "Cloud only"})
     site.projects[1]["name"] = "Renamed"
+    site.issues["PA-5"]["fields"]["status"] = {"name": "Done"}  # workflow state changed
     source = BackupSnapshotReader(backup)
     async with _cloud(site) as target:
         report = await verify(source, target)
@@ -69,8 +70,11 @@ async def test_every_kind_of_loss_is_listed(make_backup) -> None:
         (DifferenceKind.ATTACHMENTS, "PB-1"),
         (DifferenceKind.PROJECT_EXTRA, "ZZ"),
         (DifferenceKind.PROJECT_NAME, "PB"),
+        (DifferenceKind.FIELDS, "PA-5"),
     }
     assert report.exit_code == 1
+    fields = next(d for d in report.differences if d.kind is DifferenceKind.FIELDS)
+    assert fields.detail == "status 'To Do' -> 'Done'"
     comments = next(d for d in report.differences if d.kind is DifferenceKind.COMMENTS)
     assert comments.detail == "3 comment(s) -> 2"
     attach = next(d for d in report.differences if d.kind is DifferenceKind.ATTACHMENTS)
