@@ -11,9 +11,9 @@ result past the 10,000 window) and :meth:`SearchResult.cloud_page` (``nextPageTo
 Values resolve as each flavour does: users by username, email or key on Server and by
 accountId on Cloud; status, priority, issue type and resolution by name or id; project by
 key, name or id; sprint by id or name. Without ``ORDER BY`` issues come ``key DESC`` (Jira's
-default sort; Jira ranks free-text queries by relevance instead, which the emulator does not
-model), and ``ORDER BY f`` without a direction uses the field's default (dates, priority and
-votes descending), as Jira does.
+default sort), except free-text (``~``) queries, which Jira ranks by relevance (approximated:
+term hits damped by text length, then ``key DESC``); ``ORDER BY f`` without a direction uses
+the field's default (dates, priority and votes descending), as Jira does.
 """
 
 from __future__ import annotations

@@ -379,3 +379,23 @@ def test_is_takes_only_empty() -> None:
     assert error("assignee is bob") == (
         "The operator 'is' only supports the use of EMPTY or NULL (field 'assignee')."
     )
+
+
+def test_free_text_without_order_by_ranks_by_relevance() -> None:
+    default = (SortSpec(FieldRef("key"), True),)
+    ranked = [
+        FakeIssue("OPS-1", "printer"),
+        FakeIssue("OPS-2", "printer printer jam in the printer room"),
+        FakeIssue("OPS-3", "the new printer for the big office on the second floor"),
+        FakeIssue("OPS-4", "scanner"),
+    ]
+
+    def run(jql: str) -> list[str]:
+        compiled = compile_query(parse(jql), FakeResolver(NOW), default_order=default)
+        return [i.key for i in compiled.run(ranked)]
+
+    # more hits and shorter texts first; the default order only breaks ties
+    assert run("summary ~ printer") == ["OPS-2", "OPS-1", "OPS-3"]
+    # an explicit ORDER BY wins over relevance; non-text queries keep the default order
+    assert run("summary ~ printer ORDER BY key ASC") == ["OPS-1", "OPS-2", "OPS-3"]
+    assert run("project = OPS") == ["OPS-4", "OPS-3", "OPS-2", "OPS-1"]

@@ -131,6 +131,11 @@ def compile_query(
     keys = compiler.sort_specs(order)
     if compiler.errors:
         raise JqlError(*dict.fromkeys(compiler.errors))
+    if query.order_by is None and compiler.scorers:
+        # Jira ranks a free-text query without ORDER BY by relevance, not by the default sort;
+        # the default order only breaks ties here
+        scorers = tuple(compiler.scorers)
+        keys = ((lambda issue: sum(s(issue) for s in scorers), True), *keys)
     return CompiledQuery(query, matches, keys)
 
 
@@ -147,6 +152,7 @@ class _Compiler(Generic[IssueT]):
     def __init__(self, resolver: Resolver[IssueT]) -> None:
         self.resolver = resolver
         self.errors: list[str] = []  # Jira validates every clause and reports all problems
+        self.scorers: list[Callable[[IssueT], float]] = []  # relevance of ~ clauses
 
     # -- structure ----------------------------------------------------------------------
     def clause(self, node: Clause) -> Callable[[IssueT], bool]:
@@ -287,6 +293,7 @@ class _Compiler(Generic[IssueT]):
             return tuple(v for v in value if isinstance(v, str))  # type: ignore[attr-defined]
 
         if oper is Operator.LIKE:
+            self.scorers.append(lambda issue: tq.score(texts(issue)))
             return lambda issue: tq.matches(texts(issue))
         return lambda issue: not tq.matches(texts(issue))
 

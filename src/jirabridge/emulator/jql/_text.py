@@ -10,6 +10,7 @@ stemmed, as in Lucene. Hand-written: a stemming library would be a dependency fo
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -77,30 +78,42 @@ def words(text: str) -> list[str]:
     return [stem(w) for w in (m.lower() for m in _WORD.findall(text)) if w not in STOP_WORDS]
 
 
+Term = Callable[[list[str]], int]  # how many times the term occurs in a list of words
+
+
 @dataclass(frozen=True)
 class TextQuery:
     """A compiled text query: ``matches(texts)`` is true when the texts hold every term."""
 
-    terms: tuple[Callable[[list[str]], bool], ...]
+    terms: tuple[Term, ...]
 
     def matches(self, texts: Iterable[str]) -> bool:
         all_words: list[list[str]] = [words(t) for t in texts if t]
         return all(any(term(ws) for ws in all_words) for term in self.terms)
 
+    def score(self, texts: Iterable[str]) -> float:
+        """A relevance figure in the spirit of Lucene's: term hits, damped by text length."""
+        total = 0.0
+        for t in texts:
+            ws = words(t) if t else []
+            if ws:
+                total += sum(term(ws) for term in self.terms) / math.sqrt(len(ws))
+        return total
 
-def _word_matcher(pattern: str) -> Callable[[list[str]], bool]:
+
+def _word_matcher(pattern: str) -> Term:
     if "*" in pattern or "?" in pattern:
         rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
         compiled = re.compile(rx + r"\Z")
-        return lambda ws: any(compiled.match(w) for w in ws)
-    return lambda ws: pattern in ws
+        return lambda ws: sum(1 for w in ws if compiled.match(w))
+    return lambda ws: ws.count(pattern)
 
 
-def _phrase_matcher(phrase: list[str]) -> Callable[[list[str]], bool]:
+def _phrase_matcher(phrase: list[str]) -> Term:
     size = len(phrase)
 
-    def match(ws: list[str]) -> bool:
-        return any(ws[i : i + size] == phrase for i in range(len(ws) - size + 1))
+    def match(ws: list[str]) -> int:
+        return sum(1 for i in range(len(ws) - size + 1) if ws[i : i + size] == phrase)
 
     return match
 
@@ -110,7 +123,7 @@ def compile_text_query(text: str) -> TextQuery | None:
 
     Raises ``ValueError`` when a term starts with a wildcard (Jira refuses those).
     """
-    terms: list[Callable[[list[str]], bool]] = []
+    terms: list[Term] = []
     for phrase, bare in _QUERY_TERM.findall(text):
         if phrase:
             ws = words(phrase)
