@@ -112,6 +112,12 @@ class BackupArchive:
         finally:
             stream.close()
 
+    def member_names(self) -> list[str]:
+        """Every file member of the zip (none for a bare XML file)."""
+        if self._zip is None:
+            return []
+        return [i.filename for i in self._zip.infolist() if not i.is_dir()]
+
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()

@@ -282,18 +282,14 @@ def fix_backup(
         with archive:
             if archive.entities_name is None:
                 raise BadInputError(f"{src}: no entities.xml to fix")
-            if archive.is_zip:
-                assert archive._zip is not None
-                kept = {archive.entities_name, archive.activeobjects_name}
-                for info in archive._zip.infolist():
-                    if info.filename not in kept and not info.is_dir():
-                        report.add(
-                            Change(
-                                ChangeKind.MEMBER_DROPPED,
-                                "not part of a Site Import backup",
-                                info.filename,
-                            )
+            kept = {archive.entities_name, archive.activeobjects_name}
+            for member in archive.member_names():
+                if member not in kept:
+                    report.add(
+                        Change(
+                            ChangeKind.MEMBER_DROPPED, "not part of a Site Import backup", member
                         )
+                    )
             for name in (archive.entities_name, archive.activeobjects_name):
                 if name is not None and name not in (ENTITIES, ACTIVEOBJECTS):
                     report.add(
