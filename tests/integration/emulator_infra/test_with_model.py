@@ -89,8 +89,23 @@ async def test_site_credentials_and_pats_authenticate(setup) -> None:
     ).status_code == 401
 
 
+async def test_admin_webhooks_need_a_jira_administrator(setup) -> None:
+    site, infra, client, _ = setup
+    body = {"name": "n", "url": "http://receiver.test/h", "events": ["jira:issue_created"]}
+    r = await client.post("/rest/webhooks/1.0/webhook", json=body, headers=auth("dev", "s3cret"))
+    assert r.status_code == 403 and r.json()["errorMessages"]
+    assert (
+        await client.get("/rest/webhooks/1.0/webhook", headers=auth("dev", "s3cret"))
+    ).status_code == 403
+    assert infra.webhooks.admin_hooks() == []
+    site.add_to_group("jira-administrators", site.find_user("dev").key)
+    r = await client.post("/rest/webhooks/1.0/webhook", json=body, headers=auth("dev", "s3cret"))
+    assert r.status_code == 201
+
+
 async def test_jql_filter_uses_the_real_search(setup) -> None:
     site, infra, client, receiver = setup
+    site.add_to_group("jira-administrators", site.find_user("dev").key)
     r = await client.post(
         "/rest/webhooks/1.0/webhook",
         json={

@@ -34,6 +34,7 @@ __all__ = ["webhook_routes"]
 
 JQL_SECTION = "issue-related-events-section"
 APP_ONLY = "Only Connect and OAuth 2.0 apps can use this operation."
+ADMIN_ONLY = "You must be a Jira administrator to manage webhooks."
 
 
 def _ms(at: datetime) -> int:
@@ -137,11 +138,23 @@ def webhook_routes(infra: Infra) -> list[BaseRoute]:
     def user_of(request: Request) -> str:
         return str(getattr(request.state, "user_key", None) or "anonymous")
 
+    def not_admin(request: Request) -> Response | None:
+        """Admin webhooks are for Jira administrators (when the site can tell who is one)."""
+        is_admin = getattr(infra.site, "is_admin", None)
+        key = getattr(request.state, "user_key", None)
+        if callable(is_admin) and key is not None and not is_admin(key):
+            return jira_error(403, [ADMIN_ONLY])
+        return None
+
     # admin webhooks -------------------------------------------------------------------------
     async def admin_list(request: Request) -> Response:
+        if (denied := not_admin(request)) is not None:
+            return denied
         return JSONResponse([_admin_json(h, base) for h in infra.webhooks.admin_hooks()])
 
     async def admin_create(request: Request) -> Response:
+        if (denied := not_admin(request)) is not None:
+            return denied
         try:
             fields = _admin_fields(await _json_body(request), partial=False)
             hook = infra.webhooks.create_admin(
@@ -152,6 +165,8 @@ def webhook_routes(infra: Infra) -> list[BaseRoute]:
         return JSONResponse(_admin_json(hook, base), status_code=201)
 
     async def admin_one(request: Request) -> Response:
+        if (denied := not_admin(request)) is not None:
+            return denied
         try:
             hook_id = int(request.path_params["hook_id"])
         except ValueError:
