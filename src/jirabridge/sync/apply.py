@@ -7,15 +7,19 @@ walks the status with a transition (with the resolution when the screen has one)
 comments by id, runs the pair's declarative rules, re-reads both issues and stores the new
 snapshots, conflicts and the job's completion in one transaction.
 
+Attachments are copied once each (``AttachmentPair``); issue links between paired issues are
+added on the other side and never removed (merge, ``LinkPair``).
+
 Limits of this first version: a status is reached by walking the workflow (direct
 transition, else unvisited intermediate statuses, at most six steps; a failed walk may leave
-the mirror in an intermediate status and dead-letters the item); attachments, issue links,
-sprints and epics are not copied yet; issue deletion is logged, not mirrored.
+the mirror in an intermediate status and dead-letters the item); sprints, epics / parents
+and sub-tasks are not synced yet; issue deletion is logged, not mirrored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +27,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from jirabridge.errors import FixConfigError, RetryLaterError, SkipItemError
-from jirabridge.jira import Comment, Issue, IssueInput, RemoteLink, Transition, UserRef
+from jirabridge.jira import (
+    Comment,
+    Issue,
+    IssueInput,
+    LinkDirection,
+    RemoteLink,
+    Transition,
+    UserRef,
+)
 from jirabridge.sync.config import (
     AddComment,
     CreateMirror,
@@ -43,6 +55,7 @@ from jirabridge.sync.pairs import (
     PairRef,
     SnapshotData,
     find_pair,
+    find_pair_by_key,
     link_comments,
     link_pair,
     load_snapshot,
@@ -50,7 +63,7 @@ from jirabridge.sync.pairs import (
     save_snapshot,
 )
 from jirabridge.sync.queue import Clock, Job, Queue, SystemClock
-from jirabridge.sync.store import AuditEntry, CommentPair
+from jirabridge.sync.store import AttachmentPair, AuditEntry, CommentPair, LinkPair
 
 __all__ = ["PROPERTY", "Applier", "ApplyResult", "canonical_values"]
 
@@ -427,6 +440,8 @@ class Applier:
         await self._write_fields(ctx, plan)
         await self._run_rules(ctx, snaps)
         comment_links = await self._sync_comments(ctx, ref)
+        attachment_links = await self._sync_attachments(ctx, ref)
+        link_links = await self._sync_links(ctx, ref)
         # re-read what both sides hold now: that is the new "last synced" state
         for s in (Side.SERVER, Side.CLOUD):
             ctx.issues[s] = await ctx.clients[s].get_issue(ctx.issues[s].key)
@@ -450,6 +465,10 @@ class Applier:
                     record_conflict(session, ref.id, conflict, now=now)
                 for link in comment_links:
                     link_comments(session, ref.id, now=now, **link)
+                for row in attachment_links:
+                    session.add(AttachmentPair(issue_pair_id=ref.id, synced_at=now, **row))
+                for row in link_links:
+                    session.add(LinkPair(issue_pair_id=ref.id, synced_at=now, **row))
                 for name, why in plan.skipped:
                     session.add(
                         AuditEntry(
@@ -706,6 +725,120 @@ class Applier:
         body.setdefault("type", "doc")
         body.setdefault("version", 1)
         return body
+
+    # ---- attachments and links ------------------------------------------------------------
+
+    async def _sync_attachments(self, ctx: _Ctx, ref: PairRef) -> list[dict[str, Any]]:
+        """Copy each attachment once (by id, recorded with its sha256)."""
+        direction = ctx.pair.attachments
+        rows = await asyncio.to_thread(self._rows, AttachmentPair, ref.id)
+        known = {
+            Side.SERVER: {r.server_attachment_id for r in rows},
+            Side.CLOUD: {r.cloud_attachment_id for r in rows},
+        }
+        out: list[dict[str, Any]] = []
+        for source in (Side.SERVER, Side.CLOUD):
+            target = source.other
+            if not direction.flows_to(target):
+                continue
+            for att in ctx.issues[source].attachments:
+                if att.id is None or att.id in known[source]:
+                    continue
+                if self._is_us(att.author, ctx.pair, source):
+                    continue  # one we uploaded whose pair row is missing: never copy back
+                if att.size > ctx.pair.max_attachment_bytes:
+                    log.warning("attachment %s of %s too large", att.filename, ref.key(source))
+                    continue
+                content = await ctx.clients[source].download_attachment(att)
+                made = await ctx.clients[target].add_attachment(
+                    ctx.issues[target].key,
+                    att.filename,
+                    content,
+                    att.mime_type or "application/octet-stream",
+                )
+                ctx.writes += 1
+                if not made or made[0].id is None:
+                    raise RetryLaterError(f"attachment {att.filename} upload gave no id")
+                ids = {source: att.id, target: made[0].id}
+                known[target].add(made[0].id)
+                out.append(
+                    {
+                        "server_attachment_id": ids[Side.SERVER],
+                        "cloud_attachment_id": ids[Side.CLOUD],
+                        "filename": att.filename[:500],
+                        "sha256": hashlib.sha256(content).hexdigest(),
+                    }
+                )
+        return out
+
+    async def _sync_links(self, ctx: _Ctx, ref: PairRef) -> list[dict[str, Any]]:
+        """Add on the other side every link between paired issues (never remove one)."""
+        direction = ctx.pair.links
+        rows = await asyncio.to_thread(self._rows, LinkPair, ref.id)
+        known = {
+            Side.SERVER: {r.server_link_id for r in rows},
+            Side.CLOUD: {r.cloud_link_id for r in rows},
+        }
+        out: list[dict[str, Any]] = []
+        for source in (Side.SERVER, Side.CLOUD):
+            target = source.other
+            if not direction.flows_to(target):
+                continue
+            target_issue = ctx.issues[target]
+            present = {(x.type_name, x.direction, x.other_key) for x in target_issue.links}
+            for link in ctx.issues[source].links:
+                if link.id is None or link.id in known[source]:
+                    continue
+                other = await asyncio.to_thread(
+                    self._pair_by_key, ctx.pair.id, source, link.other_key
+                )
+                if other is None:
+                    continue  # the linked issue has no mirror: nothing to link to
+                other_key = other.key(target)
+                wanted = (link.type_name, link.direction, other_key)
+                if wanted not in present:
+                    if link.direction is LinkDirection.OUTWARD:
+                        await ctx.clients[target].create_link(
+                            link.type_name, target_issue.key, other_key
+                        )
+                    else:
+                        await ctx.clients[target].create_link(
+                            link.type_name, other_key, target_issue.key
+                        )
+                    ctx.writes += 1
+                    present.add(wanted)
+                fresh = await ctx.clients[target].get_issue(target_issue.key, fields=["issuelinks"])
+                made = next(
+                    (
+                        x
+                        for x in fresh.links
+                        if (x.type_name, x.direction, x.other_key) == wanted and x.id
+                    ),
+                    None,
+                )
+                if made is None or made.id in known[target]:
+                    continue
+                ids = {source: link.id, target: made.id}
+                known[target].add(made.id or "")
+                known[source].add(link.id)
+                out.append(
+                    {
+                        "server_link_id": ids[Side.SERVER],
+                        "cloud_link_id": ids[Side.CLOUD],
+                        "link_type": link.type_name[:100],
+                    }
+                )
+        return out
+
+    def _rows(self, table: Any, issue_pair_id: int) -> list[Any]:
+        from sqlalchemy import select
+
+        with self.queue.store.session() as session:
+            return list(session.scalars(select(table).where(table.issue_pair_id == issue_pair_id)))
+
+    def _pair_by_key(self, pair_id: str, side: Side, key: str) -> PairRef | None:
+        with self.queue.store.session() as session:
+            return find_pair_by_key(session, side=side, key=key, pair_id=pair_id)
 
     # ---- finish ---------------------------------------------------------------------------
 

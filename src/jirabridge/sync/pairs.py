@@ -24,6 +24,7 @@ __all__ = [
     "SnapshotData",
     "find_comment_pair",
     "find_pair",
+    "find_pair_by_key",
     "link_comments",
     "link_pair",
     "load_snapshot",
@@ -67,6 +68,17 @@ def find_pair(
 ) -> PairRef | None:
     column = IssuePair.server_issue_id if side is Side.SERVER else IssuePair.cloud_issue_id
     stmt = select(IssuePair).where(column == issue_id)
+    if pair_id is not None:
+        stmt = stmt.where(IssuePair.pair_id == pair_id)
+    row = session.scalars(stmt.order_by(IssuePair.id)).first()
+    return None if row is None else _ref(row)
+
+
+def find_pair_by_key(
+    session: Session, *, side: Side, key: str, pair_id: str | None = None
+) -> PairRef | None:
+    column = IssuePair.server_key if side is Side.SERVER else IssuePair.cloud_key
+    stmt = select(IssuePair).where(column == key)
     if pair_id is not None:
         stmt = stmt.where(IssuePair.pair_id == pair_id)
     row = session.scalars(stmt.order_by(IssuePair.id)).first()

@@ -235,3 +235,34 @@ async def test_deleted_issue_is_not_an_error_but_a_missing_one_is(store: Store) 
             else:
                 with pytest.raises(SkipItemError):
                     await world.applier.apply(job)
+
+
+async def test_attachments_copied_once_and_links_merged(store: Store) -> None:
+    from jirabridge.jira import LinkDirection
+
+    async with build_world(store) as world:
+        s1, s1_id, c1, c1_id = await paired(world)
+        s2, _, c2, _ = await paired(world)
+        await world.alice["cld"].add_attachment(c1, "notes.txt", b"hello world", "text/plain")
+        types = [t["name"] for t in await world.alice["srv"].link_types()]
+        link_type = "Blocks" if "Blocks" in types else types[0]
+        await world.alice["srv"].create_link(link_type, s1, s2)
+        await world.apply("srv", s1_id)
+        server = await world.bot["srv"].get_issue(s1)
+        assert [a.filename for a in server.attachments] == ["notes.txt"]
+        assert await world.bot["srv"].download_attachment(server.attachments[0]) == b"hello world"
+        cloud = await world.bot["cld"].get_issue(c1)
+        assert (link_type, LinkDirection.OUTWARD, c2) in {
+            (x.type_name, x.direction, x.other_key) for x in cloud.links
+        }
+        # nothing is copied back or doubled
+        assert (await world.apply("cld", c1_id)).writes == 0
+        assert (await world.apply("srv", s1_id)).writes == 0
+        assert len((await world.bot["cld"].get_issue(c1)).attachments) == 1
+        assert len((await world.bot["cld"].get_issue(c1)).links) == 1
+        # a link removed on one side is not removed on the other (merge, never overwrite)
+        [server_link] = (await world.bot["srv"].get_issue(s1)).links
+        assert server_link.id is not None
+        await world.alice["srv"].delete_link(server_link.id)
+        await world.apply("srv", s1_id)
+        assert len((await world.bot["cld"].get_issue(c1)).links) == 1

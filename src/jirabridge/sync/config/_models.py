@@ -445,6 +445,14 @@ class PairConfig(_Model):
     )
     users: UserMapping = Field(default_factory=UserMapping)
     comments: CommentRules = Field(default_factory=CommentRules)
+    attachments: Direction = Field(
+        default=Direction.BOTH, description="Which way attachments are copied (each once)."
+    )
+    max_attachment_bytes: int = Field(default=100 * 1024 * 1024, ge=0)
+    links: Direction = Field(
+        default=Direction.BOTH,
+        description="Which way issue links between paired issues are merged (never removed).",
+    )
     rules: list[Rule] = Field(default_factory=list)
     enabled: bool = True
 
