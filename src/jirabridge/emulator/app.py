@@ -127,7 +127,7 @@ def create_app(
             await infra.stop()
 
     starlette = Starlette(
-        routes=[*infra.routes(), *face_routes(face)],
+        routes=[*face_routes(face), *infra.routes()],
         exception_handlers={404: _not_found, 405: _not_found, 500: _server_error},
         lifespan=lifespan,
     )

@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from jirabridge.emulator.faces._context import Api, FaceConfig, Handler, endpoint
 
-__all__ = ["AGILE", "REST", "ROOT", "RouteSpec", "build_routes", "prefixes"]
+__all__ = [
+    "AGILE",
+    "REST",
+    "ROOT",
+    "FaceRouter",
+    "RouteGroup",
+    "RouteSpec",
+    "build_routes",
+    "prefixes",
+]
 
 REST = "rest"
 AGILE = "agile"
@@ -66,12 +77,82 @@ def build_routes(face: FaceConfig, specs: Iterable[RouteSpec]) -> list[BaseRoute
                 order.append(key)
             by_path[key][spec.method] = spec.handler
     order.sort(key=lambda item: _route_order(item[0]))
-    routes: list[BaseRoute] = []
+    groups: dict[str, list[BaseRoute]] = {}
     for path, api in order:
         handlers = by_path[(path, api)]
         for method, handler in handlers.items():
-            routes.append(Route(path, endpoint(face, api, handler), methods=[method]))
-    return routes
+            route = Route(path, endpoint(face, api, handler), methods=[method])
+            groups.setdefault(_group_key(path), []).append(route)
+    return [FaceRouter([RouteGroup(literal, routes) for literal, routes in groups.items()])]
+
+
+def _group_key(path: str) -> str:
+    """The literal head of ``path`` up to the first segment after the API prefix."""
+    parts = path.split("/")
+    depth = 5 if path.startswith(("/rest/api/", "/rest/agile/")) else 3
+    head = "/".join(parts[:depth])
+    return head if "{" not in head else "/".join(parts[: depth - 1])
+
+
+class FaceRouter(Mount):
+    """All face route groups behind one dictionary lookup on the request path's head."""
+
+    def __init__(self, groups: list[RouteGroup]) -> None:
+        super().__init__("", routes=list(groups))
+        self._groups = {g.literal: g for g in groups}
+        self._depths = sorted({g.literal.count("/") for g in groups}, reverse=True)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        parts = scope["path"].split("/")
+        for depth in self._depths:
+            group = self._groups.get("/".join(parts[: depth + 1]))
+            if group is not None:
+                match, child = group.matches(scope)
+                if match is not Match.NONE:
+                    return match, child
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route: Any = scope["jirabridge_route"]
+        await route.handle(scope, receive, send)
+
+
+class RouteGroup(Mount):
+    """Routes sharing a literal path head, tried only when the request path has that head.
+
+    Starlette tries routes one by one; with three API prefixes the faces have several hundred,
+    so grouping them by head keeps a lookup to a few regex matches. It behaves as a
+    ``Mount`` at ``""`` (``.routes`` lists its children) for code that walks the route tree.
+    """
+
+    def __init__(self, literal: str, routes: list[BaseRoute]) -> None:
+        super().__init__("", routes=routes)
+        self.literal = literal
+        self._children = routes
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        path: str = scope["path"]
+        literal = self.literal
+        if not (path == literal or path.startswith(literal + "/")):
+            return Match.NONE, {}
+        partial: tuple[BaseRoute, Scope] | None = None
+        for route in self._children:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return Match.FULL, {**child, "jirabridge_route": route}
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child)
+        if partial is not None:
+            return Match.PARTIAL, {**partial[1], "jirabridge_route": partial[0]}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route: Any = scope["jirabridge_route"]
+        await route.handle(scope, receive, send)
 
 
 def _route_order(path: str) -> tuple[tuple[int, str], ...]:

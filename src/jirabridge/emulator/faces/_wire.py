@@ -20,10 +20,15 @@ def format_datetime(value: datetime | None) -> str | None:
     """Render an instant as Jira does: ``2026-11-24T03:21:35.123+0000``."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    millis = value.microsecond // 1000
-    return f"{value.strftime('%Y-%m-%dT%H:%M:%S')}.{millis:03d}{value.strftime('%z')}"
+    offset = value.utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
+    sign = "-" if minutes < 0 else "+"
+    hours, mins = divmod(abs(minutes), 60)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+        f"{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}"
+        f"{sign}{hours:02d}{mins:02d}"
+    )
 
 
 def format_date(value: date | None) -> str | None:
