@@ -88,6 +88,9 @@ def test_demo_is_realistic() -> None:
         if site.statuses[i.status_id].category is StatusCategory.DONE
     ]
     assert done and all("resolution" in i.fields for i in done)
+    assert site.worklogs and site.attachments and site.remote_links
+    assert {a.mime_type for a in site.attachments.values()} == {"text/plain", "image/png"}
+    assert any(i.properties for i in site.issues.values())
 
 
 def test_bulk_seed_small_is_valid() -> None:

@@ -6,6 +6,8 @@ starts at :data:`SEED_EPOCH`, so they repeat too (the site's own clock is left a
 from __future__ import annotations
 
 import random
+import struct
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -241,6 +243,7 @@ def _demo(site: Site, rnd: random.Random, clock: _SeedClock) -> None:
         board = site.create_board(f"{pkey} board", BoardType(board_type), project_ref=pkey)
         _demo_project(site, rnd, clock, project.key, board.id, keys, active_logins)
     _demo_links(site, rnd, admin)
+    _demo_extras(site, rnd, [keys[login] for login in active_logins])
 
 
 def _pick_user(rnd: random.Random, keys: dict[str, str], logins: list[str]) -> str:
@@ -422,6 +425,54 @@ def _demo_links(site: Site, rnd: random.Random, actor: str) -> None:
         site.create_link(
             actor, rnd.choice(("Blocks", "Relates", "Duplicate", "Cloners")), a.id, b.id
         )
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+
+#: a valid 1x1 transparent PNG, built here rather than pasted as opaque bytes
+_PIXEL_PNG = (
+    b"\x89PNG\r\n\x1a\n"
+    + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+    + _png_chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00"))
+    + _png_chunk(b"IEND", b"")
+)
+
+
+def _demo_extras(site: Site, rnd: random.Random, people: list[str]) -> None:
+    """A few worklogs, attachments, remote links and entity properties."""
+    all_issues = sorted(site.issues.values(), key=lambda i: i.id)
+    for issue in rnd.sample(all_issues, 25):
+        site.add_worklog(
+            rnd.choice(people),
+            issue.id,
+            rnd.choice((900, 1800, 3600, 7200, 14400)),
+            comment=_native(site, "Worked on it."),
+        )
+    for n, issue in enumerate(rnd.sample(all_issues, 12)):
+        name, mime, data = (
+            ("notes.txt", "text/plain", f"Notes for {issue.key}\n".encode()),
+            ("trace.log", "text/plain", b"ERROR something failed\n" * (n + 1)),
+            (
+                "pixel.png",
+                "image/png",
+                _PIXEL_PNG,
+            ),
+        )[n % 3]
+        site.add_attachment(rnd.choice(people), issue.id, name, data, mime)
+    for issue in rnd.sample(all_issues, 10):
+        site.add_remote_link(
+            rnd.choice(people),
+            issue.id,
+            f"https://git.jirabridge.test/{issue.key.lower()}",
+            f"Pull request for {issue.key}",
+            global_id=f"git=pr&key={issue.key}",
+            relationship="mentioned in",
+        )
+    for issue in rnd.sample(all_issues, 8):
+        site.set_property("issue", issue.id, "demo.origin", {"seeded": True, "key": issue.key})
 
 
 # -- bulk ----------------------------------------------------------------------------------
