@@ -201,14 +201,18 @@ def _candidates(site: Site, where: Any, resolver: SiteResolver) -> Iterable[Issu
 
 
 def plain_text(value: object) -> str:
-    """Searchable text of a native rich-text value: wiki ``str`` as is, ADF ``dict`` walked."""
+    """Searchable text of a native rich-text value: wiki ``str`` as is, ADF ``dict`` walked.
+
+    The walk is iterative, so a hostile, deeply nested document cannot exhaust the stack.
+    """
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     parts: list[str] = []
-
-    def walk(node: object) -> None:
+    stack: list[object] = [value]
+    while stack:
+        node = stack.pop()
         if isinstance(node, Mapping):
             text = node.get("text")
             if isinstance(text, str):
@@ -218,12 +222,9 @@ def plain_text(value: object) -> str:
                 mention = attrs.get("text")
                 if isinstance(mention, str):
                     parts.append(mention)
-            walk(node.get("content"))
+            stack.append(node.get("content"))
         elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(value)
+            stack.extend(reversed(node))
     return " ".join(parts)
 
 

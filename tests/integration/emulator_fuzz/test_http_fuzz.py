@@ -136,6 +136,8 @@ _JQL = st.one_of(
             "status in (",
             "cf[99999] > 3",
             "text ~ '*x'",
+            "(" * 3000 + "project = DEMO" + ")" * 3000,
+            "NOT " * 3000 + "project = DEMO",
         ]
     ),
     st.text(max_size=30),

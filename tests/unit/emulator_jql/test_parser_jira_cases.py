@@ -122,3 +122,22 @@ def test_history_operators_are_refused_clearly() -> None:
         parse("status was Open")
     with pytest.raises(JqlError, match="'CHANGED' is not supported"):
         parse("assignee changed")
+
+
+@pytest.mark.parametrize(
+    "jql",
+    [
+        "(" * 5000 + "a = b" + ")" * 5000,
+        "NOT " * 5000 + "a = b",
+        "a in " + "(" * 5000 + "b" + ")" * 5000,
+    ],
+    ids=["parentheses", "not", "lists"],
+)
+def test_hostile_nesting_is_refused_not_crashed(jql: str) -> None:
+    with pytest.raises(JqlError, match="more than 100 levels deep"):
+        parse(jql)
+
+
+def test_reasonable_nesting_parses() -> None:
+    assert parse("(" * 50 + "a = b" + ")" * 50).where == parse("a = b").where
+    assert parse("a in " + "(" * 50 + "b" + ")" * 50).where == parse("a in (b)").where

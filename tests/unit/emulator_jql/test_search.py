@@ -389,3 +389,11 @@ def test_field_functions(server: World) -> None:
     assert message("status in standardIssueTypes()") == (
         "Unable to find JQL function 'standardIssueTypes()'."
     )
+
+
+def test_plain_text_survives_deep_documents() -> None:
+    doc: dict[str, Any] = {"type": "text", "text": "bottom"}
+    for _ in range(5000):
+        doc = {"type": "paragraph", "content": [doc]}
+    assert plain_text(doc) == "bottom"
+    assert plain_text({"type": "doc", "content": "not a list"}) == ""

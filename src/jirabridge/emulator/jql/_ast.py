@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "And",
@@ -47,12 +47,15 @@ class Operator(enum.Enum):
 
 @dataclass(frozen=True)
 class FieldRef:
-    """A field as written: ``name`` (as typed) or ``cf[10016]`` (``cf_id`` set)."""
+    """A field as written: ``name`` (as typed) or ``cf[10016]`` (``cf_id`` set).
+
+    ``line``/``column`` say where it was written; they take no part in equality.
+    """
 
     name: str
     cf_id: int | None = None
-    line: int = 1
-    column: int = 1
+    line: int = field(default=1, compare=False)
+    column: int = field(default=1, compare=False)
 
     @property
     def display(self) -> str:

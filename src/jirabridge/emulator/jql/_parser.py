@@ -71,6 +71,8 @@ _SIMPLE_OPS = {
     "!~": Operator.NOT_LIKE,
 }
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+# Parentheses, NOT and lists nest by recursion: a hostile query must not exhaust the stack.
+MAX_DEPTH = 100
 _NUMBER_RANGE = "Numbers must be between -9,223,372,036,854,775,808 and 9,223,372,036,854,775,807."
 
 
@@ -92,6 +94,15 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
+
+    def nest(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(
+                f"The query nests parentheses, lists or NOT more than {MAX_DEPTH} levels deep.",
+                tok,
+            )
 
     # -- token helpers -------------------------------------------------------------------
     @property
@@ -157,14 +168,17 @@ class _Parser:
 
     def not_expr(self) -> Clause:
         if self.is_word("not"):
-            self.advance()
-            return Not(self.not_expr())
+            self.nest(self.advance())
+            inner_not = Not(self.not_expr())
+            self.depth -= 1
+            return inner_not
         if self.tok.kind is Kind.LPAREN:
-            self.advance()
+            self.nest(self.advance())
             inner = self.or_expr()
             tok = self.tok
             if tok.kind is Kind.RPAREN:
                 self.advance()
+                self.depth -= 1
                 return inner
             if tok.kind is Kind.EOF:
                 raise parse_error("Expecting ')' before the end of the query.")
@@ -288,7 +302,7 @@ class _Parser:
             self.advance()
             return Value(tok.text)
         if tok.kind is Kind.LPAREN:
-            self.advance()
+            self.nest(self.advance())
             items: list[Value | FunctionCall | EmptyOperand] = []
             while True:
                 item = self.operand()
@@ -302,6 +316,7 @@ class _Parser:
                     continue
                 if sep.kind is Kind.RPAREN:
                     self.advance()
+                    self.depth -= 1
                     return ListOperand(tuple(items))
                 raise self.expecting("')'", sep)
         if tok.kind is Kind.EOF:
