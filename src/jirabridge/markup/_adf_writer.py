@@ -18,7 +18,12 @@ from jirabridge.errors import BadInputError
 from jirabridge.markup._colours import PANEL_TYPE_HEX
 from jirabridge.markup._context import MarkupContext, ReportKind
 from jirabridge.markup._rewrite import rewrite_href, rewrite_issue_keys
-from jirabridge.markup._wiki_parser import CODE_LANGUAGES, EMOJI_ITEMS, WIKI_EMOJI
+from jirabridge.markup._wiki_parser import (
+    CODE_LANGUAGES,
+    EMOJI_ITEMS,
+    WIKI_EMOJI,
+    is_bare_link,
+)
 
 __all__ = ["validate_adf", "write_wiki"]
 
@@ -43,7 +48,9 @@ _EMOJI_BY_SHORTNAME = {short: emoji_id for emoji_id, (short, _) in EMOJI_ITEMS.i
 _ACCOUNT_ID = re.compile(r"[0-9a-f]{24}|\d+:[0-9a-f-]{36}|[0-9a-zA-Z]{6,}:[0-9a-f-]{8,}", re.I)
 _FORMAT_CHARS = frozenset("*_+^~-?!")
 _ALWAYS_ESCAPE = frozenset("{[|")
+_ESCAPABLE = frozenset("-#*_+?^~|%{}[]()!@\\")
 _LINE_START_LIST = re.compile(r"([*#-]+)(?= )")
+_LINE_START_WORD = re.compile(r"bq\.|h[1-6]\.")
 _MARK_SYMBOLS = {"em": "_", "strike": "-", "strong": "*", "underline": "+"}
 _MARK_ORDER = ("em", "strike", "strong", "subsup", "underline", "textColor", "link", "code")
 _DEFAULT_MEDIA_SIZE = (200, 183)
@@ -134,8 +141,25 @@ class _Writer:
     # --- blocks -----------------------------------------------------------------------------
 
     def blocks(self, nodes: Sequence[Mapping[str, Any]], path: str, sep: str = "\n\n") -> str:
-        parts = [self.block(n, f"{path}.content[{i}]") for i, n in enumerate(nodes)]
-        return sep.join(p for p in parts if p != "")
+        out = ""
+        previous = ""
+        for i, node in enumerate(nodes):
+            part = self.block(node, f"{path}.content[{i}]")
+            if part == "":
+                continue
+            joint = sep
+            if node.get("type") == "paragraph" and sep == "\n\n":
+                if previous == "table":
+                    # a line that does not start with | ends a table: no blank line, which
+                    # Jira would otherwise count as a break inside this paragraph
+                    joint = "\n"
+                elif previous in ("bulletList", "orderedList"):
+                    # a list ends only at a blank line, which Jira counts towards the first
+                    # line break of the next paragraph and splits it there: force that break
+                    part = _FIRST_BREAK.sub(lambda _m: "\\\\", part, count=1)
+            out = out + joint + part if out else part
+            previous = str(node.get("type"))
+        return out
 
     def block(self, node: Mapping[str, Any], path: str) -> str:
         kind = node["type"]
@@ -172,8 +196,19 @@ class _Writer:
         return "----"
 
     def b_blockquote(self, node: Mapping[str, Any], path: str) -> str:
-        inner = self.blocks(_children(node), path)
-        return "{quote}\n" + inner + "\n{quote}"
+        children = _children(node)
+        inner = self.blocks(children, path)
+        if len(children) == 1 and children[0].get("type") == "paragraph" and "\n" not in inner:
+            return "bq. " + inner
+        return "{quote}\n" + self._unclose(inner, "quote", path) + "\n{quote}"
+
+    def _unclose(self, inner: str, macro: str, path: str) -> str:
+        """Text inside ``{macro}`` must not contain the closing tag (Jira has no escape)."""
+        tag = "{" + macro + "}"
+        if tag.lower() not in inner.lower():
+            return inner
+        self.report(ReportKind.LOSSY, f"{tag} inside a {macro}", path)
+        return re.sub(re.escape(tag), "{ " + macro + "}", inner, flags=re.IGNORECASE)
 
     def b_panel(self, node: Mapping[str, Any], path: str) -> str:
         panel_type = _attrs(node).get("panelType", "info")
@@ -181,7 +216,7 @@ class _Writer:
         if colour is None:
             self.report(ReportKind.LOSSY, f"panel type {panel_type} written as info", path)
             colour = PANEL_TYPE_HEX["info"]
-        inner = self.blocks(_children(node), path)
+        inner = self._unclose(self.blocks(_children(node), path), "panel", path)
         return f"{{panel:bgColor={colour}}}\n{inner}\n{{panel}}"
 
     def b_codeBlock(self, node: Mapping[str, Any], path: str) -> str:
@@ -259,8 +294,8 @@ class _Writer:
                     self.report(ReportKind.LOSSY, f"{kind} inside a list item", sub)
                 pending.append(self.block(child, sub))
         flush()
-        if not lines:
-            lines.append(f"{prefix} ")
+        if lines and lines[0] == f"{prefix} ":
+            lines = lines[1:]  # an empty item reads back as nothing: write nothing
         return lines
 
     def b_table(self, node: Mapping[str, Any], path: str) -> str:
@@ -274,6 +309,9 @@ class _Writer:
                 if attrs.get("colspan", 1) != 1 or attrs.get("rowspan", 1) != 1:
                     self.report(ReportKind.LOSSY, "merged table cells", sub)
                 content = _children(cell)
+                if any(c.get("type") == "rule" for c in content):
+                    self.report(ReportKind.LOSSY, "horizontal rule inside a table cell", sub)
+                    content = [c for c in content if c.get("type") != "rule"]
                 if header:
                     content = [_drop_strong(c) for c in content]
                 text = self.blocks(content, sub, sep="\n").strip("\n")
@@ -382,10 +420,29 @@ class _Writer:
             j = i
             while j < len(nodes) and _link_href(nodes[j]) == href:
                 j += 1
-            inner = self._inlines([_without_link(n) for n in nodes[i:j]], path, i, None, [])
+            run = [_without_link(n) for n in nodes[i:j]]
+            plain = "".join(str(n.get("text", "")) for n in run if not n.get("marks"))
+            same = (
+                all(not n.get("marks") for n in run)
+                and plain == href
+                and (self.escape(plain, False) == plain or "!" in plain)
+            )
             if self.ctx is not None:
                 href = rewrite_href(href, self.ctx)
-            out.append(f"[{href}]" if inner == href else f"[{inner}|{href}]")
+            following = nodes[j] if j < len(nodes) else None
+            if following is None or following.get("type") == "hardBreak":
+                after = ""
+            elif following.get("type") == "text" and not following.get("marks"):
+                after = self.escape(str(following.get("text", "")), False)
+            else:
+                after = ":"  # whatever comes next may continue a URL: stay in brackets
+            bare = plain == href and all(not n.get("marks") for n in run)
+            if bare and is_bare_link(href, after):
+                out.append(href)
+            elif same:
+                out.append(f"[{href}]")
+            else:
+                out.append(f"[{self._inlines(run, path, i, None, [])}|{href}]")
             i = j
         return "".join(out)
 
@@ -481,9 +538,19 @@ class _Writer:
             for m in node.get("marks") or ()
             if isinstance(m, Mapping)
         }
+        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
         if self.ctx is not None:
             raw = rewrite_issue_keys(raw, self.ctx)
-        result = _code_text(raw) if "code" in marks else self.escape(raw, at_line_start)
+        if "code" in marks:
+            result = _code_text(raw)
+        else:
+            formatted = any(name not in ("link", "textColor") for name in marks)
+            result = self.escape(raw, at_line_start, formatted)
+            if "\\" in raw and not (nxt is not None and raw.endswith("\\")):
+                # backslashes are rare: keep them as they are when the text reads back
+                plain = self.escape(raw, at_line_start, formatted, keep_backslashes=True)
+                if _reads_back_as(plain, raw):
+                    result = plain
         next_text = str(nxt.get("text", "")) if nxt and nxt.get("type") == "text" else ""
         next_char = next_text[:1]
         for name in marks:  # listed innermost first, as the parser lists them
@@ -506,7 +573,9 @@ class _Writer:
         return result
 
     @staticmethod
-    def escape(text: str, at_line_start: bool) -> str:
+    def escape(
+        text: str, at_line_start: bool, formatted: bool = False, keep_backslashes: bool = False
+    ) -> str:
         """Backslash-escape what would otherwise read back as notation.
 
         A formatted span needs a valid opening symbol (not after a letter, not before a space),
@@ -517,7 +586,7 @@ class _Writer:
         n = len(text)
         line_start = at_line_start
         for i, c in enumerate(text):
-            prev = text[i - 1] if i > 0 else ""
+            prev = out[-1][-1] if out and out[-1] else ""
             nxt = text[i + 1] if i + 1 < n else ""
             if c == "\n":
                 out.append(c)
@@ -527,20 +596,32 @@ class _Writer:
                 out.append("\\" + c)
                 line_start = False
                 continue
+            if line_start and c in "bh" and _LINE_START_WORD.match(text, i):
+                # an empty macro: the line no longer starts with the keyword (inside a text
+                # effect macros are dropped before the text is read again: use a zero-width
+                # space there)
+                out.append(("\u200b" if formatted else "{anchor}") + c)
+                line_start = False
+                continue
             line_start = line_start and c in " \t"
             if c in _ALWAYS_ESCAPE or (
                 c in _FORMAT_CHARS
                 and (
-                    (not _is_word(prev) and nxt not in ("", " ") and (c != "?" or nxt == "?"))
+                    (not _is_word(prev) and nxt != " " and (c != "?" or nxt == "?"))
                     or (c == "-" and (prev == "-" or nxt == "-"))
                 )
             ):
                 out.append("\\" + c)
+            elif c == "\\" and not keep_backslashes and (nxt in ("", "\n") or nxt in _ESCAPABLE):
+                # Jira has no escape for a backslash: before a special character it would
+                # escape it (or make a line break), so a zero-width space keeps them apart.
+                out.append(c + "\u200b")
             else:
                 out.append(c)
         return _break_emoticons("".join(out))
 
 
+_FIRST_BREAK = re.compile(r"\n(?![^\s\\]*\\)")
 _INLINE_KINDS = frozenset(
     {"text", "hardBreak", "mention", "emoji", "inlineCard", "date", "status", "mediaInline"}
 )
@@ -564,6 +645,16 @@ def _break_emoticons(text: str) -> str:
             escaped = "\\(" + e[1:] if e[0] == "(" else e[:bracket] + "\\" + e[bracket:]
             out = out.replace(e, escaped)
     return out
+
+
+def _reads_back_as(wiki: str, text: str) -> bool:
+    from jirabridge.markup._api import wiki_to_adf
+
+    content = wiki_to_adf(wiki)["content"]
+    if len(content) != 1 or content[0].get("type") != "paragraph":
+        return False
+    nodes = content[0].get("content", [])
+    return len(nodes) == 1 and nodes[0].get("text") == text and not nodes[0].get("marks")
 
 
 def _code_text(text: str) -> str:

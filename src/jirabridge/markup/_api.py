@@ -8,6 +8,7 @@ from typing import Any
 from jirabridge.errors import BadInputError
 from jirabridge.markup._adf_writer import write_wiki
 from jirabridge.markup._context import MarkupContext
+from jirabridge.markup._rewrite import rewrite_issue_keys
 from jirabridge.markup._wiki_parser import parse_wiki
 
 __all__ = ["adf_to_wiki", "wiki_to_adf"]
@@ -25,7 +26,21 @@ def wiki_to_adf(text: str, ctx: MarkupContext | None = None) -> dict[str, Any]:
     content = [node.to_json() for node in doc.content or ()]
     if content == [{"type": "paragraph", "content": []}]:
         content = []  # an empty document, as Atlassian's transformer writes it
+    if ctx is not None and ctx.issue_keys:
+        for node in content:
+            _rewrite_text_keys(node, ctx)
     return {"version": 1, "type": "doc", "content": content}
+
+
+def _rewrite_text_keys(node: dict[str, Any], ctx: MarkupContext) -> None:
+    if node.get("type") == "text":
+        if not any(m.get("type") == "code" for m in node.get("marks", ())):
+            node["text"] = rewrite_issue_keys(node["text"], ctx)
+        return
+    if node.get("type") == "codeBlock":
+        return
+    for child in node.get("content", ()):
+        _rewrite_text_keys(child, ctx)
 
 
 def adf_to_wiki(doc: Mapping[str, Any], ctx: MarkupContext | None = None) -> str:

@@ -33,7 +33,7 @@ from jirabridge.markup._nodes import (
     text_node,
 )
 
-__all__ = ["MAX_DEPTH", "parse_wiki"]
+__all__ = ["MAX_DEPTH", "is_bare_link", "parse_wiki"]
 
 MAX_DEPTH = 48
 MAX_LIST_DEPTH = 20
@@ -371,6 +371,20 @@ def _normalise_url(raw: str) -> str:
     return scheme + raw[len(scheme) :]
 
 
+def is_bare_link(url: str, written_after: str = "") -> bool:
+    """Whether ``url`` written bare (no brackets), followed by ``written_after``, reads back
+    as exactly this link."""
+    m = _LINK_TEXT.match(url + written_after)
+    if not m or m[1] == "mailto:" or "\\" in url:
+        return False
+    if _BAD_END.sub("", m[0]) != url:
+        return False
+    try:
+        return _normalise_url(url) == url
+    except InvalidContentError:
+        return False
+
+
 def _parse_attrs(raw: str | None, sep: str = "|") -> dict[str, str]:
     out: dict[str, str] = {}
     if not raw:
@@ -674,8 +688,9 @@ class _Parser:
                     if new_lines and _newline_required(inline, buf, nodes):
                         inline.extend(new_lines)
                         new_lines = []
-                    if buf:
-                        inline.append(text_node("".join(buf)))
+                    joined = "".join(buf)
+                    if joined:
+                        inline.append(text_node(joined))
                     if is_break:
                         new_lines.extend(nodes)
                     else:
@@ -1201,6 +1216,10 @@ class _Parser:
         return self._formatter(s, pos, "!", "!", process)
 
     def _media_single(self, filename: str, attrs: dict[str, str]) -> Node:
+        if not filename.strip():
+            # Atlassian's transformer makes a media node with an empty id here, which the ADF
+            # schema rejects: keep the text instead.
+            raise InvalidContentError("image without a file name")
         media_attrs: dict[str, Any] = {"width": 200, "height": 183}
         single_attrs: dict[str, Any] = {"layout": "center"}
         width = attrs.get("width")
