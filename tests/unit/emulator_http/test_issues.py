@@ -77,6 +77,8 @@ async def test_field_selection_and_expand(client: httpx.AsyncClient, api: str) -
     assert set(got["fields"]) == {"summary", "status"}
     assert got["names"]["summary"] == "Summary"
     assert got["schema"]["status"]["type"] == "status"
+    assert [t["name"] for t in got["transitions"]]
+    assert all("to" in t for t in got["transitions"])
     minus = (await client.get(f"{api}/issue/DEMO-1", params={"fields": "*all,-comment"})).json()
     assert "comment" not in minus["fields"] and "summary" in minus["fields"]
 

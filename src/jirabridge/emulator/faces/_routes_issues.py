@@ -10,7 +10,7 @@ from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._inputs import rich_in
 from jirabridge.emulator.faces._issues import TEXTAREA, parse_field_selection
 from jirabridge.emulator.faces._render import transition_json
-from jirabridge.emulator.faces._routes_meta import field_meta, view_of
+from jirabridge.emulator.faces._routes_meta import editmeta, field_meta, view_of
 from jirabridge.emulator.faces._routes_social import renderer_of
 from jirabridge.emulator.faces._table import RouteSpec
 from jirabridge.emulator.model._records import Issue, ResolutionRule
@@ -141,14 +141,24 @@ async def bulk_create(ctx: Ctx) -> Any:
 async def get_issue(ctx: Ctx) -> Any:
     issue = ctx.site.get_issue(ctx.path("issueIdOrKey"))
     mode, include, exclude = parse_field_selection(ctx.query_list("fields"), default="*all")
-    return renderer_of(ctx).issue(
+    expand = ctx.query_list("expand")
+    out = renderer_of(ctx).issue(
         issue,
         mode=mode,
         include=include,
         exclude=exclude,
-        expand=ctx.query_list("expand"),
+        expand=expand,
         properties=ctx.query_list("properties"),
     )
+    if "transitions" in expand:
+        view = view_of(ctx)
+        out["transitions"] = [
+            transition_json(view, t, ctx.site.statuses[t.to_status_id])
+            for t in ctx.site.available_transitions(issue.id)
+        ]
+    if "editmeta" in expand:
+        out["editmeta"] = await editmeta(ctx)
+    return out
 
 
 async def edit_issue(ctx: Ctx) -> Any:
