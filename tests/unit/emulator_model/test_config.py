@@ -121,3 +121,45 @@ def test_server_and_cloud_field_sets(site: Site) -> None:
         "string",
         "com.pyxis.greenhopper.jira:gh-sprint",
     )
+
+
+def test_delete_project_removes_everything_in_it(site: Site, events: list) -> None:
+    from jirabridge.emulator.model import BoardType, IssueDeleted, PermissionDenied
+
+    keep = bug(site, "other project", project="SMP")
+    parent = bug(site, "parent")
+    child = site.create_issue(
+        site.admin_key,
+        {
+            "project": {"key": "CLS"},
+            "issuetype": {"name": "Sub-task"},
+            "summary": "c",
+            "parent": {"key": parent.key},
+        },
+    )
+    site.add_comment(
+        site.admin_key,
+        parent.key,
+        "x"
+        if site.flavour is Flavour.SERVER
+        else {"type": "doc", "version": 1, "content": [{"type": "paragraph"}]},
+    )
+    site.create_link(site.admin_key, "Relates", parent.key, keep.key)
+    board = site.create_board("b", BoardType.SCRUM, project_ref="CLS")
+    site.create_sprint(site.admin_key, board.id, "s")
+    bob = site.find_user("bob@jirabridge.test")
+    assert bob is not None
+    with pytest.raises(PermissionDenied):
+        site.delete_project(bob.key, "CLS")
+    site.delete_project(site.admin_key, "CLS")
+    deleted = [e.issue.key for e in events if isinstance(e, IssueDeleted)]
+    assert deleted == [child.key, parent.key]
+    assert site.find_issue(parent.key) is None and site.find_issue(child.key) is None
+    assert not site.comments and not site.boards and not site.sprints
+    assert site.issue_links(keep.key) == []
+    assert all(c.project_id != parent.project_id for c in site.components.values())
+    with pytest.raises(NotFound):
+        site.get_project("CLS")
+    assert site.get_issue(keep.key) is keep
+    site.create_project("CLS", "Classic again", site.admin_key)
+    assert bug(site).key == "CLS-1"

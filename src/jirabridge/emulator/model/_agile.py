@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from jirabridge.emulator.model._errors import NotFound, ValidationFailed
+from jirabridge.emulator.model._errors import NotFound, PermissionDenied, ValidationFailed
 from jirabridge.emulator.model._events import (
+    IssueDeleted,
     IssueEventType,
     IssueUpdated,
     SprintClosed,
@@ -23,6 +24,7 @@ from jirabridge.emulator.model._records import (
     ChangeItem,
     Flavour,
     Issue,
+    Project,
     Sprint,
     SprintState,
     StatusCategory,
@@ -334,6 +336,36 @@ class AgileMixin(IssuesMixin):
                     if self.sprints[s].state is SprintState.CLOSED
                 ]
                 self._set_sprints(actor.key, target, kept)
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def delete_project(self, actor_key: str, project_ref: int | str) -> Project:
+        """Delete a project with everything in it (issues and what hangs off them,
+        components, versions, boards and their sprints, field configurations). Emits
+        :class:`IssueDeleted` for each issue, sub-tasks first."""
+        actor = self._actor(actor_key)
+        project = self.get_project(project_ref)
+        if not self.is_admin(actor.key):
+            raise PermissionDenied("You must be a Jira administrator to delete a project.")
+        issues = [self.issues[i] for i in self.issues_by_project.get(project.id, ())]
+        issues.sort(key=lambda i: not self.issue_types[i.issue_type_id].subtask)
+        for issue in issues:
+            self._forget(issue)
+            self._emit(IssueDeleted(self.now(), actor.key, issue))
+        for board in [b for b in self.boards.values() if b.project_id == project.id]:
+            for sprint in [s for s in self.sprints.values() if s.board_id == board.id]:
+                del self.sprints[sprint.id]
+            del self.boards[board.id]
+        for store in (self.components, self.versions):
+            for rid in [r.id for r in store.values() if r.project_id == project.id]:
+                del store[rid]
+        for key in [k for k in self.field_configs if k[0] == project.id]:
+            del self.field_configs[key]
+        self.issues_by_project.pop(project.id, None)
+        self.properties.pop(f"project:{project.id}", None)
+        del self.projects[project.id]
+        del self.projects_by_key[project.key]
+        return project
 
     # -- rank -------------------------------------------------------------------------------
 
