@@ -174,7 +174,9 @@ class ApiSnapshotReader:
                 yield await self._digest(raw)
 
     async def _project_issues(self, project: str) -> AsyncIterator[dict[str, Any]]:
-        fields = ["summary", "description", "attachment", "project", "status", "issuetype"]
+        fields = [
+            "summary", "description", "attachment", "project", "status", "issuetype", "comment",
+        ]  # fmt: skip
         if self._cloud:
             token: str | None = None
             seen: set[str] = set()
@@ -228,7 +230,15 @@ class ApiSnapshotReader:
         else:
             words = wiki_words(description or "")
         key = raw["key"]
-        comments = tuple(sorted([fp async for fp in self._comments(key)]))
+        embedded = f.get("comment")
+        if (
+            isinstance(embedded, Mapping)
+            and isinstance(embedded.get("comments"), list)
+            and int(embedded.get("total", 1 << 30)) <= len(embedded["comments"])
+        ):  # the search answer holds them all: no request per issue
+            comments = tuple(sorted(self._fingerprint(c.get("body")) for c in embedded["comments"]))
+        else:
+            comments = tuple(sorted([fp async for fp in self._comments(key)]))
         attachments = tuple(
             sorted(
                 (a.get("filename", ""), int(a.get("size", 0))) for a in f.get("attachment") or []
@@ -245,6 +255,11 @@ class ApiSnapshotReader:
             issuetype=(f.get("issuetype") or {}).get("name", ""),
         )
 
+    def _fingerprint(self, body: Any) -> str:
+        if self._cloud:
+            return fingerprint(adf_words(body if isinstance(body, Mapping) else None))
+        return fingerprint(wiki_words(body if isinstance(body, str) else ""))
+
     async def _comments(self, key: str) -> AsyncIterator[str]:
         version = "3" if self._cloud else "2"
         start = 0
@@ -256,11 +271,7 @@ class ApiSnapshotReader:
             )
             comments = page.get("comments", [])
             for c in comments:
-                body = c.get("body")
-                if self._cloud:
-                    yield fingerprint(adf_words(body if isinstance(body, Mapping) else None))
-                else:
-                    yield fingerprint(wiki_words(body or ""))
+                yield self._fingerprint(c.get("body"))
             start += len(comments)
             if not comments or start >= int(page.get("total", 0)):
                 return

@@ -24,6 +24,7 @@ class FakeSite:
     fail: dict[str, list[int]] = field(default_factory=dict)  # path -> statuses to answer first
     repeat_token: bool = False
     groups: dict[str, set[str]] = field(default_factory=dict)  # name -> access types
+    embed_comments: bool = False  # put comments in search answers, as Jira does
 
     @classmethod
     def from_backup(cls, path: Path, *, cloud: bool = True) -> FakeSite:
@@ -103,7 +104,7 @@ class FakeSite:
             token = body.get("nextPageToken") or "0"
             start = 2 if token == "same" else int(token)
             size = body["maxResults"]
-            page = [self.issues[k] for k in keys[start : start + size]]
+            page = [self._with_comments(self.issues[k]) for k in keys[start : start + size]]
             more = start + size < len(keys)
             answer: dict[str, Any] = {"issues": page, "isLast": not more}
             if more:
@@ -127,6 +128,14 @@ class FakeSite:
                 200, json={"comments": page, "total": len(bodies), "startAt": start}
             )
         return httpx.Response(404, json={"errorMessages": ["no route"]})
+
+    def _with_comments(self, issue: dict[str, Any]) -> dict[str, Any]:
+        if not self.embed_comments:
+            return issue
+        bodies = self.comments.get(issue["key"], [])
+        fields = dict(issue["fields"])
+        fields["comment"] = {"comments": [{"body": b} for b in bodies], "total": len(bodies)}
+        return {**issue, "fields": fields}
 
     def _keys(self, project: str) -> list[str]:
         return sorted((k for k in self.issues if k.startswith(project + "-")), key=_num)

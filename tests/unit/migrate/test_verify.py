@@ -168,3 +168,16 @@ async def test_cloud_groups_from_the_api_drive_escalation_checks(make_backup) ->
     assert set(escalations) == {"developers"}
     assert escalations["developers"].severity is Severity.BLOCKER
     assert escalations["developers"].data["gained"] == ["ADMIN", "USER"]
+
+
+async def test_comments_embedded_in_search_need_no_extra_requests(make_backup) -> None:
+    backup = make_backup(comments_per_issue=3)
+    site = FakeSite.from_backup(backup)
+    site.embed_comments = True
+    site.comments["PA-1"].pop()  # still detected through the embedded comments
+    source = BackupSnapshotReader(backup)
+    async with _cloud(site) as target:
+        report = await verify(source, target)
+    source.close()
+    assert [(d.kind, d.key) for d in report.differences] == [(DifferenceKind.COMMENTS, "PA-1")]
+    assert not [c for c in site.calls if c.endswith("/comment")]
