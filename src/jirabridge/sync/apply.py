@@ -92,6 +92,7 @@ _STANDARD: dict[str, str] = {
     "key": "key",
 }
 MAX_WORKFLOW_STEPS = 6
+EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
 _NOT_EDITABLE = frozenset({"status", "resolution", "key", "issuetype"})
 
 
@@ -303,12 +304,29 @@ class Applier:
                 )
         self._users[cache_key] = found
 
-    def _translator(self, pair: PairConfig) -> Translator:
+    def _translator(
+        self, pair: PairConfig, keys: Mapping[tuple[str, Side], str] | None = None
+    ) -> Translator:
         def users(value: Any, target: Side) -> Any:
             found = self._users.get((self._user_key(value), target))
             return SKIP if found is None else _plain(found)
 
-        return Translator(pair, users=users)
+        known = dict(keys or {})
+        return Translator(pair, users=users, issue_keys=lambda k, t: known.get((k, t)))
+
+    async def _issue_keys(
+        self, pair: PairConfig, values: Mapping[Side, Mapping[str, Any]]
+    ) -> dict[tuple[str, Side], str]:
+        """Mirror keys for issue-key fields (parent / epic): (key, target side) -> key."""
+        out: dict[tuple[str, Side], str] = {}
+        for side, fields in values.items():
+            for name in Translator.ISSUE_FIELDS:
+                key = fields.get(name)
+                if isinstance(key, str) and key:
+                    ref = await asyncio.to_thread(self._pair_by_key, pair.id, side, key)
+                    if ref is not None:
+                        out[(key, side.other)] = ref.key(side.other)
+        return out
 
     # ---- create ---------------------------------------------------------------------------
 
@@ -327,9 +345,10 @@ class Applier:
         )
         values = canonical_values(source, pair.fields, side)
         await self._resolve_users(ctx, {side: values})
+        keys = await self._issue_keys(pair, {side: values})
         plan = plan_fields(
             pair.fields,
-            self._translator(pair),
+            self._translator(pair, keys),
             server_now=values if side is Side.SERVER else {},
             cloud_now=values if side is Side.CLOUD else {},
             server_hashes=None,
@@ -352,6 +371,8 @@ class Applier:
         )
         origin_tag = f"{side.value}:{source.id}"
         client = ctx.clients[target]
+        if target is Side.SERVER and (issue_type or "").lower() == "epic":
+            data = await self._with_epic_name(client, data)
 
         async def check() -> str | None:
             jql = (
@@ -409,6 +430,16 @@ class Applier:
             ctx.writes += 1
         return ref
 
+    @staticmethod
+    async def _with_epic_name(client: SiteClient, data: IssueInput) -> IssueInput:
+        """Server epics need an "Epic Name" (Cloud has none): use the summary."""
+        fields = await client.fields()
+        epic_name = next((f.id for f in fields.values() if f.custom_key == EPIC_NAME), None)
+        if epic_name is None or epic_name in data.extra_fields:
+            return data
+        extra = {**data.extra_fields, epic_name: data.summary}
+        return IssueInput(**{**_input_kwargs(data), "extra_fields": extra})
+
     def _translated_type(self, pair: PairConfig, issue_type: str, target: Side) -> str:
         table = pair.translations.get("issuetype")
         if table is None:
@@ -426,9 +457,10 @@ class Applier:
             s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
         }
         await self._resolve_users(ctx, values)
+        keys = await self._issue_keys(pair, values)
         plan = plan_fields(
             pair.fields,
-            self._translator(pair),
+            self._translator(pair, keys),
             server_now=values[Side.SERVER],
             cloud_now=values[Side.CLOUD],
             server_hashes=None if snap_s is None else snap_s.hashes,
@@ -448,6 +480,13 @@ class Applier:
         after = {
             s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
         }
+        for name, source in plan.pending:
+            # not written (e.g. the parent has no mirror yet): keep it a change for next time
+            old = snaps[source]
+            if old is not None and name in old.values:
+                after[source][name] = old.values[name]
+            else:
+                after[source].pop(name, None)
         result = ApplyResult(
             "created" if created else "synced",
             f"{ref.server_key} <-> {ref.cloud_key}",

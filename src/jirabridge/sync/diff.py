@@ -59,10 +59,18 @@ class Translator:
     """Moves a value from one side's vocabulary to the other's (tables, users)."""
 
     USER_FIELDS = frozenset({"assignee", "reporter"})
+    ISSUE_FIELDS = frozenset({"parent"})  # values are issue keys: mapped through the pairs
 
-    def __init__(self, pair: PairConfig, *, users: UserMapper | None = None) -> None:
+    def __init__(
+        self,
+        pair: PairConfig,
+        *,
+        users: UserMapper | None = None,
+        issue_keys: Callable[[str, Side], str | None] | None = None,
+    ) -> None:
         self.pair = pair
         self.users = users
+        self.issue_keys = issue_keys
 
     def translate(self, rule: FieldRule, value: Any, target: Side) -> Any:
         """``value`` as the ``target`` side should see it, or :data:`SKIP`."""
@@ -70,6 +78,9 @@ class Translator:
             return None
         if rule.name in self.USER_FIELDS and self.users is not None:
             return self.users(value, target)
+        if rule.name in self.ISSUE_FIELDS:
+            mapped = None if self.issue_keys is None else self.issue_keys(str(value), target)
+            return SKIP if mapped is None else mapped
         table = self.pair.table_for(rule)
         if table is None:
             return value
@@ -111,6 +122,7 @@ class FieldPlan:
     to_cloud: SidePlan
     conflicts: tuple[ConflictRecord, ...]
     skipped: tuple[tuple[str, str], ...]  # (field, why)
+    pending: tuple[tuple[str, Side], ...] = ()  # skipped (field, source side): retry later
 
 
 def plan_fields(
@@ -131,6 +143,7 @@ def plan_fields(
     to_cloud: dict[str, Any] = {}
     conflicts: list[ConflictRecord] = []
     skipped: list[tuple[str, str]] = []
+    pending: list[tuple[str, Side]] = []
     for rule in rules:
         s_val = server_now.get(rule.name)
         c_val = cloud_now.get(rule.name)
@@ -162,14 +175,18 @@ def plan_fields(
         if winner is Side.SERVER:
             if as_cloud is SKIP:
                 skipped.append((rule.name, f"no Cloud value for {s_val!r}"))
+                pending.append((rule.name, Side.SERVER))
             else:
                 to_cloud[rule.cloud_id] = as_cloud
         else:
             if as_server is SKIP:
                 skipped.append((rule.name, f"no Server value for {c_val!r}"))
+                pending.append((rule.name, Side.CLOUD))
             else:
                 to_server[rule.server_id] = as_server
-    return FieldPlan(SidePlan(to_server), SidePlan(to_cloud), tuple(conflicts), tuple(skipped))
+    return FieldPlan(
+        SidePlan(to_server), SidePlan(to_cloud), tuple(conflicts), tuple(skipped), tuple(pending)
+    )
 
 
 def _winner(

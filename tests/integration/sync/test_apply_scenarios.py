@@ -266,3 +266,25 @@ async def test_attachments_copied_once_and_links_merged(store: Store) -> None:
         await world.alice["srv"].delete_link(server_link.id)
         await world.apply("srv", s1_id)
         assert len((await world.bot["cld"].get_issue(c1)).links) == 1
+
+
+async def test_epic_parent_is_mapped_through_the_pairs_once_both_exist(store: Store) -> None:
+    pair = {"fields": [{"name": "summary"}, {"name": "parent"}]}
+    async with build_world(store, pair) as world:
+        epic = await world.alice["cld"].create_issue(
+            IssueInput(project_key="OPS", issue_type="Epic", summary="Big thing")
+        )
+        story = await world.alice["cld"].create_issue(
+            IssueInput(project_key="OPS", issue_type="Story", summary="Part", parent_key=epic)
+        )
+        story_id = (await world.alice["cld"].get_issue(story)).id
+        epic_id = (await world.alice["cld"].get_issue(epic)).id
+        # the story first: its epic has no mirror yet, so the parent waits
+        assert (await world.apply("cld", story_id)).action == "created"
+        await world.apply("cld", epic_id)
+        await world.apply("cld", story_id)
+        with store.session() as s:
+            rows = {r.cloud_key: r for r in s.scalars(select(IssuePair))}
+        server_story = await world.bot["srv"].get_issue(rows[story].server_key)
+        assert server_story.parent_key == rows[epic].server_key
+        assert (await world.apply("srv", server_story.id)).writes == 0
