@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["STOP_WORDS", "TextQuery", "compile_text_query", "stem", "words"]
 
@@ -73,29 +74,51 @@ def stem(word: str) -> str:
     return word[:-1]
 
 
-def words(text: str) -> list[str]:
-    """Indexed words of ``text``: lower-case, stop words dropped, plurals folded."""
-    return [stem(w) for w in (m.lower() for m in _WORD.findall(text)) if w not in STOP_WORDS]
+@lru_cache(maxsize=65536)
+def words(text: str) -> tuple[str, ...]:
+    """Indexed words of ``text``: lower-case, possessive ``'s`` cut, stop words dropped, plurals
+    folded (the order of Lucene's English analysis).
+
+    Cached: a scan meets the same summaries again (match, then relevance, then next query).
+    """
+    found = (w[:-2] if w.endswith("'s") else w for w in _WORD.findall(text.lower()))
+    return tuple(stem(w) for w in found if w not in STOP_WORDS)
 
 
-Term = Callable[[list[str]], int]  # how many times the term occurs in a list of words
+Term = Callable[[tuple[str, ...]], int]  # how many times the term occurs in a list of words
+
+
+def _needle(word: str) -> str:
+    """A substring every text holding ``word`` (stemmed, wildcards allowed) must contain."""
+    head = re.split(r"[*?]", word, maxsplit=1)[0]
+    return head[:-1] if head.endswith("y") else head  # "query" is written "queries"
 
 
 @dataclass(frozen=True)
 class TextQuery:
-    """A compiled text query: ``matches(texts)`` is true when the texts hold every term."""
+    """A compiled text query: ``matches(texts)`` is true when the texts hold every term.
+
+    ``needles`` are plain substrings the texts must contain for the terms to have a chance;
+    checking them first keeps a scan of mostly non-matching issues cheap.
+    """
 
     terms: tuple[Term, ...]
+    needles: tuple[str, ...] = ()
 
     def matches(self, texts: Iterable[str]) -> bool:
-        all_words: list[list[str]] = [words(t) for t in texts if t]
+        present = [t for t in texts if t]
+        if self.needles:
+            lowered = [t.lower() for t in present]
+            if not all(any(n in low for low in lowered) for n in self.needles):
+                return False
+        all_words = [words(t) for t in present]
         return all(any(term(ws) for ws in all_words) for term in self.terms)
 
     def score(self, texts: Iterable[str]) -> float:
         """A relevance figure in the spirit of Lucene's: term hits, damped by text length."""
         total = 0.0
         for t in texts:
-            ws = words(t) if t else []
+            ws = words(t) if t else ()
             if ws:
                 total += sum(term(ws) for term in self.terms) / math.sqrt(len(ws))
         return total
@@ -109,10 +132,10 @@ def _word_matcher(pattern: str) -> Term:
     return lambda ws: ws.count(pattern)
 
 
-def _phrase_matcher(phrase: list[str]) -> Term:
+def _phrase_matcher(phrase: tuple[str, ...]) -> Term:
     size = len(phrase)
 
-    def match(ws: list[str]) -> int:
+    def match(ws: tuple[str, ...]) -> int:
         return sum(1 for i in range(len(ws) - size + 1) if ws[i : i + size] == phrase)
 
     return match
@@ -124,11 +147,13 @@ def compile_text_query(text: str) -> TextQuery | None:
     Raises ``ValueError`` when a term starts with a wildcard (Jira refuses those).
     """
     terms: list[Term] = []
+    needles: list[str] = []
     for phrase, bare in _QUERY_TERM.findall(text):
         if phrase:
             ws = words(phrase)
             if ws:
                 terms.append(_phrase_matcher(ws) if len(ws) > 1 else _word_matcher(ws[0]))
+                needles.extend(_needle(w) for w in ws)
             continue
         token = bare.lower()
         if token[0] in "*?":
@@ -137,6 +162,10 @@ def compile_text_query(text: str) -> TextQuery | None:
             cleaned = re.sub(r"[^\w*?.']", "", token)
             if cleaned:
                 terms.append(_word_matcher(cleaned))
+                needles.append(_needle(cleaned))
             continue
-        terms.extend(_word_matcher(w) for w in words(token))
-    return TextQuery(tuple(terms)) if terms else None
+        for w in words(token):
+            terms.append(_word_matcher(w))
+            needles.append(_needle(w))
+    useful = tuple(dict.fromkeys(n for n in needles if n))
+    return TextQuery(tuple(terms), useful) if terms else None
