@@ -6,7 +6,12 @@ import pytest
 
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._issues import duration_text, parse_field_selection
-from jirabridge.emulator.faces._richtext import _fallback_adf_to_wiki, _fallback_wiki_to_adf
+from jirabridge.emulator.faces._richtext import (
+    _fallback_adf_to_wiki,
+    _fallback_wiki_to_adf,
+    adf_to_wiki,
+    wiki_to_adf,
+)
 from jirabridge.emulator.faces._wire import (
     format_date,
     format_datetime,
@@ -74,3 +79,28 @@ def test_fallback_markup_keeps_text() -> None:
     assert doc["type"] == "doc"
     assert len(doc["content"]) == 2
     assert _fallback_adf_to_wiki(doc) == "one\ntwo\n\nthree"
+
+
+class _Site:
+    def __init__(self) -> None:
+        class U:
+            display_name = "Alice Able"
+
+        self.users = {"5b10ac8d82e05b22cc7d4ef5": U()}
+
+
+def test_cloud_v2_mentions_round_trip() -> None:
+    site = _Site()
+    doc = wiki_to_adf("ping [~accountid:5b10ac8d82e05b22cc7d4ef5] now", site)
+    mention = doc["content"][0]["content"][1]
+    assert mention["type"] == "mention"
+    assert mention["attrs"]["id"] == "5b10ac8d82e05b22cc7d4ef5"
+    assert mention["attrs"]["text"] == "@Alice Able"
+    assert adf_to_wiki(doc, site) == "ping [~accountid:5b10ac8d82e05b22cc7d4ef5] now"
+
+
+def test_markup_is_converted_not_flattened() -> None:
+    doc = wiki_to_adf("*bold* text")
+    marks = doc["content"][0]["content"][0].get("marks")
+    assert marks == [{"type": "strong"}]
+    assert adf_to_wiki(doc) == "*bold* text"

@@ -26,7 +26,7 @@ def rich_in(ctx: Ctx, value: Any, field_id: str) -> Any:
             raise JiraHttpError(400, errors={field_id: ADF_REQUIRED})
     elif not isinstance(value, str):
         raise JiraHttpError(400, errors={field_id: STRING_REQUIRED})
-    return from_wire(value, native_adf=ctx.cloud)
+    return from_wire(value, native_adf=ctx.cloud, site=ctx.site)
 
 
 def visibility_in(raw: Any, field_id: str = "commentLevel") -> Visibility | None:

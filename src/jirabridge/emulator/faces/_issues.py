@@ -153,7 +153,7 @@ class IssueRenderer:
         }
 
     def rich(self, value: Any) -> Any:
-        return to_wire(value, adf_api=self.adf)
+        return to_wire(value, adf_api=self.adf, site=self.site)
 
     def issue_ref(self, issue: Issue) -> dict[str, Any]:
         """The small issue form used for parents, sub-tasks and links."""
@@ -598,7 +598,7 @@ class IssueRenderer:
             raw = issue.fields.get(fid)
             fd = self.site.fields.get(fid)
             if fid in RICH_TEXT_SYSTEM or (fd is not None and fd.custom == TEXTAREA):
-                text = wire(raw, adf_api=False) if raw is not None else None
+                text = wire(raw, adf_api=False, site=self.site) if raw is not None else None
                 out[fid] = f"<p>{escape(str(text))}</p>" if text else None
             else:
                 out[fid] = None

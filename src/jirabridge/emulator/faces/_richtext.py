@@ -2,21 +2,50 @@
 
 The model keeps rich text in the site's native form (wiki ``str`` on Server, ADF ``dict`` on
 Cloud). :func:`to_wire` and :func:`from_wire` convert between the stored form and the form of
-the API version of the request. Conversion is done by :mod:`jirabridge.markup` when it is
-installed; otherwise a plain-paragraph fallback keeps the emulator usable (text survives,
-formatting does not).
+the API version of the request with :mod:`jirabridge.markup`. On a Cloud site, wiki mentions
+are ``[~accountid:<id>]`` (Cloud REST v2) and ADF mentions carry the accountId; the
+:class:`CloudV2Users` directory does that translation. Should the converter ever fail on a
+value, a plain-paragraph fallback keeps the text (the emulator must not crash on content).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["adf_to_wiki", "from_wire", "is_adf", "to_wire", "wiki_to_adf"]
+from jirabridge.markup import MarkupContext, ResolvedUser
+from jirabridge.markup import adf_to_wiki as _adf_to_wiki
+from jirabridge.markup import wiki_to_adf as _wiki_to_adf
 
-_WikiToAdf = Callable[[str], dict[str, Any]]
-_AdfToWiki = Callable[[Mapping[str, Any]], str]
+__all__ = ["CloudV2Users", "adf_to_wiki", "from_wire", "is_adf", "to_wire", "wiki_to_adf"]
+
+_ACCOUNT_PREFIX = "accountid:"
+
+
+class CloudV2Users:
+    """Mentions as Cloud REST v2 writes them: ``[~accountid:<accountId>]`` <-> ADF mention."""
+
+    def __init__(self, site: Any) -> None:
+        self._users = getattr(site, "users", {})
+
+    def resolve_wiki_user(self, reference: str) -> ResolvedUser | None:
+        account_id = (
+            reference[len(_ACCOUNT_PREFIX) :]
+            if reference.startswith(_ACCOUNT_PREFIX)
+            else reference
+        )
+        user = self._users.get(account_id)
+        name = user.display_name if user is not None else ""
+        return ResolvedUser(account_id=account_id, display_name=name)
+
+    def wiki_reference(self, account_id: str) -> str | None:
+        return f"{_ACCOUNT_PREFIX}{account_id}"
+
+
+def _context(site: Any) -> MarkupContext | None:
+    if site is None:
+        return None
+    return MarkupContext(users=CloudV2Users(site))
 
 
 def _fallback_wiki_to_adf(text: str) -> dict[str, Any]:
@@ -43,7 +72,7 @@ def _collect_text(node: Any, out: list[str]) -> None:
         out.append("\n")
     elif kind == "mention":
         attrs = node.get("attrs") or {}
-        out.append(f"[~accountid:{attrs.get('id', '')}]")
+        out.append(f"[~{_ACCOUNT_PREFIX}{attrs.get('id', '')}]")
     for child in node.get("content") or []:
         _collect_text(child, out)
 
@@ -57,31 +86,18 @@ def _fallback_adf_to_wiki(doc: Mapping[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
-def _load() -> tuple[_WikiToAdf, _AdfToWiki]:
+def wiki_to_adf(text: str, site: Any = None) -> dict[str, Any]:
+    """Wiki markup -> ADF document (mentions as Cloud v2 writes them when ``site`` is given)."""
     try:
-        markup = importlib.import_module("jirabridge.markup")
-        w2a = markup.wiki_to_adf
-        a2w = markup.adf_to_wiki
-    except (ImportError, AttributeError):
-        return _fallback_wiki_to_adf, _fallback_adf_to_wiki
-    return w2a, a2w
-
-
-_W2A, _A2W = _load()
-
-
-def wiki_to_adf(text: str) -> dict[str, Any]:
-    """Wiki markup -> ADF document (``jirabridge.markup`` when present)."""
-    try:
-        return _W2A(text)
+        return _wiki_to_adf(text, _context(site))
     except Exception:  # a converter bug must not crash the emulator
         return _fallback_wiki_to_adf(text)
 
 
-def adf_to_wiki(doc: Mapping[str, Any]) -> str:
-    """ADF document -> wiki markup (``jirabridge.markup`` when present)."""
+def adf_to_wiki(doc: Mapping[str, Any], site: Any = None) -> str:
+    """ADF document -> wiki markup (mentions as ``[~accountid:...]`` when ``site`` is given)."""
     try:
-        return _A2W(doc)
+        return _adf_to_wiki(doc, _context(site))
     except Exception:  # a converter bug must not crash the emulator
         return _fallback_adf_to_wiki(doc)
 
@@ -91,20 +107,20 @@ def is_adf(value: Any) -> bool:
     return isinstance(value, Mapping) and value.get("type") == "doc"
 
 
-def to_wire(stored: Any, *, adf_api: bool) -> Any:
+def to_wire(stored: Any, *, adf_api: bool, site: Any = None) -> Any:
     """Stored rich text -> the request's API form (ADF for Cloud v3, wiki otherwise)."""
     if stored is None:
         return None
     if adf_api:
         if is_adf(stored):
             return stored
-        return wiki_to_adf(str(stored))
+        return wiki_to_adf(str(stored), site)
     if isinstance(stored, Mapping):
-        return adf_to_wiki(stored)
+        return adf_to_wiki(stored, site)
     return stored
 
 
-def from_wire(value: Any, *, native_adf: bool) -> Any:
+def from_wire(value: Any, *, native_adf: bool, site: Any = None) -> Any:
     """A value from a request -> the site's native form (ADF on Cloud, wiki on Server).
 
     The caller has already checked the type against the API version (string for v2, ADF
@@ -115,7 +131,7 @@ def from_wire(value: Any, *, native_adf: bool) -> Any:
     if native_adf:
         if is_adf(value):
             return value
-        return wiki_to_adf(str(value))
+        return wiki_to_adf(str(value), site)
     if isinstance(value, Mapping):
-        return adf_to_wiki(value)
+        return adf_to_wiki(value, site)
     return value
