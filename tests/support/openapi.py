@@ -9,7 +9,9 @@ checked: the spec's ``date-time`` is documentation, Jira itself answers ``+0000`
 
 Error answers (4xx/5xx) the spec leaves without a body schema are checked against the spec's
 ``ErrorCollection`` (``{"errorMessages": [...], "errors": {...}}``), Jira's error shape.
-A ``/rest/api/2/...`` path with no match of its own is looked up as ``/rest/api/3/...``.
+A ``/rest/api/2/...`` path with no match of its own is looked up as ``/rest/api/3/...``, and
+a ``/rest/agile/...`` path is looked up in the Software spec even when ``spec`` is left at
+``"platform"``.
 
 The spec is read and indexed once per process (it is 2.4 MB); validators are cached per
 response schema.
@@ -149,8 +151,10 @@ def response_schema_pointer(
     Returns ``(pointer, description)``: pointer None means "no body documented".
     Raises AssertionError when the operation or status is not in the spec.
     """
-    index = spec_index(spec)
     concrete = _normalise_path(path)
+    if spec == "platform" and concrete.startswith("/rest/agile/"):
+        spec = "software"  # the agile API lives in the Jira Software spec
+    index = spec_index(spec)
     template = index.find(method, concrete)
     if template is None and concrete.startswith("/rest/api/2/"):
         template = index.find(method, "/rest/api/3/" + concrete[len("/rest/api/2/") :])
@@ -240,6 +244,8 @@ def assert_matches_spec(
     ``path`` is the concrete request path (query string and host are ignored); ``body`` is the
     decoded JSON (None or ``""`` for an empty body).
     """
+    if spec == "platform" and _normalise_path(path).startswith("/rest/agile/"):
+        spec = "software"
     pointer, label = response_schema_pointer(method, path, status, spec=spec)
     empty = body is None or body == "" or body == b""
     if pointer is None:

@@ -46,10 +46,13 @@ __all__ = [
     "CLOUD_TOKEN_LIFETIME",
     "DEFAULT_ORDER",
     "SERVER_MAX_RESULT_WINDOW",
+    "UNBOUNDED",
     "CloudPage",
     "PageTokenError",
     "SearchResult",
     "ServerPage",
+    "SiteResolver",
+    "plain_text",
     "search",
 ]
 

@@ -132,6 +132,8 @@ def test_software_spec() -> None:
     body["id"] = "84"
     with pytest.raises(AssertionError, match=r"at \$\.id: '84' is not of type 'integer'"):
         assert_matches_spec("GET", "/rest/agile/1.0/board/84", 200, body, spec="software")
+    body["id"] = 84
+    assert_matches_spec("GET", "/rest/agile/1.0/board/84", 200, body)  # platform -> software
     with pytest.raises(ValueError, match="unknown spec"):
         spec_index("nope")
 
