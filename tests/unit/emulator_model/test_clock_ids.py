@@ -76,3 +76,24 @@ def test_reset_restores_a_fresh_site() -> None:
     site.create_project("ABC", "Abc", site.admin_key)
     site.reset()
     assert site.to_state() == fresh
+
+
+def test_bad_enum_values_and_clock_changes_are_jirabridge_errors() -> None:
+    from jirabridge.emulator.model import BoardType, ClockError, ValidationFailed
+    from jirabridge.emulator.seed import seed_bulk
+    from jirabridge.errors import BadInputError
+
+    with pytest.raises(ValidationFailed, match="server, cloud"):
+        Site("mars")  # type: ignore[arg-type]
+    site = Site(Flavour.SERVER)
+    site.create_project("ABC", "Abc", site.admin_key)
+    with pytest.raises(ValidationFailed, match="board type"):
+        site.create_board("b", "waterfall", project_ref="ABC")
+    board = site.create_board("b", BoardType.SCRUM, project_ref="ABC")
+    with pytest.raises(ValidationFailed, match="sprint state"):
+        site.board_sprints(board.id, ["someday"])
+    with pytest.raises(ClockError) as err:
+        Clock().advance(-5)
+    assert isinstance(err.value, BadInputError)
+    with pytest.raises(ValidationFailed):
+        seed_bulk(site, projects=0, issues=1, comments=1, users=1, sprints=0)

@@ -25,6 +25,7 @@ from jirabridge.emulator.model._defaults import (
     AgileFieldIds,
 )
 from jirabridge.emulator.model._errors import (
+    ClockError,
     Conflict,
     ModelError,
     NotFound,
@@ -107,6 +108,7 @@ __all__ = [
     "ChangeHistory",
     "ChangeItem",
     "Clock",
+    "ClockError",
     "Comment",
     "CommentCreated",
     "CommentDeleted",

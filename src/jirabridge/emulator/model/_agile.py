@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from jirabridge.emulator.model._errors import NotFound, PermissionDenied, ValidationFailed
+from jirabridge.emulator.model._errors import (
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    enum_value,
+)
 from jirabridge.emulator.model._events import (
     IssueDeleted,
     IssueEventType,
@@ -47,7 +52,7 @@ class AgileMixin(IssuesMixin):
         filter_jql: str | None = None,
     ) -> Board:
         """A board over one project (``project = KEY ORDER BY Rank ASC``) or a saved filter."""
-        btype = BoardType(board_type)
+        btype = enum_value(BoardType, board_type, "board type")
         project_id = self.get_project(project_ref).id if project_ref is not None else None
         if filter_jql is None:
             if project_id is None:
@@ -78,7 +83,7 @@ class AgileMixin(IssuesMixin):
         self, board_id: int | str, states: Sequence[str] | None = None
     ) -> list[Sprint]:
         board = self.get_board(board_id)
-        wanted = {SprintState(s) for s in states} if states else None
+        wanted = {enum_value(SprintState, s, "sprint state") for s in states} if states else None
         return [
             s
             for s in self.sprints.values()
@@ -151,7 +156,9 @@ class AgileMixin(IssuesMixin):
         sprint = self.get_sprint(sprint_id)
         if sprint.state is SprintState.CLOSED:
             raise ValidationFailed("A closed sprint cannot be updated.")
-        target = SprintState(state) if state is not None else sprint.state
+        target = (
+            enum_value(SprintState, state, "sprint state") if state is not None else sprint.state
+        )
         if target is SprintState.ACTIVE and sprint.state is SprintState.FUTURE:
             return self.start_sprint(
                 actor.key, sprint.id, start_date=start_date, end_date=end_date, name=name, goal=goal

@@ -6,6 +6,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from jirabridge.emulator.model._errors import ClockError
+
 __all__ = ["Clock"]
 
 
@@ -46,7 +48,7 @@ class Clock:
     def freeze(self, at: datetime | None = None) -> None:
         """Stop the clock at ``at`` (must be timezone-aware) or at the current time."""
         if at is not None and at.tzinfo is None:
-            raise ValueError("Clock.freeze needs a timezone-aware datetime")
+            raise ClockError("Clock.freeze needs a timezone-aware datetime")
         current = self.now()
         mono = self.monotonic()
         wall = (at or current).astimezone(UTC)
@@ -58,7 +60,7 @@ class Clock:
     def advance(self, seconds: float) -> None:
         """Move the clock forward by ``seconds`` (not backwards)."""
         if seconds < 0:
-            raise ValueError("Clock.advance takes a non-negative number of seconds")
+            raise ClockError("Clock.advance takes a non-negative number of seconds")
         with self._lock:
             if self._frozen_wall is not None and self._frozen_mono is not None:
                 self._frozen_wall += timedelta(seconds=seconds)

@@ -12,11 +12,14 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from jirabridge.errors import BadInputError, JiraErrorBody
 
 __all__ = [
+    "ClockError",
     "Conflict",
     "ModelError",
     "NotFound",
@@ -24,6 +27,8 @@ __all__ = [
     "StateFileError",
     "ValidationFailed",
 ]
+
+E = TypeVar("E", bound=enum.Enum)
 
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 
@@ -74,5 +79,18 @@ class Conflict(ModelError):
     status = 409
 
 
+class ClockError(BadInputError, ValueError):
+    """A clock change that makes no sense (a naive datetime, going backwards)."""
+
+
 class StateFileError(BadInputError):
     """A saved state file cannot be read: not ours, a newer version, truncated or corrupt."""
+
+
+def enum_value(enum_cls: type[E], value: object, what: str) -> E:
+    """``enum_cls(value)``, or :class:`ValidationFailed` naming the accepted values."""
+    try:
+        return enum_cls(value)
+    except ValueError:
+        accepted = ", ".join(str(m.value) for m in enum_cls)
+        raise ValidationFailed(f"Invalid {what} '{value}'; use one of: {accepted}.") from None

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from jirabridge.emulator.model._clock import Clock
+from jirabridge.emulator.model._errors import ValidationFailed
 from jirabridge.emulator.model._records import (
     BoardType,
     Comment,
@@ -492,7 +493,9 @@ def seed_bulk(
     directly (no events, no per-field validation) but the state is valid — indexes, keys,
     statuses of each project's workflow, resolutions on done issues, sprint membership."""
     if min(projects, users) < 1 or min(issues, comments, sprints) < 0:
-        raise ValueError("seed_bulk needs at least one project and one user")
+        raise ValidationFailed(
+            "seed_bulk needs at least one project and one user, and no negative counts."
+        )
     rnd = random.Random(seed)
     with _seeding(site, seed):
         _bulk(site, rnd, projects, issues, comments, users, sprints)

@@ -17,7 +17,7 @@ from jirabridge.emulator.model._defaults import (
     default_statuses,
     default_workflows,
 )
-from jirabridge.emulator.model._errors import StateFileError
+from jirabridge.emulator.model._errors import StateFileError, enum_value
 from jirabridge.emulator.model._ids import IdSource
 from jirabridge.emulator.model._persist import (
     dump_state,
@@ -85,7 +85,7 @@ class Site(AgileMixin):
     def __init__(
         self, flavour: Flavour | str, *, seed: int = 1, clock: Clock | None = None
     ) -> None:
-        self.flavour = Flavour(flavour)
+        self.flavour = enum_value(Flavour, flavour, "flavour")
         self.clock = clock or Clock()
         self.seed = seed
         self._init_stores()
