@@ -1,9 +1,20 @@
 """The emulators' JQL engine: pure, knows nothing of the model.
 
-``parse(text) -> Query`` builds the syntax tree; ``compile_query(query, resolver)`` turns it
-into a predicate and sort over any issue type, asking a :class:`Resolver` (implemented by
-``jirabridge.emulator.search`` over a site) what each field is. Errors are :class:`JqlError`
-with Jira's wording.
+``parse(text) -> Query`` builds the syntax tree (frozen dataclasses);
+``compile_query(query, resolver, default_order=...) -> CompiledQuery`` turns it into a
+predicate (``matches(issue)``) and an ordering (``sort(issues)`` / ``run(issues)``) over any
+issue type, asking a :class:`Resolver` what each field is (:class:`FieldDef`: kind, getter,
+value resolution, sort key, field functions) and for the clock, time zone, viewer, groups and
+sprints. ``jirabridge.emulator.search`` is the resolver over a model ``Site``::
+
+    query = parse('project = OPS AND updated >= "-1d" ORDER BY updated ASC, key ASC')
+    compiled = compile_query(query, resolver)          # resolve every literal once
+    ordered = compiled.run(issues)                     # filter + sort
+
+Every error is a :class:`JqlError` (a ``BadInputError``) whose ``error_messages`` are Jira's
+exact sentences (several at once when several clauses are wrong), ready for
+``{"errorMessages": [...], "errors": {}}``. ``pinned_literals`` tells an adapter which values
+a query pins a field to, so it can use an index instead of a scan.
 """
 
 from jirabridge.emulator.jql._ast import (
