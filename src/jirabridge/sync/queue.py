@@ -155,6 +155,29 @@ class Queue:
                 return f"pair:{pair_id}"
         return f"{site}:{issue_id}"
 
+    def _same_issue_keys(self, session: Session, key: str) -> set[str]:
+        """Every key a job for the same issue pair may carry (a job queued before the pair
+        existed is keyed by its site and issue). The pair row is locked, so two workers can
+        never lease two jobs of one pair at once."""
+        keys = {key}
+        pair: IssuePair | None = None
+        if key.startswith("pair:"):
+            pair = session.get(IssuePair, int(key[5:]), with_for_update=True)
+        else:
+            site, _, issue_id = key.partition(":")
+            side = self.site_sides.get(site)
+            if side in ("server", "cloud"):
+                column = IssuePair.server_issue_id if side == "server" else IssuePair.cloud_issue_id
+                pair = session.scalars(
+                    select(IssuePair).where(column == issue_id).with_for_update()
+                ).first()
+        if pair is not None:
+            keys.add(f"pair:{pair.id}")
+            for site, side in self.site_sides.items():
+                issue = pair.server_issue_id if side == "server" else pair.cloud_issue_id
+                keys.add(f"{site}:{issue}")
+        return keys
+
     # ---- enqueue --------------------------------------------------------------------------
 
     def enqueue(
@@ -252,7 +275,8 @@ class Queue:
                     return None
                 busy = session.scalars(
                     select(QueueJob.id).where(
-                        QueueJob.key == row.key, QueueJob.state == JobState.LEASED
+                        QueueJob.key.in_(self._same_issue_keys(session, row.key)),
+                        QueueJob.state == JobState.LEASED,
                     )
                 ).first()
                 if busy is not None:

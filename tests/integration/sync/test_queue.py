@@ -272,3 +272,36 @@ def test_concurrent_producers_and_workers_lose_and_duplicate_nothing(
     assert len(produced) == 90
     assert len(done) == 90
     assert len(set(done)) == 90
+
+
+def test_a_job_from_before_the_pair_existed_still_blocks_the_pair(
+    store: Store, clock: FakeClock
+) -> None:
+    q = Queue(
+        store,
+        config=QueueConfig(coalesce_seconds=0),
+        clock=clock,
+        site_sides={"srv": "server", "cld": "cloud"},
+    )
+    q.enqueue(notice("900", clock, site="cld"))  # a new Cloud issue: no pair yet
+    [creating] = q.lease("w1")
+    assert creating.key == "cld:900"
+    now = datetime.now(UTC)
+    with store.session() as s:  # the worker creates the mirror and records the pair
+        s.add(
+            IssuePair(
+                pair_id="ops",
+                server_issue_id="100",
+                server_key="OPS-1",
+                cloud_issue_id="900",
+                cloud_key="OPS-9",
+                origin="cloud",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    q.enqueue(notice("100", clock, site="srv"))  # a change on the new mirror
+    assert q.lease("w2") == []  # same pair, different key: must wait
+    assert q.complete(creating)
+    [after] = q.lease("w2")
+    assert after.key.startswith("pair:")
