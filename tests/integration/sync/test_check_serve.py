@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from jirabridge.emulator import create_app
@@ -139,6 +140,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_run_command_serves_webhooks_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     config = json.loads(json.dumps(GOOD))

@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from jirabridge.sync.config import QueueConfig
@@ -20,6 +21,7 @@ from jirabridge.sync.store import AuditEntry, Store
 WORKER = Path(__file__).with_name("crash_worker.py")
 
 
+@pytest.mark.slow
 def test_sigkill_loses_nothing_and_duplicates_nothing(
     store: Store, store_url: tuple[str, str | None]
 ) -> None:
