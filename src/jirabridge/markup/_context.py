@@ -163,9 +163,20 @@ class ConversionReport:
     while converting; one report may collect several conversions)."""
 
     items: list[ReportItem] = field(default_factory=list)
+    max_items: int = 10_000
+    dropped: int = 0
+    """Items not kept because ``max_items`` was reached (a long-lived context stays bounded)."""
 
     def add(self, kind: ReportKind, detail: str, path: str = "") -> None:
+        if len(self.items) >= self.max_items:
+            self.dropped += 1
+            return
         self.items.append(ReportItem(kind, detail, path))
+
+    def clear(self) -> None:
+        """Forget what was collected (to reuse one context for many conversions)."""
+        self.items.clear()
+        self.dropped = 0
 
     def of_kind(self, kind: ReportKind) -> list[ReportItem]:
         return [item for item in self.items if item.kind is kind]
@@ -187,7 +198,7 @@ class ConversionReport:
         return [item.detail for item in self.of_kind(ReportKind.UNMAPPED_ATTACHMENT)]
 
     def __bool__(self) -> bool:
-        return bool(self.items)
+        return bool(self.items) or self.dropped > 0
 
 
 @dataclass(frozen=True)

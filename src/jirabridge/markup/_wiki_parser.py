@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from jirabridge.markup._colours import normalize_hex_colour, panel_type_for
 from jirabridge.markup._context import MarkupContext, ReportKind
@@ -340,13 +340,27 @@ def _is_safe_url(url: str) -> bool:
     return not trimmed or _SAFE_URL.match(trimmed) is not None
 
 
-_URL_KEEP = "!$&'()*+,-./:;=?@_~%#[]"
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21", "ws": "80", "wss": "443"}
+# WHATWG URL percent-encode sets (besides C0 controls and non-ASCII, always encoded)
+_PATH_ENCODE = frozenset(' "<>`{}')
+_QUERY_ENCODE = frozenset(" \"<>'")
+_FRAGMENT_ENCODE = frozenset(' "<>`')
+
+
+def _percent_encode(part: str, encode: frozenset[str]) -> str:
+    out = []
+    for c in part:
+        if c in encode or ord(c) < 0x20 or ord(c) > 0x7E:
+            out.append("".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass")))
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def _normalise_url(raw: str) -> str:
     """What a browser's ``new URL(raw).href`` gives for the URLs the link scanner accepts:
-    scheme and host lower-cased, the root path made explicit, unsafe characters escaped."""
+    scheme and host lower-cased, default port dropped, the root path made explicit,
+    backslashes in the path read as slashes, unsafe characters percent-encoded."""
     try:
         parts = urlsplit(raw)
     except ValueError as exc:
@@ -355,18 +369,17 @@ def _normalise_url(raw: str) -> str:
     if scheme in ("http", "https", "ftp", "ftps"):
         if not parts.netloc:
             raise InvalidContentError("URL without host")
-        netloc = parts.netloc
-        userinfo, _, hostport = netloc.rpartition("@")
+        userinfo, _, hostport = parts.netloc.rpartition("@")
         host, sep, port = hostport.partition(":")
         if port and _DEFAULT_PORTS.get(scheme) == port:
             sep, port = "", ""
         netloc = (userinfo + "@" if userinfo else "") + host.lower() + sep + port
         path = parts.path.replace("\\", "/") or "/"
-        out = f"{scheme}://{netloc}{quote(path, safe=_URL_KEEP)}"
+        out = f"{scheme}://{netloc}{_percent_encode(path, _PATH_ENCODE)}"
         if parts.query or (raw.endswith("?") and not parts.fragment):
-            out += "?" + quote(parts.query, safe=_URL_KEEP)
+            out += "?" + _percent_encode(parts.query, _QUERY_ENCODE)
         if parts.fragment or raw.endswith("#"):
-            out += "#" + quote(parts.fragment, safe=_URL_KEEP)
+            out += "#" + _percent_encode(parts.fragment, _FRAGMENT_ENCODE)
         return out
     return scheme + raw[len(scheme) :]
 
@@ -1147,7 +1160,8 @@ class _Parser:
         if user is None:
             self.report(ReportKind.UNRESOLVED_USER, reference)
             return [text_node(f"@{reference}")]
-        attrs = {"id": user.account_id, "text": f"@{user.display_name}", "accessLevel": ""}
+        name = user.display_name.lstrip("@")
+        attrs = {"id": user.account_id, "text": f"@{name}" if name else "", "accessLevel": ""}
         return [Node("mention", attrs)]
 
     @staticmethod

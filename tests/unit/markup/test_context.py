@@ -165,3 +165,26 @@ def test_load_user_map_rejects_bad_files(tmp_path: Path, content: str) -> None:
 def test_missing_user_map_file() -> None:
     with pytest.raises(BadInputError, match="cannot read"):
         load_user_map("/nonexistent/users.json")
+
+
+def test_display_name_given_with_at_sign_is_not_doubled() -> None:
+    class AtNames:
+        def resolve_wiki_user(self, reference: str) -> ResolvedUser | None:
+            return ResolvedUser("acc-1", "@Ann Lee")
+
+        def wiki_reference(self, account_id: str) -> str | None:
+            return None
+
+    [mention] = inline(wiki_to_adf("[~ann]", MarkupContext(users=AtNames())))
+    assert mention["attrs"]["text"] == "@Ann Lee"
+
+
+def test_report_stays_bounded_and_can_be_cleared() -> None:
+    from jirabridge.markup import ConversionReport
+
+    ctx = MarkupContext(users=USERS, report=ConversionReport(max_items=3))
+    wiki_to_adf(" ".join(f"[~ghost{i}]" for i in range(10)), ctx)
+    assert len(ctx.report.items) == 3
+    assert ctx.report.dropped == 7
+    ctx.report.clear()
+    assert not ctx.report
