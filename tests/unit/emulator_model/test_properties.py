@@ -113,3 +113,73 @@ def test_any_bad_value_is_a_clear_refusal_and_changes_nothing(bad: object) -> No
             assert issue.fields == snapshot
         else:
             snapshot = dict(issue.fields)
+
+
+_json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 20000) | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["id", "key", "name", "value", "accountId", "child", "type", "content", "body"]
+            ),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=6,
+)
+
+
+@_SETTINGS
+@given(
+    flavour=st.sampled_from(list(Flavour)),
+    fields=st.dictionaries(
+        st.sampled_from(
+            [
+                "summary",
+                "description",
+                "priority",
+                "labels",
+                "components",
+                "fixVersions",
+                "duedate",
+                "assignee",
+                "reporter",
+                "parent",
+                "timetracking",
+                "customfield_10021",
+                "customfield_10200",
+                "customfield_10201",
+                "environment",
+                "foo",
+            ]
+        ),
+        _json_value,
+        max_size=5,
+    ),
+    update=st.dictionaries(
+        st.sampled_from(["labels", "comment", "issuelinks", "worklog", "summary", "components"]),
+        st.lists(
+            st.dictionaries(
+                st.sampled_from(["add", "set", "remove", "edit"]), _json_value, max_size=2
+            ),
+            max_size=2,
+        )
+        | _json_value,
+        max_size=2,
+    ),
+)
+def test_hostile_create_input_only_raises_model_errors(
+    flavour: Flavour, fields: dict, update: dict
+) -> None:
+    from jirabridge.emulator.model import ModelError
+
+    site = _site(flavour)
+    before = len(site.issues)
+    body = {"project": {"key": "CLS"}, "issuetype": {"name": "Task"}, "summary": "s", **fields}
+    try:
+        site.create_issue(site.admin_key, body, update)
+    except ModelError as err:
+        assert err.status in (400, 404, 413)
+        assert len(site.issues) == before
