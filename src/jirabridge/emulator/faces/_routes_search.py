@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
-from collections.abc import Callable
 from typing import Any
 
 from jirabridge.emulator.faces._context import Ctx
@@ -16,6 +14,7 @@ from jirabridge.emulator.faces._issues import parse_field_selection
 from jirabridge.emulator.faces._routes_social import renderer_of
 from jirabridge.emulator.faces._table import RouteSpec
 from jirabridge.emulator.model._records import Issue
+from jirabridge.emulator.search import search
 
 __all__ = ["ROUTES", "run_search"]
 
@@ -32,28 +31,11 @@ UNBOUNDED = (
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 )
 
-_SearchFn = Callable[..., Any]
-
-
-def _search_fn() -> _SearchFn | None:
-    try:
-        module = importlib.import_module("jirabridge.emulator.search")
-    except ImportError:
-        return None
-    fn = getattr(module, "search", None)
-    return fn if callable(fn) else None
-
 
 def run_search(ctx: Ctx, jql: str) -> list[Issue]:
     """All issues matching ``jql`` that the viewer may browse, in JQL order."""
-    fn = _search_fn()
-    if fn is None:  # the JQL adapter has not landed: only the empty query is understood
-        if jql.strip():
-            raise JiraHttpError(400, ["JQL search is not available in this emulator build."])
-        return sorted(ctx.site.issues.values(), key=lambda i: (i.project_id, -i.number))
-    result = fn(ctx.site, jql, viewer_key=ctx.user_key, flavour=ctx.site.flavour)
-    issues: Any = getattr(result, "issues", result)
-    return [i for i in issues if isinstance(i, Issue)]
+    result = search(ctx.site, jql, viewer_key=ctx.user_key, flavour=ctx.site.flavour)
+    return list(result.issues)
 
 
 def _int(value: Any, name: str, default: int) -> int:
