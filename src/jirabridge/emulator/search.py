@@ -254,6 +254,12 @@ class SiteResolver(Resolver[Issue]):
         self._tz = _zone(self.viewer.time_zone if self.viewer is not None else "UTC")
         self._status_pos = {sid: n for n, sid in enumerate(site.statuses)}
         self._priority_pos = {pid: n for n, pid in enumerate(site.priorities)}
+        self._texts: dict[int, str] = {}
+        self._free_text_ids = tuple(
+            fd.id
+            for fd in self._custom_fields()
+            if (fd.custom or "").rsplit(":", 1)[-1] in _FREE_TEXT
+        )
 
     # -- Resolver API ----------------------------------------------------------------
     def now(self) -> datetime:
@@ -443,6 +449,18 @@ class SiteResolver(Resolver[Issue]):
             )
         return FieldDef(fid, FieldKind.VALUE, raw, None, None)
 
+    def text_of(self, value: object) -> str:
+        """:func:`plain_text`, remembered for this query: ADF documents are walked once even
+        when matching and ranking both read them (keyed by identity; the site keeps the
+        values alive for the query's duration)."""
+        if value is None or isinstance(value, str):
+            return value or ""
+        key = id(value)
+        cached = self._texts.get(key)
+        if cached is None:
+            cached = self._texts[key] = plain_text(value)
+        return cached
+
     def comment_texts(self, issue: Issue) -> tuple[str, ...]:
         site = self.site
         can_see = getattr(site, "can_see", None)
@@ -454,17 +472,15 @@ class SiteResolver(Resolver[Issue]):
                 continue
             if callable(can_see) and not can_see(viewer, issue, comment.visibility):
                 continue
-            out.append(plain_text(comment.body))
+            out.append(self.text_of(comment.body))
         return tuple(out)
 
     def all_texts(self, issue: Issue) -> tuple[str, ...]:
         f = issue.fields
-        texts = [str(f.get("summary") or ""), plain_text(f.get("description"))]
-        texts.append(plain_text(f.get("environment")))
-        for fd in self._custom_fields():
-            # free-text searchers only: a URL field is not part of ``text ~`` in Jira
-            if fd.id in f and (fd.custom or "").rsplit(":", 1)[-1] in _FREE_TEXT:
-                texts.append(plain_text(f[fd.id]))
+        texts = [str(f.get("summary") or ""), self.text_of(f.get("description"))]
+        texts.append(self.text_of(f.get("environment")))
+        # free-text custom fields only: a URL field is not part of ``text ~`` in Jira
+        texts.extend(self.text_of(f[fid]) for fid in self._free_text_ids if fid in f)
         texts.extend(self.comment_texts(issue))
         return tuple(t for t in texts if t)
 
@@ -546,9 +562,9 @@ def _key(r: SiteResolver) -> FieldDef[Issue]:
 def _text_field(
     field_id: str, *, sortable: bool, emptiable: bool
 ) -> Callable[..., FieldDef[Issue]]:
-    def build(_r: SiteResolver) -> FieldDef[Issue]:
+    def build(r: SiteResolver) -> FieldDef[Issue]:
         def get(i: Issue) -> str | None:
-            return plain_text(i.fields.get(field_id)) or None
+            return r.text_of(i.fields.get(field_id)) or None
 
         return FieldDef(
             field_id,
