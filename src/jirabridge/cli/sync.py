@@ -231,6 +231,9 @@ def register(app: typer.Typer) -> None:
     def reconcile_cmd(
         config: Path | None = _CONFIG_OPT,
         store: str | None = _STORE_OPT,
+        rebuild: bool = typer.Option(
+            False, "--rebuild", help="First rebuild lost pairs from the sites' entity properties."
+        ),
         secrets_file: Path = _SECRETS_OPT,
         key_file: Path = _KEY_OPT,
     ) -> None:
@@ -239,8 +242,15 @@ def register(app: typer.Typer) -> None:
 
         with _errors():
             runner, _ = _runner(config, store, secrets_file, key_file)
-            count = asyncio.run(runner.reconcile())
+
+            async def main() -> tuple[int, int]:
+                rebuilt = await runner.rebuild_pairs() if rebuild else 0
+                return rebuilt, await runner.reconcile()
+
+            rebuilt, count = asyncio.run(main())
             stats = runner.queue.stats()
+        if rebuild:
+            typer.echo(f"rebuilt {rebuilt} issue pair(s) from the sites")
         typer.echo(f"compared {count} issue pair(s); dead letters: {stats.dead}")
 
     @app.command("run")

@@ -375,12 +375,7 @@ class Applier:
             data = await self._with_epic_name(client, data)
 
         async def check() -> str | None:
-            jql = (
-                f'project = "{end.project}" AND issue.property[{PROPERTY}].origin = "{origin_tag}"'
-            )
-            async for found in client.search(jql, fields=["summary"]):
-                return found.key
-            return None
+            return await self.find_unpaired_mirror(client, pair.id, target, end.project, data)
 
         key = await client.create_issue(data, check=check)
         ctx.writes += 1
@@ -429,6 +424,30 @@ class Applier:
             )
             ctx.writes += 1
         return ref
+
+    async def find_unpaired_mirror(
+        self, client: SiteClient, pair_id: str, side: Side, project: str, data: IssueInput
+    ) -> str | None:
+        """After an ambiguous create (timeout, 5xx): the issue we may have created anyway.
+
+        Entity properties cannot be searched without an app, so look for an issue created
+        by the integration user in the last 15 minutes with the same summary that is in no
+        pair yet; None means the create did not happen and may be sent again."""
+        jql = (
+            f'project = "{project}" AND creator = currentUser() AND created >= -15m '
+            "ORDER BY created DESC"
+        )
+        async for found in client.search(jql, fields=["summary", "created"]):
+            if found.summary != data.summary or found.id is None:
+                continue
+            paired = await asyncio.to_thread(self._find_by_id, pair_id, side, found.id)
+            if paired is None:
+                return found.key
+        return None
+
+    def _find_by_id(self, pair_id: str, side: Side, issue_id: str) -> PairRef | None:
+        with self.queue.store.session() as session:
+            return find_pair(session, side=side, issue_id=issue_id, pair_id=pair_id)
 
     @staticmethod
     async def _with_epic_name(client: SiteClient, data: IssueInput) -> IssueInput:

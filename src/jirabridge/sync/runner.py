@@ -26,6 +26,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from jirabridge.errors import FixConfigError, JirabridgeError
+from jirabridge.jira import Issue
 from jirabridge.sync.apply import Applier
 from jirabridge.sync.config import (
     AuthKind,
@@ -261,6 +262,68 @@ class SyncRunner:
             )
             count += 1
         await self.drain()
+        return count
+
+    async def rebuild_pairs(self) -> int:
+        """Rebuild lost issue-pair rows from the sites' ``jirabridge`` entity properties.
+
+        Reads every issue of every pair's Server project created by the integration user or
+        carrying the property (a full scan: this is disaster recovery), and records the pairs
+        it names whose both issues still exist. Snapshots are not rebuilt: the next sync of a
+        rebuilt pair treats both sides as changed and settles them by the conflict rules."""
+        from jirabridge.errors import SkipItemError
+        from jirabridge.sync.apply import PROPERTY
+        from jirabridge.sync.config import Side
+        from jirabridge.sync.pairs import find_pair, link_pair
+
+        count = 0
+        now = self.clock.now()
+        for pair in self._config.pairs:
+            for side, end in ((Side.SERVER, pair.server), (Side.CLOUD, pair.cloud)):
+                client = self.clients[end.site]
+                other = self.clients[(pair.cloud if side is Side.SERVER else pair.server).site]
+                async for issue in client.search(f'project = "{end.project}"', fields=["summary"]):
+                    try:
+                        marker = await client.get_property(issue.key, PROPERTY)
+                    except SkipItemError:
+                        continue
+                    if not isinstance(marker, dict) or marker.get("pair") != pair.id:
+                        continue
+                    mirror_key = marker.get("cloud" if side is Side.SERVER else "server")
+                    if not isinstance(mirror_key, str):
+                        continue
+                    try:
+                        mirror = await other.get_issue(mirror_key, fields=["summary"])
+                    except SkipItemError:
+                        continue
+                    server, cloud = (issue, mirror) if side is Side.SERVER else (mirror, issue)
+                    origin = str(marker.get("origin", "server")).partition(":")[0]
+
+                    def record(
+                        s_i: Issue = server, c_i: Issue = cloud, o: str = origin, p: str = pair.id
+                    ) -> bool:
+                        with self.store.session() as session:
+                            known = find_pair(
+                                session, side=Side.SERVER, issue_id=s_i.id or "", pair_id=p
+                            )
+                            if known is not None:
+                                return False
+                            link_pair(
+                                session,
+                                pair_id=p,
+                                server=(s_i.id or "", s_i.key),
+                                cloud=(c_i.id or "", c_i.key),
+                                origin=Side(o if o in ("server", "cloud") else "server"),
+                                now=now,
+                            )
+                            return True
+
+                    try:
+                        created = await asyncio.to_thread(record)
+                    except SkipItemError as exc:
+                        log.warning("not rebuilt: %s", exc)
+                        continue
+                    count += int(created)
         return count
 
     async def run(self, stop: asyncio.Event) -> None:

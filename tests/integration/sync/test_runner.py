@@ -140,3 +140,72 @@ async def test_backfill_poll_reload_reconcile(store: Store, tmp_path: Path) -> N
     finally:
         for c in (*made, alice_s, alice_c):
             await c.aclose()
+
+
+async def test_lost_store_is_rebuilt_from_the_sites_without_duplicates(
+    store: Store, tmp_path: Path
+) -> None:
+    from jirabridge.jira import basic_auth
+    from jirabridge.sync.store import open_store
+
+    server = create_app("server", base_url=BASE_S)
+    cloud = create_app("cloud", base_url=BASE_C)
+    s_bot = server.site.create_user(
+        "Bot", name="svc-jirabridge", password="pw", groups=["jira-administrators"]
+    )
+    server.site.create_user("Alice", name="alice", password="pw", groups=["jira-users"])
+    c_bot = cloud.site.create_user(
+        "Bot", email="bot@acme.io", api_token="tok", groups=["site-admins", "jira-admins"]
+    )
+    server.site.create_project("OPS", "Ops", server.site.admin_key)
+    cloud.site.create_project("OPS", "Ops", cloud.site.admin_key)
+    transports = {"srv": httpx.ASGITransport(app=server), "cld": httpx.ASGITransport(app=cloud)}
+    made: list[Any] = []
+
+    def factory(name: str, site: SiteConfig) -> SiteClient:
+        c = client_for_site(site, SECRETS.__getitem__, transport=transports[name])
+        made.append(c)
+        return c
+
+    alice_s = client("server", server, basic_auth("alice", "pw"))
+    path = tmp_path / "jirabridge.yaml"
+    write_config(path, s_bot.key, c_bot.key)
+    fresh = open_store(f"sqlite:///{tmp_path / 'restored.db'}")
+    try:
+        for i in range(3):
+            await alice_s.create_issue(
+                IssueInput(project_key="OPS", issue_type="Task", summary=f"server {i}")
+            )
+        runner = SyncRunner(ConfigWatcher(path), store, factory=factory)
+        async with asyncio.timeout(60):
+            await runner.backfill()
+        cloud_count = len([i async for i in runner.clients["cld"].search('project = "OPS"')])
+        assert cloud_count == 3
+
+        # the store is lost: a new, empty one
+        restored = SyncRunner(ConfigWatcher(path), fresh, factory=factory)
+        async with asyncio.timeout(60):
+            assert await restored.rebuild_pairs() == 3
+            assert await restored.rebuild_pairs() == 0  # idempotent
+            await restored.backfill()
+        assert len([i async for i in restored.clients["cld"].search('project = "OPS"')]) == 3
+
+        # an ambiguous create is found again instead of being sent twice
+        bot_c = restored.clients["cld"]
+        key = await bot_c.create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary="maybe created")
+        )
+        from jirabridge.sync.config import Side
+
+        found = await restored.applier.find_unpaired_mirror(
+            bot_c, "ops", Side.CLOUD, "OPS", IssueInput(summary="maybe created")
+        )
+        assert found == key
+        none = await restored.applier.find_unpaired_mirror(
+            bot_c, "ops", Side.CLOUD, "OPS", IssueInput(summary="server 0")
+        )
+        assert none is None  # exists, but already paired: not ours to reuse
+    finally:
+        fresh.dispose()
+        for c in (*made, alice_s):
+            await c.aclose()
