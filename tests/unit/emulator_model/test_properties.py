@@ -183,3 +183,57 @@ def test_hostile_create_input_only_raises_model_errors(
     except ModelError as err:
         assert err.status in (400, 404, 413)
         assert len(site.issues) == before
+
+
+@_SETTINGS
+@given(
+    flavour=st.sampled_from(list(Flavour)),
+    fields=st.dictionaries(
+        st.sampled_from(
+            [
+                "summary",
+                "description",
+                "priority",
+                "labels",
+                "components",
+                "assignee",
+                "parent",
+                "issuetype",
+                "project",
+                "resolution",
+                "customfield_10021",
+                "customfield_10200",
+            ]
+        ),
+        _json_value,
+        max_size=4,
+    ),
+    update=st.dictionaries(
+        st.sampled_from(["labels", "comment", "issuelinks", "worklog", "summary"]),
+        st.lists(
+            st.dictionaries(st.sampled_from(["add", "set", "remove"]), _json_value, max_size=2),
+            max_size=2,
+        ),
+        max_size=2,
+    ),
+    transition=st.sampled_from([None, 2, 4, 5, 999]),
+)
+def test_hostile_edit_and_transition_change_nothing_when_refused(
+    flavour: Flavour, fields: dict, update: dict, transition: int | None
+) -> None:
+    from jirabridge.emulator.model import ModelError
+
+    site = _site(flavour)
+    issue = site.create_issue(
+        site.admin_key,
+        {"project": {"key": "CLS"}, "issuetype": {"name": "Task"}, "summary": "s"},
+    )
+    snapshot = site.to_state()
+    try:
+        if transition is None:
+            site.edit_issue(site.admin_key, issue.key, fields, update)
+        else:
+            site.transition_issue(site.admin_key, issue.key, transition, fields, update)
+    except ModelError as err:
+        assert err.status in (400, 404, 413)
+        assert site.to_state() == snapshot
