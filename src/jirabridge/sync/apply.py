@@ -105,7 +105,6 @@ def _plain(value: Any) -> Any:
                 ("name", value.name),
                 ("key", value.key),
                 ("email", value.email),
-                ("displayName", value.display_name),
             )
             if v
         }

@@ -43,6 +43,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from jirabridge.errors import JirabridgeError
 from jirabridge.jira import (
     Attachment,
@@ -61,6 +64,7 @@ from jirabridge.sync.cursor import PollCursor, PollHit, advance, plan_poll
 from jirabridge.sync.notices import ChangeNotice, EventKind, NoticeSource
 from jirabridge.sync.queue import Queue
 from jirabridge.sync.state import load_cursor, save_cursor
+from jirabridge.sync.store import IssuePair, Snapshot
 
 __all__ = ["PollOutcome", "SiteClient", "poll_once", "scope_of"]
 
@@ -186,8 +190,12 @@ async def poll_once(
     tz: ZoneInfo,
     now: datetime,
     initial: datetime | None = None,
+    flavour_side: str | None = None,
 ) -> PollOutcome:
     """One poll of one pair side: search, enqueue what is new, save the cursor.
+
+    With ``flavour_side`` ("server" / "cloud"), an issue whose ``updated`` equals the one
+    stored with its last synced snapshot is not queued: that change was our own write.
 
     The notices and the new cursor are written in one transaction, so a crash either keeps
     both or neither (then the next poll reads the same window again). A failure part-way
@@ -214,10 +222,12 @@ async def poll_once(
     except JirabridgeError as exc:
         failure = exc
     new_cursor, fresh = advance(cursor, plan, hits, complete=failure is None, overlap=overlap)
-    await asyncio.to_thread(_save, queue, site, scope, new_cursor, fresh, now)
+    queued = await asyncio.to_thread(
+        _save, queue, site, scope, new_cursor, fresh, now, flavour_side
+    )
     if failure is not None:
         raise failure
-    return PollOutcome(plan.jql, len(hits), len(fresh), failure is None, new_cursor)
+    return PollOutcome(plan.jql, len(hits), queued, failure is None, new_cursor)
 
 
 def _load(queue: Queue, site: str, scope: str) -> PollCursor:
@@ -232,9 +242,14 @@ def _save(
     cursor: PollCursor,
     fresh: list[PollHit],
     now: datetime,
-) -> None:
+    flavour_side: str | None,
+) -> int:
+    queued = 0
     with queue.store.session() as session:
         for hit in fresh:
+            if flavour_side is not None and _our_own(session, flavour_side, hit):
+                continue
+            queued += 1
             queue.enqueue(
                 ChangeNotice(
                     site=site,
@@ -247,3 +262,15 @@ def _save(
                 session=session,
             )
         save_cursor(session, site, scope, cursor, now=now)
+    return queued
+
+
+def _our_own(session: Session, flavour_side: str, hit: PollHit) -> bool:
+    """The issue's last change is the one we synced (its snapshot has this ``updated``)."""
+    column = IssuePair.server_issue_id if flavour_side == "server" else IssuePair.cloud_issue_id
+    stored = session.scalars(
+        select(Snapshot.issue_updated)
+        .join(IssuePair, IssuePair.id == Snapshot.issue_pair_id)
+        .where(column == hit.issue_id, Snapshot.side == flavour_side)
+    ).all()
+    return bool(stored) and all(u is not None and u == hit.updated for u in stored)

@@ -538,8 +538,11 @@ class Queue:
         )
 
 
-class _RaceError(Exception):
-    """Internal: lost a race for a key's queued job too often inside one transaction."""
+class _RaceError(RetryLaterError):
+    """Lost a race for a key's queued job too often inside one transaction: try again."""
+
+    def __init__(self) -> None:
+        super().__init__("queue is busy for this issue; try again", retry_after=1)
 
 
 def _owned(job: Job) -> ColumnElement[bool]:

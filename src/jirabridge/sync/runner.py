@@ -179,6 +179,7 @@ class SyncRunner:
                             tz=ZoneInfo(site.timezone),
                             now=self.site_now(side.site),
                             initial=initial,
+                            flavour_side=site.flavour.value,
                         )
                     )
                 except JirabridgeError as exc:

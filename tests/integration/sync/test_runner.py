@@ -107,6 +107,11 @@ async def test_backfill_poll_reload_reconcile(store: Store, tmp_path: Path) -> N
         by_cloud = {r.cloud_key: r for r in rows}
         s_key = by_cloud[c_key].server_key
         assert (await alice_s.get_issue(s_key)).summary == "cloud 0"
+        # the mirrors the backfill wrote come back in the next poll, but as our own writes
+        async with asyncio.timeout(60):
+            echo = await runner.poll_round()
+        assert sum(p.read for p in echo.polls) >= 3
+        assert sum(p.queued for p in echo.polls) == 0
 
         await alice_c.edit_issue(c_key, IssueInput(summary="cloud edited"))
         async with asyncio.timeout(60):
