@@ -288,3 +288,36 @@ async def test_epic_parent_is_mapped_through_the_pairs_once_both_exist(store: St
         server_story = await world.bot["srv"].get_issue(rows[story].server_key)
         assert server_story.parent_key == rows[epic].server_key
         assert (await world.apply("srv", server_story.id)).writes == 0
+
+
+async def test_assignee_goes_through_the_user_mapping(store: Store) -> None:
+    pair = {"fields": [{"name": "summary"}, {"name": "assignee"}]}
+    async with build_world(store, pair) as world:
+        s_key, s_id, c_key, c_id = await paired(world)
+        alice_s = await world.alice["srv"].myself()
+        alice_c = await world.alice["cld"].myself()
+        await world.alice["srv"].edit_issue(s_key, IssueInput(assignee=alice_s))
+        await world.apply("srv", s_id)
+        cloud = await world.bot["cld"].get_issue(c_key)
+        assert cloud.assignee is not None
+        assert cloud.assignee.account_id == alice_c.account_id  # matched by e-mail
+        assert (await world.apply("cld", c_id)).writes == 0
+
+
+async def test_unmatched_user_is_skipped_and_audited_not_guessed(store: Store) -> None:
+    from jirabridge.sync.store import AuditEntry
+
+    pair = {"fields": [{"name": "summary"}, {"name": "assignee"}]}
+    async with build_world(store, pair) as world:
+        s_key, s_id, c_key, _ = await paired(world)
+        from jirabridge.jira import UserRef
+
+        users = await world.bot["srv"].find_users("svc-jirabridge")
+        bot_s = next(u for u in users if u.name == "svc-jirabridge")
+        # the bot has no e-mail on Server and no entry in users.map: no Cloud match
+        await world.alice["srv"].edit_issue(s_key, IssueInput(assignee=UserRef(name=bot_s.name)))
+        await world.apply("srv", s_id)
+        assert (await world.bot["cld"].get_issue(c_key)).assignee is None
+        with store.session() as s:
+            skipped = s.scalars(select(AuditEntry).where(AuditEntry.kind == "field_skipped")).all()
+        assert [e.message.split(":")[0] for e in skipped] == ["assignee"]

@@ -159,3 +159,11 @@ def test_check_live_with_missing_credentials_names_the_line(
     assert "jirabridge.yaml:" in result.output
     assert "JIRA_SERVER_TOKEN is not set" in result.output
     assert "Traceback" not in result.output
+
+
+def test_dlq_retry_all(runner: CliRunner, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/all.db"
+    seed_dead(url, ["a", "b"])
+    result = runner.invoke(app, ["dlq", "retry", "--all", "--store", url])
+    assert result.exit_code == 0 and "requeued 2" in result.output
+    assert json.loads(runner.invoke(app, ["dlq", "list", "--store", url, "--json"]).output) == []
