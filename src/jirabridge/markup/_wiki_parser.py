@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from jirabridge.markup._colours import normalize_hex_colour, panel_type_for
 from jirabridge.markup._context import MarkupContext, ReportKind
 from jirabridge.markup._nodes import (
+    BLOCK_TYPES,
+    INLINE_TYPES,
     InvalidContentError,
     Mark,
     Node,
@@ -1027,7 +1029,11 @@ class _Parser:
                 data = json.loads(raw)
             except ValueError:
                 data = None
-            if isinstance(data, dict) and isinstance(data.get("type"), str):
+            if (
+                isinstance(data, dict)
+                and data.get("type") in _ADF_MACRO_TOP
+                and _well_formed_adf(data, 0)
+            ):
                 return (length, None, [Node(data["type"], raw=data)])
             node = make("codeBlock", None, [text_node(f"Invalid ADF Macro: {raw}")] if raw else [])
             return (length, None, [node])
@@ -1469,6 +1475,32 @@ class _Parser:
             table_rows = [make("tableRow", None, [make("tableCell", None, [make("paragraph")])])]
         table = make("table", {"isNumberColumnEnabled": False, "layout": "default"}, table_rows)
         return (i - pos, None, [table])
+
+
+_ADF_MACRO_TOP = (BLOCK_TYPES | INLINE_TYPES) - {"text"}
+_ADF_MACRO_INNER = _ADF_MACRO_TOP | {
+    "text",
+    "listItem",
+    "tableRow",
+    "tableCell",
+    "tableHeader",
+    "media",
+    "taskItem",
+    "decisionItem",
+    "caption",
+}
+
+
+def _well_formed_adf(node: Any, depth: int) -> bool:
+    """A node from an ``{adf}`` macro: known types and ADF shapes only (else it is text)."""
+    if depth > 50 or not isinstance(node, dict) or node.get("type") not in _ADF_MACRO_INNER:
+        return False
+    if node["type"] == "text" and not (isinstance(node.get("text"), str) and node["text"]):
+        return False
+    if not isinstance(node.get("attrs", {}), dict) or not isinstance(node.get("marks", []), list):
+        return False
+    content = node.get("content", [])
+    return isinstance(content, list) and all(_well_formed_adf(c, depth + 1) for c in content)
 
 
 _MACRO_PATTERNS: dict[str, re.Pattern[str]] = {}

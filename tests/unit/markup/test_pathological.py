@@ -12,6 +12,7 @@ from jirabridge.markup import ConversionReport, MarkupContext, adf_to_wiki, wiki
 MB = 1_000_000
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     "text",

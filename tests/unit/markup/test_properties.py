@@ -143,13 +143,8 @@ def test_any_text_is_stable_after_one_round(text: str) -> None:
     assert_fixed_point(text)
 
 
-@SETTINGS
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(DOCUMENT)
-def test_documents_are_stable_after_one_round(text: str) -> None:
-    assert_fixed_point(text)
-
-
-@SETTINGS
-@given(DOCUMENT)
-def test_documents_convert_to_valid_adf(validator: Any, text: str) -> None:
+def test_documents_are_valid_and_stable_after_one_round(validator: Any, text: str) -> None:
     assert list(validator.iter_errors(wiki_to_adf(text))) == []
+    assert_fixed_point(text)

@@ -215,3 +215,17 @@ def test_rule_and_dashes() -> None:
 
 def test_unicode_passes_through() -> None:
     assert body("日本語 *強調*") == [para(text("日本語 "), text("強調", STRONG))]
+
+
+def test_adf_macro_embeds_known_nodes_only() -> None:
+    assert body('{adf}{"type":"rule"}{adf}') == [{"type": "rule"}]
+    [code] = body('{adf}{"type":"bogus"}{adf}')
+    assert code["type"] == "codeBlock"
+    assert code["content"][0]["text"].startswith("Invalid ADF Macro:")
+    [code] = body("{adf}not json{adf}")
+    assert code["type"] == "codeBlock"
+
+
+def test_image_without_a_file_name_stays_text() -> None:
+    """Deliberate difference from the transformer, whose empty media id the schema rejects."""
+    assert body("!|x!") == [para(text("!|x!"))]
