@@ -635,8 +635,19 @@ def field_meta(
         out["autoCompleteUrl"] = view.api(f"user/search?{param}=")
     elif fd.id == "labels":
         out["autoCompleteUrl"] = f"{view.base_url}/rest/api/1.0/labels/suggest?query="
+    elif fd.custom is not None and fd.custom.endswith(":labels"):
+        out["autoCompleteUrl"] = (
+            f"{view.base_url}/rest/api/1.0/labels/suggest?customFieldId={fd.custom_id}&query="
+        )
+    elif fd.id == "issuelinks":
+        out["autoCompleteUrl"] = view.api(
+            "issue/picker?currentProjectId=&showSubTaskParent=true&showSubTasks=true"
+            "&currentIssueKey=null&query="
+        )
     out["hasDefaultValue"] = default is not None
     ops = _OPERATIONS.get(fd.id)
+    if ops is None and fd.custom is not None and fd.custom.endswith(":gh-sprint"):
+        ops = ["set"]
     if ops is None:
         ops = ["add", "set", "remove"] if fd.schema_type == "array" else ["set"]
     out["operations"] = list(ops)
