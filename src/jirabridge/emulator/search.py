@@ -35,6 +35,7 @@ from jirabridge.emulator.jql import (
     JqlError,
     Resolver,
     SortSpec,
+    Validation,
     check_arity,
     compile_query,
     parse,
@@ -92,10 +93,15 @@ class CloudPage:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Every issue the query matches that the viewer may browse, in query order."""
+    """Every issue the query matches that the viewer may browse, in query order.
+
+    ``warnings`` are the validation problems a ``validation="warn"`` search let through
+    (Jira's ``warningMessages``).
+    """
 
     jql: str
     issues: tuple[Issue, ...]
+    warnings: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
@@ -154,18 +160,22 @@ def search(
     viewer_key: str | None,
     flavour: Flavour | None = None,
     require_bounded: bool = False,
+    validation: Validation | str = Validation.STRICT,
 ) -> SearchResult:
     """Run ``jql`` on ``site`` for ``viewer_key`` (None: anonymous, sees nothing).
 
     ``flavour`` defaults to the site's. ``require_bounded`` refuses a query without a
-    restriction (Cloud's ``/search/jql``). Raises :class:`JqlError` with Jira's wording.
+    restriction (Cloud's ``/search/jql``). ``validation`` is Jira's ``validateQuery``:
+    ``"strict"`` raises every semantic problem, ``"warn"``/``"none"`` run the query with the
+    faulty clauses matching nothing (Cloud's ``/search/jql`` behaves so: 200, no issues).
+    Syntax errors always raise. Raises :class:`JqlError` with Jira's wording.
     """
     flavour = flavour or site.flavour
     query = parse(jql)
     if require_bounded and query.where is None:
         raise JqlError(UNBOUNDED)
     resolver = SiteResolver(site, viewer_key, flavour)
-    compiled = compile_query(query, resolver, default_order=DEFAULT_ORDER)
+    compiled = compile_query(query, resolver, default_order=DEFAULT_ORDER, validation=validation)
     browsable = resolver.browsable_projects()
     matches = compiled.matches
     found = [
@@ -173,7 +183,7 @@ def search(
         for issue in _candidates(site, query.where, resolver)
         if issue.project_id in browsable and matches(issue)
     ]
-    return SearchResult(jql, tuple(compiled.sort(found)))
+    return SearchResult(jql, tuple(compiled.sort(found)), compiled.warnings)
 
 
 def _candidates(site: Site, where: Any, resolver: SiteResolver) -> Iterable[Issue]:

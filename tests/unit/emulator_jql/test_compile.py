@@ -399,3 +399,33 @@ def test_free_text_without_order_by_ranks_by_relevance() -> None:
     # an explicit ORDER BY wins over relevance; non-text queries keep the default order
     assert run("summary ~ printer ORDER BY key ASC") == ["OPS-1", "OPS-2", "OPS-3"]
     assert run("project = OPS") == ["OPS-4", "OPS-3", "OPS-2", "OPS-1"]
+
+
+def test_warn_validation_runs_the_query_with_faulty_clauses_matching_nothing() -> None:
+    from jirabridge.emulator.jql import Validation
+
+    def run(jql: str, validation: str) -> tuple[list[str], tuple[str, ...]]:
+        compiled = compile_query(parse(jql), FakeResolver(NOW), validation=validation)
+        return [i.key for i in compiled.run(ISSUES)], compiled.warnings
+
+    for bad in (
+        "colour = red",
+        "status = Shipped",
+        "assignee = nosuchFn()",
+        "updated >= yesterday",
+    ):
+        assert run(bad, "warn")[0] == []
+        assert run(bad, "none") == ([], ())
+    keys_, warnings = run("project = DEV OR colour = red ORDER BY zzfield, key", "warn")
+    assert keys_ == ["DEV-1"]
+    assert warnings == (
+        "Field 'colour' does not exist or you do not have permission to view it.",
+        "Not able to sort using field 'zzfield'.",
+    )
+    assert run("project = OPS ORDER BY zzfield", Validation.NONE.value)[0] == [
+        "OPS-1",
+        "OPS-2",
+        "OPS-10",
+    ]
+    with pytest.raises(ValueError):
+        compile_query(parse("project = OPS"), FakeResolver(NOW), validation="lenient")

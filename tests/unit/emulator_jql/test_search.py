@@ -397,3 +397,15 @@ def test_plain_text_survives_deep_documents() -> None:
         doc = {"type": "paragraph", "content": [doc]}
     assert plain_text(doc) == "bottom"
     assert plain_text({"type": "doc", "content": "not a list"}) == ""
+
+
+def test_cloud_style_lenient_validation(cloud: World) -> None:
+    result = search(cloud.site, "colour = red", viewer_key=cloud.admin, validation="warn")
+    assert result.issues == ()
+    assert result.warnings == (
+        "Field 'colour' does not exist or you do not have permission to view it.",
+    )
+    ok = search(cloud.site, "project = DEV AND status = 'To Do'", viewer_key=cloud.admin)
+    assert [i.key for i in ok.issues] == ["DEV-1"] and ok.warnings == ()
+    with pytest.raises(JqlError):
+        search(cloud.site, "colour = red", viewer_key=cloud.admin)  # strict by default

@@ -33,7 +33,12 @@ from jirabridge.emulator.jql._ast import (
     Terminal,
     Value,
 )
-from jirabridge.emulator.jql._compiler import CompiledQuery, check_arity, compile_query
+from jirabridge.emulator.jql._compiler import (
+    CompiledQuery,
+    Validation,
+    check_arity,
+    compile_query,
+)
 from jirabridge.emulator.jql._errors import JqlError
 from jirabridge.emulator.jql._fields import FieldDef, FieldKind, Resolver
 from jirabridge.emulator.jql._hints import pinned_literals
@@ -59,6 +64,7 @@ __all__ = [
     "Resolver",
     "SortSpec",
     "Terminal",
+    "Validation",
     "Value",
     "check_arity",
     "compile_query",

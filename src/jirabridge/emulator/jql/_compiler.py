@@ -6,6 +6,7 @@ chain of closures over plain Python values.
 
 from __future__ import annotations
 
+import enum
 import operator as op_mod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from jirabridge.emulator.jql._errors import JqlError
 from jirabridge.emulator.jql._fields import FieldDef, FieldKind, IssueT, Resolver
 from jirabridge.emulator.jql._text import compile_text_query
 
-__all__ = ["CompiledQuery", "check_arity", "compile_query"]
+__all__ = ["CompiledQuery", "Validation", "check_arity", "compile_query"]
 
 Predicate = Callable[[Any], bool]
 
@@ -89,11 +90,15 @@ _DATE_FORMATS = (
 
 @dataclass(frozen=True)
 class CompiledQuery(Generic[IssueT]):
-    """A query ready to run: ``matches`` per issue, ``sort`` for the ORDER BY (or default)."""
+    """A query ready to run: ``matches`` per issue, ``sort`` for the ORDER BY (or default).
+
+    ``warnings`` holds the validation problems a ``"warn"`` compilation let through.
+    """
 
     query: Query
     matches: Callable[[IssueT], bool]
     sort_keys: tuple[tuple[Callable[[IssueT], object], bool], ...]
+    warnings: tuple[str, ...] = ()
 
     def sort(self, issues: Iterable[IssueT]) -> list[IssueT]:
         """Order ``issues`` (stable; empty values last when ascending, first when descending)."""
@@ -116,27 +121,47 @@ def _null_last(key: Callable[[IssueT], object]) -> Callable[[IssueT], tuple[int,
     return wrapped
 
 
+class Validation(enum.Enum):
+    """What to do with semantic problems (unknown field, value or function, bad date, ...).
+
+    ``STRICT`` raises them all in one :class:`JqlError` (Jira's ``validateQuery=strict``, the
+    default of Server's ``/search``). ``WARN`` lets the query run: a clause that cannot be
+    evaluated matches no issue, a sort that cannot be applied is skipped, and the messages come
+    back as ``CompiledQuery.warnings`` (``validateQuery=warn``; Cloud's ``/search/jql`` answers
+    200 with no issues for such queries). ``NONE`` does the same without the warnings.
+    Syntax errors are always raised by :func:`parse`.
+    """
+
+    STRICT = "strict"
+    WARN = "warn"
+    NONE = "none"
+
+
 def compile_query(
     query: Query,
     resolver: Resolver[IssueT],
     *,
     default_order: Sequence[SortSpec] = (),
+    validation: Validation | str = Validation.STRICT,
 ) -> CompiledQuery[IssueT]:
     """Compile ``query`` against ``resolver``; raise :class:`JqlError` as Jira would."""
+    validation = Validation(validation)
     compiler = _Compiler(resolver)
     matches: Callable[[IssueT], bool] = (
         (lambda _issue: True) if query.where is None else compiler.clause(query.where)
     )
     order = query.order_by if query.order_by is not None else tuple(default_order)
     keys = compiler.sort_specs(order)
-    if compiler.errors:
-        raise JqlError(*dict.fromkeys(compiler.errors))
+    problems = tuple(dict.fromkeys(compiler.errors))
+    if problems and validation is Validation.STRICT:
+        raise JqlError(*problems)
     if query.order_by is None and compiler.scorers:
         # Jira ranks a free-text query without ORDER BY by relevance, not by the default sort;
         # the default order only breaks ties here
         scorers = tuple(compiler.scorers)
         keys = ((lambda issue: sum(s(issue) for s in scorers), True), *keys)
-    return CompiledQuery(query, matches, keys)
+    warnings = problems if validation is Validation.WARN else ()
+    return CompiledQuery(query, matches, keys, warnings)
 
 
 def check_arity(name: str, args: Sequence[str], lo: int, hi: int) -> None:
