@@ -92,6 +92,7 @@ _STANDARD: dict[str, str] = {
     "key": "key",
 }
 MAX_WORKFLOW_STEPS = 6
+STATUS_KEY = "_status"  # kept in every snapshot, synced field or not
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
 _NOT_EDITABLE = frozenset({"status", "resolution", "key", "issuetype"})
 
@@ -189,7 +190,7 @@ class Applier:
                 # deletions are not mirrored (a person decides); the pair row stays for audit
                 return await self._finish(job, ApplyResult("ignored", "issue was deleted"))
             raise
-        pair = self._pair_for(job.site, side, issue)
+        pair = await self._pair_for(job.site, side, issue)
         if pair is None:
             return await self._finish(job, ApplyResult("ignored", "issue is in no pair"))
         ctx = _Ctx(
@@ -226,12 +227,18 @@ class Applier:
         except KeyError as exc:
             raise FixConfigError(f"no client for site {site!r}") from exc
 
-    def _pair_for(self, site: str, side: Side, issue: Issue) -> PairConfig | None:
+    async def _pair_for(self, site: str, side: Side, issue: Issue) -> PairConfig | None:
+        """The enabled pair whose side (site, project, issue types, JQL) holds ``issue``."""
         for pair in self.config.pairs:
             end = pair.server if side is Side.SERVER else pair.cloud
             if pair.enabled and end.site == site and end.project == issue.project_key:
                 if end.issue_types and issue.issue_type not in end.issue_types:
                     continue
+                if end.jql:
+                    jql = f"issuekey = {issue.key} AND ({end.jql})"
+                    found = [i async for i in self._client(site).search(jql, fields=["summary"])]
+                    if not found:
+                        continue
                 return pair
         return None
 
@@ -498,6 +505,8 @@ class Applier:
         after = {
             s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
         }
+        for s in (Side.SERVER, Side.CLOUD):
+            after[s][STATUS_KEY] = ctx.issues[s].status  # for the rules' "transitioned"
         for name, source in plan.pending:
             # not written (e.g. the parent has no mirror yet): keep it a change for next time
             old = snaps[source]
@@ -650,8 +659,9 @@ class Applier:
                 continue
             source = ctx.issues[when.side]
             snap = snaps[when.side]
-            previous = None if snap is None else snap.values.get("status")
-            if previous == source.status:
+            if snap is None:
+                continue  # first sync of the pair: nothing was observed transitioning
+            if snap.values.get(STATUS_KEY) == source.status:
                 continue  # no transition since the last sync
             if when.status and when.status != source.status:
                 continue

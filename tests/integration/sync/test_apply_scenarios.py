@@ -321,3 +321,44 @@ async def test_unmatched_user_is_skipped_and_audited_not_guessed(store: Store) -
         with store.session() as s:
             skipped = s.scalars(select(AuditEntry).where(AuditEntry.kind == "field_skipped")).all()
         assert [e.message.split(":")[0] for e in skipped] == ["assignee"]
+
+
+async def test_only_issues_matching_the_side_jql_take_part(store: Store) -> None:
+    pair = {
+        "cloud": {"site": "cld", "project": "OPS", "jql": "labels = sync"},
+        "fields": [{"name": "summary"}],
+    }
+    async with build_world(store, pair) as world:
+        out = await world.alice["cld"].create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary="private")
+        )
+        inside = await world.alice["cld"].create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary="shared", labels=("sync",))
+        )
+        ignored = await world.apply("cld", (await world.alice["cld"].get_issue(out)).id)
+        assert ignored.action == "ignored"
+        created = await world.apply("cld", (await world.alice["cld"].get_issue(inside)).id)
+        assert created.action == "created"
+
+
+async def test_transition_rule_fires_once_even_when_status_is_not_synced(store: Store) -> None:
+    pair = {
+        "fields": [{"name": "summary"}],
+        "rules": [
+            {
+                "name": "done note",
+                "when": {"side": "server", "event": "transitioned", "status": "In Progress"},
+                "then": [{"action": "add_comment", "target": "cloud", "body": "{key} started"}],
+            }
+        ],
+    }
+    async with build_world(store, pair) as world:
+        s_key, s_id, c_key, c_id = await paired(world)
+        transitions = await world.alice["srv"].transitions(s_key)
+        started = next(t for t in transitions if t.to_status == "In Progress")
+        await world.alice["srv"].transition(s_key, started.id)
+        await world.apply("srv", s_id)
+        await world.apply("srv", s_id)
+        await world.apply("cld", c_id)
+        comments = [text_of(c.body) async for c in world.bot["cld"].comments(c_key)]
+        assert comments == [f"{s_key} started"]
