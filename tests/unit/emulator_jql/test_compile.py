@@ -427,5 +427,5 @@ def test_warn_validation_runs_the_query_with_faulty_clauses_matching_nothing() -
         "OPS-2",
         "OPS-10",
     ]
-    with pytest.raises(ValueError):
+    with pytest.raises(JqlError, match="'lenient' for 'validateQuery' is not valid"):
         compile_query(parse("project = OPS"), FakeResolver(NOW), validation="lenient")

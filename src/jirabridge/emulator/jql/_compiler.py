@@ -144,8 +144,18 @@ def compile_query(
     default_order: Sequence[SortSpec] = (),
     validation: Validation | str = Validation.STRICT,
 ) -> CompiledQuery[IssueT]:
-    """Compile ``query`` against ``resolver``; raise :class:`JqlError` as Jira would."""
-    validation = Validation(validation)
+    """Compile ``query`` against ``resolver``; raise :class:`JqlError` as Jira would.
+
+    ``validation`` may come straight from a request's ``validateQuery`` parameter: an unknown
+    value is refused with a :class:`JqlError` too.
+    """
+    try:
+        validation = Validation(validation)
+    except ValueError:
+        raise JqlError(
+            f"The value '{validation}' for 'validateQuery' is not valid. "
+            "Valid values are 'strict', 'warn' and 'none'."
+        ) from None
     compiler = _Compiler(resolver)
     matches: Callable[[IssueT], bool] = (
         (lambda _issue: True) if query.where is None else compiler.clause(query.where)
