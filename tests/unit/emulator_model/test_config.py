@@ -163,3 +163,32 @@ def test_delete_project_removes_everything_in_it(site: Site, events: list) -> No
     assert site.get_issue(keep.key) is keep
     site.create_project("CLS", "Classic again", site.admin_key)
     assert bug(site).key == "CLS-1"
+
+
+def test_project_key_change_rekeys_issues(site: Site) -> None:
+    a, b = bug(site, "a"), bug(site, "b")
+    site.update_project("CLS", key="NEW", name="Renamed")
+    assert (a.key, b.key) == ("NEW-1", "NEW-2")
+    assert site.get_issue("CLS-2") is b and site.get_issue("NEW-2") is b
+    assert site.get_project("NEW").name == "Renamed"
+    with pytest.raises(NotFound):
+        site.get_project("CLS")
+    assert bug(site, "c", project="NEW").key == "NEW-3"
+    with pytest.raises(ValidationFailed):
+        site.update_project("NEW", key="SMP")
+    with pytest.raises(ValidationFailed):
+        site.update_project("NEW", key="bad key")
+
+
+def test_server_username_rename_keeps_the_key(site: Site) -> None:
+    bob = site.find_user("bob@jirabridge.test")
+    assert bob is not None
+    key = bob.key
+    site.update_user(key, name="robert")
+    if site.flavour is Flavour.SERVER:
+        assert site.find_user("robert") is bob and site.find_user("bob") is None
+        assert bob.key == key and bob.name == "robert"
+        with pytest.raises(ValidationFailed):
+            site.update_user(key, name="admin")
+    else:
+        assert bob.name is None  # Cloud users have no username

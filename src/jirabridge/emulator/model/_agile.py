@@ -346,6 +346,52 @@ class AgileMixin(IssuesMixin):
 
     # -- projects ---------------------------------------------------------------------------
 
+    def update_project(
+        self,
+        project_ref: int | str,
+        *,
+        key: str | None = None,
+        name: str | None = None,
+        lead_key: str | None = None,
+        description: str | None = None,
+    ) -> Project:
+        """Change a project. A new ``key`` re-keys every issue (``OLD-7`` becomes ``NEW-7``);
+        the old keys keep resolving, as in Jira."""
+        project = self.get_project(project_ref)
+        if key is not None and key != project.key:
+            if not key.isalnum() or not key[0].isalpha() or not key.isupper():
+                raise ValidationFailed(
+                    errors={
+                        "projectKey": (
+                            "Project keys must start with an uppercase letter, followed by one or "
+                            "more uppercase alphanumeric characters."
+                        )
+                    }
+                )
+            if key in self.projects_by_key:
+                raise ValidationFailed(errors={"projectKey": f"Project key '{key}' is in use."})
+            for iid in self.issues_by_project.get(project.id, ()):
+                issue = self.issues[iid]
+                old_key = issue.key
+                issue.key = f"{key}-{issue.number}"
+                del self.issues_by_key[old_key]
+                self.issues_by_key[issue.key] = iid
+                self.moved_keys[old_key] = iid
+            del self.projects_by_key[project.key]
+            self.projects_by_key[key] = project.id
+            project.key = key
+        if name is not None:
+            if not name or any(p.name == name and p is not project for p in self.projects.values()):
+                raise ValidationFailed(
+                    errors={"projectName": "A project with that name already exists."}
+                )
+            project.name = name
+        if lead_key is not None:
+            project.lead_key = self.get_user(lead_key).key
+        if description is not None:
+            project.description = description
+        return project
+
     def delete_project(self, actor_key: str, project_ref: int | str) -> Project:
         """Delete a project with everything in it (issues and what hangs off them,
         components, versions, boards and their sprints, field configurations). Emits

@@ -84,9 +84,20 @@ class DirectoryMixin(SiteBase):
         email_visible: bool | None = None,
         time_zone: str | None = None,
         password: str | None = None,
+        name: str | None = None,
     ) -> User:
-        """Change a user's profile (the key never changes; the login index follows email)."""
+        """Change a user's profile. The key never changes; on Server ``name`` renames the
+        login (a legacy key stays the old name, as in Jira); the login index follows."""
         user = self.get_user(user_key)
+        if name is not None and self.flavour is Flavour.SERVER and name != user.name:
+            if not name or name.lower() in self.users_by_name:
+                raise ValidationFailed(
+                    errors={"username": "A user with that username already exists."}
+                )
+            if user.name:
+                self.users_by_name.pop(user.name.lower(), None)
+            self.users_by_name[name.lower()] = user.key
+            user.name = name
         if email is not None and email.lower() != (user.email or "").lower():
             owner = self.users_by_name.get(email.lower())
             if owner is not None and owner != user.key:

@@ -56,9 +56,9 @@ class Site(AgileMixin):
       ``add_role_member``, ``is_admin``, ``can_browse``; credentials ``check_password``,
       ``check_api_token``, ``create_api_token``, ``create_personal_token``,
       ``user_for_personal_token``.
-    * configuration: ``create_project``, ``delete_project``, ``create_component``/
-      ``update_component``/``delete_component``, ``create_version``/``update_version``/
-      ``delete_version``,
+    * configuration: ``create_project``, ``update_project``, ``delete_project``,
+      ``create_component``/``update_component``/``delete_component``, ``create_version``/
+      ``update_version``/``delete_version``,
       ``create_custom_field``, ``add_field_option``, ``set_field_configuration``,
       ``create_fields_for``/``edit_fields_for``/``required_fields_for``/``default_value``,
       ``create_status``, ``create_workflow``, ``set_workflow``, ``workflow_for``,
