@@ -1,4 +1,9 @@
-"""A clock the control plane can freeze and advance; every timestamp of the model comes from it."""
+"""A clock the control plane can freeze and advance; every timestamp of the model comes from it.
+
+Hand-written rather than freezegun/time-machine: those patch the process-wide clock, which
+would also freeze the HTTP server, the webhook worker and the tests around an emulator; an
+explicit clock object only moves the emulated site's time.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,11 @@ The file may come from anywhere, so loading only ever builds the record classes 
 dates, bytes, sets, tuples, enums); anything else, a wrong format name, a newer version, a
 truncated gzip stream or more than ``max_bytes`` of JSON is refused with
 :class:`StateFileError`, and the site being loaded into is left untouched.
+
+Why a small hand-written codec rather than a library: pickle (and anything built on it) is
+unsafe for files from elsewhere; pydantic or msgspec would need a second, parallel set of
+models for every ``slots`` record (kept as plain dataclasses for seeding speed). The codec
+is the standard library's ``json`` plus a fixed whitelist of record classes.
 """
 
 from __future__ import annotations

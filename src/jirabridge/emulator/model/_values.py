@@ -497,7 +497,7 @@ _UNIT = {"w": 5 * 8 * 3600, "d": 8 * 3600, "h": 3600, "m": 60}
 
 def parse_duration(raw: Any) -> int:
     """Seconds in a Jira duration such as ``"1w 2d 3h 4m"`` (8 h days, 5 d weeks) or a number
-    of minutes."""
+    of minutes. (Jira's own unit rules, so no general duration library applies.)"""
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw * 60
     if isinstance(raw, str):
