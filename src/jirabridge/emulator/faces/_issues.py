@@ -54,6 +54,26 @@ COMPUTED = (
     "lastViewed",
 )
 _NOT_NAVIGABLE = {"timetracking", "comment", "worklog", "attachment"}
+#: Fields rendered from more than their stored value (see ``IssueRenderer.issue_fields``).
+_SPECIAL = {
+    "comment",
+    "worklog",
+    "attachment",
+    "issuelinks",
+    "subtasks",
+    "timetracking",
+    "watches",
+    "votes",
+    "created",
+    "updated",
+    "resolutiondate",
+    "labels",
+    "components",
+    "fixVersions",
+    "versions",
+    "project",
+    *COMPUTED,
+}
 
 
 def parse_field_selection(
@@ -456,9 +476,18 @@ class IssueRenderer:
 
     def issue_fields(self, issue: Issue, field_ids: Iterable[str]) -> dict[str, Any]:
         site = self.site
+        site_fields = site.fields
+        stored = issue.fields
         out: dict[str, Any] = {}
         for fid in field_ids:
-            fd = site.fields.get(fid)
+            fd = site_fields.get(fid)
+            if fid not in _SPECIAL:  # the common case: a plain stored value
+                raw = stored.get(fid)
+                if raw is not None:
+                    out[fid] = self.value(fd, fid, raw)
+                elif fd is not None and fid != "parent":
+                    out[fid] = None  # Jira leaves an unset parent out rather than null
+                continue
             if fid == "comment":
                 out[fid] = self.comments_page(issue)
             elif fid == "worklog":
