@@ -92,3 +92,22 @@ def test_atlassian_client(served) -> None:
     bob = app.site.find_user("bob") or app.site.find_user("bob@example.org")
     client.assign_issue(key, bob.key if flavour == "cloud" else "bob")
     assert app.site.get_issue(key).fields["assignee"] == bob.key
+
+
+def test_jira_client_agile(served) -> None:
+    flavour, url, app = served
+    client = JIRA(server=url, basic_auth=AUTH[flavour])
+    try:
+        boards = client.boards()
+        assert [b.name for b in boards] == ["DEMO board"]
+        sprints = client.sprints(boards[0].id)
+        assert [s.name for s in sprints] == ["Sprint 1"]
+        new = client.create_sprint("Sprint 2", boards[0].id)
+        assert new.name == "Sprint 2"
+        client.add_issues_to_sprint(new.id, ["DEMO-1", "DEMO-2"])
+        assert {i.key for i in app.site.sprint_issues(new.id)} == {"DEMO-1", "DEMO-2"}
+        sprint_field = app.site.agile.sprint
+        issue = client.issue("DEMO-1")
+        assert getattr(issue.fields, sprint_field)
+    finally:
+        client.close()
