@@ -124,3 +124,10 @@ def test_plain_json_is_accepted(site: Site, tmp_path: Path) -> None:
     path = tmp_path / "plain.json"
     path.write_text(json.dumps(site.to_state()))
     assert Site.load(path).to_state() == site.to_state()
+
+
+def test_streamed_file_is_exactly_the_state(site: Site, tmp_path: Path) -> None:
+    issue = bug(site, labels=["x"])
+    site.add_comment(site.admin_key, issue.key, rich(site, "c"))
+    data = _saved(site, tmp_path)
+    assert data == json.loads(json.dumps(site.to_state()))

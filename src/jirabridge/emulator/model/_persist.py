@@ -205,8 +205,8 @@ def _dec_tagged(value: dict[str, Any]) -> Any:
     raise StateFileError(f"unknown tag in {sorted(value)!r}")
 
 
-def dump_state(site: Site) -> dict[str, Any]:
-    """The site's whole state as plain JSON-ready data."""
+def dump_state_header(site: Site) -> dict[str, Any]:
+    """Everything of :func:`dump_state` but the stores."""
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -214,12 +214,19 @@ def dump_state(site: Site) -> dict[str, Any]:
         "seed": site.seed,
         "adminKey": site.admin_key,
         "ids": site.ids.state(),
-        "stores": {name: _enc(getattr(site, name)) for name in _STORES},
     }
 
 
-def restore_state(site: Site, data: Any) -> None:
-    """Replace the site's state with ``data`` (from :func:`dump_state`); all or nothing."""
+def dump_state(site: Site) -> dict[str, Any]:
+    """The site's whole state as plain JSON-ready data."""
+    return {**dump_state_header(site), "stores": {n: _enc(getattr(site, n)) for n in _STORES}}
+
+
+def restore_state(site: Site, data: Any, *, consume: bool = False) -> None:
+    """Replace the site's state with ``data`` (from :func:`dump_state`); all or nothing.
+
+    ``consume`` lets the decoder drop each raw store from ``data`` once decoded, which keeps
+    the peak memory of loading a big file near one copy of the state."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StateFileError("This is not a jirabridge emulator state file.")
     version = data.get("version")
@@ -243,7 +250,11 @@ def restore_state(site: Site, data: Any) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise StateFileError("The state file's seed is corrupt.")
     try:
-        decoded = {name: _dec(stores[name]) for name in _STORES}
+        decoded = {}
+        for name in _STORES:
+            decoded[name] = _dec(stores[name])
+            if consume:
+                stores[name] = None
         _check(decoded, data)
     except RecursionError as exc:
         raise StateFileError("The state file is nested too deeply.") from exc
@@ -325,18 +336,34 @@ _INDEXES = (
 def write_state_file(site: Site, path: str | os.PathLike[str]) -> None:
     """Write the state atomically (temp file + rename) as gzip JSON."""
     target = Path(path)
-    payload = json.dumps(dump_state(site), separators=(",", ":"), ensure_ascii=False).encode()
     fd, tmp = tempfile.mkstemp(prefix=".state-", dir=target.parent or Path("."))
     try:
         with (
             os.fdopen(fd, "wb") as raw,
             gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) as gz,
+            io.TextIOWrapper(gz, encoding="utf-8") as out,
         ):
-            gz.write(payload)
+            _write_streaming(site, out)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_streaming(site: Site, out: io.TextIOBase) -> None:
+    """The same JSON as ``json.dumps(dump_state(site))``, one store at a time, so saving a
+    big site never holds more than one encoded store in memory."""
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    header = dump_state_header(site)
+    head = encoder.encode(header)
+    out.write(head[:-1] + ',"stores":{')
+    for n, name in enumerate(_STORES):
+        out.write(("," if n else "") + encoder.encode(name) + ":")
+        encoded = _enc(getattr(site, name))
+        for chunk in encoder.iterencode(encoded):
+            out.write(chunk)
+        del encoded
+    out.write("}}")
 
 
 def read_state_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Any:
@@ -357,6 +384,7 @@ def read_state_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES)
             ) from exc
     else:
         text = raw
+    del raw
     if len(text) > max_bytes:
         raise StateFileError(f"The state file holds more than {max_bytes} bytes.")
     try:

@@ -120,12 +120,12 @@ class Site(AgileMixin):
         if not isinstance(flavour, str) or flavour not in {f.value for f in Flavour}:
             raise StateFileError("This is not a jirabridge emulator state file.")
         site = cls(Flavour(flavour), clock=clock)
-        restore_state(site, data)
+        restore_state(site, data, consume=True)
         return site
 
     def load_into(self, path: str | os.PathLike[str]) -> None:
         """Replace this site's state with a file's (listeners and clock stay); all or nothing."""
-        restore_state(self, read_state_file(path))
+        restore_state(self, read_state_file(path), consume=True)
 
     def to_state(self) -> dict[str, Any]:
         """The whole state as JSON-ready data (what :meth:`save` writes)."""
