@@ -8,9 +8,7 @@ Jira's error JSON; no request body can crash it.
 from __future__ import annotations
 
 import contextlib
-import importlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from jirabridge.emulator.faces import FaceConfig, error_response, face_routes, payload_builder
 from jirabridge.emulator.infra import Infra, InfraOptions
 from jirabridge.emulator.model import Flavour, Site
+from jirabridge.emulator.seed import seed_bulk, seed_demo
 from jirabridge.errors import FixConfigError
 
 __all__ = ["DEFAULT_BASE_URL", "EmulatorApp", "create_app", "seed_site"]
@@ -54,17 +53,16 @@ def seed_site(site: Site, seed: str | int | None) -> None:
     """Fill ``site``: ``"demo"`` for the demo content, an int N for N bulk issues."""
     if seed is None:
         return
-    try:
-        seeding: Any = importlib.import_module("jirabridge.emulator.seed")
-    except ImportError as exc:
-        raise FixConfigError("The emulator's seed module is not available.") from exc
     if seed == "demo":
-        seeding.seed_demo(site, seed=1)
+        seed_demo(site, seed=1)
         return
-    count = int(seed)
+    try:
+        count = int(seed)
+    except ValueError as exc:
+        raise FixConfigError(f"Seed with 'demo' or a number of issues, not {seed!r}.") from exc
     if count < 0:
         raise FixConfigError(f"The number of issues to seed must not be negative: {count}")
-    seeding.seed_bulk(
+    seed_bulk(
         site,
         projects=max(1, min(10, count // 1000 + 1)),
         issues=count,
