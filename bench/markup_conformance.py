@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from jirabridge.markup.conformance import evaluate, load_corpus
+from jirabridge.markup.conformance import evaluate, evaluate_adf, load_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_EQUAL = 95.0
@@ -33,11 +33,15 @@ def main() -> int:
     parser.add_argument(
         "--schema", type=Path, default=REPO.parent / "shared/specs/adf-schema-v1-full.json"
     )
+    parser.add_argument(
+        "--adf-corpus", type=Path, default=REPO / "tests/data/markup/adf_corpus.jsonl"
+    )
     parser.add_argument("--full", action="store_true", help="same as the default (one corpus)")
     args = parser.parse_args()
     cases = load_corpus(args.corpus)
     started = time.perf_counter()
     result = evaluate(cases, args.oracle, args.schema)
+    adf_result = evaluate_adf(load_corpus(args.adf_corpus), args.oracle)
     elapsed = time.perf_counter() - started
     categories: dict[str, int] = {}
     for case in cases:
@@ -48,6 +52,11 @@ def main() -> int:
     print(f"round-trip stable        {result.stable_pct:6.2f} %  (target >= {TARGET_STABLE})")
     print(f"oracle reads our wiki    {result.reverse_pct:6.2f} %  (ADF -> wiki, informative)")
     print(f"oracle errors            {len(result.oracle_errors)}")
+    print(f"ADF corpus               {adf_result.cases} Cloud/spec documents -> wiki")
+    print(
+        f"  read back the same     {adf_result.faithful_pct:6.2f} %  (by the oracle, informative)"
+    )
+    print(f"  stable                 {adf_result.stable_pct:6.2f} %  (target = 100.0)")
     print(f"elapsed                  {elapsed:.1f} s")
     for label, ids in (
         ("not equal", result.unequal),
@@ -55,6 +64,8 @@ def main() -> int:
         ("unstable", result.unstable),
         ("oracle errors", result.oracle_errors),
         ("reverse not faithful", result.reverse_unfaithful),
+        ("ADF corpus lossy", adf_result.lossy),
+        ("ADF corpus unstable", adf_result.unstable),
     ):
         if ids:
             print(f"{label}: {' '.join(ids)}")
@@ -62,6 +73,7 @@ def main() -> int:
         result.equal_pct >= TARGET_EQUAL
         and result.schema_valid_pct >= TARGET_SCHEMA
         and result.stable_pct >= TARGET_STABLE
+        and adf_result.stable_pct == 100.0
     )
     print("targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1

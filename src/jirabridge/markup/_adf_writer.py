@@ -54,6 +54,7 @@ _LINE_START_WORD = re.compile(r"bq\.|h[1-6]\.")
 _MARK_SYMBOLS = {"em": "_", "strike": "-", "strong": "*", "underline": "+"}
 _MARK_ORDER = ("em", "strike", "strong", "subsup", "underline", "textColor", "link", "code")
 _DEFAULT_MEDIA_SIZE = (200, 183)
+_WRAPPABLE = frozenset({"em", "strike", "strong", "underline", "subsup", "textColor"})
 
 
 def _is_word(c: str) -> bool:
@@ -420,7 +421,8 @@ class _Writer:
             j = i
             while j < len(nodes) and _link_href(nodes[j]) == href:
                 j += 1
-            run = [_without_link(n) for n in nodes[i:j]]
+            outer = _outer_marks(nodes[i:j])
+            run = [_without_link(n, outer) for n in nodes[i:j]]
             plain = "".join(str(n.get("text", "")) for n in run if not n.get("marks"))
             same = (
                 all(not n.get("marks") for n in run)
@@ -443,6 +445,8 @@ class _Writer:
                 out.append(f"[{href}]")
             else:
                 out.append(f"[{self._inlines(run, path, i, None, [])}|{href}]")
+            for mark in outer:  # marks the document lists after the link go around it
+                out[-1] = self._wrap_mark(out[-1], mark, "", "")
             i = j
         return "".join(out)
 
@@ -553,24 +557,30 @@ class _Writer:
                     result = plain
         next_text = str(nxt.get("text", "")) if nxt and nxt.get("type") == "text" else ""
         next_char = next_text[:1]
-        for name in marks:  # listed innermost first, as the parser lists them
-            attrs = marks[name]
+        for name, attrs in marks.items():  # listed innermost first, as the parser lists them
             if name in ("code", "link"):
                 continue
-            if name in _MARK_SYMBOLS or name == "subsup":
-                if name == "subsup":
-                    symbol = "~" if attrs.get("type") == "sub" else "^"
-                elif name == "em" and raw.startswith("\u2014 ") and "strong" not in marks:
-                    result = _wrap(result[2:], "??", prev_char, next_char)
-                    continue
-                else:
-                    symbol = _MARK_SYMBOLS[name]
-                result = _wrap(result, symbol, prev_char, next_char)
-            elif name == "textColor":
-                result = f"{{color:{attrs.get('color', '#000000')}}}{result}{{color}}"
+            if name == "em" and raw.startswith("\u2014 ") and "strong" not in marks:
+                result = _wrap(result[2:], "??", prev_char, next_char)
+            elif name in _MARK_SYMBOLS or name in ("subsup", "textColor"):
+                result = self._wrap_mark(
+                    result, {"type": name, "attrs": attrs}, prev_char, next_char
+                )
             else:
                 self.report(ReportKind.LOSSY, f"{name} mark dropped", "")
         return result
+
+    @staticmethod
+    def _wrap_mark(text: str, mark: Mapping[str, Any], prev_char: str, next_char: str) -> str:
+        name = mark.get("type")
+        attrs = mark.get("attrs") or {}
+        if name == "textColor":
+            return f"{{color:{attrs.get('color', '#000000')}}}{text}{{color}}"
+        if name == "subsup":
+            symbol = "~" if attrs.get("type") == "sub" else "^"
+        else:
+            symbol = _MARK_SYMBOLS[str(name)]
+        return _wrap(text, symbol, prev_char, next_char)
 
     @staticmethod
     def escape(
@@ -658,9 +668,15 @@ def _reads_back_as(wiki: str, text: str) -> bool:
 
 
 def _code_text(text: str) -> str:
-    if "}}" in text or text.startswith(" ") or text.endswith(" ") or "\n" in text:
-        return "{{" + text.replace("}}", "} }").replace("\n", " ") + "}}"
-    return "{{" + text + "}}"
+    """``{{text}}``; blank space at either end goes outside (Jira needs the braces to touch
+    the text), line breaks become spaces, and ``}}`` inside is split."""
+    inner = text.replace("\n", " ").replace("}}", "} }")
+    stripped = inner.strip()
+    if not stripped:
+        return inner
+    lead = inner[: len(inner) - len(inner.lstrip())]
+    trail = inner[len(inner.rstrip()) :]
+    return lead + "{{" + stripped + "}}" + trail
 
 
 def _wrap(text: str, symbol: str, prev_char: str, next_char: str) -> str:
@@ -687,8 +703,24 @@ def _link_href(node: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _without_link(node: Mapping[str, Any]) -> Mapping[str, Any]:
-    marks = [m for m in node.get("marks") or () if m.get("type") != "link"]
+def _after_link(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    marks = [m for m in node.get("marks") or () if isinstance(m, Mapping)]
+    names = [m.get("type") for m in marks]
+    return marks[names.index("link") + 1 :] if "link" in names else []
+
+
+def _outer_marks(run: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Text-effect marks every node of a link run lists after the link (they wrap the link)."""
+    common = _after_link(run[0])
+    for node in run[1:]:
+        common = [m for m in common if m in _after_link(node)]
+    return [m for m in common if m.get("type") in _WRAPPABLE]
+
+
+def _without_link(
+    node: Mapping[str, Any], outer: Sequence[Mapping[str, Any]] = ()
+) -> Mapping[str, Any]:
+    marks = [m for m in node.get("marks") or () if m.get("type") != "link" and m not in outer]
     return {**node, "marks": marks}
 
 

@@ -86,6 +86,56 @@ class MappingUserDirectory:
         """Build from ``{username: accountId}``."""
         return cls(UserEntry(account_id=acc, username=name) for name, acc in mapping.items())
 
+    @classmethod
+    def by_email(
+        cls,
+        server_users: Iterable[Mapping[str, Any]],
+        cloud_users: Iterable[Mapping[str, Any]],
+        mapping: Mapping[str, str] | None = None,
+    ) -> MappingUserDirectory:
+        """Match the two sites' users (Jira REST user JSON) by email address, case-insensitive.
+
+        ``server_users`` carry ``name``, ``key``, ``emailAddress``, ``displayName``;
+        ``cloud_users`` carry ``accountId``, ``emailAddress`` (may be null: privacy),
+        ``displayName``. ``mapping`` (``{username: accountId}``) wins over email matches and
+        covers users whose Cloud email is hidden. Users matched by neither stay unresolved
+        (and are reported when a conversion meets them).
+        """
+        cloud_by_email: dict[str, Mapping[str, Any]] = {}
+        cloud_by_id: dict[str, Mapping[str, Any]] = {}
+        for user in cloud_users:
+            account_id = user.get("accountId")
+            if not isinstance(account_id, str) or not account_id:
+                continue
+            cloud_by_id[account_id] = user
+            email = user.get("emailAddress")
+            if isinstance(email, str) and email:
+                cloud_by_email.setdefault(email.lower(), user)
+        entries = []
+        for user in server_users:
+            name = _str_or_none(user.get("name"))
+            email = _str_or_none(user.get("emailAddress"))
+            account_id = (mapping or {}).get(name or "")
+            cloud = cloud_by_id.get(account_id) if account_id else None
+            if account_id is None and email:
+                cloud = cloud_by_email.get(email.lower())
+                account_id = _str_or_none(cloud.get("accountId")) if cloud else None
+            if not account_id:
+                continue
+            display = _str_or_none((cloud or {}).get("displayName")) or _str_or_none(
+                user.get("displayName")
+            )
+            entries.append(
+                UserEntry(
+                    account_id=account_id,
+                    username=name,
+                    key=_str_or_none(user.get("key")),
+                    email=email,
+                    display_name=display,
+                )
+            )
+        return cls(entries)
+
     def resolve_wiki_user(self, reference: str) -> ResolvedUser | None:
         entry: UserEntry | None
         if reference.lower().startswith("accountid:"):
@@ -102,6 +152,10 @@ class MappingUserDirectory:
         if entry is None:
             return None
         return entry.username or entry.key
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def load_user_map(path: str | Path) -> MappingUserDirectory:

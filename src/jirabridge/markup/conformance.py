@@ -29,8 +29,10 @@ from jirabridge.errors import FixConfigError
 from jirabridge.markup._api import adf_to_wiki, wiki_to_adf
 
 __all__ = [
+    "AdfResult",
     "ConformanceResult",
     "evaluate",
+    "evaluate_adf",
     "load_corpus",
     "normalise",
     "run_oracle",
@@ -219,4 +221,56 @@ def evaluate(
             result.reverse_faithful.append(request["id"])
         else:
             result.reverse_unfaithful.append(request["id"])
+    return result
+
+
+@dataclass
+class AdfResult:
+    """ADF -> wiki on documents that did not come from wiki markup."""
+
+    cases: int = 0
+    faithful: list[str] = field(default_factory=list)
+    lossy: list[str] = field(default_factory=list)
+    unstable: list[str] = field(default_factory=list)
+
+    @property
+    def faithful_pct(self) -> float:
+        return 100.0 * len(self.faithful) / self.cases if self.cases else 100.0
+
+    @property
+    def stable_pct(self) -> float:
+        return 100.0 * (self.cases - len(self.unstable)) / self.cases if self.cases else 100.0
+
+
+def _strip_defaults(value: Any) -> Any:
+    """Normalise, and drop what every reader adds or leaves out (``version``, empty marks)."""
+    value = normalise(value)
+    if isinstance(value, dict):
+        value = {k: _strip_defaults(v) for k, v in value.items() if k != "version"}
+        if value.get("marks") == []:
+            value.pop("marks")
+        return value
+    if isinstance(value, list):
+        return [_strip_defaults(v) for v in value]
+    return value
+
+
+def evaluate_adf(cases: Iterable[Mapping[str, Any]], oracle_dir: Path) -> AdfResult:
+    """For each ADF document: write wiki with ``adf_to_wiki``; faithful when Atlassian's
+    transformer reads that wiki back to the same document; stable when writing it again
+    after our own reading gives the same wiki."""
+    cases = list(cases)
+    result = AdfResult(cases=len(cases))
+    written = {str(c["id"]): adf_to_wiki(c["adf"]) for c in cases}
+    back = run_oracle([{"id": i, "wiki": w} for i, w in written.items()], oracle_dir)
+    for case in cases:
+        case_id = str(case["id"])
+        wiki = written[case_id]
+        if adf_to_wiki(wiki_to_adf(wiki)) != wiki:
+            result.unstable.append(case_id)
+        answer = back.get(case_id, {})
+        if "adf" in answer and _strip_defaults(answer["adf"]) == _strip_defaults(case["adf"]):
+            result.faithful.append(case_id)
+        else:
+            result.lossy.append(case_id)
     return result

@@ -426,6 +426,267 @@ def edge_cases() -> list[str]:
     return cases
 
 
+def spec_documents(shared: Path) -> list[dict[str, Any]]:
+    """ADF documents given as examples in the Jira Cloud platform OpenAPI spec."""
+    spec = json.loads(
+        (shared / "specs" / "jira-cloud-platform.v3.openapi.json").read_text(encoding="utf-8")
+    )
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if value.get("type") == "doc" and isinstance(value.get("content"), list):
+                found.setdefault(json.dumps(value, sort_keys=True), value)
+                return
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(spec)
+    return list(found.values())
+
+
+def _t(text: str, *marks: dict[str, Any]) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "text", "text": text}
+    if marks:
+        node["marks"] = list(marks)
+    return node
+
+
+def _p(*content: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "paragraph", "content": list(content)}
+
+
+def _doc(*content: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "doc", "version": 1, "content": list(content)}
+
+
+def _m(kind: str, **attrs: Any) -> dict[str, Any]:
+    return {"type": kind, "attrs": attrs} if attrs else {"type": kind}
+
+
+def _li(*content: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "listItem", "content": list(content)}
+
+
+def _cell(kind: str, *content: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "attrs": {}, "content": list(content)}
+
+
+def cloud_documents() -> list[dict[str, Any]]:
+    """Documents as the Cloud editor writes them (what wiki markup cannot always express)."""
+    acc = "5b10ac8d82e05b22cc7d4ef5"
+    docs = [
+        _doc(_p(_t("plain")), _p(_t("second paragraph"))),
+        _doc(_p(_t("bold", _m("strong")), _t(" and "), _t("italic", _m("em")))),
+        _doc(_p(_t("all", _m("strong"), _m("em"), _m("underline"), _m("strike")))),
+        _doc(
+            _p(
+                _t("E=mc"),
+                _t("2", _m("subsup", type="sup")),
+                _t(" H"),
+                _t("2", _m("subsup", type="sub")),
+            )
+        ),
+        _doc(_p(_t("red", _m("textColor", color="#ff5630")), _t(" then plain"))),
+        _doc(_p(_t("in"), _t("side", _m("strong")), _t("word"))),
+        _doc(_p(_t("code ", _m("code")), _t("after"))),
+        _doc(_p(_t("link", _m("link", href="https://example.com")), _t(" text"))),
+        _doc(_p(_t("bold link", _m("link", href="https://example.com"), _m("strong")))),
+        _doc(_p(_t("https://example.com/a_b", _m("link", href="https://example.com/a_b")))),
+        _doc(_p(_t("mail me", _m("link", href="mailto:me@example.com")))),
+        _doc(
+            _p(
+                _t("Hi "),
+                {"type": "mention", "attrs": {"id": acc, "text": "@John", "accessLevel": ""}},
+                _t("!"),
+            )
+        ),
+        _doc(
+            _p(
+                {
+                    "type": "emoji",
+                    "attrs": {"shortName": ":slight_smile:", "id": "1f642", "text": "🙂"},
+                },
+                _t(" "),
+                {
+                    "type": "emoji",
+                    "attrs": {"shortName": ":thumbsup:", "id": "1f44d", "text": "👍"},
+                },
+            )
+        ),
+        _doc(
+            _p(
+                {
+                    "type": "emoji",
+                    "attrs": {"shortName": ":info:", "id": "atlassian-info", "text": ":info:"},
+                }
+            )
+        ),
+        _doc(_p(_t("line one"), {"type": "hardBreak"}, _t("line two"))),
+        _doc(_p(_t("text with *stars* and _underscores_ and [brackets] {braces} a|b"))),
+        _doc(_p(_t("- not a list")), _p(_t("# not numbered")), _p(_t("h1. not a heading"))),
+        _doc(_p(_t(":) (y) -- --- ----"))),
+        _doc({"type": "heading", "attrs": {"level": 1}, "content": [_t("Title")]}, _p(_t("body"))),
+        _doc(
+            {
+                "type": "heading",
+                "attrs": {"level": 3},
+                "content": [_t("Mixed "), _t("bold", _m("strong"))],
+            }
+        ),
+        _doc({"type": "bulletList", "content": [_li(_p(_t("a"))), _li(_p(_t("b")))]}),
+        _doc(
+            {
+                "type": "orderedList",
+                "attrs": {"order": 1},
+                "content": [
+                    _li(_p(_t("one")), {"type": "bulletList", "content": [_li(_p(_t("nested")))]}),
+                    _li(_p(_t("two"))),
+                ],
+            }
+        ),
+        _doc(
+            {
+                "type": "bulletList",
+                "content": [
+                    _li(
+                        _p(_t("item")),
+                        {
+                            "type": "codeBlock",
+                            "attrs": {"language": "java"},
+                            "content": [_t("int x;")],
+                        },
+                    )
+                ],
+            }
+        ),
+        _doc(
+            {"type": "bulletList", "content": [_li(_p(_t("a")))]},
+            _p(_t("after list"), {"type": "hardBreak"}, _t("second line")),
+        ),
+        _doc(
+            {
+                "type": "codeBlock",
+                "attrs": {"language": "python"},
+                "content": [_t("def f():\n    return 1")],
+            }
+        ),
+        _doc({"type": "codeBlock", "attrs": {}, "content": [_t("no language")]}),
+        _doc(
+            {
+                "type": "codeBlock",
+                "attrs": {"language": "javascript"},
+                "content": [_t("let a = {b: 1};")],
+            }
+        ),
+        _doc({"type": "blockquote", "content": [_p(_t("quoted"))]}),
+        _doc({"type": "blockquote", "content": [_p(_t("q1")), _p(_t("q2"))]}),
+        _doc(
+            *[
+                {"type": "panel", "attrs": {"panelType": kind}, "content": [_p(_t(kind))]}
+                for kind in ("info", "note", "success", "warning", "error")
+            ]
+        ),
+        _doc({"type": "rule"}, _p(_t("after rule"))),
+        _doc(
+            {
+                "type": "table",
+                "attrs": {"isNumberColumnEnabled": False, "layout": "default"},
+                "content": [
+                    {
+                        "type": "tableRow",
+                        "content": [
+                            _cell("tableHeader", _p(_t("H1", _m("strong")))),
+                            _cell("tableHeader", _p(_t("H2", _m("strong")))),
+                        ],
+                    },
+                    {
+                        "type": "tableRow",
+                        "content": [
+                            _cell("tableCell", _p(_t("a"))),
+                            _cell("tableCell", _p(_t("b"))),
+                        ],
+                    },
+                ],
+            }
+        ),
+        _doc(
+            {
+                "type": "table",
+                "attrs": {"isNumberColumnEnabled": False, "layout": "default"},
+                "content": [
+                    {
+                        "type": "tableRow",
+                        "content": [
+                            _cell("tableCell", _p(_t("multi"), {"type": "hardBreak"}, _t("line"))),
+                            _cell("tableCell", _p()),
+                        ],
+                    },
+                ],
+            },
+            _p(_t("after table"), {"type": "hardBreak"}, _t("more")),
+        ),
+        _doc(
+            {
+                "type": "mediaSingle",
+                "attrs": {"layout": "center"},
+                "content": [
+                    {"type": "media", "attrs": {"type": "file", "id": "shot.png", "collection": ""}}
+                ],
+            }
+        ),
+        _doc(
+            {
+                "type": "mediaSingle",
+                "attrs": {"layout": "center"},
+                "content": [
+                    {
+                        "type": "media",
+                        "attrs": {"type": "external", "url": "https://example.com/i.png"},
+                    }
+                ],
+            }
+        ),
+        _doc(
+            {
+                "type": "mediaGroup",
+                "content": [
+                    {"type": "media", "attrs": {"type": "file", "id": "a.pdf", "collection": ""}},
+                    {"type": "media", "attrs": {"type": "file", "id": "b.pdf", "collection": ""}},
+                ],
+            }
+        ),
+        _doc(_p({"type": "inlineCard", "attrs": {"url": "https://example.com/browse/X-1"}})),
+        _doc({"type": "blockCard", "attrs": {"url": "https://example.com/page"}}),
+        _doc(
+            _p(
+                _t("status "),
+                {"type": "status", "attrs": {"text": "done", "color": "green", "localId": "s1"}},
+            )
+        ),
+        _doc({"type": "expand", "attrs": {"title": "Details"}, "content": [_p(_t("hidden"))]}),
+        _doc(
+            {
+                "type": "taskList",
+                "attrs": {"localId": "t"},
+                "content": [
+                    {
+                        "type": "taskItem",
+                        "attrs": {"localId": "1", "state": "DONE"},
+                        "content": [_t("done")],
+                    }
+                ],
+            }
+        ),
+        _doc(_p(_t("unicode 日本語 — “quotes” ünïcödé"))),
+        _doc(_p(_t("C:\\path\\to\\file and a trailing \\"))),
+    ]
+    return docs
+
+
 def _case_id(category: str, text: str) -> str:
     return f"{category}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:10]}"
 
@@ -456,6 +717,25 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=HERE.parents[3] / "shared")
     parser.add_argument("--out", type=Path, default=HERE / "corpus.jsonl")
     args = parser.parse_args()
+    adf_cases = [
+        {
+            "id": _case_id("adf-spec", json.dumps(d, sort_keys=True)),
+            "category": "adf-spec",
+            "adf": d,
+        }
+        for d in spec_documents(args.shared)
+    ] + [
+        {
+            "id": _case_id("adf-cloud", json.dumps(d, sort_keys=True)),
+            "category": "adf-cloud",
+            "adf": d,
+        }
+        for d in cloud_documents()
+    ]
+    with (args.out.parent / "adf_corpus.jsonl").open("w", encoding="utf-8") as fh:
+        for adf_case in adf_cases:
+            fh.write(json.dumps(adf_case, ensure_ascii=False) + "\n")
+    print(f"{len(adf_cases)} ADF cases -> {args.out.parent / 'adf_corpus.jsonl'}")
     cases = build(args.shared)
     with args.out.open("w", encoding="utf-8") as fh:
         for case in cases:

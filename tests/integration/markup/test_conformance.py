@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from jirabridge.markup import wiki_to_adf
-from jirabridge.markup.conformance import evaluate, load_corpus, normalise, run_oracle
+from jirabridge.markup.conformance import (
+    evaluate,
+    evaluate_adf,
+    load_corpus,
+    normalise,
+    run_oracle,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 CORPUS = REPO / "tests/data/markup/corpus.jsonl"
@@ -43,6 +49,15 @@ def test_conformance_targets(oracle_dir: Path, shared_dir: Path) -> None:
     assert result.equal_pct >= 95.0, result.unequal
     assert result.schema_valid_pct == 100.0, result.details
     assert result.stable_pct >= 98.0, result.unstable
+
+
+def test_cloud_documents_written_as_wiki(oracle_dir: Path) -> None:
+    """Documents that never were wiki: stable always; most read back identical by the oracle
+    (the rest are ADF-only constructs: status, expand, task lists, accountId mentions)."""
+    result = evaluate_adf(load_corpus(REPO / "tests/data/markup/adf_corpus.jsonl"), oracle_dir)
+    assert result.cases >= 50
+    assert result.unstable == []
+    assert result.faithful_pct >= 85.0, result.lossy
 
 
 def test_the_comparison_can_fail(oracle_dir: Path) -> None:

@@ -188,3 +188,20 @@ def test_report_stays_bounded_and_can_be_cleared() -> None:
     assert ctx.report.dropped == 7
     ctx.report.clear()
     assert not ctx.report
+
+
+def test_directory_matched_by_email_with_mapping_override() -> None:
+    server = [
+        {"name": "jsmith", "key": "JIRAUSER10000", "emailAddress": "John@Corp.example.org"},
+        {"name": "hidden", "key": "JIRAUSER10001", "emailAddress": "hidden@corp.example.org"},
+        {"name": "gone", "key": "JIRAUSER10002", "emailAddress": "gone@corp.example.org"},
+    ]
+    cloud = [
+        {"accountId": "acc-john", "emailAddress": "john@corp.example.org", "displayName": "John S"},
+        {"accountId": "acc-hidden", "emailAddress": None, "displayName": "Hidden H"},
+    ]
+    directory = MappingUserDirectory.by_email(server, cloud, mapping={"hidden": "acc-hidden"})
+    assert directory.resolve_wiki_user("jsmith") == ResolvedUser("acc-john", "John S")
+    assert directory.resolve_wiki_user("JIRAUSER10001") == ResolvedUser("acc-hidden", "Hidden H")
+    assert directory.resolve_wiki_user("gone") is None
+    assert directory.wiki_reference("acc-john") == "jsmith"
