@@ -33,6 +33,8 @@ from jirabridge.jira import (
     IssueInput,
     LinkDirection,
     RemoteLink,
+    Sprint,
+    SprintState,
     Transition,
     UserRef,
 )
@@ -40,6 +42,7 @@ from jirabridge.sync.config import (
     AddComment,
     CreateMirror,
     CreateRule,
+    Direction,
     FieldRule,
     InternalComments,
     PairConfig,
@@ -93,6 +96,8 @@ _STANDARD: dict[str, str] = {
 }
 MAX_WORKFLOW_STEPS = 6
 STATUS_KEY = "_status"  # kept in every snapshot, synced field or not
+SPRINTS_KEY = "_sprints"  # names of the open sprints the issue is in, when sprints sync
+SPRINT_FIELD = "com.pyxis.greenhopper.jira:gh-sprint"
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
 _NOT_EDITABLE = frozenset({"status", "resolution", "key", "issuetype"})
 
@@ -499,6 +504,7 @@ class Applier:
         comment_links = await self._sync_comments(ctx, ref)
         attachment_links = await self._sync_attachments(ctx, ref)
         link_links = await self._sync_links(ctx, ref)
+        sprint_names = await self._sync_sprints(ctx, snaps)
         # re-read what both sides hold now: that is the new "last synced" state
         for s in (Side.SERVER, Side.CLOUD):
             ctx.issues[s] = await ctx.clients[s].get_issue(ctx.issues[s].key)
@@ -507,6 +513,8 @@ class Applier:
         }
         for s in (Side.SERVER, Side.CLOUD):
             after[s][STATUS_KEY] = ctx.issues[s].status  # for the rules' "transitioned"
+            if sprint_names is not None:
+                after[s][SPRINTS_KEY] = sprint_names[s]
         for name, source in plan.pending:
             # not written (e.g. the parent has no mirror yet): keep it a change for next time
             old = snaps[source]
@@ -896,6 +904,60 @@ class Applier:
                     }
                 )
         return out
+
+    async def _open_sprints(self, ctx: _Ctx, side: Side) -> tuple[dict[int, Sprint], str | None]:
+        """The project's open sprints by id (over all its boards) and the sprint field id."""
+        client = ctx.clients[side]
+        project = (ctx.pair.server if side is Side.SERVER else ctx.pair.cloud).project
+        fields = await client.fields()
+        field_id = next((f.id for f in fields.values() if f.custom_key == SPRINT_FIELD), None)
+        sprints: dict[int, Sprint] = {}
+        async for board in client.boards(project_key=project):
+            if board.type != "scrum":
+                continue
+            async for sprint in client.sprints(board.id):
+                if sprint.state is not SprintState.CLOSED:
+                    sprints[sprint.id] = sprint
+        return sprints, field_id
+
+    async def _sync_sprints(
+        self, ctx: _Ctx, snaps: Mapping[Side, SnapshotData | None]
+    ) -> dict[Side, list[str]] | None:
+        """Put the mirror into the sprint (matched by name) its source moved into, or into
+        the backlog. Returns each side's open sprint names for the snapshot."""
+        direction = ctx.pair.sprints
+        if direction is Direction.NONE:
+            return None
+        open_: dict[Side, dict[int, Sprint]] = {}
+        names: dict[Side, list[str]] = {}
+        for s in (Side.SERVER, Side.CLOUD):
+            sprints, field_id = await self._open_sprints(ctx, s)
+            open_[s] = sprints
+            value = ctx.issues[s].custom_fields.get(field_id or "")
+            ids = value.value if value is not None else ()
+            names[s] = sorted(sprints[i].name for i in ids if i in sprints)
+        for source in (Side.SERVER, Side.CLOUD):
+            target = source.other
+            snap = snaps[source]
+            before = None if snap is None else snap.values.get(SPRINTS_KEY)
+            if not direction.flows_to(target) or before == names[source]:
+                continue  # not this way, or the source did not move since the last sync
+            if set(names[source]) == set(names[target]):
+                continue
+            key = ctx.issues[target].key
+            if not names[source]:
+                await ctx.clients[target].move_to_backlog([key])
+            else:
+                wanted = names[source][0]
+                match = next((sp for sp in open_[target].values() if sp.name == wanted), None)
+                if match is None:
+                    log.warning("no open sprint %r on the %s side", wanted, target.value)
+                    continue
+                await ctx.clients[target].move_to_sprint(match.id, [key])
+            ctx.writes += 1
+            names[target] = list(names[source])
+            break  # one move per job: the other side is now equal
+        return names
 
     def _rows(self, table: Any, issue_pair_id: int) -> list[Any]:
         from sqlalchemy import select

@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from jirabridge.errors import JirabridgeError
 from jirabridge.jira import (
     Attachment,
+    Board,
     Comment,
     CreateCheck,
     FieldInfo,
@@ -56,6 +57,7 @@ from jirabridge.jira import (
     IssueInput,
     RemoteLink,
     ServerInfo,
+    Sprint,
     Transition,
     UserRef,
 )
@@ -144,6 +146,14 @@ class SiteClient(Protocol):
     ) -> list[Attachment]: ...
 
     async def download_attachment(self, attachment: Attachment | str) -> bytes: ...
+
+    def boards(self, *, project_key: str | None = None) -> AsyncIterator[Board]: ...
+
+    def sprints(self, board_id: int, *, state: str | None = None) -> AsyncIterator[Sprint]: ...
+
+    async def move_to_sprint(self, sprint_id: int, keys: Sequence[str]) -> None: ...
+
+    async def move_to_backlog(self, keys: Sequence[str]) -> None: ...
 
 
 if TYPE_CHECKING:  # mypy proves the real clients fit the protocol

@@ -66,6 +66,7 @@ class World:
     applier: Applier
     bot: dict[str, Any]
     alice: dict[str, Any]
+    apps: dict[str, Any]
 
     async def apply(self, site: str, issue_id: str) -> Any:
         self.queue.enqueue(
@@ -152,7 +153,7 @@ async def build_world(store: Store, pair: dict[str, Any] | None = None) -> Async
     queue = Queue(store, site_sides={"srv": "server", "cld": "cloud"})
     applier = Applier(config, bot, queue)
     try:
-        yield World(config, queue, applier, bot, alice)
+        yield World(config, queue, applier, bot, alice, {"srv": server, "cld": cloud})
     finally:
         for c in (*bot.values(), *alice.values()):
             await c.aclose()

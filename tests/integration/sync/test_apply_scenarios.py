@@ -362,3 +362,34 @@ async def test_transition_rule_fires_once_even_when_status_is_not_synced(store: 
         await world.apply("cld", c_id)
         comments = [text_of(c.body) async for c in world.bot["cld"].comments(c_key)]
         assert comments == [f"{s_key} started"]
+
+
+async def test_sprint_membership_follows_by_sprint_name(store: Store) -> None:
+    pair = {"fields": [{"name": "summary"}], "sprints": "both"}
+    async with build_world(store, pair) as world:
+        ids: dict[str, dict[str, int]] = {"srv": {}, "cld": {}}
+        # boards and sprints are set up in the emulators' models directly
+        for name, app in world.apps.items():
+            board = app.site.create_board("OPS board", "scrum", project_ref="OPS")
+            for sprint in ("Sprint 1", "Sprint 2"):
+                made = app.site.create_sprint(app.site.admin_key, board.id, sprint)
+                ids[name][sprint] = made.id
+        s_key, s_id, c_key, c_id = await paired(world)
+        await world.bot["srv"].move_to_sprint(ids["srv"]["Sprint 1"], [s_key])
+        await world.apply("srv", s_id)
+
+        async def sprint_names(site: str, key: str) -> list[int]:
+            issue = await world.bot[site].get_issue(key)
+            values = [
+                v.value for v in issue.custom_fields.values() if v.custom and "sprint" in v.custom
+            ]
+            return sorted(i for v in values for i in v)
+
+        assert await sprint_names("cld", c_key) == [ids["cld"]["Sprint 1"]]
+        await world.bot["cld"].move_to_sprint(ids["cld"]["Sprint 2"], [c_key])
+        await world.apply("cld", c_id)
+        assert await sprint_names("srv", s_key) == [ids["srv"]["Sprint 2"]]
+        assert (await world.apply("srv", s_id)).writes == 0
+        await world.bot["srv"].move_to_backlog([s_key])
+        await world.apply("srv", s_id)
+        assert await sprint_names("cld", c_key) == []

@@ -453,6 +453,10 @@ class PairConfig(_Model):
         default=Direction.BOTH,
         description="Which way issue links between paired issues are merged (never removed).",
     )
+    sprints: Direction = Field(
+        default=Direction.NONE,
+        description="Which way sprint membership follows (sprints matched by name).",
+    )
     rules: list[Rule] = Field(default_factory=list)
     enabled: bool = True
 
