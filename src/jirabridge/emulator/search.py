@@ -191,7 +191,7 @@ def _candidates(site: Site, where: Any, resolver: SiteResolver) -> Iterable[Issu
     if keys is not None:
         seen: dict[int, Issue] = {}
         for literal in keys:
-            issue = site.find_issue(literal)
+            issue = _find_issue(site, literal)
             if issue is not None:
                 seen.setdefault(issue.id, issue)
         return sorted(seen.values(), key=lambda i: i.id)
@@ -244,11 +244,26 @@ def plain_text(value: object) -> str:
 # -- the resolver ------------------------------------------------------------------------
 
 
+def _as_id(text: str) -> int | None:
+    """``text`` as a numeric id, or None (only ASCII digits: ``'²'.isdigit()`` is true too)."""
+    stripped = text.strip()
+    return int(stripped) if stripped.isascii() and stripped.isdigit() else None
+
+
+def _find_issue(site: Site, text: str) -> Issue | None:
+    """The issue a JQL literal names (key, old key or id), without tripping on odd digits."""
+    ref = text.strip()
+    if not ref.isascii():
+        return None
+    return site.find_issue(ref)
+
+
 def _lookup(
     table: Mapping[int, Any], text: str, name_of: Callable[[Any], str]
 ) -> frozenset[object]:
-    if text.isdigit() and int(text) in table:
-        return frozenset({int(text)})
+    ident = _as_id(text)
+    if ident is not None and ident in table:
+        return frozenset({ident})
     low = text.lower()
     return frozenset(k for k, v in table.items() if name_of(v).lower() == low)
 
@@ -327,18 +342,18 @@ class SiteResolver(Resolver[Issue]):
         return _lookup(site.projects, text, lambda p: p.name)
 
     def issue_key(self, text: str, name: str) -> frozenset[object]:
-        issue = self.site.find_issue(text.strip())
+        issue = _find_issue(self.site, text)
         if issue is not None:
             return frozenset({(issue.project_id, issue.number)})
         head, _, num = text.strip().rpartition("-")
-        if not head or not num.isdigit():
-            if text.strip().isdigit():
+        if not head or _as_id(num) is None:
+            if _as_id(text) is not None:
                 raise JqlError(f"An issue with key '{text}' does not exist for field '{name}'.")
             raise JqlError(f"The issue key '{text}' for field '{name}' is invalid.")
         raise JqlError(f"An issue with key '{text}' does not exist for field '{name}'.")
 
     def issue_id(self, text: str, name: str) -> frozenset[object]:
-        issue = self.site.find_issue(text.strip())
+        issue = _find_issue(self.site, text)
         if issue is None:
             raise JqlError(f"An issue with key '{text}' does not exist for field '{name}'.")
         return frozenset({issue.id})

@@ -113,3 +113,83 @@ def test_grammar_shaped_queries_never_crash(text: str) -> None:
 @given(st.text(max_size=40))
 def test_random_text_never_crashes(text: str) -> None:
     _run(text)
+
+
+# -- hostile text through the whole search over a model site ------------------------------
+
+from jirabridge.emulator.model import Flavour, Site  # noqa: E402
+from jirabridge.emulator.search import search  # noqa: E402
+
+_SITE = Site(Flavour.SERVER)
+_SITE.create_project("OPS", "Operations", _SITE.admin_key)
+_SITE.create_issue(
+    _SITE.admin_key,
+    {"project": {"key": "OPS"}, "summary": "Printer", "issuetype": {"name": "Task"}},
+)
+
+HOSTILE_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "²",
+            "٣",
+            "OPS-²",
+            "-99999999999999999999d",
+            "startOfDay(-99999999y)",
+            "startOfMonth(-999999999999M)",
+            '"9999999999999999"',
+            '"99999/01/01"',
+            "\\ud800",
+            '"\\ud83d"',
+            "1e400",
+            "nan",
+            "-0",
+            "endOfMonth(+99999M)",
+            '"-1d, -2h"',
+            '"a\ud800b"',  # a real lone surrogate, as a JSON body can carry
+            "x\udfff",
+            "\x00",
+            '"\x85"',
+        ]
+    ),
+    st.text(max_size=6).map(lambda t: '"' + t.replace("\\\\", "").replace('"', "") + '"'),
+)
+HOSTILE_FIELDS = st.sampled_from(
+    [
+        "project",
+        "key",
+        "id",
+        "created",
+        "updated",
+        "due",
+        "votes",
+        "summary",
+        "text",
+        "status",
+        "assignee",
+        "sprint",
+        "parent",
+        "fixVersion",
+        "cf[10200]",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(HOSTILE_FIELDS, OPS, HOSTILE_VALUES)
+def test_hostile_values_only_ever_raise_jql_errors(field: str, op: str, value: str) -> None:
+    jql = f"{field} {op} {value}"
+    try:
+        search(_SITE, jql, viewer_key=_SITE.admin_key)
+    except JqlError as exc:
+        for message in exc.error_messages:
+            message.encode("utf-8")  # every message can go out as JSON
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30))
+def test_any_text_through_search_only_raises_jql_errors(text: str) -> None:
+    try:
+        search(_SITE, text, viewer_key=_SITE.admin_key, validation="warn")
+    except JqlError as exc:
+        for message in exc.error_messages:
+            message.encode("utf-8")

@@ -141,3 +141,12 @@ def test_hostile_nesting_is_refused_not_crashed(jql: str) -> None:
 def test_reasonable_nesting_parses() -> None:
     assert parse("(" * 50 + "a = b" + ")" * 50).where == parse("a = b").where
     assert parse("a in " + "(" * 50 + "b" + ")" * 50).where == parse("a in (b)").where
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\udfff", "\x00", "\x85", "\ufffe"])
+def test_characters_that_must_be_escaped_are_refused_everywhere(bad: str) -> None:
+    for jql in (f"summary ~ 'a{bad}b'", f"a{bad} = b", f"a = b{bad}"):
+        with pytest.raises(JqlError) as err:
+            parse(jql)
+        assert f"U+{ord(bad):04X}" in err.value.message
+        err.value.message.encode("utf-8")  # the message itself is safe to send

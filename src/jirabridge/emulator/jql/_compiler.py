@@ -368,11 +368,16 @@ class _Compiler(Generic[IssueT]):
                 "e.g -1M for 1 month earlier."
             )
         amount, unit = parsed
-        shifted = add_offset(base, amount, unit)
-        if not is_start and unit in ("y", "M") and period == "month":
-            # end of a shifted month is the end of that month, not the same day number
-            return end_of("month", add_offset(start_of("month", now, tz), amount, unit), tz)
-        return shifted
+        try:
+            if not is_start and unit in ("y", "M") and period == "month":
+                # end of a shifted month is the end of that month, not the same day number
+                return end_of("month", add_offset(start_of("month", now, tz), amount, unit), tz)
+            return add_offset(base, amount, unit)
+        except (ValueError, OverflowError):  # beyond the calendar datetime can hold
+            raise JqlError(
+                f"Duration for function '{fn.name}' should have the format (+/-)n(yMwdm), "
+                "e.g -1M for 1 month earlier."
+            ) from None
 
     def value_function(self, fn: FunctionCall, low: str, name: str) -> frozenset[object]:
         if low == "currentuser":

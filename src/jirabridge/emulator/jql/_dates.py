@@ -16,11 +16,13 @@ __all__ = [
     "start_of",
 ]
 
-_ABSOLUTE = re.compile(r"^\s*(\d{4})[/-](\d{1,2})[/-](\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?\s*$")
+_ABSOLUTE = re.compile(
+    r"^\s*(\d{4})[/-](\d{1,2})[/-](\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?\s*$", re.ASCII
+)
 _UNIT = r"(?:weeks?|w|days?|d|hours?|h|minutes?|m)"
-_PERIOD_PART = re.compile(rf"(\d+)\s*({_UNIT})\b", re.IGNORECASE)
-_PERIOD = re.compile(rf"^\s*([-+]?)\s*((?:\d+\s*{_UNIT}\b[\s,]*)+)$", re.IGNORECASE)
-_OFFSET = re.compile(r"^\s*([-+]?)(\d+)\s*([yMwdhm])\s*$")
+_PERIOD_PART = re.compile(rf"(\d+)\s*({_UNIT})\b", re.IGNORECASE | re.ASCII)
+_PERIOD = re.compile(rf"^\s*([-+]?)\s*((?:\d+\s*{_UNIT}\b[\s,]*)+)$", re.IGNORECASE | re.ASCII)
+_OFFSET = re.compile(r"^\s*([-+]?)(\d+)\s*([yMwdhm])\s*$", re.ASCII)
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
 
 
@@ -38,6 +40,13 @@ def parse_date_literal(text: str, *, now: datetime, tz: tzinfo) -> DateBound | N
 
     Returns None when ``text`` is none of these (the caller words the error).
     """
+    try:
+        return _parse(text, now, tz)
+    except (ValueError, OverflowError):  # out of datetime's range: not a date Jira knows
+        return None
+
+
+def _parse(text: str, now: datetime, tz: tzinfo) -> DateBound | None:
     m = _ABSOLUTE.match(text)
     if m:
         year, month, day = int(m[1]), int(m[2]), int(m[3])
@@ -55,7 +64,7 @@ def parse_date_literal(text: str, *, now: datetime, tz: tzinfo) -> DateBound | N
         sign = -1 if m[1] == "-" else 1
         return DateBound(now + timedelta(seconds=sign * seconds))
     stripped = text.strip()
-    if stripped.isdigit() and len(stripped) <= 15:
+    if stripped.isascii() and stripped.isdigit() and len(stripped) <= 15:
         return DateBound(datetime.fromtimestamp(int(stripped) / 1000, tz))
     return None
 

@@ -250,7 +250,11 @@ def _is_illegal(ch: str) -> bool:
     if ch in "\t\n\r":
         return False
     return (
-        code < 0x20 or 0x7F <= code <= 0x9F or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+        code < 0x20
+        or 0x7F <= code <= 0x9F
+        or 0xD800 <= code <= 0xDFFF  # a lone surrogate cannot even be written out as UTF-8
+        or 0xFDD0 <= code <= 0xFDEF
+        or code & 0xFFFE == 0xFFFE
     )
 
 
@@ -259,6 +263,14 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
     line, line_start = 1, 0
+    # Characters that must be escaped are refused before anything else, so no message below
+    # can ever carry one (a lone surrogate would not even encode as UTF-8).
+    scan_line, scan_start = 1, 0
+    for pos, ch in enumerate(text):
+        if ch == "\n":
+            scan_line, scan_start = scan_line + 1, pos + 1
+        elif _is_illegal(ch):
+            raise _illegal(ch, scan_line, pos - scan_start + 1)
 
     def col(pos: int) -> int:
         return pos - line_start + 1
@@ -275,7 +287,9 @@ def tokenize(text: str) -> list[Token]:
         if nxt == "u":
             digits = text[pos + 2 : pos + 6]
             if len(digits) == 4 and all(c in _HEX for c in digits):
-                return chr(int(digits, 16)), pos + 6
+                decoded = chr(int(digits, 16))
+                if not 0xD800 <= ord(decoded) <= 0xDFFF:
+                    return decoded, pos + 6
             bad = "\\u"
             for c in digits:
                 bad += c
