@@ -316,3 +316,27 @@ async def test_cloud_search_tokens(client: httpx.AsyncClient, flavour: str) -> N
         "/rest/api/3/search/jql", params={"jql": "project = DEMO", "nextPageToken": "zzz"}
     )
     assert bad.status_code == 400
+
+
+async def test_cloud_page_tokens_expire_after_seven_days(
+    client: httpx.AsyncClient, flavour: str, app
+) -> None:
+    if flavour == "server":
+        return
+    first = (
+        await client.get(
+            "/rest/api/3/search/jql", params={"jql": "project = DEMO", "maxResults": 1}
+        )
+    ).json()
+    token = first["nextPageToken"]
+    other_query = await client.get(
+        "/rest/api/3/search/jql", params={"jql": "project = CLS", "nextPageToken": token}
+    )
+    assert other_query.status_code == 400
+    app.site.clock.freeze()
+    app.site.clock.advance(8 * 24 * 3600)
+    late = await client.get(
+        "/rest/api/3/search/jql", params={"jql": "project = DEMO", "nextPageToken": token}
+    )
+    assert late.status_code == 400
+    assert late.json()["errorMessages"] == ["The provided next page token is invalid or expired."]

@@ -159,20 +159,29 @@ _CLOUD_KEYS = {
 }
 
 
-def _token(jql: str, offset: int) -> str:
+#: Cloud's page tokens live about seven days (on the emulator's clock).
+TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600
+INVALID_TOKEN = "The provided next page token is invalid or expired."  # noqa: S105 - a message
+
+
+def _token(jql: str, offset: int, issued: float) -> str:
+    """An opaque page token: position, issue time and a digest of the query."""
     digest = hashlib.sha256(jql.encode("utf-8")).hexdigest()[:12]
-    return base64.urlsafe_b64encode(f"v1:{offset}:{digest}".encode()).decode().rstrip("=")
+    raw = f"v1:{offset}:{int(issued)}:{digest}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _offset(token: str, jql: str) -> int:
+def _offset(token: str, jql: str, now: float) -> int:
     try:
         padded = token + "=" * (-len(token) % 4)
-        version, offset, digest = base64.urlsafe_b64decode(padded).decode().split(":")
+        version, offset, issued, digest = base64.urlsafe_b64decode(padded).decode().split(":")
         if version != "v1" or digest != hashlib.sha256(jql.encode()).hexdigest()[:12]:
+            raise ValueError(token)
+        if now - int(issued) > TOKEN_LIFETIME_SECONDS:
             raise ValueError(token)
         return int(offset)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise JiraHttpError(400, ["The provided next page token is invalid or expired."]) from exc
+        raise JiraHttpError(400, [INVALID_TOKEN]) from exc
 
 
 def _bounded(jql: str) -> bool:
@@ -191,8 +200,9 @@ async def cloud_search(ctx: Ctx) -> Any:
     limit = max(1, min(limit, CLOUD_MAX_RESULTS))
     token = params.get("nextPageToken")
     if token is not None and not isinstance(token, str):
-        raise JiraHttpError(400, ["The provided next page token is invalid or expired."])
-    start = _offset(token, jql) if token else 0
+        raise JiraHttpError(400, [INVALID_TOKEN])
+    now = ctx.site.now().timestamp()
+    start = _offset(token, jql, now) if token else 0
     reconcile = params.get("reconcileIssues")
     if reconcile is not None and not (isinstance(reconcile, list | str)):
         raise JiraHttpError(400, ["reconcileIssues must be a list of issue ids."])
@@ -222,7 +232,7 @@ async def cloud_search(ctx: Ctx) -> Any:
     out: dict[str, Any] = {"issues": rendered}
     end = start + len(page)
     if end < len(issues):
-        out["nextPageToken"] = _token(jql, end)
+        out["nextPageToken"] = _token(jql, end, now)
         out["isLast"] = False
     else:
         out["isLast"] = True
