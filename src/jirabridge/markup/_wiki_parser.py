@@ -7,6 +7,11 @@ that is what Jira Cloud stores when it converts wiki markup itself; the conforma
 notation is context sensitive (a ``*`` opens bold only when the next valid closing ``*`` is
 on the same line and not followed by a letter), which grammar tools express poorly.
 
+Deliberate differences from the transformer (each keeps our ADF valid against the schema):
+an image without a file name (``!|x!``) stays text instead of becoming a media node with an
+empty id; an ``{adf}`` macro embeds only known node types. With a :class:`MarkupContext`,
+mentions, links and attachments are translated (the transformer has no such mapping).
+
 Linear time: every scan moves forward; the two places where the reference implementation
 rescans (looking for a closing symbol, or for a closing macro tag) are memoised per input,
 and nesting deeper than :data:`MAX_DEPTH` is kept as plain text.
@@ -1170,8 +1175,7 @@ class _Parser:
         attrs = {"id": user.account_id, "text": f"@{name}" if name else "", "accessLevel": ""}
         return [Node("mention", attrs)]
 
-    @staticmethod
-    def _card_link(link: _Link) -> list[Node] | None:
+    def _card_link(self, link: _Link) -> list[Node] | None:
         kinds = {
             "smart-card": "blockCard",
             "block-link": "blockCard",
@@ -1181,7 +1185,7 @@ class _Parser:
         kind = kinds.get(link.title or "")
         if kind is None:
             return None
-        return [Node(kind, {"url": link.not_body})]
+        return [Node(kind, {"url": self._rewrite_href(link.not_body)})]
 
     def _url_link(self, link: _Link) -> list[Node] | None:
         url = link.not_body
