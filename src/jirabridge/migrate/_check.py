@@ -7,6 +7,8 @@ rules are then SQL queries (the duplicate-email rule is the guide's own ``GROUP 
 
 from __future__ import annotations
 
+import functools
+import itertools
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -118,10 +120,13 @@ class _Collector:
         self.prop_keys: dict[str, str] = {}
         self.prop_strings: dict[str, str] = {}
         self.projects: dict[str, tuple[str, str]] = {}
-        self.project_issues: dict[str, int] = {}
+        self.project_issues: dict[str, int] = {}  # filled from SQL after the parse
         self.groups: dict[str, str] = {}  # lower name -> name
         self.group_perms: dict[str, set[str]] = {}
         self.directories: dict[str, str] = {}
+        # Actions (comments; worklogs have their own entity since Jira 4) are counted by a C
+        # iterator: the parser calls next(counter, attrs), no Python frame per comment.
+        self._actions = itertools.count(1)
         self.comments = 0
         self.issues = 0
         self.attachments = 0
@@ -135,7 +140,7 @@ class _Collector:
             "FileAttachment": self.attachment,
             "Membership": self.membership,
             "Group": self.group,
-            "Action": self.action,
+            "Action": functools.partial(next, self._actions),
             "Project": self.project,
             "OSPropertyEntry": self.prop_entry,
             "OSPropertyString": self.prop_string,
@@ -163,11 +168,9 @@ class _Collector:
             self.flush()
 
     def issue(self, a: Mapping[str, str]) -> None:
-        project = a.get("project", "")
-        self.issues += 1
-        self.project_issues[project] = self.project_issues.get(project, 0) + 1
-        self._issues.append((a.get("id", ""), project))
-        if len(self._issues) >= _BATCH:
+        issues = self._issues
+        issues.append((a.get("id", ""), a.get("project", "")))
+        if len(issues) >= _BATCH:
             self.flush()
 
     def attachment(self, a: Mapping[str, str]) -> None:
@@ -193,10 +196,6 @@ class _Collector:
     def group(self, a: Mapping[str, str]) -> None:
         name = a.get("groupName", "")
         self.groups.setdefault(name.lower(), name)
-
-    def action(self, a: Mapping[str, str]) -> None:
-        if a.get("type") == "comment":
-            self.comments += 1
 
     def project(self, a: Mapping[str, str]) -> None:
         self.projects[a.get("id", "")] = (a.get("key", ""), a.get("name", ""))
@@ -243,6 +242,13 @@ class _Collector:
         if self._members:
             self.db.executemany("INSERT INTO members VALUES (?,?,?)", self._members)
             self._members = []
+
+    def count_issues(self) -> None:
+        """Totals after the parse: issues per project (SQL) and comments (the counter)."""
+        self.comments = next(self._actions) - 1
+        for project, n in self.db.execute("SELECT project, COUNT(*) FROM issues GROUP BY project"):
+            self.project_issues[project] = n
+        self.issues = sum(self.project_issues.values())
 
     def property(self, key: str) -> str | None:
         for pid, k in self.prop_keys.items():
@@ -521,6 +527,7 @@ def _url_links(urls: dict[str, UrlStats], collector: _Collector, report: CheckRe
 def _rules(
     collector: _Collector, report: CheckReport, options: CheckOptions, complete: bool
 ) -> None:
+    collector.count_issues()
     _version_rule(collector, report)
     _user_rules(collector, report)
     _group_rules(collector, report, options)

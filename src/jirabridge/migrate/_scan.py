@@ -28,7 +28,7 @@ _INVALID = re.compile(
     rb"|0*(?:[0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]|6553[45]));"
 )
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 13))
-_URL = re.compile(rb"(https?://[A-Za-z0-9][A-Za-z0-9.\-]*(?::[0-9]{1,5})?)(/[A-Za-z]+/?)?")
+_URL = re.compile(rb"(https?://[A-Za-z0-9.:\-]+)(/[A-Za-z]+/?)?")  # origin, first segment
 _JIRA_PATHS = frozenset(
     {"/browse/", "/secure/", "/projects/", "/rest/", "/issues/", "/jira/", "/plugins/"}
 )
