@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from jirabridge.emulator.faces._errors import JiraHttpError, error_response, error_response_for
 from jirabridge.emulator.faces._wire import parse_json
 
-__all__ = ["Api", "Ctx", "FaceConfig", "Handler", "admin_key", "endpoint"]
+__all__ = ["Api", "Ctx", "FaceConfig", "Handler", "JiraJSONResponse", "admin_key", "endpoint"]
 
 _log = logging.getLogger("jirabridge.emulator.faces")
 
@@ -172,14 +172,14 @@ def endpoint(
             return result
         if result is None:
             return Response(status_code=204)
-        return _JsonResponse(result)
+        return JiraJSONResponse(result)
 
     run.__name__ = handler.__name__
     run.__doc__ = handler.__doc__
     return run
 
 
-class _JsonResponse(JSONResponse):
+class JiraJSONResponse(JSONResponse):
     """JSON answer rendered compactly (Jira's own answers carry no whitespace)."""
 
     def render(self, content: Any) -> bytes:

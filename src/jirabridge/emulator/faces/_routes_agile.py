@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from jirabridge.emulator.faces._context import Ctx, _JsonResponse
+from jirabridge.emulator.faces._context import Ctx, JiraJSONResponse
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._issues import parse_field_selection
 from jirabridge.emulator.faces._render import board_json, sprint_json
@@ -213,7 +213,7 @@ async def create_sprint(ctx: Ctx) -> Any:
     args = _sprint_body(body)
     name = args.pop("name", "")
     sprint = ctx.site.create_sprint(ctx.user_key, board_id, name, **args)
-    return _JsonResponse(sprint_json(view_of(ctx), sprint), status_code=201)
+    return JiraJSONResponse(sprint_json(view_of(ctx), sprint), status_code=201)
 
 
 async def get_sprint(ctx: Ctx) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jirabridge.emulator.faces._context import Ctx, _JsonResponse
+from jirabridge.emulator.faces._context import Ctx, JiraJSONResponse
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._inputs import rich_in
 from jirabridge.emulator.faces._issues import TEXTAREA, parse_field_selection
@@ -106,7 +106,7 @@ def _create_one(ctx: Ctx, body: Any) -> Issue:
 async def create_issue(ctx: Ctx) -> Any:
     body = await ctx.json_object()
     issue = _create_one(ctx, body)
-    return _JsonResponse(_ref(ctx, issue), status_code=201)
+    return JiraJSONResponse(_ref(ctx, issue), status_code=201)
 
 
 async def bulk_create(ctx: Ctx) -> Any:
@@ -135,7 +135,7 @@ async def bulk_create(ctx: Ctx) -> Any:
                 }
             )
     status_code = 201 if created or not errors else 400
-    return _JsonResponse({"issues": created, "errors": errors}, status_code=status_code)
+    return JiraJSONResponse({"issues": created, "errors": errors}, status_code=status_code)
 
 
 async def get_issue(ctx: Ctx) -> Any:

@@ -460,9 +460,9 @@ async def get_version(ctx: Ctx) -> Any:
 
 
 def _created(body: dict[str, Any]) -> Any:
-    from jirabridge.emulator.faces._context import _JsonResponse
+    from jirabridge.emulator.faces._context import JiraJSONResponse
 
-    return _JsonResponse(body, status_code=201)
+    return JiraJSONResponse(body, status_code=201)
 
 
 # -- reference data --------------------------------------------------------------------------------

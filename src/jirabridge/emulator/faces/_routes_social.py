@@ -8,7 +8,7 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from jirabridge.emulator.faces._context import Ctx, _JsonResponse
+from jirabridge.emulator.faces._context import Ctx, JiraJSONResponse
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._inputs import rich_in, visibility_in
 from jirabridge.emulator.faces._issues import IssueRenderer
@@ -27,7 +27,7 @@ def renderer_of(ctx: Ctx) -> IssueRenderer:
 
 
 def _created(body: Any) -> Response:
-    return _JsonResponse(body, status_code=201)
+    return JiraJSONResponse(body, status_code=201)
 
 
 def _paged(ctx: Ctx, items: list[Any], key: str, default_max: int = 5000) -> dict[str, Any]:
