@@ -371,6 +371,11 @@ class Applier:
         issue_type = (rule.issue_type if rule else None) or self._translated_type(
             pair, source.issue_type, target
         )
+        if source.parent_key and "sub" in issue_type.lower() and "parent" not in fields:
+            # a sub-task cannot exist without its parent: wait until the parent is mirrored
+            raise RetryLaterError(
+                f"{source.key}: parent {source.parent_key} has no mirror yet", retry_after=5
+            )
         data = _input(fields, skip=_NOT_EDITABLE)
         data = IssueInput(
             **{

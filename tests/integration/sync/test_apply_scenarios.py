@@ -393,3 +393,55 @@ async def test_sprint_membership_follows_by_sprint_name(store: Store) -> None:
         await world.bot["srv"].move_to_backlog([s_key])
         await world.apply("srv", s_id)
         assert await sprint_names("cld", c_key) == []
+
+
+async def test_sub_task_waits_for_its_parent_mirror(store: Store) -> None:
+    import pytest
+
+    from jirabridge.errors import RetryLaterError
+
+    pair = {"fields": [{"name": "summary"}, {"name": "parent"}]}
+    async with build_world(store, pair) as world:
+        story = await world.alice["cld"].create_issue(
+            IssueInput(project_key="OPS", issue_type="Story", summary="Story")
+        )
+        sub = await world.alice["cld"].create_issue(
+            IssueInput(project_key="OPS", issue_type="Sub-task", summary="Step", parent_key=story)
+        )
+        sub_id = (await world.alice["cld"].get_issue(sub)).id
+        from datetime import UTC, datetime
+
+        from jirabridge.sync.notices import ChangeNotice, EventKind
+        from jirabridge.sync.queue import FailOutcome
+
+        world.queue.enqueue(
+            ChangeNotice(
+                site="cld",
+                issue_id=sub_id,
+                event=EventKind.ISSUE_CREATED,
+                observed_at=datetime.now(UTC),
+            ),
+            immediate=True,
+        )
+        [job] = world.queue.lease("t")
+        with pytest.raises(RetryLaterError, match="no mirror yet") as info:
+            await world.applier.apply(job)
+        assert world.queue.fail(job, info.value) is FailOutcome.RETRY  # not dead-lettered
+        await world.apply("cld", (await world.alice["cld"].get_issue(story)).id)
+        sub_job = world.queue.stats()
+        assert sub_job.queued == 1
+        with store.session() as s:
+            rows = {r.cloud_key: r for r in s.scalars(select(IssuePair))}
+        assert sub not in rows
+        # after the backoff the sub-task's job runs again and finds the parent's mirror
+        from jirabridge.sync.store import QueueJob
+
+        with store.session() as s:
+            s.scalars(select(QueueJob)).one().available_at = datetime.now(UTC)
+        [job] = world.queue.lease("t")
+        assert (await world.applier.apply(job)).action == "created"
+        with store.session() as s:
+            rows = {r.cloud_key: r for r in s.scalars(select(IssuePair))}
+        server_sub = await world.bot["srv"].get_issue(rows[sub].server_key)
+        assert server_sub.parent_key == rows[story].server_key
+        assert server_sub.issue_type == "Sub-task"
