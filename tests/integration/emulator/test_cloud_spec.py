@@ -79,6 +79,7 @@ async def test_platform_reads(cloud) -> None:
         "/rest/api/3/issue/DEMO-1/properties",
         "/rest/api/3/issue/DEMO-1/watchers",
         "/rest/api/3/attachment/meta",
+        "/rest/api/3/issue/picker?query=task",
         "/rest/api/3/search/jql?jql=project%20%3D%20DEMO&fields=summary,status,assignee",
         "/rest/api/3/search/jql?jql=project%20%3D%20DEMO",
     ]

@@ -218,6 +218,15 @@ async def test_links_and_remote_links(client: httpx.AsyncClient, api: str, app) 
     assert again.status_code == 200
     listed = (await client.get(f"{api}/issue/DEMO-1/remotelink")).json()
     assert [r["object"]["url"] for r in listed] == ["https://example.org/2"]
+    one = (await client.get(f"{api}/issue/DEMO-1/remotelink", params={"globalId": "g1"})).json()
+    assert one["globalId"] == "g1"
+    missing = await client.get(f"{api}/issue/DEMO-1/remotelink", params={"globalId": "nope"})
+    assert missing.status_code == 404
+
+
+async def test_issue_picker(client: httpx.AsyncClient, api: str) -> None:
+    picked = (await client.get(f"{api}/issue/picker", params={"query": "bug"})).json()
+    assert [i["key"] for i in picked["sections"][0]["issues"]] == ["DEMO-2"]
 
 
 async def test_properties(client: httpx.AsyncClient, api: str) -> None:

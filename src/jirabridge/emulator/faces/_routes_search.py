@@ -250,7 +250,43 @@ async def approximate_count(ctx: Ctx) -> Any:
     return {"count": len(run_search(ctx, jql))}
 
 
+async def issue_picker(ctx: Ctx) -> Any:
+    """Issue suggestions for a query (key prefix or words of the summary)."""
+    query = (ctx.query("query") or "").strip().lower()
+    current = (ctx.query("currentJQL") or "").strip()
+    issues = run_search(ctx, current) if current else run_search(ctx, "")
+    found = [
+        i
+        for i in issues
+        if not query
+        or i.key.lower().startswith(query)
+        or query in str(i.fields.get("summary", "")).lower()
+    ]
+    shown = found[:20]
+    return {
+        "sections": [
+            {
+                "label": "Current Search" if current else "History Search",
+                "sub": f"Showing {len(shown)} of {len(found)} matching issues",
+                "id": "cs" if current else "hs",
+                "issues": [
+                    {
+                        "id": i.id,
+                        "key": i.key,
+                        "keyHtml": i.key,
+                        "img": "",
+                        "summary": i.fields.get("summary", ""),
+                        "summaryText": i.fields.get("summary", ""),
+                    }
+                    for i in shown
+                ],
+            }
+        ]
+    }
+
+
 ROUTES: list[RouteSpec] = [
+    RouteSpec("GET", "/issue/picker", issue_picker, note="query, currentJQL"),
     RouteSpec(
         "GET",
         "/search",

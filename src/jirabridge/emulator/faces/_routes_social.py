@@ -302,8 +302,11 @@ async def list_remote_links(ctx: Ctx) -> Any:
     renderer = renderer_of(ctx)
     links = ctx.site.issue_remote_links(ctx.path("issueIdOrKey"))
     global_id = ctx.query("globalId")
-    if global_id is not None:
-        links = [link for link in links if link.global_id == global_id]
+    if global_id is not None:  # Jira answers the one link with that global id
+        for link in links:
+            if link.global_id == global_id:
+                return renderer.remote_link(link)
+        raise JiraHttpError(404, [f"No remote link with global id '{global_id}' exists."])
     return [renderer.remote_link(link) for link in links]
 
 
