@@ -327,6 +327,16 @@ def register(app: typer.Typer) -> None:
                             {"at": e.at.isoformat(), "kind": e.kind, "message": e.message}
                             for e in report.recent_errors
                         ],
+                        "conflicts": [
+                            {
+                                "at": c.at.isoformat(),
+                                "issues": c.issues,
+                                "field": c.field,
+                                "rule": c.rule,
+                                "winner": c.winner,
+                            }
+                            for c in report.conflicts
+                        ],
                     },
                     indent=2,
                 )
@@ -357,6 +367,12 @@ def register(app: typer.Typer) -> None:
         for e in (*report.retrying, *report.recent_errors):
             errors.add_row(_when(e.at), e.kind, e.site or "-", e.subject or "-", e.message)
         console.print(errors)
+        conflicts = Table(title="conflicts to review (latest)")
+        for column in ("when", "issues", "field", "rule", "winner"):
+            conflicts.add_column(column)
+        for k in report.conflicts:
+            conflicts.add_row(_when(k.at), k.issues, k.field, k.rule, k.winner)
+        console.print(conflicts)
 
     dlq = typer.Typer(help="The dead-letter queue: items that could not be synced.")
     app.add_typer(dlq, name="dlq")

@@ -13,6 +13,7 @@ from jirabridge.sync.queue import Queue, QueueStats
 from jirabridge.sync.store import AuditEntry, Conflict, IssuePair, PollCursorRow, QueueJob
 
 __all__ = [
+    "ConflictInfo",
     "CursorInfo",
     "ErrorInfo",
     "StatusReport",
@@ -66,6 +67,15 @@ class ErrorInfo:
 
 
 @dataclass(frozen=True)
+class ConflictInfo:
+    at: datetime
+    issues: str
+    field: str
+    rule: str
+    winner: str
+
+
+@dataclass(frozen=True)
 class StatusReport:
     queue: QueueStats
     issue_pairs: int
@@ -73,6 +83,7 @@ class StatusReport:
     cursors: tuple[CursorInfo, ...]
     recent_errors: tuple[ErrorInfo, ...]
     retrying: tuple[ErrorInfo, ...]
+    conflicts: tuple[ConflictInfo, ...] = ()
 
 
 _ERROR_KINDS = ("dead_letter", "webhook_rejected", "error")
@@ -113,7 +124,21 @@ def status_report(queue: Queue, *, errors: int = 10) -> StatusReport:
             )
             if j.last_error
         )
+        conflict_rows = session.execute(
+            select(Conflict, IssuePair.server_key, IssuePair.cloud_key)
+            .join(IssuePair, IssuePair.id == Conflict.issue_pair_id, isouter=True)
+            .where(Conflict.reviewed.is_(False))
+            .order_by(Conflict.id.desc())
+            .limit(errors)
+        ).all()
+        conflict_list = tuple(
+            ConflictInfo(
+                c.detected_at, f"{s_key or '?'} <-> {c_key or '?'}", c.field, c.rule, c.winner
+            )
+            for c, s_key, c_key in conflict_rows
+        )
     return StatusReport(
+        conflicts=conflict_list,
         queue=stats,
         issue_pairs=int(pairs),
         open_conflicts=int(conflicts),

@@ -13,7 +13,7 @@ from jirabridge.sync.pairs import link_pair
 from jirabridge.sync.queue import Queue, run_workers
 from jirabridge.sync.store import Conflict, IssuePair, Store
 
-from .test_apply_emulator import World, build_world, text_of
+from .test_apply_emulator import World, build_world, doc, text_of
 
 NOW_KEYS: dict[str, Any] = {}
 
@@ -445,3 +445,24 @@ async def test_sub_task_waits_for_its_parent_mirror(store: Store) -> None:
         server_sub = await world.bot["srv"].get_issue(rows[sub].server_key)
         assert server_sub.parent_key == rows[story].server_key
         assert server_sub.issue_type == "Sub-task"
+
+
+async def test_comment_edits_and_deletes_follow_by_comment_id(store: Store) -> None:
+    async with build_world(store) as world:
+        s_key, s_id, c_key, c_id = await paired(world)
+        first = await world.alice["srv"].add_comment(s_key, doc("first"))
+        await world.alice["srv"].add_comment(s_key, doc("second"))
+        await world.apply("srv", s_id)
+        mirrored = [c async for c in world.bot["cld"].comments(c_key)]
+        assert [text_of(c.body).split(":", 1)[1].strip() for c in mirrored] == ["first", "second"]
+        assert first.id is not None
+        await world.alice["srv"].update_comment(s_key, first.id, doc("first, corrected"))
+        await world.apply("srv", s_id)
+        texts = [text_of(c.body) async for c in world.bot["cld"].comments(c_key)]
+        assert any(t.endswith("first, corrected") for t in texts) and len(texts) == 2
+        await world.alice["srv"].delete_comment(s_key, first.id)
+        await world.apply("srv", s_id)
+        texts = [text_of(c.body) async for c in world.bot["cld"].comments(c_key)]
+        assert len(texts) == 1 and texts[0].endswith("second")
+        assert (await world.apply("cld", c_id)).writes == 0
+        assert len([c async for c in world.bot["srv"].comments(s_key)]) == 1

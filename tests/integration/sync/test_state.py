@@ -72,3 +72,29 @@ def test_status_report(store: Store, clock: FakeClock) -> None:
     assert report.recent_errors[0].message == "no such option 'Sev 9'"
     assert report.recent_errors[0].at == clock.now()
     assert datetime.now(UTC) > report.cursors[0].updated_at
+
+
+def test_status_lists_conflicts_to_review(store: Store, clock: FakeClock) -> None:
+    from jirabridge.sync.config import ConflictRule, Side
+    from jirabridge.sync.diff import ConflictRecord
+    from jirabridge.sync.pairs import link_pair, record_conflict
+
+    with store.session() as s:
+        ref = link_pair(
+            s,
+            pair_id="p",
+            server=("1", "A-1"),
+            cloud=("2", "B-1"),
+            origin=Side.SERVER,
+            now=clock.now(),
+        )
+        record_conflict(
+            s,
+            ref.id,
+            ConflictRecord("summary", "x", "y", ConflictRule.LATEST, Side.CLOUD),
+            now=clock.now(),
+        )
+    report = status_report(Queue(store, clock=clock))
+    assert report.open_conflicts == 1
+    [c] = report.conflicts
+    assert (c.issues, c.field, c.winner) == ("A-1 <-> B-1", "summary", "cloud")
