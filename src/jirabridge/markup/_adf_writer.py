@@ -474,7 +474,10 @@ class _Writer:
             elif kind == "mention":
                 out.append(self.mention(node, sub))
             elif kind == "emoji":
-                out.append(self.emoji(node))
+                nxt = nodes[k + 1] if k + 1 < len(nodes) else following
+                next_text = str(nxt.get("text", "")) if nxt and nxt.get("type") == "text" else ""
+                glued = next_text[:1].isascii() and next_text[:1].isalnum()
+                out.append(self.emoji(node, sub, glued))
             elif kind == "inlineCard":
                 url = str(_attrs(node).get("url") or "")
                 if self.ctx is not None:
@@ -501,13 +504,17 @@ class _Writer:
             return self.escape(str(raw or ""), True)
         return stamp.date().isoformat()
 
-    def emoji(self, node: Mapping[str, Any]) -> str:
+    def emoji(self, node: Mapping[str, Any], path: str, glued: bool) -> str:
+        """The wiki emoticon when there is one (an emoticon right before a letter or digit
+        reads back as text, so the emoji's own text is written there instead)."""
         attrs = _attrs(node)
         emoji_id = attrs.get("id")
         if not isinstance(emoji_id, str) or emoji_id not in _EMOJI_WIKI:
             emoji_id = _EMOJI_BY_SHORTNAME.get(str(attrs.get("shortName", "")))
         if emoji_id is not None and emoji_id in _EMOJI_WIKI:
-            return _EMOJI_WIKI[emoji_id]
+            if not glued:
+                return _EMOJI_WIKI[emoji_id]
+            self.report(ReportKind.LOSSY, "emoticon right before a word written as text", path)
         text = attrs.get("text") or attrs.get("shortName") or ""
         return self.escape(str(text), True)
 

@@ -21,33 +21,32 @@ def validator(shared_dir: Path) -> Any:
 
 
 # arbitrary text, biased towards the characters the notation gives a meaning to
-NOTATION_CHARS = st.sampled_from(
-    list("ab *_-+^~?{}[]|!\\#:;()\n\r\t.")
-    + [
-        "h1. ",
-        "bq. ",
-        "{code}",
-        "{noformat}",
-        "{quote}",
-        "{panel}",
-        "{color:red}",
-        "{color}",
-        "[~u]",
-        "[^f.pdf]",
-        "!i.png!",
-        "||",
-        "* ",
-        "# ",
-        "----",
-        "http://x.y/",
-        "(y)",
-        ":)",
-        "{{",
-        "}}",
-        "{*}",
-        "\\\\",
-    ]
-)
+NOTATION_ATOMS = [
+    *"ab *_-+^~?{}[]|!\\#:;()\n\r\t.",
+    "h1. ",
+    "bq. ",
+    "{code}",
+    "{noformat}",
+    "{quote}",
+    "{panel}",
+    "{color:red}",
+    "{color}",
+    "[~u]",
+    "[^f.pdf]",
+    "!i.png!",
+    "||",
+    "* ",
+    "# ",
+    "----",
+    "http://x.y/",
+    "(y)",
+    ":)",
+    "{{",
+    "}}",
+    "{*}",
+    "\\\\",
+]
+NOTATION_CHARS = st.sampled_from(NOTATION_ATOMS)
 NOTATION_TEXT = st.lists(NOTATION_CHARS, max_size=30).map("".join)
 
 WORD = st.sampled_from(["alpha", "beta", "Gamma", "d3lta", "epsilon", "日本", "naïve", "x"])
@@ -148,3 +147,22 @@ def test_any_text_is_stable_after_one_round(text: str) -> None:
 def test_documents_are_valid_and_stable_after_one_round(validator: Any, text: str) -> None:
     assert list(validator.iter_errors(wiki_to_adf(text))) == []
     assert_fixed_point(text)
+
+
+def test_notation_soup_is_almost_always_stable() -> None:
+    """Seeded random soups of notation fragments: at least 99% are stable after one round.
+
+    The rest are formatted spans whose text itself contains notation (``*bq. ----*``): Jira
+    removes the escapes of a span before reading its text again, so no escaping survives.
+    """
+    import random
+
+    rng = random.Random(1124)
+    atoms = NOTATION_ATOMS
+    texts = ["".join(rng.choice(atoms) for _ in range(rng.randint(1, 14))) for _ in range(1500)]
+    unstable = []
+    for text in texts:
+        once = adf_to_wiki(wiki_to_adf(text))
+        if adf_to_wiki(wiki_to_adf(once)) != once:
+            unstable.append(text)
+    assert len(unstable) <= len(texts) // 100, unstable[:5]
