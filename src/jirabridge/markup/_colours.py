@@ -7,6 +7,14 @@ from __future__ import annotations
 
 import re
 
+__all__ = [
+    "CSS_NAMED_COLOURS",
+    "PANEL_TYPE_HEX",
+    "PANEL_TYPE_RGB",
+    "normalize_hex_colour",
+    "panel_type_for",
+]
+
 CSS_NAMED_COLOURS: dict[str, str] = {
     "aliceblue": "#f0f8ff",
     "antiquewhite": "#faebd7",
