@@ -38,21 +38,47 @@ __all__ = ["BucketState", "RateGovernor", "Slot"]
 
 PER_ISSUE = "jira-per-issue-on-write"
 _EPSILON = 0.02  # margin added to Retry-After so clock rounding never makes us early
+_TINY = 1e-6  # shorter waits are rounding noise: sleeping them could spin forever
 
 
 @dataclass
 class BucketState:
-    """What the governor believes about one of Jira's buckets."""
+    """What the governor believes about one of Jira's buckets.
+
+    Kept as GCRA (a token bucket written as a "theoretical arrival time" ``tat``): with
+    ``T = 1/rate``, the bucket holds ``capacity - (tat - now)/T`` tokens. Unlike a bucket of
+    reservations, late wake-ups (a busy event loop) cannot bunch requests together: each send
+    moves ``tat`` from ``max(tat, now)``, so after a stall at most ``capacity`` go at once.
+    """
 
     rate: float | None = None  # tokens per second we allow ourselves; None = unknown
     capacity: float = 1.0
-    tokens: float = 1.0
-    updated_at: float = 0.0
+    tat: float = 0.0
     blocked_until: float = 0.0
     known: bool = False
     probing: bool = False
     in_flight: int = 0
     probe_done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def tokens(self, now: float) -> float:
+        if self.rate is None:
+            return self.capacity
+        return self.capacity - max(0.0, self.tat - now) * self.rate
+
+    def delay(self, now: float) -> float:
+        """Seconds until one token is there (0: now)."""
+        if self.rate is None:
+            return 0.0
+        return max(0.0, self.tat - now - (self.capacity - 1.0) / self.rate)
+
+    def take(self, now: float) -> None:
+        if self.rate is not None:
+            self.tat = max(self.tat, now) + 1.0 / self.rate
+
+    def limit_to(self, now: float, tokens: float) -> None:
+        """Hold no more than ``tokens`` (may be negative: then wait longer)."""
+        if self.rate is not None and self.tokens(now) > tokens:
+            self.tat = now + (self.capacity - tokens) / self.rate
 
 
 class Slot:
@@ -104,16 +130,13 @@ class RateGovernor:
         self._gates: dict[str, float] = {}
         self._ceiling: BucketState | None = None
         if max_rate is not None:
-            self._ceiling = BucketState(
-                rate=max_rate, capacity=max(1.0, max_rate), tokens=max(1.0, max_rate), known=True
-            )
-            self._ceiling.updated_at = clock()
+            self._ceiling = BucketState(rate=max_rate, capacity=max(1.0, max_rate), known=True)
 
     # -- public ---------------------------------------------------------------------------
     def bucket(self, name: str) -> BucketState:
         state = self._buckets.get(name)
         if state is None:
-            state = BucketState(updated_at=self._clock())
+            state = BucketState()
             self._buckets[name] = state
         return state
 
@@ -125,7 +148,7 @@ class RateGovernor:
         issue): a 429 that names it (``RateLimit-Reason: jira-per-issue-on-write``) closes the
         gate, not the whole bucket.
         """
-        while gate is not None and self._gates.get(gate, 0.0) > self._clock():
+        while gate is not None and self._gates.get(gate, 0.0) - self._clock() > _TINY:
             await self._sleep(self._gates[gate] - self._clock())
         probe = await self._acquire(bucket)
         state = self.bucket(bucket)
@@ -149,25 +172,24 @@ class RateGovernor:
         else:
             state = self.bucket(bucket)
             state.blocked_until = max(state.blocked_until, until)
-            state.tokens = min(state.tokens, 0.0)
+            state.limit_to(until, 0.0)
 
     def waiting_time(self, bucket: str = "") -> float:
         """Seconds until ``bucket`` may send again because of a Retry-After block."""
         now = self._clock()
         return max(0.0, self._site_blocked_until - now, self.bucket(bucket).blocked_until - now)
 
-    # -- internals ------------------------------------------------------------------------
-    def _refill(self, state: BucketState, now: float) -> None:
-        if state.rate is not None and now > state.updated_at:
-            state.tokens = min(state.capacity, state.tokens + (now - state.updated_at) * state.rate)
-        state.updated_at = max(state.updated_at, now)
+    def available(self, bucket: str = "") -> float:
+        """Tokens the governor would let out of ``bucket`` right now."""
+        return self.bucket(bucket).tokens(self._clock())
 
+    # -- internals ------------------------------------------------------------------------
     async def _acquire(self, bucket: str) -> bool:
         state = self.bucket(bucket)
         while True:
             now = self._clock()
             blocked = max(self._site_blocked_until, state.blocked_until)
-            if blocked > now:
+            if blocked - now > _TINY:
                 await self._sleep(blocked - now)
                 continue
             if not state.known:
@@ -175,41 +197,40 @@ class RateGovernor:
                     state.probe_done.clear()
                     await state.probe_done.wait()
                     continue
-                state.probing = True
-                if self._ceiling is not None:
-                    await self._take(self._ceiling, now)
-                return True
-            delay = 0.0
-            if state.rate is not None:
-                self._refill(state, now)
-                state.tokens -= 1.0
-                if state.tokens < 0:
-                    delay = -state.tokens / state.rate
-            if self._ceiling is not None:
-                self._refill(self._ceiling, now)
-                self._ceiling.tokens -= 1.0
-                if self._ceiling.tokens < 0 and self._ceiling.rate:
-                    delay = max(delay, -self._ceiling.tokens / self._ceiling.rate)
-            if delay > 0:
-                await self._sleep(delay)
-                after = self._clock()
-                if max(self._site_blocked_until, state.blocked_until) > after:
-                    state.tokens += 1.0  # give the reservation back and wait for the block
+                delay = self._ceiling.delay(now) if self._ceiling else 0.0
+                if delay > _TINY:
+                    await self._sleep(delay)
                     continue
+                if self._ceiling is not None:
+                    self._ceiling.take(now)
+                state.probing = True
+                return True
+            delay = state.delay(now)
+            if self._ceiling is not None:
+                delay = max(delay, self._ceiling.delay(now))
+            if delay > _TINY:
+                await self._sleep(delay)
+                continue  # look again: a 429 or another task may have changed things
+            state.take(now)
+            if self._ceiling is not None:
+                self._ceiling.take(now)
             return False
 
-    async def _take(self, state: BucketState, now: float) -> None:
-        self._refill(state, now)
-        state.tokens -= 1.0
-        if state.tokens < 0 and state.rate:
-            await self._sleep(-state.tokens / state.rate)
+    def _slack(self, per_interval: float) -> float:
+        """Our own burst: what 95% pacing leaves unused of one interval, less a margin.
+
+        In any window of Jira's (one interval), GCRA lets out at most ``rate + capacity``
+        requests; this keeps that under ``per_interval`` while absorbing ~45 ms of late
+        wake-ups without losing pace.
+        """
+        return 1.0 + 0.9 * per_interval * (1.0 - self.safety)
 
     def _observe(
         self, bucket: str, status: int, headers: httpx.Headers, *, gate: str | None = None
     ) -> None:
         state = self.bucket(bucket)
         now = self._clock()
-        self._refill(state, now)
+        rate_was_unknown = state.rate is None
         if status == 429 or (status == 503 and "Retry-After" in headers):
             wait = retry_after_seconds(headers)
             if wait is None:
@@ -231,19 +252,19 @@ class RateGovernor:
             # our own never drains Jira's bucket, whatever the phase: it only ever grows.
             interval = interval if interval and interval > 0 else 1.0
             state.rate = fill / interval * self.safety
-            state.capacity = max(1.0, fill * (1.0 - self.safety))
+            state.capacity = self._slack(fill)
         elif limit is not None and limit > 0:
             # Cloud burst limit: ``limit`` calls per fixed window of unknown phase. Same idea:
             # pace at ``safety`` of it and keep our own burst within the slack.
             state.rate = limit / self.cloud_window * self.safety
-            state.capacity = max(1.0, limit * (1.0 - self.safety))
+            state.capacity = self._slack(limit)
+        if rate_was_unknown and state.rate is not None:
+            state.tat = now
+            state.take(now)  # the request just answered used the first slot of the schedule
         if remaining is not None and status != 429:
             # Jira knows better (other clients of the same user): never hold more than it has.
             others = max(0, state.in_flight - 1)
-            state.tokens = min(state.tokens, remaining - others)
-        state.tokens = min(state.tokens, state.capacity)
-        if not state.known and state.rate is None:
-            state.tokens = state.capacity
+            state.limit_to(now, remaining - others)
 
 
 def _float(value: str | None) -> float | None:
