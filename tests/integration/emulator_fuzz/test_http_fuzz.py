@@ -315,6 +315,8 @@ def calls(draw: st.DrawFn, target: Target) -> Call:
                 st.sampled_from(target.ids),
                 st.integers(-5, 10**12).map(str),
                 st.text(_SAFE, min_size=1, max_size=12),
+                # non-ASCII letters (not digits: see the xfail test at the end)
+                st.text(st.characters(categories=["L"]), min_size=1, max_size=5),
             )
         )
 
@@ -393,6 +395,8 @@ def _check(target: Target, call: Call) -> None:
         return
     if status < 400 or call.method == "HEAD":
         return
+    if _known_issue(call, status, text):
+        return
     if _OAUTH_PATHS.match(call.path) and "errorMessages" not in text:
         body = response.json()  # RFC 6749 error, or the API gateway's {"code", "message"}
         oauth = isinstance(body, dict) and isinstance(body.get("error"), str)
@@ -415,6 +419,17 @@ def _check(target: Target, call: Call) -> None:
         assert body["code"] == status and isinstance(body["message"], str), where
         return
     _assert_jira_error(where, body, text)
+
+
+def _known_issue(call: Call, status: int, text: str) -> bool:
+    """Answers known to be wrong and reported, each pinned by an xfail test at the end, so the
+    random properties stay deterministic until the owner fixes them."""
+    return (
+        call.path.startswith("/oauth/token")
+        and status == 400
+        and "multipart" in text
+        and not text.lstrip().startswith("{")
+    )
 
 
 def _assert_jira_error(where: str, body: Any, text: str) -> None:
@@ -508,3 +523,42 @@ def test_route_table_was_found(target: Target) -> None:
     paths = [p for p, _ in target.routes]
     assert len(paths) > 50
     assert not any(_SKIP.match(p) for p in paths)
+
+
+# -- found by fuzzing with non-ASCII ids ----------------------------------------------------
+
+_UNICODE_DIGIT_PATHS = [
+    "/rest/api/{v}/issue/²",
+    "/rest/api/{v}/project/²",
+    "/rest/api/{v}/issue/²/comment",
+    "/rest/agile/1.0/board/²",
+    "/rest/agile/1.0/sprint/²",
+]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="model: '²'.isdigit() is true but int('²') raises ValueError (Site.find_issue, "
+    "get_project, get_board, get_sprint) -> 500; reported to EMU-STATE",
+)
+@pytest.mark.parametrize("template", _UNICODE_DIGIT_PATHS)
+def test_unicode_digit_ids_are_not_found_not_server_errors(target: Target, template: str) -> None:
+    path = template.format(v="2" if target.flavour == "server" else "3")
+    call = Call("GET", path, {}, {"Authorization": target.auth}, None)
+    _check(target, call)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="infra: POST /oauth/token with a multipart Content-Type and no boundary answers "
+    "400 text/plain 'Missing boundary in multipart.' instead of an OAuth JSON error; "
+    "reported to EMU-INFRA",
+)
+def test_oauth_token_with_broken_multipart_answers_json(target: Target) -> None:
+    call = Call("POST", "/oauth/token", {}, {"Content-Type": "multipart/form-data"}, b"\x8c")
+    response = target.runner.run(
+        target.client.request(call.method, call.path, headers=call.headers, content=call.body)
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert isinstance(body, dict) and isinstance(body.get("error"), str)
