@@ -739,9 +739,21 @@ class Applier:
                 visibility = (
                     comment.visibility if rules.internal is InternalComments.KEEP_INTERNAL else None
                 )
-                made = await ctx.clients[target].add_comment(
-                    ctx.issues[target].key, body, visibility=visibility
-                )
+                try:
+                    made = await ctx.clients[target].add_comment(
+                        ctx.issues[target].key, body, visibility=visibility
+                    )
+                except SkipItemError as exc:
+                    if visibility is None:
+                        raise
+                    # the group / role does not exist there: never publish it instead
+                    log.warning(
+                        "restricted comment %s of %s not mirrored: %s",
+                        comment.id,
+                        ctx.issues[source].key,
+                        exc,
+                    )
+                    continue
                 ctx.writes += 1
                 links.append(self._link(source, comment, made))
         for p in pairs:

@@ -123,7 +123,19 @@ async def test_oversized_body_is_413(client: httpx.AsyncClient, queue: Queue, st
     assert queue.stats().notices == 0
     with store.session() as s:
         kinds = s.scalars(select(AuditEntry.message).where(AuditEntry.kind == "webhook_rejected"))
-        assert list(kinds).count("body too large") == 2
+        assert list(kinds).count("body too large") == 1  # at most one row a minute
+
+
+async def test_rejections_cannot_flood_the_audit_log(
+    client: httpx.AsyncClient, store: Store, clock: FakeClock
+) -> None:
+    for _ in range(20):
+        assert (await client.post("/webhooks/srv?secret=bad", content=b"{}")).status_code == 403
+    clock.advance(61)
+    assert (await client.post("/webhooks/srv?secret=bad", content=b"{}")).status_code == 403
+    with store.session() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.kind == "webhook_rejected")).all()
+    assert [r.message for r in rows] == ["wrong secret", "wrong secret"]
 
 
 @pytest.mark.parametrize(

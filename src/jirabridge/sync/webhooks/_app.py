@@ -144,7 +144,17 @@ def create_receiver(
                 last_purge[:] = [now]
         return "queued"
 
+    recorded: dict[tuple[str, int], datetime] = {}
+
     def record_rejection(site: str, status: int, reason: str) -> None:
+        # at most one audit row per site and status a minute: rejected calls are cheap to
+        # send, and must not be able to fill the store
+        now = now_of.now()
+        last = recorded.get((site, status))
+        if last is not None and now - last < timedelta(minutes=1):
+            log.info("webhook for %s rejected (%s): %s", site, status, reason)
+            return
+        recorded[(site, status)] = now
         try:
             with store.session() as session:
                 session.add(
