@@ -178,6 +178,7 @@ def _inspect_members(arch: BackupArchive, infos: list[zipfile.ZipInfo], limits: 
         )
     total = 0
     nested_entities: list[str] = []
+    refused: set[str] = set()  # unsafe, linked or encrypted: reported once, never read
     for info in infos:
         name = info.filename
         total += info.file_size
@@ -204,6 +205,7 @@ def _inspect_members(arch: BackupArchive, infos: list[zipfile.ZipInfo], limits: 
             )
             continue
         if info.flag_bits & 0x1:
+            refused.add(name.rsplit("/", 1)[-1])
             add(
                 Finding(
                     "ZIP006",
@@ -262,7 +264,7 @@ def _inspect_members(arch: BackupArchive, infos: list[zipfile.ZipInfo], limits: 
                 "run `jirabridge migrate fix` (re-roots the zip), or zip the files, not the folder",
             )
         )
-    if arch.entities_name is None:
+    if arch.entities_name is None and ENTITIES not in refused:
         add(
             Finding(
                 "ZIP001",
@@ -273,7 +275,7 @@ def _inspect_members(arch: BackupArchive, infos: list[zipfile.ZipInfo], limits: 
                 "use the zip Jira's backup wrote (it holds entities.xml and activeobjects.xml)",
             )
         )
-    if arch.activeobjects_name is None:
+    if arch.activeobjects_name is None and ACTIVEOBJECTS not in refused:
         add(
             Finding(
                 "ZIP003",

@@ -170,3 +170,18 @@ def test_member_stream_refuses_more_than_declared() -> None:
     stream = _BoundedStream(io.BytesIO(b"x" * 100), 10, "entities.xml")
     with pytest.raises(BadInputError, match="larger than"):
         stream.read(100)
+
+
+def test_encrypted_member_is_reported_once(tmp_path: Path) -> None:
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as zf:
+        zf.writestr("entities.xml", HEAD + b"<entity-engine-xml/>")
+        zf.writestr("activeobjects.xml", AO)
+    data = bytearray(raw.getvalue())
+    data[data.find(b"PK\x03\x04") + 6] |= 1  # set the "encrypted" flag of the first member
+    data[data.find(b"PK\x01\x02") + 8] |= 1
+    path = tmp_path / "enc.zip"
+    path.write_bytes(bytes(data))
+    report = check_backup(path)
+    assert "encrypted" in _blocker(report, "ZIP006")
+    assert "ZIP001" not in report.rules()
