@@ -40,7 +40,12 @@ from jirabridge.sync.engine import PollOutcome, SiteClient, poll_once
 from jirabridge.sync.notices import ChangeNotice, EventKind, NoticeSource
 from jirabridge.sync.queue import Clock, Job, Queue, SystemClock, run_workers
 from jirabridge.sync.store import IssuePair, Store
-from jirabridge.sync.webhooks import create_receiver, immediate_fields, sites_from_config
+from jirabridge.sync.webhooks import (
+    ReceiverSite,
+    create_receiver,
+    immediate_fields,
+    sites_from_config,
+)
 
 __all__ = [
     "ClientFactory",
@@ -358,8 +363,16 @@ class SyncRunner:
 
     def receiver_app(self, resolve: Resolver) -> Starlette:
         """The webhook receiver on this runner's queue; follows config reloads."""
+        cache: list[tuple[SyncConfig, Mapping[str, ReceiverSite]]] = []
+
+        def sites() -> Mapping[str, ReceiverSite]:
+            # secrets are resolved once per configuration, not on every delivery
+            if not cache or cache[0][0] is not self._config:
+                cache[:] = [(self._config, sites_from_config(self._config, resolve))]
+            return cache[0][1]
+
         return create_receiver(
-            sites=lambda: sites_from_config(self._config, resolve),
+            sites=sites,
             queue=self.queue,
             max_body_bytes=self._config.webhooks.max_body_bytes,
             clock=self.clock,
