@@ -24,6 +24,7 @@ async def test_users(emu) -> None:
     me = await client.myself()
     found = await client.find_users("admin")
     assert me in found
+    assert me in await client.find_users("admin@jirabridge.test")  # by email too
     if emu.cloud:
         assert await client.get_user(account_id=me.account_id) == me
     else:

@@ -262,3 +262,45 @@ def test_file_store_rejects_unsafe_ids_and_bad_files(tmp_path) -> None:
         store.load("broken")
     assert store.load("absent") is None
     assert "a1" not in repr(OAuth2Token("a1", "r1", NOW))
+
+
+async def test_oauth2_rotated_token_is_stored_before_it_is_used(tmp_path) -> None:
+    store = FileCredentialStore(tmp_path)
+    store.save("site1", _expired())
+    endpoint = TokenEndpoint()
+    seen_on_disk: list[str] = []
+    inner = endpoint.__call__
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/oauth/token":
+            # the API call with the new access token: the new pair must already be on disk
+            seen_on_disk.append(FileCredentialStore(tmp_path).load("site1").refresh_token)
+        return inner(request)
+
+    auth = OAuth2Auth(
+        "site1",
+        store,
+        client_id="cid",
+        client_secret="csecret",
+        token_url="https://auth.example.test/oauth/token",
+        transport=httpx.MockTransport(handler),
+        now=lambda: NOW,
+    )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler), auth=auth) as c:
+        assert (await c.get("https://api.example.test/rest/api/3/myself")).status_code == 200
+    assert seen_on_disk == ["r1"]
+
+
+def test_file_store_save_is_atomic(tmp_path, monkeypatch) -> None:
+    store = FileCredentialStore(tmp_path)
+    store.save("site1", OAuth2Token("a1", "r1", NOW))
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        store.save("site1", OAuth2Token("a2", "r2", NOW))
+    monkeypatch.undo()
+    assert store.load("site1").refresh_token == "r1"  # the old pair is intact
+    assert sorted(os.listdir(tmp_path)) == ["site1.json"]  # no temp file left behind
