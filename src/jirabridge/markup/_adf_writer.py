@@ -17,13 +17,9 @@ from typing import Any
 from jirabridge.errors import BadInputError
 from jirabridge.markup._colours import PANEL_TYPE_HEX
 from jirabridge.markup._context import MarkupContext, ReportKind
+from jirabridge.markup._notation import CODE_LANGUAGES, EMOJI_ITEMS, WIKI_EMOJI
 from jirabridge.markup._rewrite import rewrite_href, rewrite_issue_keys
-from jirabridge.markup._wiki_parser import (
-    CODE_LANGUAGES,
-    EMOJI_ITEMS,
-    WIKI_EMOJI,
-    is_bare_link,
-)
+from jirabridge.markup._urls import is_bare_link
 
 __all__ = ["validate_adf", "write_wiki"]
 

@@ -23,10 +23,10 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from jirabridge.markup._colours import normalize_hex_colour, panel_type_for
 from jirabridge.markup._context import MarkupContext, ReportKind
+from jirabridge.markup._lists import ListBuilder, list_sanitize, list_type
 from jirabridge.markup._nodes import (
     BLOCK_TYPES,
     INLINE_TYPES,
@@ -38,6 +38,25 @@ from jirabridge.markup._nodes import (
     make,
     mark,
     text_node,
+)
+from jirabridge.markup._normalize import consecutive_media_groups, newline_required, normalize
+from jirabridge.markup._notation import (
+    CODE_LANGUAGES,
+    EM_DASH,
+    EMOJI_ITEMS,
+    EN_DASH,
+    ESCAPABLE,
+    WIKI_EMOJI,
+)
+from jirabridge.markup._urls import (
+    BAD_END,
+    Link,
+    is_bare_link,
+    is_safe_url,
+    normalise_url,
+)
+from jirabridge.markup._urls import (
+    LINK_TEXT as LINK_URL,
 )
 
 __all__ = ["MAX_DEPTH", "is_bare_link", "parse_wiki"]
@@ -176,12 +195,6 @@ _RULER = re.compile(r"-{4,5}(?:\s|\Z)")
 _MULTI_DASH = re.compile(r"-{4,}(?:\s|\Z)")
 _FORCE_BREAK = re.compile(r"\\{2}(?!\S*\\)")
 _LINK_FORMAT = re.compile(r"\[([^\[\]\n]+)]")
-_LINK_TEXT = re.compile(
-    r"((?:(?:https?|ftps?)://)|irc://|mailto:)"
-    r"([\w?!~^/\\#$%&'()*+,\-./:;<=@]*[\w~^/\\#$%&'()*+,\-/:;<=@])",
-    re.IGNORECASE | re.ASCII,
-)
-_BAD_END = re.compile(r"[.,>)\];}\"'!]*\Z")
 _LIST_ITEM = re.compile(r" *([*\-#]{1," + str(MAX_LIST_DEPTH) + r"}) ")
 _EMPTY_LINE = re.compile(r"[ \t]*\r?\n")
 _RULER_SYMBOLS = re.compile(r"-{4,5}")
@@ -189,145 +202,7 @@ _CELL = re.compile(r"([ \t]*)(\|+)([ \t]*)")
 _WRAPPING_QUOTES = re.compile(r'^"(.+)"$', re.DOTALL)
 _JS_INT = re.compile(r"\s*([+-]?\d+)")
 
-_SAFE_URL = re.compile(
-    r"(?:https?|ftps?|gopher|integrity|file|smb|dynamicsnav|jamfselfservice|scp|sftp|hipchat)://"
-    r"|/|mailto:|skype:|callto:|facetime:|git:|irc6?:|news:|nntp:|feed:|cvs:|svn:|mvn:|ssh:"
-    r"|itms:|notes:|sourcetree:|urn:|tel:|xmpp:|telnet:|vnc:|rdp:|whatsapp:|slack:|sips?:"
-    r"|magnet:|#",
-    re.IGNORECASE,
-)
-
-CODE_LANGUAGES = [
-    "abap",
-    "actionscript",
-    "ada",
-    "arduino",
-    "autoit",
-    "c",
-    "c++",
-    "clojure",
-    "coffeescript",
-    "csharp",
-    "css",
-    "cuda",
-    "d",
-    "dart",
-    "delphi",
-    "elixir",
-    "erlang",
-    "fortran",
-    "foxpro",
-    "go",
-    "groovy",
-    "haskell",
-    "haxe",
-    "html",
-    "java",
-    "javascript",
-    "json",
-    "julia",
-    "kotlin",
-    "latex",
-    "livescript",
-    "lua",
-    "mathematica",
-    "matlab",
-    "objective-c",
-    "objective-j",
-    "objectpascal",
-    "ocaml",
-    "octave",
-    "perl",
-    "php",
-    "powershell",
-    "prolog",
-    "puppet",
-    "python",
-    "qml",
-    "r",
-    "racket",
-    "restructuredtext",
-    "ruby",
-    "rust",
-    "sass",
-    "scala",
-    "scheme",
-    "shell",
-    "smalltalk",
-    "sql",
-    "standardml",
-    "swift",
-    "tcl",
-    "tex",
-    "typescript",
-    "vala",
-    "vbnet",
-    "verilog",
-    "vhdl",
-    "xml",
-    "xquery",
-]
-
-EMOJI_ITEMS: dict[str, tuple[str, str]] = {
-    # id: (shortName, text)
-    "1f642": (":slight_smile:", "\U0001f642"),
-    "1f61e": (":disappointed:", "\U0001f61e"),
-    "1f61b": (":stuck_out_tongue:", "\U0001f61b"),
-    "1f603": (":smiley:", "\U0001f603"),
-    "1f609": (":wink:", "\U0001f609"),
-    "1f44d": (":thumbsup:", "\U0001f44d"),
-    "1f44e": (":thumbsdown:", "\U0001f44e"),
-    "atlassian-info": (":info:", ":info:"),
-    "atlassian-check_mark": (":check_mark:", ":check_mark:"),
-    "atlassian-cross_mark": (":cross_mark:", ":cross_mark:"),
-    "atlassian-warning": (":warning:", ":warning:"),
-    "atlassian-plus": (":plus:", ":plus:"),
-    "atlassian-minus": (":minus:", ":minus:"),
-    "atlassian-question_mark": (":question:", ":question:"),
-    "atlassian-light_bulb_on": (":light_bulb_on:", ":light_bulb_on:"),
-    "atlassian-light_bulb_off": (":light_bulb_off:", ":light_bulb_off:"),
-    "atlassian-yellow_star": (":yellow_star:", ":yellow_star:"),
-    "atlassian-red_star": (":red_star:", ":red_star:"),
-    "atlassian-green_star": (":green_star:", ":green_star:"),
-    "atlassian-blue_star": (":blue_star:", ":blue_star:"),
-    "atlassian-flag_on": (":flag_on:", ":flag_on:"),
-    "atlassian-flag_off": (":flag_off:", ":flag_off:"),
-}
-WIKI_EMOJI: dict[str, str] = {
-    ":)": "1f642",
-    ":-)": "1f642",
-    ":(": "1f61e",
-    ":-(": "1f61e",
-    ":P": "1f61b",
-    ":-P": "1f61b",
-    ":p": "1f61b",
-    ":-p": "1f61b",
-    ":D": "1f603",
-    ":-D": "1f603",
-    ";)": "1f609",
-    ";-)": "1f609",
-    "(y)": "1f44d",
-    "(n)": "1f44e",
-    "(i)": "atlassian-info",
-    "(/)": "atlassian-check_mark",
-    "(x)": "atlassian-cross_mark",
-    "(!)": "atlassian-warning",
-    "(+)": "atlassian-plus",
-    "(-)": "atlassian-minus",
-    "(?)": "atlassian-question_mark",
-    "(on)": "atlassian-light_bulb_on",
-    "(off)": "atlassian-light_bulb_off",
-    "(*)": "atlassian-yellow_star",
-    "(*y)": "atlassian-yellow_star",
-    "(*r)": "atlassian-red_star",
-    "(*g)": "atlassian-green_star",
-    "(*b)": "atlassian-blue_star",
-    "(flag)": "atlassian-flag_on",
-    "(flagoff)": "atlassian-flag_off",
-}
-_ESCAPABLE = frozenset("-#*_+?^~|%{}[]()!@")
-EM_DASH = "\u2014"
-EN_DASH = "\u2013"
+_ESCAPABLE = ESCAPABLE
 
 Token = tuple[int, str | None, list[Node] | None]
 """(length consumed, text to buffer | None, nodes | None)."""
@@ -342,69 +217,6 @@ def _js_int(value: str) -> int | None:
     return int(m[1]) if m else None
 
 
-def _is_safe_url(url: str) -> bool:
-    trimmed = url.strip()
-    return not trimmed or _SAFE_URL.match(trimmed) is not None
-
-
-_DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21", "ws": "80", "wss": "443"}
-# WHATWG URL percent-encode sets (besides C0 controls and non-ASCII, always encoded)
-_PATH_ENCODE = frozenset(' "<>`{}')
-_QUERY_ENCODE = frozenset(" \"<>'")
-_FRAGMENT_ENCODE = frozenset(' "<>`')
-
-
-def _percent_encode(part: str, encode: frozenset[str]) -> str:
-    out = []
-    for c in part:
-        if c in encode or ord(c) < 0x20 or ord(c) > 0x7E:
-            out.append("".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass")))
-        else:
-            out.append(c)
-    return "".join(out)
-
-
-def _normalise_url(raw: str) -> str:
-    """What a browser's ``new URL(raw).href`` gives for the URLs the link scanner accepts:
-    scheme and host lower-cased, default port dropped, the root path made explicit,
-    backslashes in the path read as slashes, unsafe characters percent-encoded."""
-    try:
-        parts = urlsplit(raw)
-    except ValueError as exc:
-        raise InvalidContentError("not a URL") from exc
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https", "ftp", "ftps"):
-        if not parts.netloc:
-            raise InvalidContentError("URL without host")
-        userinfo, _, hostport = parts.netloc.rpartition("@")
-        host, sep, port = hostport.partition(":")
-        if port and _DEFAULT_PORTS.get(scheme) == port:
-            sep, port = "", ""
-        netloc = (userinfo + "@" if userinfo else "") + host.lower() + sep + port
-        path = parts.path.replace("\\", "/") or "/"
-        out = f"{scheme}://{netloc}{_percent_encode(path, _PATH_ENCODE)}"
-        if parts.query or (raw.endswith("?") and not parts.fragment):
-            out += "?" + _percent_encode(parts.query, _QUERY_ENCODE)
-        if parts.fragment or raw.endswith("#"):
-            out += "#" + _percent_encode(parts.fragment, _FRAGMENT_ENCODE)
-        return out
-    return scheme + raw[len(scheme) :]
-
-
-def is_bare_link(url: str, written_after: str = "") -> bool:
-    """Whether ``url`` written bare (no brackets), followed by ``written_after``, reads back
-    as exactly this link."""
-    m = _LINK_TEXT.match(url + written_after)
-    if not m or m[1] == "mailto:" or "\\" in url:
-        return False
-    if _BAD_END.sub("", m[0]) != url:
-        return False
-    try:
-        return _normalise_url(url) == url
-    except InvalidContentError:
-        return False
-
-
 def _parse_attrs(raw: str | None, sep: str = "|") -> dict[str, str]:
     out: dict[str, str] = {}
     if not raw:
@@ -414,91 +226,6 @@ def _parse_attrs(raw: str | None, sep: str = "|") -> dict[str, str]:
         if not out.get(key):
             out[key] = value
     return out
-
-
-# --- link content parsing (the Jira link grammar: [alias|target|title], [space:page^file]) ---
-
-
-class _Buf:
-    """A mutable string, for the link grammar's cut-and-keep steps."""
-
-    __slots__ = ("s",)
-
-    def __init__(self, s: str) -> None:
-        self.s = s
-
-    def divide_on(self, divider: str) -> str | None:
-        if not self.s:
-            return None
-        i = self.s.find(divider)
-        if i < 0:
-            return None
-        if i == 0:
-            self.s = self.s[1:]
-            return None
-        body = self.s[:i]
-        self.s = self.s[i + 1 :]
-        return body
-
-    def divide_after(self, index: int) -> str | None:
-        if index < 0:
-            return None
-        if index == len(self.s) - 1:
-            self.s = self.s[:-1]
-            return None
-        body = self.s[index + 1 :]
-        self.s = self.s[:index]
-        return body
-
-
-def _strip(value: str | None) -> str | None:
-    return None if value is None else value.strip()
-
-
-class _Link:
-    __slots__ = ("attachment", "body", "not_body", "original", "title")
-
-    def __init__(self, original: str) -> None:
-        self.original = original
-        text = original.replace("&#039;", "'", 1)
-        buf = _Buf(text)
-        self.body = self._extract_body(buf)
-        self.title = _strip(buf.divide_after(buf.s.find("|")))
-        self.not_body = buf.s.strip()
-        self.attachment = self._attachment()
-
-    @staticmethod
-    def _extract_body(buf: _Buf) -> str | None:
-        bang = buf.s.find("!")
-        pipe = buf.s.find("|")
-        if bang == -1 or bang > pipe or bang == buf.s.rfind("!"):
-            return buf.divide_on("|")
-        body: list[str] = []
-        in_escape = False
-        for i, c in enumerate(buf.s):
-            if c == "!":
-                in_escape = not in_escape
-            if c == "|" and not in_escape:
-                buf.s = buf.s[i + 1 :]
-                return "".join(body)
-            body.append(c)
-        return None
-
-    def _attachment(self) -> str | None:
-        shortcut = None
-        if not self.not_body.startswith("~"):
-            sbuf = _Buf(self.not_body)
-            shortcut = _strip(sbuf.divide_after(sbuf.s.rfind("@")) if sbuf.s else None)
-        if shortcut and shortcut.strip():
-            return None
-        buf = _Buf(self.not_body)
-        buf.divide_on(":")
-        if buf.s.startswith("$"):
-            digits = re.match(r"\d*", buf.s[1:])
-            if not digits or not digits[0] or int(digits[0]) == 0:
-                return None
-            buf.s = buf.s[1 + len(digits[0]) :]
-        return _strip(buf.divide_after(buf.s.find("^")))
 
 
 class _Level:
@@ -699,13 +426,13 @@ class _Parser:
                 elif nodes is not None:
                     is_break = ttype == HARD_BREAK
                     if len(new_lines) >= 2 and (not is_break or buf):
-                        consecutive_media = _consecutive_media_groups(inline, nodes)
+                        consecutive_media = consecutive_media_groups(inline, nodes)
                         output.extend(normalize(inline))
                         inline = list(new_lines) if consecutive_media else []
                         new_lines = []
                     if not inline:
                         new_lines = []
-                    if new_lines and _newline_required(inline, buf, nodes):
+                    if new_lines and newline_required(inline, buf, nodes):
                         inline.extend(new_lines)
                         new_lines = []
                     joined = "".join(buf)
@@ -1121,15 +848,15 @@ class _Parser:
     # --- links and media -------------------------------------------------------------------
 
     def _link_text(self, s: str, pos: int) -> Token:
-        m = _LINK_TEXT.match(s, pos)
+        m = LINK_URL.match(s, pos)
         if not m:
             return _text_token(s, pos)
-        whole = _BAD_END.sub("", m[0])
-        rest = _BAD_END.sub("", m[2])
+        whole = BAD_END.sub("", m[0])
+        rest = BAD_END.sub("", m[2])
         shown = rest if m[1] == "mailto:" else whole
         unescaped = re.sub(r"\\(.?)", r"\1", whole, flags=re.DOTALL)
-        url = _normalise_url(unescaped)
-        if not _is_safe_url(url):
+        url = normalise_url(unescaped)
+        if not is_safe_url(url):
             return _text_token(s, pos)
         node = text_node(shown, (mark("link", href=self._rewrite_href(url)),))
         return (len(whole), None, [node])
@@ -1138,7 +865,7 @@ class _Parser:
         m = _LINK_FORMAT.match(s, pos)
         if not m:
             return (1, "[", None)
-        link = _Link(m[1])
+        link = Link(m[1])
         length = len(m[1]) + 2
         resolved = (
             self._attachment_link(link)
@@ -1151,13 +878,13 @@ class _Parser:
         ignore = _DASHES | {TABLE, RULER, LINK_TEXT, LINK_FORMAT}
         return (len(m[0]), None, self.parse_string(m[0], ignore))
 
-    def _attachment_link(self, link: _Link) -> list[Node] | None:
+    def _attachment_link(self, link: Link) -> list[Node] | None:
         if not link.attachment:
             return None
         media = Node("media", self._media_file_attrs(link.attachment))
         return [make("mediaGroup", None, [media])]
 
-    def _mention_link(self, link: _Link) -> list[Node] | None:
+    def _mention_link(self, link: Link) -> list[Node] | None:
         body = link.not_body
         if body.lower() == "~accountid:" or body == "~":
             raise InvalidContentError("empty mention")
@@ -1175,7 +902,7 @@ class _Parser:
         attrs = {"id": user.account_id, "text": f"@{name}" if name else "", "accessLevel": ""}
         return [Node("mention", attrs)]
 
-    def _card_link(self, link: _Link) -> list[Node] | None:
+    def _card_link(self, link: Link) -> list[Node] | None:
         kinds = {
             "smart-card": "blockCard",
             "block-link": "blockCard",
@@ -1187,9 +914,9 @@ class _Parser:
             return None
         return [Node(kind, {"url": self._rewrite_href(link.not_body)})]
 
-    def _url_link(self, link: _Link) -> list[Node] | None:
+    def _url_link(self, link: Link) -> list[Node] | None:
         url = link.not_body
-        if not _is_safe_url(url):
+        if not is_safe_url(url):
             return None
         shown = link.body or link.not_body
         href = self._rewrite_href(url)
@@ -1264,7 +991,7 @@ class _Parser:
             marks = (mark("link", href=href),)
         if attrs.get("alt"):
             media_attrs["alt"] = _WRAPPING_QUOTES.sub(r"\1", attrs["alt"])
-        if _LINK_TEXT.match(filename):
+        if LINK_URL.match(filename):
             media = Node("media", {"type": "external", "url": filename, **media_attrs})
         else:
             media = Node("media", {**self._media_file_attrs(filename), **media_attrs})
@@ -1279,7 +1006,7 @@ class _Parser:
         n = len(s)
         buf: list[str] = []
         last_symbols = ""
-        builder: _ListBuilder | None = None
+        builder: ListBuilder | None = None
         content: list[Node] = []
         output: list[Node] = []
 
@@ -1287,7 +1014,7 @@ class _Parser:
             nodes = list(content)
             if buf:
                 nodes.extend(self.parse_string("".join(buf), ignore, leading_space=True))
-            return _list_sanitize(normalize(nodes))
+            return list_sanitize(normalize(nodes))
 
         at_line_start = True
         while i < n:
@@ -1303,7 +1030,7 @@ class _Parser:
                 if m and not skip_item:
                     symbols = m[1]
                     if builder is None:
-                        builder = _ListBuilder(symbols)
+                        builder = ListBuilder(symbols)
                         last_symbols = symbols
                     else:
                         if buf:
@@ -1311,9 +1038,9 @@ class _Parser:
                             buf = []
                             content = []
                         last_symbols = symbols
-                        if _list_type(symbols) != builder.type and len(symbols) == 1:
+                        if list_type(symbols) != builder.type and len(symbols) == 1:
                             output.extend(builder.build())
-                            builder = _ListBuilder(symbols)
+                            builder = ListBuilder(symbols)
                     i += len(m[0])
                 if not skip_item and _EMPTY_LINE.match(s, line_start):
                     break
@@ -1550,237 +1277,6 @@ def _bold_deep(node: Node) -> Node:
     if not node.content or node.type == "codeBlock":
         return node
     return Node(node.type, node.attrs, [_bold_deep(c) for c in node.content], node.marks)
-
-
-def _list_sanitize(nodes: list[Node]) -> list[Node]:
-    out: list[Node] = []
-    for node in nodes:
-        if node.type == "blockquote":
-            out.extend(node.content or ())
-        elif node.type == "heading":
-            content = []
-            for child in node.content or ():
-                if child.is_text:
-                    if child.text:
-                        child = Node("text", text=child.text.upper(), marks=child.marks)
-                    if not has_any_mark(child, ("strong", "code")):
-                        child = add_mark(child, mark("strong"))
-                content.append(child)
-            out.append(make("paragraph", None, content))
-        else:
-            out.append(node)
-    return out
-
-
-def _list_type(symbols: str) -> str:
-    return "orderedList" if symbols.endswith("#") else "bulletList"
-
-
-class _ListTree:
-    __slots__ = ("children", "parent", "type")
-
-    def __init__(self, type_: str, parent: _ItemTree | None) -> None:
-        self.type = type_
-        self.parent = parent
-        self.children: list[_ItemTree] = []
-
-
-class _ItemTree:
-    __slots__ = ("children", "content", "parent")
-
-    def __init__(self, parent: _ListTree, content: list[Node] | None) -> None:
-        self.parent = parent
-        self.content = content
-        self.children: list[_ListTree] = []
-
-
-_LIST_ITEM_CONTENT = frozenset(
-    {"paragraph", "orderedList", "bulletList", "mediaSingle", "codeBlock"}
-)
-
-
-class _ListBuilder:
-    """Builds nested lists from (symbols, content) items, the way Jira nests ``*``/``#``."""
-
-    def __init__(self, symbols: str) -> None:
-        self.root = _ListTree(_list_type(symbols), None)
-        self.last_depth = 1
-        self.last_list = self.root
-
-    @property
-    def type(self) -> str:
-        return self.root.type
-
-    def add(self, symbols: str, content: list[Node]) -> None:
-        depth = len(symbols)
-        type_ = _list_type(symbols)
-        if depth > self.last_depth:
-            self._nest(depth - self.last_depth, type_)
-        elif depth < self.last_depth:
-            self.last_list = self._ancestor(self.last_depth - depth)
-        self.last_depth = depth
-        self.last_list = self._add_item(type_, content)
-
-    def _add_item(self, type_: str, content: list[Node]) -> _ListTree:
-        lst = self.last_list
-        if lst.type != type_:
-            parent = lst.parent
-            if parent is None:
-                raise InvalidContentError("list type changes at the root")
-            new = _ListTree(type_, parent)
-            parent.children.append(new)
-            lst = new
-        lst.children.append(_ItemTree(lst, content))
-        return lst
-
-    def _nest(self, levels: int, type_: str) -> None:
-        for _ in range(levels):
-            if not self.last_list.children:
-                self.last_list.children = [_ItemTree(self.last_list, None)]
-            item = self.last_list.children[-1]
-            nested = _ListTree(type_, item)
-            item.children = [nested]
-            self.last_list = nested
-
-    def _ancestor(self, levels: int) -> _ListTree:
-        lst = self.last_list
-        for _ in range(levels):
-            if lst.parent is None:
-                break
-            lst = lst.parent.parent
-        return lst
-
-    def build(self) -> list[Node]:
-        return self._build_list(self.root)
-
-    def _build_list(self, lst: _ListTree) -> list[Node]:
-        out: list[Node] = []
-        items: list[Node] = []
-        attrs = {"order": 1} if lst.type == "orderedList" else None
-        for child in lst.children:
-            for node in self._build_item(child):
-                if node.type == "listItem":
-                    items.append(node)
-                    continue
-                if items:
-                    out.append(make(lst.type, attrs, items))
-                out.append(node)
-                items = []
-        if items:
-            out.append(make(lst.type, attrs, items))
-        return out
-
-    def _build_item(self, item: _ItemTree) -> list[Node]:
-        content = list(item.content or [])
-        for nested in item.children:
-            content.extend(self._build_list(nested))
-        out: list[Node] = []
-        pending: list[Node] = []
-        for node in content:
-            if node.type == "paragraph" and not node.content:
-                continue
-            if node.type == "paragraph" and all(
-                c.is_text and not (c.text or "").strip() for c in node.content or ()
-            ):
-                continue
-            if node.type not in _LIST_ITEM_CONTENT:
-                out.append(self._list_item(pending))
-                out.append(node)
-                pending = []
-                continue
-            pending.append(node)
-        if pending:
-            out.append(self._list_item(pending))
-        return out
-
-    @staticmethod
-    def _list_item(content: list[Node]) -> Node:
-        if not content or content[0].type not in ("paragraph", "mediaSingle"):
-            if content and content[0].type in ("bulletList", "orderedList"):
-                return make("listItem", None, content)
-            content = [make("paragraph"), *content]
-        return make("listItem", None, content)
-
-
-# --- normalisation: inline runs into paragraphs, single media into groups --------------------
-
-
-def _consecutive_media_groups(current: list[Node], following: list[Node]) -> bool:
-    return bool(
-        current
-        and current[-1].type == "mediaGroup"
-        and following
-        and following[0].type == "mediaGroup"
-    )
-
-
-def _newline_required(current: list[Node], buf: list[str], following: list[Node]) -> bool:
-    if not current:
-        return False
-    if buf and current[-1].is_block:
-        return False
-    if not buf:
-        if not following:
-            return False
-        if following[0].type == "hardBreak":
-            return False
-        if following[0].is_block or current[-1].is_block:
-            return False
-    return True
-
-
-def _merge_media_groups(nodes: list[Node]) -> list[Node]:
-    out: list[Node] = []
-    groups: list[Node] = []
-    separators: list[Node] = []
-
-    def significant(node: Node) -> bool:
-        if node.type == "hardBreak" and any(x.type == "hardBreak" for x in separators):
-            return True
-        if node.type == "mediaGroup" and len(node.content or ()) > 1:
-            return True
-        return node.text_content().strip() != ""
-
-    for node in nodes:
-        if node.type == "mediaGroup" and len(node.content or ()) == 1:
-            groups.append(node)
-            separators = []
-            continue
-        if groups:
-            if significant(node):
-                out.append(make("mediaGroup", None, [g.content[0] for g in groups if g.content]))
-                out.extend(separators)
-                out.append(node)
-                groups = []
-                separators = []
-            else:
-                separators.append(node)
-            continue
-        out.append(node)
-    if groups:
-        out.append(make("mediaGroup", None, [g.content[0] for g in groups if g.content]))
-    out.extend(separators)
-    return out
-
-
-def normalize(nodes: list[Node]) -> list[Node]:
-    """Group inline runs into paragraphs (dropping runs of bare line breaks); merge media."""
-    nodes = _merge_media_groups(nodes)
-    out: list[Node] = []
-    run: list[Node] = []
-    for node in nodes:
-        if not node.is_block:
-            run.append(node)
-            continue
-        if run and any(x.type != "hardBreak" for x in run):
-            out.append(make("paragraph", None, run))
-        run = []
-        out.append(node)
-    if run and any(x.type != "hardBreak" for x in run):
-        out.append(make("paragraph", None, run))
-    if not out:
-        return [make("paragraph")]
-    return out
 
 
 def parse_wiki(text: str, ctx: MarkupContext | None = None) -> Node:
