@@ -60,9 +60,8 @@ def test_corrupt_state_files_fail_clearly(tmp_path: Path, content: bytes, messag
 
 
 def _saved(site: Site, tmp_path: Path) -> dict:
-    path = tmp_path / "ok.json.gz"
-    site.save(path)
-    return json.loads(gzip.decompress(path.read_bytes()))
+    """The state as the JSON document form (which load also accepts)."""
+    return json.loads(json.dumps(site.to_state()))
 
 
 def _write(tmp_path: Path, data: dict) -> Path:
@@ -126,8 +125,63 @@ def test_plain_json_is_accepted(site: Site, tmp_path: Path) -> None:
     assert Site.load(path).to_state() == site.to_state()
 
 
-def test_streamed_file_is_exactly_the_state(site: Site, tmp_path: Path) -> None:
-    issue = bug(site, labels=["x"])
-    site.add_comment(site.admin_key, issue.key, rich(site, "c"))
-    data = _saved(site, tmp_path)
-    assert data == json.loads(json.dumps(site.to_state()))
+def _lines(path: Path) -> list[str]:
+    return gzip.decompress(path.read_bytes()).decode().splitlines()
+
+
+def test_file_is_json_lines_in_bounded_chunks(site: Site, tmp_path: Path) -> None:
+    from jirabridge.emulator.model import _persist
+
+    for n in range(5):
+        bug(site, f"b{n}")
+    path = tmp_path / "s.json.gz"
+    old_chunk = _persist.CHUNK
+    _persist.CHUNK = 2
+    try:
+        site.save(path)
+    finally:
+        _persist.CHUNK = old_chunk
+    lines = _lines(path)
+    head = json.loads(lines[0])
+    assert head["layout"] == "lines" and head["flavour"] == site.flavour.value
+    issue_lines = [json.loads(x) for x in lines[1:] if json.loads(x).get("store") == "issues"]
+    assert [len(x["items"]) for x in issue_lines] == [2, 2, 1]
+    assert Site.load(path).to_state() == site.to_state()
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+
+
+def test_damaged_lines_are_refused_and_nothing_changes(site: Site, tmp_path: Path) -> None:
+    issue = bug(site)
+    path = tmp_path / "s.json.gz"
+    site.save(path)
+    lines = _lines(path)
+    target = Site(site.flavour)
+    before = target.to_state()
+    n = next(i for i, x in enumerate(lines) if json.loads(x).get("store") == "issues")
+    cases = {
+        "not valid JSON": [*lines[:n], lines[n][: len(lines[n]) // 2], *lines[n + 1 :]],
+        "incomplete": lines[:n] + lines[n + 1 :],
+        "unknown store": [*lines, json.dumps({"store": "evil", "value": 1})],
+        "unknown record type": [
+            *lines[:n],
+            json.dumps({"store": "issues", "items": [[issue.id, {"$rec": "os", "f": {}}]]}),
+            *lines[n + 1 :],
+        ],
+    }
+    for message, damaged in cases.items():
+        _rewrite(path, damaged)
+        with pytest.raises(StateFileError, match=message):
+            target.load_into(path)
+        assert target.to_state() == before, message
+
+
+def test_size_limit(site: Site, tmp_path: Path) -> None:
+    from jirabridge.emulator.model._persist import load_state_file
+
+    path = tmp_path / "s.json.gz"
+    site.save(path)
+    with pytest.raises(StateFileError, match="more than 1000 bytes"):
+        load_state_file(Site(site.flavour), path, max_bytes=1000)

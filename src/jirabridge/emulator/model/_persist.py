@@ -35,10 +35,12 @@ if TYPE_CHECKING:
     from jirabridge.emulator.model._site import Site
 
 __all__ = [
+    "CHUNK",
     "FORMAT",
     "VERSION",
     "dump_state",
-    "read_state_file",
+    "load_state_file",
+    "peek_flavour",
     "restore_state",
     "write_state_file",
 ]
@@ -222,11 +224,8 @@ def dump_state(site: Site) -> dict[str, Any]:
     return {**dump_state_header(site), "stores": {n: _enc(getattr(site, n)) for n in _STORES}}
 
 
-def restore_state(site: Site, data: Any, *, consume: bool = False) -> None:
-    """Replace the site's state with ``data`` (from :func:`dump_state`); all or nothing.
-
-    ``consume`` lets the decoder drop each raw store from ``data`` once decoded, which keeps
-    the peak memory of loading a big file near one copy of the state."""
+def _header(site: Site, data: Any) -> tuple[IdSource, int]:
+    """Check a header (format, version, flavour, ids, seed, admin); the id source and seed."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StateFileError("This is not a jirabridge emulator state file.")
     version = data.get("version")
@@ -239,9 +238,6 @@ def restore_state(site: Site, data: Any, *, consume: bool = False) -> None:
             f"The state file holds a {data.get('flavour')} site; "
             f"this is a {site.flavour.value} site."
         )
-    stores = data.get("stores")
-    if not isinstance(stores, dict) or set(stores) != set(_STORES):
-        raise StateFileError("The state file is incomplete.")
     try:
         ids = IdSource.from_state(data["ids"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -249,22 +245,45 @@ def restore_state(site: Site, data: Any, *, consume: bool = False) -> None:
     seed = data.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise StateFileError("The state file's seed is corrupt.")
+    if not isinstance(data.get("adminKey"), str):
+        raise StateFileError("The state file's administrator is missing.")
+    return ids, seed
+
+
+def _install(
+    site: Site, head: dict[str, Any], decoded: dict[str, Any], ids: IdSource, seed: int
+) -> None:
+    """Check the decoded stores, then (and only then) replace the site's state."""
     try:
-        decoded = {}
-        for name in _STORES:
-            decoded[name] = _dec(stores[name])
-            if consume:
-                stores[name] = None
-        _check(decoded, data)
-    except RecursionError as exc:
-        raise StateFileError("The state file is nested too deeply.") from exc
+        _check(decoded, head)
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
         raise StateFileError(f"The state file is corrupt: {exc}") from exc
     for name, value in decoded.items():
         setattr(site, name, value)
     site.ids = ids
     site.seed = seed
-    site._admin_key = str(data["adminKey"])
+    site._admin_key = str(head["adminKey"])
+
+
+def restore_state(site: Site, data: Any, *, consume: bool = False) -> None:
+    """Replace the site's state with ``data`` (from :func:`dump_state`); all or nothing.
+
+    ``consume`` lets the decoder drop each raw store from ``data`` once decoded."""
+    ids, seed = _header(site, data)
+    stores = data.get("stores")
+    if not isinstance(stores, dict) or set(stores) != set(_STORES):
+        raise StateFileError("The state file is incomplete.")
+    decoded: dict[str, Any] = {}
+    try:
+        for name in _STORES:
+            decoded[name] = _dec(stores[name])
+            if consume:
+                stores[name] = None
+    except RecursionError as exc:
+        raise StateFileError("The state file is nested too deeply.") from exc
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise StateFileError(f"The state file is corrupt: {exc}") from exc
+    _install(site, data, decoded, ids, seed)
 
 
 def _check(decoded: dict[str, Any], data: dict[str, Any]) -> None:
@@ -333,8 +352,13 @@ _INDEXES = (
 )
 
 
+#: entries per line of a dict store in a state file: bounds the memory of saving and loading
+CHUNK = 2000
+
+
 def write_state_file(site: Site, path: str | os.PathLike[str]) -> None:
-    """Write the state atomically (temp file + rename) as gzip JSON."""
+    """Write the state atomically (temp file + rename) as gzip JSON lines: a header line,
+    then one line per store, dict stores in chunks of :data:`CHUNK` ``[key, value]`` pairs."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".state-", dir=target.parent or Path("."))
     try:
@@ -343,51 +367,154 @@ def write_state_file(site: Site, path: str | os.PathLike[str]) -> None:
             gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) as gz,
             io.TextIOWrapper(gz, encoding="utf-8") as out,
         ):
-            _write_streaming(site, out)
+            _write_lines(site, out)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _write_streaming(site: Site, out: io.TextIOBase) -> None:
-    """The same JSON as ``json.dumps(dump_state(site))``, one store at a time, so saving a
-    big site never holds more than one encoded store in memory."""
+def _write_lines(site: Site, out: io.TextIOBase) -> None:
     encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-    header = dump_state_header(site)
-    head = encoder.encode(header)
-    out.write(head[:-1] + ',"stores":{')
-    for n, name in enumerate(_STORES):
-        out.write(("," if n else "") + encoder.encode(name) + ":")
-        encoded = _enc(getattr(site, name))
-        for chunk in encoder.iterencode(encoded):
-            out.write(chunk)
-        del encoded
-    out.write("}}")
+    out.write(encoder.encode({**dump_state_header(site), "layout": "lines"}) + "\n")
+    for name in _STORES:
+        value = getattr(site, name)
+        if not isinstance(value, dict):
+            out.write(encoder.encode({"store": name, "value": _enc(value)}) + "\n")
+            continue
+        items = list(value.items())
+        for start in range(0, max(len(items), 1), CHUNK):
+            part = [[_enc(k), _enc(v)] for k, v in items[start : start + CHUNK]]
+            out.write(encoder.encode({"store": name, "items": part}) + "\n")
 
 
-def read_state_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Any:
-    """The decoded JSON of a state file (gzip or plain), refusing more than ``max_bytes``."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise StateFileError(
-            f"Cannot read the state file {os.fspath(path)!r}: {exc.strerror}"
-        ) from exc
-    if raw[:2] == b"\x1f\x8b":
+class _Lines:
+    """Text lines of a (gzip or plain) file, refusing more than ``max_bytes`` characters and
+    turning gzip and encoding failures into :class:`StateFileError`."""
+
+    def __init__(self, path: str | os.PathLike[str], max_bytes: int) -> None:
+        self._path = path
+        self._max = max_bytes
+        self._seen = 0
         try:
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
-                text = gz.read(max_bytes + 1)
+            with open(path, "rb") as probe:
+                magic = probe.read(2)
+            if magic == b"\x1f\x8b":
+                self._file: io.TextIOBase = io.TextIOWrapper(
+                    gzip.GzipFile(path, "rb"), encoding="utf-8"
+                )
+            else:
+                self._file = open(path, encoding="utf-8")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise StateFileError(
+                f"Cannot read the state file {os.fspath(path)!r}: {exc.strerror}"
+            ) from exc
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = self._file.readline(self._max - self._seen + 1)
         except (OSError, EOFError, zlib.error) as exc:
             raise StateFileError(
                 "The state file is not valid gzip (truncated or corrupt)."
             ) from exc
-    else:
-        text = raw
-    del raw
-    if len(text) > max_bytes:
-        raise StateFileError(f"The state file holds more than {max_bytes} bytes.")
+        except UnicodeDecodeError as exc:
+            raise StateFileError("The state file is not valid JSON (not UTF-8).") from exc
+        if not line:
+            raise StopIteration
+        self._seen += len(line)
+        if self._seen > self._max:
+            raise StateFileError(f"The state file holds more than {self._max} bytes.")
+        return line
+
+    def rest(self) -> str:
+        return "".join(self)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise StateFileError("The state file is not valid JSON.") from exc
+
+
+def load_state_file(
+    site: Site, path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES
+) -> None:
+    """Replace the site's state with a file written by :func:`write_state_file` (or a plain
+    JSON document of :func:`dump_state`); all or nothing. Decodes line by line, so the raw
+    JSON of only one chunk is in memory at a time."""
+    lines = _Lines(path, max_bytes)
+    try:
+        first = next(lines, "")
+        try:
+            head = json.loads(first)
+        except (ValueError, RecursionError):
+            head = _json(first + lines.rest())  # a pretty-printed document
+        if isinstance(head, dict) and "stores" in head:
+            restore_state(site, head, consume=True)
+            return
+        ids, seed = _header(site, head)
+        if head.get("layout") != "lines":
+            raise StateFileError("The state file is incomplete.")
+        decoded: dict[str, Any] = {}
+        try:
+            for line in lines:
+                _decode_line(decoded, _json(line))
+        except RecursionError as exc:
+            raise StateFileError("The state file is nested too deeply.") from exc
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise StateFileError(f"The state file is corrupt: {exc}") from exc
+        if set(decoded) != set(_STORES):
+            raise StateFileError("The state file is incomplete.")
+        _install(site, head, decoded, ids, seed)
+    finally:
+        lines.close()
+
+
+def peek_flavour(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> str:
+    """The flavour a state file holds, read from its header."""
+    lines = _Lines(path, max_bytes)
+    try:
+        first = next(lines, "")
+        try:
+            head = json.loads(first)
+        except (ValueError, RecursionError):
+            head = _json(first + lines.rest())
+    finally:
+        lines.close()
+    flavour = head.get("flavour") if isinstance(head, dict) else None
+    if head is None or not isinstance(head, dict) or head.get("format") != FORMAT:
+        raise StateFileError("This is not a jirabridge emulator state file.")
+    if not isinstance(flavour, str):
+        raise StateFileError("The state file does not say which flavour it holds.")
+    return flavour
+
+
+def _decode_line(decoded: dict[str, Any], entry: Any) -> None:
+    if not isinstance(entry, dict) or entry.get("store") not in _STORES:
+        raise StateFileError("The state file holds an unknown store.")
+    name = entry["store"]
+    if "value" in entry:
+        if name in decoded:
+            raise StateFileError(f"The state file holds {name} twice.")
+        decoded[name] = _dec(entry["value"])
+        return
+    items = entry.get("items")
+    if not isinstance(items, list):
+        raise StateFileError(f"The state file's {name} are corrupt.")
+    target = decoded.setdefault(name, {})
+    if not isinstance(target, dict):
+        raise StateFileError(f"The state file's {name} are corrupt.")
+    for pair in items:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise StateFileError("bad map entry")
+        key = _dec(pair[0])
+        if isinstance(key, list):
+            key = tuple(key)
+        target[key] = _dec(pair[1])

@@ -21,7 +21,8 @@ from jirabridge.emulator.model._errors import StateFileError, enum_value
 from jirabridge.emulator.model._ids import IdSource
 from jirabridge.emulator.model._persist import (
     dump_state,
-    read_state_file,
+    load_state_file,
+    peek_flavour,
     restore_state,
     write_state_file,
 )
@@ -115,17 +116,16 @@ class Site(AgileMixin):
     def load(cls, path: str | os.PathLike[str], *, clock: Clock | None = None) -> Site:
         """A site read from a file written by :meth:`save`; :class:`StateFileError` if the
         file is not one, is corrupt or comes from a newer version."""
-        data = read_state_file(path)
-        flavour = data.get("flavour") if isinstance(data, dict) else None
-        if not isinstance(flavour, str) or flavour not in {f.value for f in Flavour}:
-            raise StateFileError("This is not a jirabridge emulator state file.")
+        flavour = peek_flavour(path)
+        if flavour not in {f.value for f in Flavour}:
+            raise StateFileError(f"The state file holds an unknown flavour '{flavour}'.")
         site = cls(Flavour(flavour), clock=clock)
-        restore_state(site, data, consume=True)
+        load_state_file(site, path)
         return site
 
     def load_into(self, path: str | os.PathLike[str]) -> None:
         """Replace this site's state with a file's (listeners and clock stay); all or nothing."""
-        restore_state(self, read_state_file(path), consume=True)
+        load_state_file(self, path)
 
     def to_state(self) -> dict[str, Any]:
         """The whole state as JSON-ready data (what :meth:`save` writes)."""
