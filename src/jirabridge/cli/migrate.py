@@ -103,6 +103,10 @@ def check_cmd(
     ),
     strategy: Strategy = typer.Option(Strategy.MERGE, help="User strategy of the import."),
     plan: Plan | None = typer.Option(None, help="Cloud plan, for the attachment storage check."),
+    max_ratio: float = typer.Option(1000.0, help="Refuse zip members compressed more than this."),
+    max_uncompressed: str = typer.Option(
+        "4TiB", help="Refuse zips holding more than this uncompressed."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
 ) -> None:
     """Check a backup before Site Import; exit 1 when a blocker is found."""
@@ -110,17 +114,23 @@ def check_cmd(
         CheckOptions,
         CloudPlan,
         UserStrategy,
+        ZipLimits,
         check_backup,
+        parse_size,
         render_html,
         render_json,
         render_text,
     )
 
     try:
+        total = parse_size(max_uncompressed)
         options = CheckOptions(
             strategy=UserStrategy(strategy.value),
             cloud_groups=load_groups(cloud_groups, cloud_groups_from, cloud_email, cloud_token_env),
             plan=CloudPlan(plan.value) if plan else None,
+            zip_limits=ZipLimits(
+                max_ratio=max_ratio, max_total_bytes=total, max_member_bytes=total
+            ),
         )
         with _progress("checking", progress) as update:
             report = check_backup(backup, options, progress=update)

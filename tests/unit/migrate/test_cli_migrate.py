@@ -98,3 +98,10 @@ def test_bad_arguments_are_clear(tmp_path: Path) -> None:
          "--max-size", "lots"],
     )  # fmt: skip
     assert res.exit_code == 2 and "not a size" in res.output
+
+
+def test_zip_limits_from_the_command_line(make_backup) -> None:
+    res = runner.invoke(
+        app, ["migrate", "check", str(make_backup()), "--max-uncompressed", "1KB", "--no-progress"]
+    )
+    assert res.exit_code == 1 and "FILE001" in res.output and "limit" in res.output
