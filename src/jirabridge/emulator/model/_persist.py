@@ -1,5 +1,12 @@
 """Save and load the whole state of a site: versioned, gzip-compressed JSON, never pickle.
 
+File layout (format ``jirabridge-emulator-state``, version 1): gzip text of JSON lines; the
+first line is the header (format, version, flavour, seed, adminKey, ids, ``"layout":
+"lines"``), each further line one store (``{"store": name, "value": ...}``) or a chunk of a
+dict store (``{"store": name, "items": [[key, value], ...]}``, at most :data:`CHUNK`
+entries), so neither saving nor loading holds more than one chunk of raw JSON. A single JSON
+document of :func:`dump_state` (plain or gzip) loads too.
+
 The file may come from anywhere, so loading only ever builds the record classes of
 :mod:`._records` (by a fixed table), plain JSON values and a few tagged scalars (datetimes,
 dates, bytes, sets, tuples, enums); anything else, a wrong format name, a newer version, a
