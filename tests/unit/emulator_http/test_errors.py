@@ -165,9 +165,11 @@ async def test_attachment_needs_xsrf_header(client: httpx.AsyncClient, api: str,
 async def test_bulk_create_over_limit(client: httpx.AsyncClient, api: str, app) -> None:
     one = {"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": "s"}}
     before = len(app.site.issues)
-    assert_jira_error(
-        await client.post(f"{api}/issue/bulk", json={"issueUpdates": [one] * 51}), 400
-    )
+    response = await client.post(f"{api}/issue/bulk", json={"issueUpdates": [one] * 51})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["issues"] == []
+    assert "limited to 50" in body["errors"][0]["elementErrors"]["errorMessages"][0]
     assert len(app.site.issues) == before
 
 

@@ -110,12 +110,24 @@ async def create_issue(ctx: Ctx) -> Any:
 
 
 async def bulk_create(ctx: Ctx) -> Any:
-    body = await ctx.json_object()
-    updates = body.get("issueUpdates")
-    if not isinstance(updates, list):
-        raise JiraHttpError(400, ["The 'issueUpdates' list is required."])
-    if len(updates) > BULK_LIMIT:
-        raise JiraHttpError(400, [f"Bulk create is limited to {BULK_LIMIT} issues in one request."])
+    """Create up to 50 issues; failures are reported per element (``failedElementNumber`` is
+    the position in the request). A request Jira refuses as a whole answers in the same
+    ``{"issues": [], "errors": [...]}`` form, as Jira's bulk resource does."""
+    try:
+        body = await ctx.json_object()
+        updates = body.get("issueUpdates")
+        if not isinstance(updates, list):
+            raise JiraHttpError(400, ["The 'issueUpdates' list is required."])
+        if len(updates) > BULK_LIMIT:
+            raise JiraHttpError(
+                400, [f"Bulk create is limited to {BULK_LIMIT} issues in one request."]
+            )
+    except JiraHttpError as exc:
+        error = {
+            "status": exc.status,
+            "elementErrors": {"errorMessages": exc.error_messages, "errors": exc.errors},
+        }
+        return JiraJSONResponse({"issues": [], "errors": [error]}, status_code=exc.status)
     created: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for number, item in enumerate(updates):
