@@ -119,7 +119,7 @@ def _runner(config: Path | None, store: str | None, secrets_file: Path, key_file
         SyncRunner(
             watcher,
             open_store(url),
-            factory=lambda _name, site: client_for_site(site, resolve),
+            factory=lambda name, site: client_for_site(site, resolve, name=name),
         ),
         resolve,
     )
@@ -190,7 +190,7 @@ def register(app: typer.Typer) -> None:
                 problems: list[Any] = []
                 for name, site in loaded.config.sites.items():
                     try:
-                        clients[name] = client_for_site(site, resolve)
+                        clients[name] = client_for_site(site, resolve, name=name)
                     except JirabridgeError as exc:
                         problems.append(loaded.problem_at(("sites", name, "credential"), str(exc)))
                 try:
@@ -498,6 +498,31 @@ def register(app: typer.Typer) -> None:
             names = _secret_store(secrets_file, key_file).names()
         for name in names:
             typer.echo(name)
+
+    @secrets.command("oauth-token")
+    def secrets_oauth_token(
+        site: str = typer.Argument(..., help="The Cloud site's name in the configuration."),
+        config: Path | None = _CONFIG_OPT,
+    ) -> None:
+        """Seed a site's OAuth 2.0 token pair with a refresh token read from stdin."""
+        from datetime import UTC, datetime
+
+        from jirabridge.jira import FileCredentialStore, OAuth2Token
+        from jirabridge.sync.config import load_config
+
+        with _errors():
+            loaded = load_config(_config_path(config))
+            site_cfg = loaded.config.sites.get(site)
+            if site_cfg is None or site_cfg.oauth is None:
+                raise _fail(f"site {site!r} has no `oauth` section in the configuration")
+            refresh = sys.stdin.readline().strip()
+            if not refresh:
+                raise _fail("no refresh token on stdin")
+            expired = datetime(1970, 1, 1, tzinfo=UTC)  # the first call refreshes it
+            FileCredentialStore(site_cfg.oauth.token_dir).save(
+                site, OAuth2Token(access_token="", refresh_token=refresh, expires_at=expired)
+            )
+        typer.echo(f"stored the token pair of {site} in {site_cfg.oauth.token_dir}")
 
     @secrets.command("delete")
     def secrets_delete(

@@ -53,6 +53,7 @@ __all__ = [
     "SyncRunner",
     "client_for_site",
     "clients_from_config",
+    "oauth2_auth",
     "serve_app",
 ]
 
@@ -62,10 +63,38 @@ Resolver = Callable[[str], str]
 ClientFactory = Callable[[str, SiteConfig], SiteClient]
 
 
+def oauth2_auth(
+    name: str,
+    site: SiteConfig,
+    client_secret: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.Auth:
+    """OAuth 2.0 for a Cloud site: token pairs in ``oauth.token_dir`` under the site name,
+    refreshed (and rotated) by :class:`jirabridge.jira.OAuth2Auth`."""
+    from jirabridge.jira import FileCredentialStore, OAuth2Auth
+
+    if site.oauth is None:
+        raise FixConfigError(f"site {name!r}: auth 'oauth2' needs an `oauth` section")
+    return OAuth2Auth(
+        name,
+        FileCredentialStore(site.oauth.token_dir),
+        client_id=site.oauth.client_id,
+        client_secret=client_secret,
+        token_url=site.oauth.token_url,
+        transport=transport,
+    )
+
+
 def client_for_site(
-    site: SiteConfig, resolve: Resolver, *, transport: httpx.AsyncBaseTransport | None = None
+    site: SiteConfig,
+    resolve: Resolver,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    name: str | None = None,
 ) -> SiteClient:
-    """A real client for one configured site (credentials resolved now, never logged)."""
+    """A real client for one configured site (credentials resolved now, never logged).
+    ``name`` (the site's name in the config) keys its OAuth 2.0 token pair."""
     from jirabridge.jira import (
         BearerAuth,
         CloudClient,
@@ -83,7 +112,7 @@ def client_for_site(
     elif site.auth is AuthKind.API_TOKEN:
         auth = cloud_api_token_auth(site.username or "", secret)
     else:
-        raise FixConfigError("auth 'oauth2' is not wired into the runner yet; use api_token")
+        auth = oauth2_auth(name or "cloud", site, secret, transport=transport)
     cls = CloudClient if site.flavour is Flavour.CLOUD else ServerClient
     client: SiteClient = cls(site.url, auth=auth, transport=transport)
     return client

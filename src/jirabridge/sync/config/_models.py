@@ -25,6 +25,7 @@ __all__ = [
     "FieldRule",
     "Flavour",
     "InternalComments",
+    "OAuthConfig",
     "PairConfig",
     "PairSide",
     "PollingConfig",
@@ -145,6 +146,20 @@ def _check_placeholders(value: str, allowed: set[str]) -> str:
     return value
 
 
+class OAuthConfig(_Model):
+    """OAuth 2.0 (3LO) for a Cloud site; ``credential`` then names the client secret."""
+
+    client_id: str = Field(min_length=1)
+    token_url: str = Field(
+        default="https://auth.atlassian.com/oauth/token", pattern=r"^https?://[^\s]+$"
+    )
+    token_dir: str = Field(
+        default=".jirabridge/oauth",
+        description="Directory of the rotating token pairs (files mode 0600); seed it with "
+        "`jirabridge secrets oauth-token <site>`.",
+    )
+
+
 class SiteConfig(_Model):
     """One Jira site."""
 
@@ -167,6 +182,9 @@ class SiteConfig(_Model):
         description="Time zone of the integration user's profile: Jira reads JQL dates in it.",
     )
     max_requests_per_second: float = Field(default=10.0, gt=0)
+    oauth: OAuthConfig | None = Field(
+        default=None, description="Needed for auth 'oauth2' (url: the api.atlassian.com gateway)."
+    )
 
     @field_validator("credential", "webhook_secret")
     @classmethod
@@ -192,6 +210,8 @@ class SiteConfig(_Model):
             raise ValueError("auth 'pat' (personal access token) exists only on Server sites")
         if self.auth in (AuthKind.BASIC, AuthKind.API_TOKEN) and not self.username:
             raise ValueError(f"auth {self.auth.value!r} needs `username`")
+        if (self.auth is AuthKind.OAUTH2) != (self.oauth is not None):
+            raise ValueError("auth 'oauth2' and an `oauth` section go together")
         return self
 
 
