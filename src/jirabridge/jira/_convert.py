@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from jirabridge.errors import BadInputError
 from jirabridge.jira._model import (
@@ -86,6 +87,33 @@ def _names(values: Any, key: str = "name") -> tuple[str, ...]:
     return tuple(n for n in (_name(v, key) for v in values) if n is not None)
 
 
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+def _checked(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Turn the errors malformed JSON causes (wrong types, missing keys) into BadInputError."""
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            raise BadInputError(
+                f"malformed Jira JSON ({method.__name__}): {type(exc).__name__}"
+            ) from exc
+
+    return wrapper
+
+
+def _str_list(value: Any, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadInputError(f"{what} must be a list of strings")
+    return tuple(value)
+
+
 class IssueReader:
     """Reads one site's JSON into canonical objects.
 
@@ -107,10 +135,13 @@ class IssueReader:
         self.users = users
 
     # -- small values ---------------------------------------------------------------------
+    @_checked
     def user(self, data: Any) -> UserRef | None:
         if not isinstance(data, Mapping):
             return None
         account_id = data.get("accountId")
+        if account_id == "unknown":
+            account_id = None  # Cloud's placeholder for users lost in a corrupt import
         name = data.get("name")
         key = data.get("key")
         if self.flavour is JiraFlavour.CLOUD:
@@ -129,6 +160,7 @@ class IssueReader:
             return self.users.complete(ref) or ref
         return ref
 
+    @_checked
     def rich(self, value: Any) -> Adf | None:
         if value is None:
             return None
@@ -145,6 +177,7 @@ class IssueReader:
         raise BadInputError(f"unexpected rich text value of type {type(value).__name__}")
 
     # -- objects --------------------------------------------------------------------------
+    @_checked
     def comment(self, data: Mapping[str, Any]) -> Comment:
         visibility = data.get("visibility")
         vis = None
@@ -160,6 +193,7 @@ class IssueReader:
             id=str(data["id"]) if data.get("id") is not None else None,
         )
 
+    @_checked
     def changelog_entry(self, data: Mapping[str, Any]) -> ChangelogEntry:
         created = parse_datetime(data.get("created"))
         if created is None:
@@ -183,6 +217,7 @@ class IssueReader:
             id=str(data["id"]) if data.get("id") is not None else None,
         )
 
+    @_checked
     def attachment(self, data: Mapping[str, Any]) -> Attachment:
         return Attachment(
             filename=str(data.get("filename", "")),
@@ -194,6 +229,7 @@ class IssueReader:
             content_url=data.get("content"),
         )
 
+    @_checked
     def link(self, data: Mapping[str, Any]) -> IssueLink | None:
         type_name = _name(data.get("type")) or ""
         if isinstance(data.get("outwardIssue"), Mapping):
@@ -209,6 +245,7 @@ class IssueReader:
             )
         return None
 
+    @_checked
     def remote_link(self, data: Mapping[str, Any]) -> RemoteLink:
         obj = data.get("object") or {}
         return RemoteLink(
@@ -219,6 +256,7 @@ class IssueReader:
             id=data.get("id"),
         )
 
+    @_checked
     def sprint(self, data: Mapping[str, Any]) -> Sprint:
         try:
             state = SprintState(str(data.get("state", "future")).lower())
@@ -235,6 +273,7 @@ class IssueReader:
             complete=parse_datetime(data.get("completeDate")),
         )
 
+    @_checked
     def transition(self, data: Mapping[str, Any]) -> Transition:
         to = data.get("to") or {}
         return Transition(
@@ -245,6 +284,7 @@ class IssueReader:
             fields=data.get("fields") or {},
         )
 
+    @_checked
     def custom_value(self, field_id: str, raw: Any) -> CustomFieldValue | None:
         if raw is None or raw == [] or raw == "":
             return None
@@ -289,6 +329,7 @@ class IssueReader:
             return dict(raw)
         return raw
 
+    @_checked
     def issue(self, data: Mapping[str, Any]) -> Issue:
         if not isinstance(data, Mapping) or "key" not in data:
             raise BadInputError("issue JSON without a key")
@@ -335,7 +376,7 @@ class IssueReader:
             assignee=self.user(f.get("assignee")),
             reporter=self.user(f.get("reporter")),
             creator=self.user(f.get("creator")),
-            labels=tuple(sorted(f.get("labels") or ())),
+            labels=tuple(sorted(_str_list(f.get("labels"), "labels"))),
             components=tuple(sorted(_names(f.get("components")))),
             fix_versions=tuple(sorted(_names(f.get("fixVersions")))),
             affects_versions=tuple(sorted(_names(f.get("versions")))),
