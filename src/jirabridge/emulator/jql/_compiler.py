@@ -202,8 +202,14 @@ class _Compiler(Generic[IssueT]):
             return lambda issue: not inner(issue)
         parts = tuple(self.clause(child) for child in node.children)
         if isinstance(node, And):
+            if len(parts) == 2:  # the common case, without a generator per issue
+                first, second = parts
+                return lambda issue: first(issue) and second(issue)
             return lambda issue: all(p(issue) for p in parts)
         assert isinstance(node, Or)
+        if len(parts) == 2:
+            first, second = parts
+            return lambda issue: first(issue) or second(issue)
         return lambda issue: any(p(issue) for p in parts)
 
     def field(self, ref: FieldRef) -> FieldDef[IssueT]:
