@@ -11,11 +11,14 @@ from tests.unit.emulator_http.sites import AUTH, small_site
 
 
 async def check_against_spec(response: httpx.Response) -> None:
-    """Every Cloud v3 / agile answer a test sees must match Atlassian's OpenAPI spec."""
+    """Every Cloud answer (REST v2, v3, agile) a test sees must match Atlassian's OpenAPI spec."""
     await response.aread()
     request = response.request
     path = request.url.path
-    if not path.startswith(("/rest/api/3/", "/rest/agile/")) or not response.content:
+    if (
+        not path.startswith(("/rest/api/3/", "/rest/api/2/", "/rest/agile/"))
+        or not response.content
+    ):
         return
     try:
         pointer, _ = response_schema_pointer(request.method, path, response.status_code)
