@@ -9,6 +9,7 @@ by wall-clock time and by CPU time: on a busy machine the CPU-time ratio is the 
 
     .venv/bin/python bench/migrate_check.py            # ~150 MB, about a minute
     .venv/bin/python bench/migrate_check.py --full     # >= 1 GB
+    .venv/bin/python bench/migrate_check.py --media 100000   # also: pack a Jira home of N files
 """
 
 from __future__ import annotations
@@ -90,6 +91,54 @@ def child(kind: str, path: Path) -> None:
     print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "peak_rss": peak, **extra}))
 
 
+def media_child(home: Path, out: Path) -> None:
+    import shutil
+
+    from jirabridge.migrate import pack_media
+
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    report = pack_media(home, out, max_bytes=64 * 10**6)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    size = sum(c.content_bytes for c in report.chunks)
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "peak_rss": peak,
+                "files": report.files,
+                "zips": len(report.chunks),
+                "bytes": size,
+            }
+        )
+    )
+
+
+def bench_media(files: int) -> None:
+    from jirabridge.migrate.synth import SynthSpec, write_jira_home
+
+    home = CACHE / f"home-{files}"
+    spec = SynthSpec(
+        projects=10, issues_per_project=max(files // 20, 1), attachments_per_issue=2,
+        attachment_size=1000, comments_per_issue=0,
+    )  # fmt: skip
+    if not (home / "logos").exists():
+        started = time.perf_counter()
+        write_jira_home(home, spec)
+        print(f"generated {home} in {time.perf_counter() - started:.1f} s")
+    out = subprocess.run(
+        [sys.executable, __file__, "--media-child", str(home), str(CACHE / f"media-{files}")],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"media: {r['files']} files, {r['bytes'] / 1e6:.0f} MB into {r['zips']} zip(s) in "
+        f"{r['seconds']:.1f} s ({r['files'] / r['seconds']:.0f} files/s); "
+        f"peak RSS {r['peak_rss'] / 1e6:.0f} MB"
+    )
+
+
 def run(kind: str, path: Path) -> dict[str, object]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, str(path)],
@@ -105,10 +154,18 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="use a >= 1 GB entities.xml")
     parser.add_argument("--size-mb", type=int, default=150, help="size when not --full")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each, alternating")
+    parser.add_argument("--media", type=int, default=0, help="also pack a home of N files")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--media-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]))
+        return
+    if args.media_child:
+        media_child(Path(args.media_child[0]), Path(args.media_child[1]))
+        return
+    if args.media:
+        bench_media(args.media)
         return
     target = 1_000_000_000 if args.full else args.size_mb * 1_000_000
     path = generate(target)
