@@ -87,6 +87,9 @@ def adf_to_wiki_command(
     except json.JSONDecodeError as exc:
         typer.echo(f"error: standard input is not JSON: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except RecursionError as exc:
+        typer.echo("error: standard input is JSON nested too deeply", err=True)
+        raise typer.Exit(2) from exc
     try:
         wiki = adf_to_wiki(doc, ctx)
     except BadInputError as exc:

@@ -15,6 +15,7 @@ the :class:`MarkupContext`; whatever cannot be translated faithfully is recorded
 
 from __future__ import annotations
 
+from jirabridge.markup._adf_validate import validate_adf
 from jirabridge.markup._api import adf_to_wiki, wiki_to_adf
 from jirabridge.markup._context import (
     ConversionReport,
@@ -39,5 +40,6 @@ __all__ = [
     "UserEntry",
     "adf_to_wiki",
     "load_user_map",
+    "validate_adf",
     "wiki_to_adf",
 ]

@@ -168,3 +168,12 @@ def test_deeply_nested_adf_is_rejected_not_crashing() -> None:
 def test_wiki_to_adf_rejects_non_text() -> None:
     with pytest.raises(BadInputError):
         wiki_to_adf(b"bytes")  # type: ignore[arg-type]
+
+
+def test_validate_adf_is_public_and_returns_the_document() -> None:
+    from jirabridge.markup import validate_adf
+
+    value = doc(p(t("x")))
+    assert validate_adf(value) is value
+    with pytest.raises(BadInputError, match=r"\$\.content\[0\]"):
+        validate_adf({"type": "doc", "content": ["x"]})

@@ -98,3 +98,9 @@ def test_non_utf8_input_exits_2() -> None:
     result = runner.invoke(app, ["markup", "wiki-to-adf"], input=b"\xff\xfe\xfa")
     assert result.exit_code == 2
     assert "UTF-8" in result.stderr
+
+
+def test_absurdly_nested_json_exits_2() -> None:
+    result = runner.invoke(app, ["markup", "adf-to-wiki"], input="[" * 100_000)
+    assert result.exit_code == 2
+    assert "error:" in result.stderr
