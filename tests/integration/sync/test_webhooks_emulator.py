@@ -75,7 +75,7 @@ class Rig:
                     "name": "jirabridge",
                     "url": "http://receiver.test/webhooks/s",
                     "events": ["jira:issue_created", "jira:issue_updated", "comment_created"],
-                    # no JQL filter: with one the emulator logs "could not be evaluated: CF"
+                    "filters": {"issue-related-events-section": "project = OPS"},
                     "excludeBody": False,
                     "secret": secret,
                 },
