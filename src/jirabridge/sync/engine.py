@@ -1,37 +1,38 @@
 """The engine's seams: what it needs from a site client, and the poller that feeds the queue.
 
-How the parts fit (built so far: everything but the apply step)::
+How the parts fit::
 
     webhooks ──> receiver (webhooks/) ──┐
-                                        ├──> Queue (queue.py) ──> workers ──> apply (next)
-    poller (poll_once, cursor.py) ──────┘        │ DLQ                │
-                                                 v                    v
-                                         state store (store/): pairs, snapshots, comment /
-                                         attachment / link pairs, conflicts, audit log
+                                        ├──> Queue (queue.py) ──> run_workers ──> Applier
+    poller (poll_once here, cursor.py) ─┘        │ DLQ                          (apply.py)
+                                                 v                                 │
+                                  state store (store/, pairs.py, state.py) <───────┘
+                                  pairs, snapshots, comment / attachment / link pairs,
+                                  cursors, webhook ids, conflicts, audit log
 
-The apply step (next session), per leased :class:`~jirabridge.sync.queue.Job`:
+    SyncRunner (runner.py) wires it from the configuration: clients per site, poll rounds
+    with hot reload, workers, backfill, reconcile, rebuild of lost pairs, the receiver app.
+
+The apply step (:class:`jirabridge.sync.apply.Applier`), per leased job:
 
 1. Find the issue pair (``IssuePair`` by the job's site + issue id). No pair: if the pair
-   config's ``create`` rule and ``rules`` (``create_mirror``) allow, create the mirror with
-   ``SiteClient.create_issue(..., check=...)`` (``check`` searches the target for the entity
-   property ``jirabridge.origin`` so an ambiguous create is never doubled), then write the
-   cross-references: ``IssuePair`` row, entity property ``jirabridge.pair`` on both issues
-   (``set_property``), a visible link (``put_remote_link``), and ``write_back_field``.
-2. Read both issues (``get_issue(key, expand=["changelog"])``) and their comments.
+   config's ``create`` rule allows, create the mirror (``create_issue`` with a ``check`` that
+   finds an ambiguous create again), then write the cross-references: ``IssuePair`` row,
+   entity property ``jirabridge`` on both issues, a visible remote link, ``write_back_field``.
+2. Read both issues (with changelog) and their comments.
 3. :func:`jirabridge.sync.diff.plan_fields` against the two ``Snapshot`` rows: one
-   ``edit_issue`` per side with every changed field; status through ``transitions`` and a
-   path search over them (setting the resolution when the transition screen has it);
-   comments by comment id via ``CommentPair`` (attribution from ``comments``); attachments
-   once via ``AttachmentPair`` (sha256); links merged, never overwritten, via ``LinkPair``.
-4. Write the new snapshots (values + hashes), conflicts and the audit entry in the same
+   ``edit_issue`` per side with every changed field; the status by walking the workflow
+   (resolution set when the screen has it); comments by id via ``CommentPair``;
+   attachments once via ``AttachmentPair``; links merged via ``LinkPair``; sprints by name.
+4. Re-read both issues; write the new snapshots, conflicts and the audit entry in the same
    transaction as ``Queue.complete(job, session=...)``. A crash before that commit repeats
    the job; the diff then finds nothing left to do, so nothing is written twice.
 
-Echo: the receiver drops the integration user's webhooks; the poller's notices for our own
-writes produce an empty diff because the snapshot already holds what we wrote.
+Echo: the receiver drops the integration user's webhooks; polls skip issues whose
+``updated`` equals their snapshot's; anything else our writes cause gives an empty diff.
 
-Everything here is typed against :class:`SiteClient`; ``jirabridge.jira.ServerClient`` and
-``CloudClient`` satisfy it (checked by mypy below), and tests use small fakes.
+Everything is typed against :class:`SiteClient`; ``jirabridge.jira.ServerClient`` and
+``CloudClient`` satisfy it (checked by mypy below), and tests use the emulators.
 """
 
 from __future__ import annotations
