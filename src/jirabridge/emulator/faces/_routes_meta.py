@@ -254,6 +254,30 @@ async def get_group(ctx: Ctx) -> Any:
     return out
 
 
+async def bulk_groups(ctx: Ctx) -> Any:
+    """Cloud's paged group list, optionally filtered by ``groupId``/``groupName``."""
+    ids = set(ctx.request.query_params.getlist("groupId"))
+    names = set(ctx.request.query_params.getlist("groupName"))
+    view = view_of(ctx)
+    values = [
+        {"name": g.name, "groupId": g.group_id}
+        for g in sorted(ctx.site.groups.values(), key=lambda g: g.name)
+        if (not ids or g.group_id in ids) and (not names or g.name in names)
+    ]
+    out = _page(
+        values,
+        ctx.query_int("startAt", 0),
+        ctx.query_int("maxResults", 50),
+        self_url=str(ctx.request.url),
+    )
+    if not out["isLast"]:
+        out["nextPage"] = view.api(
+            f"group/bulk?startAt={out['startAt'] + out['maxResults']}"
+            f"&maxResults={out['maxResults']}"
+        )
+    return out
+
+
 async def groups_picker(ctx: Ctx) -> Any:
     query = (ctx.query("query") or "").lower()
     limit = ctx.query_int("maxResults", 20)
@@ -787,6 +811,7 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("GET", "/user/bulk", bulk_users, server=False),
     RouteSpec("GET", "/group", get_group, note="expand=users"),
     RouteSpec("GET", "/group/member", group_members),
+    RouteSpec("GET", "/group/bulk", bulk_groups, server=False),
     RouteSpec("GET", "/groups/picker", groups_picker),
     RouteSpec("GET", "/project", list_projects),
     RouteSpec("GET", "/project/search", search_projects, server=False),
