@@ -209,6 +209,8 @@ class _ChunkWriter:
 
     def finish(self) -> tuple[int, str]:
         self.zip.close()
+        self.zip.filelist.clear()  # the central directory is written: free its entries
+        self.zip.NameToInfo.clear()
         self.sums.close()
         _verify(self.part, self.expected)
         sha = _sha256_file(self.part)
