@@ -324,14 +324,11 @@ class SiteResolver(Resolver[Issue]):
 
     # -- permissions -----------------------------------------------------------------
     def browsable_projects(self) -> frozenset[int]:
-        """Projects the viewer may browse: every project for an active user, none anonymous."""
+        """Projects the viewer may browse (the site's ``can_browse``); none when anonymous."""
         site = self.site
         if self.viewer is None:
             return frozenset()
-        can_browse = getattr(site, "can_browse", None)
-        if callable(can_browse):
-            return frozenset(p for p in site.projects if can_browse(self.viewer.key, p))
-        return frozenset(site.projects)
+        return frozenset(p for p in site.projects if site.can_browse(self.viewer.key, p))
 
     # -- value resolution --------------------------------------------------------------
     def project_ids(self, text: str, _name: str = "project") -> frozenset[object]:
@@ -488,14 +485,13 @@ class SiteResolver(Resolver[Issue]):
 
     def comment_texts(self, issue: Issue) -> tuple[str, ...]:
         site = self.site
-        can_see = getattr(site, "can_see", None)
         viewer = None if self.viewer is None else self.viewer.key
         out = []
         for cid in site.comments_by_issue.get(issue.id, ()):
             comment = site.comments.get(cid)
             if comment is None:
                 continue
-            if callable(can_see) and not can_see(viewer, issue, comment.visibility):
+            if not site.can_see(viewer, issue, comment.visibility):  # restricted comments
                 continue
             out.append(self.text_of(comment.body))
         return tuple(out)

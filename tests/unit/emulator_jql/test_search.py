@@ -409,3 +409,17 @@ def test_cloud_style_lenient_validation(cloud: World) -> None:
     assert [i.key for i in ok.issues] == ["DEV-1"] and ok.warnings == ()
     with pytest.raises(JqlError):
         search(cloud.site, "colour = red", viewer_key=cloud.admin)  # strict by default
+
+
+def test_restricted_comments_and_inactive_viewers(server: World) -> None:
+    from jirabridge.emulator.model import Visibility
+
+    site = server.site
+    site.add_comment(
+        server.admin, "DEV-1", "secret rollout plan", visibility=Visibility("group", "devs")
+    )
+    assert server.keys('comment ~ "rollout"', viewer=server.bob) == ["DEV-1"]  # in devs
+    assert server.keys('comment ~ "rollout"', viewer=server.carol) == []  # not in devs
+    assert server.keys('text ~ "rollout"', viewer=server.carol) == []
+    site.set_user_active(server.carol, False)
+    assert server.keys("project = OPS", viewer=server.carol) == []
