@@ -360,14 +360,20 @@ class BaseClient:
         )
 
     async def assign(self, key: str, user: UserRef | None) -> None:
-        writer = await self.writer()
-        body = writer.user(user) if user is not None else self._unassigned()
+        """Assign ``key`` to ``user``; ``None`` unassigns (through an edit of ``assignee``,
+        the one spelling both flavours and Cloud's published schema accept)."""
+        if user is None:
+            await self.http.request(
+                "PUT",
+                f"{self.api}/issue/{key}",
+                json_body={"fields": {"assignee": None}},
+                scope=Scope.ITEM,
+            )
+            return
+        body = (await self.writer()).user(user)
         await self.http.request(
             "PUT", f"{self.api}/issue/{key}/assignee", json_body=body, scope=Scope.ITEM
         )
-
-    def _unassigned(self) -> dict[str, Any]:
-        return {"name": None}
 
     # -- comments -------------------------------------------------------------------------
     async def comments(self, key: str, *, page_size: int = 100) -> AsyncIterator[Comment]:

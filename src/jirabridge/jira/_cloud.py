@@ -30,9 +30,6 @@ class CloudClient(BaseClient):
     def _bucket_of(self) -> BucketFn:
         return lambda method, endpoint: f"{method} {endpoint}"  # burst limit per endpoint
 
-    def _unassigned(self) -> dict[str, Any]:
-        return {"accountId": None}
-
     # -- search ---------------------------------------------------------------------------
     async def search_raw(
         self,

@@ -72,9 +72,6 @@ class ServerClient(BaseClient):
         bucket = self._rate_bucket
         return lambda method, endpoint: bucket  # the DC limit is one bucket per user
 
-    def _unassigned(self) -> dict[str, Any]:
-        return {"name": None}
-
     # -- search ---------------------------------------------------------------------------
     async def _search_page(
         self, jql: str, start: int, size: int, fields: list[str], expand: Sequence[str] | None
