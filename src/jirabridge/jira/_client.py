@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Self
@@ -221,7 +222,15 @@ class BaseClient:
     ) -> Issue:
         """One issue as a canonical :class:`Issue`. A missing issue is a SkipItemError."""
         raw = await self.get_issue_raw(key, fields=fields, expand=expand)
-        return (await self.reader()).issue(raw)
+        issue = (await self.reader()).issue(raw)
+        block = (raw.get("fields") or {}).get("comment")
+        if isinstance(block, Mapping):
+            total = block.get("total")
+            if isinstance(total, int) and total > len(issue.comments):
+                # the issue carries only the first page of its comments: fetch them all
+                comments = tuple([c async for c in self.comments(key)])
+                issue = dataclasses.replace(issue, comments=comments)
+        return issue
 
     def search_raw(
         self,

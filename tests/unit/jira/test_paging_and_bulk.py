@@ -277,3 +277,33 @@ async def test_cloud_bulk_changelog(make_client) -> None:
     assert [len(logs["C-1"]), len(logs["C-2"])] == [1, 1]
     assert seen_bodies[0]["issueIdsOrKeys"] == ["101", "102"]
     assert seen_bodies[0]["fieldIds"] == ["status"]
+
+
+async def test_get_issue_fetches_every_comment_when_the_issue_has_only_a_page(make_client) -> None:
+    def comment(n: int) -> dict:
+        return {"id": str(n), "body": f"c{n}", "created": "2026-01-01T00:00:00.000+0000"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith(("/field", "/issuetype")):
+            return jira_json(200, [])
+        if path.endswith("/comment"):
+            start = int(request.url.params["startAt"])
+            size = int(request.url.params["maxResults"])
+            page = [comment(n) for n in range(7)][start : start + size]
+            return jira_json(200, {"startAt": start, "total": 7, "comments": page})
+        return jira_json(
+            200,
+            {
+                "id": "1",
+                "key": "P-1",
+                "fields": {
+                    "summary": "s",
+                    "comment": {"total": 7, "maxResults": 2, "comments": [comment(0), comment(1)]},
+                },
+            },
+        )
+
+    client = make_client(handler)
+    issue = await client.get_issue("P-1")
+    assert [c.id for c in issue.comments] == [str(n) for n in range(7)]
