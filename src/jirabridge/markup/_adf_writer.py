@@ -34,12 +34,11 @@ _LANGUAGE_ALIASES = {
     "c#": "csharp",
     "cs": "csharp",
     "objc": "objective-c",
-    "yml": "yaml",
 }
 _PLAIN_LANGUAGES = frozenset({"text", "plaintext", "plain", "none", ""})
-_EMOJI_WIKI: dict[str, str] = {}
-for _wiki, _emoji_id in WIKI_EMOJI.items():
-    _EMOJI_WIKI.setdefault(_emoji_id, _wiki)
+_EMOJI_WIKI: dict[str, str] = {}  # emoji id -> the first (canonical) wiki emoticon
+for _emoticon, _emoji_id in WIKI_EMOJI.items():
+    _EMOJI_WIKI.setdefault(_emoji_id, _emoticon)
 _EMOJI_BY_SHORTNAME = {short: emoji_id for emoji_id, (short, _) in EMOJI_ITEMS.items()}
 _ACCOUNT_ID = re.compile(r"[0-9a-f]{24}|\d+:[0-9a-f-]{36}|[0-9a-zA-Z]{6,}:[0-9a-f-]{8,}", re.I)
 _FORMAT_CHARS = frozenset("*_+^~-?!")
@@ -48,7 +47,6 @@ _ESCAPABLE = frozenset("-#*_+?^~|%{}[]()!@\\")
 _LINE_START_LIST = re.compile(r"([*#-]+)(?= )")
 _LINE_START_WORD = re.compile(r"bq\.|h[1-6]\.")
 _MARK_SYMBOLS = {"em": "_", "strike": "-", "strong": "*", "underline": "+"}
-_MARK_ORDER = ("em", "strike", "strong", "subsup", "underline", "textColor", "link", "code")
 _DEFAULT_MEDIA_SIZE = (200, 183)
 _WRAPPABLE = frozenset({"em", "strike", "strong", "underline", "subsup", "textColor"})
 
