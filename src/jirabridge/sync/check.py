@@ -2,8 +2,11 @@
 
 Checked per site: the credential works and authenticates as the configured integration user.
 Per pair side: the project can be searched, the side's JQL is valid, every mapped field id
-exists on that site, the rules' write-back fields exist. Not yet: workflow reachability of
-every mapped status and per-project permissions (the client exposes neither yet).
+exists on that site, the rules' write-back fields exist, and every status, priority,
+resolution and issue type named in the translation tables and rules exists there (asked with
+a JQL search, which Jira answers with "The value 'X' does not exist for the field 'status'").
+Not yet: whether each status is reachable by transitions, and per-project permissions (the
+client exposes neither workflows nor permissions).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from jirabridge.sync.config import (
     LoadedConfig,
     PairConfig,
     Side,
+    TransitionMirror,
 )
 from jirabridge.sync.config._checks import Loc
 from jirabridge.sync.engine import SiteClient, base_jql
@@ -110,6 +114,7 @@ async def _check_pair(
                     f"field {field_id!r} does not exist on site {end.site!r}",
                 )
             )
+        problems.extend(await _check_values(loaded, pair, index, side, client))
         for r, automation in enumerate(pair.rules):
             if automation.when.side is not side:
                 continue
@@ -126,4 +131,53 @@ async def _check_pair(
                             f"{end.site!r}",
                         )
                     )
+    return problems
+
+
+_JQL_FIELDS = ("status", "priority", "resolution", "issuetype")
+
+
+def _names_for(pair: PairConfig, index: int, side: Side) -> dict[tuple[str, str], Loc]:
+    """(JQL field, value) -> where the value is written, for one side of a pair."""
+    out: dict[tuple[str, str], Loc] = {}
+    loc: Loc = ("pairs", index)
+    for name in _JQL_FIELDS:
+        table = pair.translations.get(name)
+        if table is None:
+            continue
+        tloc: Loc = (*loc, "translations", name)
+        for src, dst in table.map.items():
+            value = src if side is Side.SERVER else dst
+            out.setdefault((name, value), (*tloc, "map", src))
+        for src, dst in table.reverse.items():
+            value = dst if side is Side.SERVER else src
+            out.setdefault((name, value), (*tloc, "reverse", src))
+    for r, automation in enumerate(pair.rules):
+        target = automation.when.side.other
+        for a, action in enumerate(automation.then):
+            aloc: Loc = (*loc, "rules", r, "then", a)
+            if isinstance(action, TransitionMirror) and target is side:
+                out.setdefault(("status", action.to_status), (*aloc, "to_status"))
+                if action.resolution:
+                    out.setdefault(("resolution", action.resolution), (*aloc, "resolution"))
+            if isinstance(action, CreateMirror) and target is side and action.issue_type:
+                out.setdefault(("issuetype", action.issue_type), (*aloc, "issue_type"))
+    return out
+
+
+async def _check_values(
+    loaded: LoadedConfig, pair: PairConfig, index: int, side: Side, client: SiteClient
+) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    end = pair.server if side is Side.SERVER else pair.cloud
+    for (field, value), loc in sorted(_names_for(pair, index, side).items()):
+        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+        jql = f'project = "{end.project}" AND {field} = "{quoted}"'
+        try:
+            async for _ in client.search(jql, fields=["summary"]):
+                break
+        except JirabridgeError as exc:
+            problems.append(
+                loaded.problem_at(loc, f"{field} {value!r} on site {end.site!r}: {exc}")
+            )
     return problems

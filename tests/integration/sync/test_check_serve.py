@@ -55,6 +55,20 @@ GOOD = {
                 {"name": "summary"},
                 {"name": "priority"},
                 {"name": "points", "server": "customfield_10206", "cloud": "customfield_10016"},
+                {"name": "status"},
+            ],
+            "translations": {
+                "priority": {"map": {"Highest": "Highest", "High": "High"}},
+                "status": {"map": {"To Do": "To Do", "Done": "Done"}},
+            },
+            "rules": [
+                {
+                    "name": "done",
+                    "when": {"side": "server", "event": "transitioned", "status_category": "done"},
+                    "then": [
+                        {"action": "transition_mirror", "to_status": "Done", "resolution": "Done"}
+                    ],
+                }
             ],
         }
     ],
@@ -105,8 +119,8 @@ async def test_live_check_reports_every_problem_with_its_line() -> None:
     assert "login failed" in by_path["sites.srv.credential"].message
     assert "credential:" in lines[by_path["sites.srv.credential"].line - 1]
     assert "someone-else" in by_path["sites.cld.integration_user"].message
-    assert "customfield_99999" in by_path["pairs[0].fields[3].cloud"].message
-    assert "customfield_99999" in lines[by_path["pairs[0].fields[3].cloud"].line - 1]
+    assert "customfield_99999" in by_path["pairs[0].fields[4].cloud"].message
+    assert "customfield_99999" in lines[by_path["pairs[0].fields[4].cloud"].line - 1]
     assert "JQL" in by_path["pairs[0].cloud.jql"].message
     assert len(messages) == 4, messages
 
@@ -190,3 +204,23 @@ def test_run_command_serves_webhooks_and_stops_on_sigterm(tmp_path: Path) -> Non
     assert proc.returncode == 0, err
     assert "stopped" in out
     assert "hook-secret-q7z" not in out + err
+
+
+async def test_unknown_values_in_tables_and_rules_are_reported_at_their_lines() -> None:
+    bad = json.loads(json.dumps(GOOD))
+    pair = bad["pairs"][0]
+    pair["translations"]["priority"]["map"]["Blocker"] = "Low"  # no Blocker on Server
+    pair["translations"]["status"]["map"]["In Progress"] = "Shipped"  # no such Cloud status
+    pair["rules"][0]["then"][0]["resolution"] = "Fixed"  # no Fixed on Cloud
+    text = yaml.safe_dump(bad, sort_keys=False)
+    problems = await run_check(text, {"env:SRV_PW": "pw", "env:CLD_TOKEN": "tok"})
+    lines = text.splitlines()
+    found = {p.path: p for p in problems}
+    assert set(found) == {
+        "pairs[0].translations.priority.map.Blocker",
+        "pairs[0].translations.status.map.In Progress",
+        "pairs[0].rules[0].then[0].resolution",
+    }, [str(p) for p in problems]
+    assert "Blocker" in lines[found["pairs[0].translations.priority.map.Blocker"].line - 1]
+    assert "does not exist" in found["pairs[0].translations.status.map.In Progress"].message
+    assert "Fixed" in lines[found["pairs[0].rules[0].then[0].resolution"].line - 1]
