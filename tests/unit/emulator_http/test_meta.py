@@ -161,3 +161,16 @@ async def test_agile(client: httpx.AsyncClient, app) -> None:
     )
     assert ranked.status_code == 204
     assert app.site.get_issue("DEMO-2").rank < app.site.get_issue("DEMO-1").rank
+
+
+async def test_hidden_email_is_shown_to_its_owner(app, flavour: str, api: str) -> None:
+    carol = app.site.find_user("carol") or app.site.find_user("carol@example.org")
+    if flavour == "server":
+        login = ("carol", "pw")
+    else:
+        login = ("carol@example.org", app.site.create_api_token(carol.key))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url=app.base_url, auth=login
+    ) as c:
+        me = (await c.get(f"{api}/myself")).json()
+    assert me["emailAddress"] == "carol@example.org"

@@ -89,7 +89,12 @@ def _user_detail(ctx: Ctx, user: User) -> dict[str, Any]:
 
 
 async def myself(ctx: Ctx) -> Any:
-    return _user_detail(ctx, ctx.site.get_user(ctx.user_key))
+    user = ctx.site.get_user(ctx.user_key)
+    out = _user_detail(ctx, user)
+    if user.email is not None and "emailAddress" not in out:
+        # a hidden e-mail address is hidden from others, not from its owner
+        out = {**out, "emailAddress": user.email}
+    return out
 
 
 # -- users ---------------------------------------------------------------------------------------
