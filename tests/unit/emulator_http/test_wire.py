@@ -104,3 +104,12 @@ def test_markup_is_converted_not_flattened() -> None:
     marks = doc["content"][0]["content"][0].get("marks")
     assert marks == [{"type": "strong"}]
     assert adf_to_wiki(doc) == "*bold* text"
+
+
+def test_content_disposition_is_header_safe() -> None:
+    from jirabridge.emulator.faces._routes_social import content_disposition
+
+    header = content_disposition('evil"\r\nSet-Cookie: x=1 ü.txt')
+    assert "\r" not in header and "\n" not in header
+    assert header.startswith('attachment; filename="evil___Set-Cookie: x=1 _.txt"')
+    assert "filename*=UTF-8''evil%22%0D%0ASet-Cookie%3A%20x%3D1%20%C3%BC.txt" in header

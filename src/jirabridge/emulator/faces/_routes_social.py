@@ -4,6 +4,7 @@ entity properties and watchers."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -237,12 +238,18 @@ async def delete_attachment(ctx: Ctx) -> Any:
 
 async def attachment_content(ctx: Ctx) -> Any:
     attachment = ctx.site.get_attachment(ctx.path("id"))
-    safe_name = attachment.filename.replace('"', "")
     return Response(
         attachment.content,
         media_type=attachment.mime_type,
-        headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
+        headers={"Content-Disposition": content_disposition(attachment.filename)},
     )
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with a header-safe ASCII name and the exact name as RFC 5987
+    ``filename*`` (control characters and quotes can never reach the header)."""
+    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 # -- issue links ---------------------------------------------------------------------------------
