@@ -85,3 +85,20 @@ async def test_approximate_count(cloud_emu) -> None:
     for n in range(3):
         await client.create_issue(IssueInput(project_key="PRJ", issue_type="Task", summary=f"c{n}"))
     assert await client.approximate_count("project = PRJ") == 3
+
+
+async def test_forbidden_admin_call_is_a_config_problem(server_emu) -> None:
+    from jirabridge.jira import basic_auth
+
+    server_emu.site.create_user("Plain", name="plain", password="pw", groups=["jira-users"])
+    client = server_emu.client(auth=basic_auth("plain", "pw"))
+    with pytest.raises(FixConfigError) as info:
+        await client.register_admin_webhook("x", "http://r.test/h", ["jira:issue_created"])
+    assert info.value.jira is not None and info.value.jira.status == 403
+
+
+async def test_cloud_old_search_is_gone(cloud_emu) -> None:
+    client = cloud_emu.client()
+    with pytest.raises(FixConfigError) as info:
+        await client._json("GET", "/rest/api/3/search", params={"jql": "project = PRJ"})
+    assert info.value.jira is not None and info.value.jira.status == 410
