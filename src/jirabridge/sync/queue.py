@@ -23,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -122,6 +123,7 @@ class DeadLetterInfo:
 
 
 _MAX_RACE_RETRIES = 8
+log = logging.getLogger("jirabridge.sync.queue")
 
 
 class Queue:
@@ -206,7 +208,11 @@ class Queue:
         for _ in range(_MAX_RACE_RETRIES):
             values: dict[str, object] = {"issue_key": notice.issue_key or QueueJob.issue_key}
             if immediate:
-                values["available_at"] = now
+                # pull a waiting job forward, but never one backing off after a failure
+                # (retrying a 429 early only earns a longer wait)
+                values["available_at"] = case(
+                    (QueueJob.attempts == 0, now), else_=QueueJob.available_at
+                )
             result = session.execute(
                 update(QueueJob)
                 .where(QueueJob.key == key, QueueJob.state == JobState.QUEUED)
@@ -303,8 +309,12 @@ class Queue:
                     notices=tuple(ChangeNotice.from_json(n) for _, n in notices),
                     notice_ids=tuple(i for i, _ in notices),
                 )
-        except (IntegrityError, FixConfigError):
+        except IntegrityError:
             return None  # another worker leased this key first
+        except FixConfigError as exc:
+            # the store translated a constraint race (or a real problem: make it visible)
+            log.warning("could not lease job %s: %s", job_id, exc)
+            return None
 
     def extend(self, job: Job) -> bool:
         """Push the lease's expiry out again (a heartbeat for long jobs)."""

@@ -305,3 +305,15 @@ def test_a_job_from_before_the_pair_existed_still_blocks_the_pair(
     assert q.complete(creating)
     [after] = q.lease("w2")
     assert after.key.startswith("pair:")
+
+
+def test_immediate_notice_does_not_cut_a_backoff_short(store: Store, clock: FakeClock) -> None:
+    q = make_queue(store, clock)
+    q.enqueue(notice("1", clock))
+    [job] = q.lease("w")
+    q.fail(job, RetryLaterError("429", retry_after=60))
+    q.enqueue(notice("1", clock, fields=("priority",)), immediate=True)
+    assert q.lease("w") == []
+    clock.advance(60)
+    [job] = q.lease("w")
+    assert len(job.notices) == 2
