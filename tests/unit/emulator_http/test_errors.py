@@ -204,3 +204,24 @@ async def test_search_unknown_body_key(client: httpx.AsyncClient, flavour: str) 
         await client.post(path, json={"jql": "project = DEMO", "bogus": 1}), 400
     )
     assert "Unrecognized field" in body["errorMessages"][0]
+
+
+async def test_oversized_body_is_413(client: httpx.AsyncClient, api: str, app, monkeypatch) -> None:
+    import jirabridge.emulator.faces._context as context
+
+    monkeypatch.setattr(context, "MAX_JSON_BYTES", 1000)
+    before = len(app.site.issues)
+    big = {"fields": {"summary": "x" * 5000}}
+    assert_jira_error(await client.post(f"{api}/issue", json=big), 413)
+
+    async def chunks():
+        yield b'{"fields": {"summary": "'
+        for _ in range(10):
+            yield b"y" * 200
+        yield b'"}}'
+
+    streamed = await client.post(
+        f"{api}/issue", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert_jira_error(streamed, 413)
+    assert len(app.site.issues) == before

@@ -25,6 +25,9 @@ __all__ = ["Api", "Ctx", "FaceConfig", "Handler", "JiraJSONResponse", "admin_key
 
 _log = logging.getLogger("jirabridge.emulator.faces")
 
+#: Largest JSON request body the faces read (bigger ones get 413, never exhaust memory).
+MAX_JSON_BYTES = 16 * 1024 * 1024
+
 
 class Api:
     """API families a route belongs to (how it renders users and rich text)."""
@@ -112,8 +115,22 @@ class Ctx:
             out.extend(p.strip() for p in raw.split(",") if p.strip())
         return out
 
+    async def body(self) -> bytes:
+        """The request body, refused with 413 beyond :data:`MAX_JSON_BYTES`."""
+        declared = self.request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+            raise JiraHttpError(413, ["The request body is too large."])
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in self.request.stream():
+            size += len(chunk)
+            if size > MAX_JSON_BYTES:
+                raise JiraHttpError(413, ["The request body is too large."])
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def json(self) -> Any:
-        return parse_json(await self.request.body())
+        return parse_json(await self.body())
 
     async def json_object(self) -> dict[str, Any]:
         body = await self.json()

@@ -16,7 +16,7 @@ from jirabridge.emulator.faces._issues import IssueRenderer
 from jirabridge.emulator.faces._render import user_json
 from jirabridge.emulator.faces._routes_meta import view_of
 from jirabridge.emulator.faces._table import ROOT, RouteSpec
-from jirabridge.emulator.faces._wire import parse_datetime
+from jirabridge.emulator.faces._wire import parse_datetime, parse_json
 
 __all__ = ["ROUTES", "renderer_of"]
 
@@ -416,10 +416,10 @@ async def get_watchers(ctx: Ctx) -> Any:
 
 
 async def add_watcher(ctx: Ctx) -> Any:
-    raw = await ctx.request.body()
+    raw = await ctx.body()
     user_ref: str | None = None
     if raw.strip():
-        value = await ctx.json()
+        value = parse_json(raw)
         if not isinstance(value, str):
             raise JiraHttpError(400, ["The user must be given as a JSON string."])
         user_ref = value
