@@ -86,3 +86,60 @@ async def test_rich_text_and_mentions_survive_both_sites() -> None:
     finally:
         await server.aclose()
         await cloud.aclose()
+
+
+async def test_custom_fields_read_equal_on_both_sites() -> None:
+    from datetime import date
+
+    from jirabridge.jira import CustomFieldValue, MarkupCodec
+
+    server, cloud = Emu("server"), Emu("cloud")
+    try:
+        for emu in (server, cloud):
+            await emu.control("/clock", {"freeze": FROZEN})
+            site = emu.site
+            site.create_custom_field(
+                "Colour", "select", options=["Red", "Green"], field_id="customfield_20001"
+            )
+            site.create_custom_field("Points", "float", field_id="customfield_20002")
+            site.create_custom_field("Notes", "textarea", field_id="customfield_20003")
+            site.create_custom_field("Reviewers", "multiuserpicker", field_id="customfield_20004")
+            site.create_custom_field("Tags", "labels", field_id="customfield_20005")
+            site.create_custom_field("Due", "datepicker", field_id="customfield_20006")
+            site.create_custom_field(
+                "Checks", "multicheckboxes", options=["a", "b", "c"], field_id="customfield_20007"
+            )
+        admin = UserRef(account_id=cloud.site.admin_key, name="admin", key="admin")
+        people = UserTable([admin])
+        codec = MarkupCodec.for_people([admin])
+        s_client = server.client(users=people, codec=codec)
+        c_client = cloud.client(users=people, codec=codec)
+        notes = codec.to_adf("Some *notes* for [~admin]")
+        custom = {
+            "customfield_20001": CustomFieldValue("customfield_20001", "option", "Green"),
+            "customfield_20002": CustomFieldValue("customfield_20002", "number", 3.5),
+            "customfield_20003": CustomFieldValue("customfield_20003", "string", notes),
+            "customfield_20004": CustomFieldValue(
+                "customfield_20004", "array", (UserRef(name="admin"),), items="user"
+            ),
+            "customfield_20005": CustomFieldValue(
+                "customfield_20005", "array", ("x", "y"), items="string"
+            ),
+            "customfield_20006": CustomFieldValue("customfield_20006", "date", date(2026, 5, 1)),
+            "customfield_20007": CustomFieldValue(
+                "customfield_20007", "array", ("a", "c"), items="option"
+            ),
+        }
+        data = IssueInput(project_key="PRJ", issue_type="Task", summary="cf", custom_fields=custom)
+        s_issue = await s_client.get_issue(await s_client.create_issue(data))
+        c_issue = await c_client.get_issue(await c_client.create_issue(data))
+        assert set(s_issue.custom_fields) >= set(custom)
+        for field_id in custom:
+            assert s_issue.custom_fields[field_id] == c_issue.custom_fields[field_id], field_id
+        assert s_issue.custom_fields["customfield_20001"].value == "Green"
+        assert s_issue.custom_fields["customfield_20003"].value == notes
+        assert s_issue.custom_fields["customfield_20004"].value == (admin,)
+        assert s_issue == c_issue
+    finally:
+        await server.aclose()
+        await cloud.aclose()
