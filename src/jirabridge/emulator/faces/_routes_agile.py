@@ -12,10 +12,9 @@ from jirabridge.emulator.faces._context import Ctx, JiraJSONResponse
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._issues import parse_field_selection
 from jirabridge.emulator.faces._render import board_json, sprint_json
-from jirabridge.emulator.faces._routes_meta import view_of
 from jirabridge.emulator.faces._routes_search import run_search
-from jirabridge.emulator.faces._routes_social import renderer_of
 from jirabridge.emulator.faces._table import AGILE, RouteSpec
+from jirabridge.emulator.faces._views import renderer_of, view_of
 from jirabridge.emulator.faces._wire import parse_datetime
 from jirabridge.emulator.model._records import Board, Issue, SprintState
 

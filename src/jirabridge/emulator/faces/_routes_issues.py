@@ -10,9 +10,9 @@ from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._inputs import rich_in
 from jirabridge.emulator.faces._issues import TEXTAREA, parse_field_selection
 from jirabridge.emulator.faces._render import transition_json
-from jirabridge.emulator.faces._routes_meta import editmeta, field_meta, view_of
-from jirabridge.emulator.faces._routes_social import renderer_of
+from jirabridge.emulator.faces._routes_meta import editmeta, field_meta
 from jirabridge.emulator.faces._table import RouteSpec
+from jirabridge.emulator.faces._views import renderer_of, view_of
 from jirabridge.emulator.model._records import Issue, ResolutionRule
 
 __all__ = ["ROUTES"]

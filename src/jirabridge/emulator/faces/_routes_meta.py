@@ -8,7 +8,6 @@ from typing import Any
 from jirabridge.emulator.faces._context import Ctx
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._render import (
-    View,
     component_json,
     field_json,
     field_schema,
@@ -25,17 +24,14 @@ from jirabridge.emulator.faces._render import (
     version_json,
 )
 from jirabridge.emulator.faces._table import RouteSpec
+from jirabridge.emulator.faces._views import view_of
 from jirabridge.emulator.faces._wire import format_datetime, parse_date
 from jirabridge.emulator.model._records import FieldDef, IssueType, Project, StatusCategory, User
 
-__all__ = ["ROUTES", "field_meta", "view_of"]
+__all__ = ["ROUTES", "editmeta", "field_meta"]
 
 SERVER_VERSION = (9, 12, 0)
 CLOUD_VERSION = (1001, 0, 0)
-
-
-def view_of(ctx: Ctx) -> View:
-    return View(ctx.face.base_url, ctx.cloud, ctx.rest_api)
 
 
 def _page(

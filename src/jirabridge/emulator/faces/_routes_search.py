@@ -11,8 +11,8 @@ from typing import Any
 from jirabridge.emulator.faces._context import Ctx
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._issues import parse_field_selection
-from jirabridge.emulator.faces._routes_social import renderer_of
 from jirabridge.emulator.faces._table import RouteSpec
+from jirabridge.emulator.faces._views import renderer_of
 from jirabridge.emulator.model._records import Issue
 from jirabridge.emulator.search import search
 

@@ -12,19 +12,14 @@ from starlette.responses import Response
 from jirabridge.emulator.faces._context import Ctx, JiraJSONResponse
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._inputs import rich_in, visibility_in
-from jirabridge.emulator.faces._issues import IssueRenderer
 from jirabridge.emulator.faces._render import user_json
-from jirabridge.emulator.faces._routes_meta import view_of
 from jirabridge.emulator.faces._table import ROOT, RouteSpec
+from jirabridge.emulator.faces._views import renderer_of, view_of
 from jirabridge.emulator.faces._wire import parse_datetime, parse_json
 
-__all__ = ["ROUTES", "renderer_of"]
+__all__ = ["ROUTES", "content_disposition"]
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-
-
-def renderer_of(ctx: Ctx) -> IssueRenderer:
-    return IssueRenderer(ctx.site, view_of(ctx), ctx.user_key, adf=ctx.adf)
 
 
 def _created(body: Any) -> Response:
