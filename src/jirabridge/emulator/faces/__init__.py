@@ -14,6 +14,7 @@ Layout (the HTTP side only; state lives in :mod:`jirabridge.emulator.model`):
   accountId; rich text via ``_richtext`` and :mod:`jirabridge.markup`; Jira's time format).
 - ``_inputs`` / ``_wire``: request checks Jira's JSON layer does (types, rich-text form,
   visibility, malformed JSON).
+- ``_views``: the View and IssueRenderer for a request.
 - ``_routes_meta``, ``_routes_issues``, ``_routes_social``, ``_routes_search``,
   ``_routes_agile``: the handlers, grouped by resource family, each with its ``ROUTES``.
 - ``_webhooks``: domain events -> webhook payloads shaped like Jira's captures.
