@@ -81,7 +81,7 @@ async def test_over_a_socket_with_real_timeouts(live_server) -> None:
         with pytest.raises(RetryLaterError) as info:
             await client.get_issue(key)
         assert "did not answer in time" in str(info.value)
-        assert time.monotonic() - started < 0.9  # the client gave up, it did not hang
+        assert time.monotonic() - started < 1.5  # gave up after 2 x 0.25 s; a hang takes 2 x 1 s
         assert client.stats.count(status=0) == 2  # retried once, then told the caller
     finally:
         await client.aclose()
