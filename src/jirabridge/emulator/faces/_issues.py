@@ -141,9 +141,8 @@ class IssueRenderer:
     def user(self, key: str | None) -> dict[str, Any] | None:
         if key is None:
             return None
-        cached = self._users.get(key, False)
-        if cached is not False:
-            return cached  # type: ignore[return-value]
+        if key in self._users:
+            return self._users[key]
         found: User | None = self.site.users.get(key)
         rendered = user_json(self.view, found) if found is not None else None
         if rendered is None and key:
