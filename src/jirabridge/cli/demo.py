@@ -59,7 +59,7 @@ def demo(
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
-        print_summary(report, console)
+        print_summary(report, console, changes=False)  # the live table stays on screen
     raise typer.Exit(0 if report.ok else 1)
 
 

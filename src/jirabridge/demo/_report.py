@@ -101,8 +101,10 @@ def change_table(changes: list[Change] | tuple[ChangeRow, ...], title: str) -> T
     return table
 
 
-def print_summary(report: DemoReport, console: Console) -> None:
-    console.print(change_table(report.changes, "Scripted changes"))
+def print_summary(report: DemoReport, console: Console, *, changes: bool = True) -> None:
+    """The summary; ``changes=False`` leaves out the change table (the live one showed it)."""
+    if changes:
+        console.print(change_table(report.changes, "Scripted changes"))
     calls = Table(title="API calls per site", title_justify="left")
     calls.add_column("site")
     calls.add_column("requests answered", justify="right")

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from jirabridge.errors import BadInputError, JirabridgeError
 __all__ = ["DemoOptions", "run_demo"]
 
 CHECK_INTERVAL = 0.25
+IDLE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,21 @@ async def run_demo(options: DemoOptions, console: Console) -> DemoReport:
                 backfill.notes.append("The engine was stopped after the backfill (--pause-engine).")
             else:
                 stack.start_engine()
-            ctx = ScriptContext(stack.sites, stack.users)
+            ctx = ScriptContext(stack.sites, stack.users, control=stack.control)
             script = build_script(ctx, skip=options.skip)
             await _pick_issues(ctx)
-            await _run_script(script, ctx, options, console)
+            queue = stack.runner.queue
+
+            def queue_load() -> tuple[int, int]:
+                stats = queue.stats()
+                return stats.queued, stats.leased
+
+            try:
+                await _run_script(script, ctx, options, console, queue_load)
+            finally:
+                for cleanup in ctx.cleanups:
+                    with contextlib.suppress(JirabridgeError):
+                        await cleanup(ctx)
             report = _report(stack, options, backfill, script, workdir)
             if options.keep_running:
                 await _keep_running(stack, console)
@@ -158,15 +170,20 @@ async def _pick_issues(ctx: ScriptContext) -> None:
 
 
 async def _run_script(
-    script: list[Change], ctx: ScriptContext, options: DemoOptions, console: Console
+    script: list[Change],
+    ctx: ScriptContext,
+    options: DemoOptions,
+    console: Console,
+    queue_load: Callable[[], tuple[int, int]],
 ) -> None:
     """Make each change once what it builds on has converged; check until all converged or
     the timeout; then name what is left (unsupported, diverged, or never made)."""
     deadline = time.monotonic() + options.timeout
-    title = "Live sync: scripted changes"
+    title = "Scripted changes (live sync)"
     live = Live(change_table(script, title), console=console, refresh_per_second=8)
     by_name = {c.name: c for c in script}
     made: set[str] = set()
+    idle = _Idle(queue_load, options)
     with live if options.live else contextlib.nullcontext():
         while True:
             for change in script:
@@ -183,7 +200,18 @@ async def _run_script(
                 break
             if time.monotonic() >= deadline:
                 break
+            if await idle.settled(script, made):
+                break
             await asyncio.sleep(CHECK_INTERVAL)
+        _settle(script, made, idle.stopped_early)
+        if options.live:
+            live.update(change_table(script, title))
+    if options.live:
+        console.print()
+
+
+def _settle(script: list[Change], made: set[str], stopped_early: bool) -> None:
+    """Name what is left: unsupported by the engine, diverged, or never made."""
     for change in script:
         if change.status is not ChangeStatus.PENDING:
             continue
@@ -195,7 +223,49 @@ async def _run_script(
         gap = ENGINE_GAPS.get(change.kind)
         change.status = ChangeStatus.UNSUPPORTED if gap else ChangeStatus.DIVERGED
         detail = change.divergence or "no answer before the timeout"
+        if stopped_early:
+            detail += " (the engine had gone idle with the sides still different)"
         change.divergence = f"{gap}; {detail}" if gap else detail
+
+
+class _Idle:
+    """Ends the wait early when nothing more can converge: every change has been made, and
+    the engine's queue has had nothing queued or running for :data:`IDLE_SECONDS` (longer
+    than a poll interval, so a lost webhook would have been caught by then)."""
+
+    def __init__(self, stats: Callable[[], tuple[int, int]], options: DemoOptions):
+        self.stats = stats
+        self.enabled = not options.pause_engine
+        self.since: float | None = None
+        self.stopped_early = False
+
+    async def settled(self, script: list[Change], made: set[str]) -> bool:
+        if not self.enabled:
+            return False
+        waiting = [c for c in script if c.status is ChangeStatus.PENDING]
+        if any(c.name not in made and _may_be_made(c, script) for c in waiting):
+            self.since = None
+            return False
+        queued, leased = await asyncio.to_thread(self.stats)
+        now = time.monotonic()
+        if queued or leased:
+            self.since = None
+            return False
+        if self.since is None:
+            self.since = now
+            return False
+        if now - self.since >= IDLE_SECONDS:
+            self.stopped_early = True
+            return True
+        return False
+
+
+def _may_be_made(change: Change, script: list[Change]) -> bool:
+    """Whether what ``change`` builds on may still converge."""
+    by_name = {c.name: c for c in script}
+    return all(
+        by_name[n].status in (ChangeStatus.CONVERGED, ChangeStatus.PENDING) for n in change.after
+    )
 
 
 async def _check_round(changes: list[Change], ctx: ScriptContext) -> None:

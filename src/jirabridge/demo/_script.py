@@ -17,6 +17,7 @@ from typing import Any
 from jirabridge.demo._canon import canonical_text
 from jirabridge.demo._config import CLOUD_SITE, FAVOURITE_FOOD, SERVER_SITE
 from jirabridge.demo._sites import ACTIVE_SPRINT, PROJECT, DemoSites
+from jirabridge.emulator.infra import ControlClient
 from jirabridge.errors import JirabridgeError, SkipItemError
 from jirabridge.jira import (
     Comment,
@@ -60,6 +61,7 @@ KINDS = (
     "link",
     "sprint",
     "create",
+    "lost-webhook",
 )
 
 
@@ -112,6 +114,8 @@ class ScriptContext:
     issue_b: str = ""
     issue_c: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
+    control: dict[str, ControlClient] = field(default_factory=dict)
+    cleanups: list[Make] = field(default_factory=list)
 
     @property
     def server(self) -> JiraClient:
@@ -450,6 +454,26 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
     async def check_create_cloud(c: ScriptContext) -> str | None:
         return await _created(c, c.notes["new_cloud"], CLOUD_SITE)
 
+    async def lose_webhook(c: ScriptContext) -> None:
+        control = c.control[CLOUD_SITE]
+
+        async def restore(_c: ScriptContext) -> None:
+            await control.webhook_faults(drop_rate=0)
+
+        await control.webhook_faults(drop_rate=1.0)
+        c.cleanups.append(restore)
+        key = await _mirror_key(c, c.issue_a)
+        await c.cloud.edit_issue(key, IssueInput(summary=f"{summary} (seen again on Cloud)"))
+
+    async def check_lost_webhook(c: ScriptContext) -> str | None:
+        found = await _compare(c, c.issue_a, "summary", lambda i, _s: i.summary)
+        if found is None:
+            dropped = await c.control[CLOUD_SITE].deliveries("dropped")
+            await c.control[CLOUD_SITE].webhook_faults(drop_rate=0)
+            if not _count(dropped):
+                return "converged, but no webhook was dropped: polling was not put to the test"
+        return found
+
     text = "summary + description (formatting, mention)"
     comment_srv = "comment added (formatting, mention)"
     comment_cld = "comment with mention + formatting"
@@ -509,6 +533,21 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
             check_comment_delete,
             after=("comment edited",),
         ),
+        Change(
+            "summary edit whose webhook is lost (polling)",
+            "lost-webhook",
+            CLOUD_SITE,
+            lose_webhook,
+            check_lost_webhook,
+            after=(
+                text,
+                "priority -> Highest",
+                "labels",
+                comment_cld,
+                "new issue on Cloud",
+                "status by transition (back)",
+            ),
+        ),
     ]
     for change in script:
         if change.kind in skip:
@@ -517,6 +556,19 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
 
 
 # ---- helpers ------------------------------------------------------------------------------
+
+
+def _count(deliveries: Any) -> int:
+    """How many deliveries a control-plane listing holds (a list, or a dict with one)."""
+    if isinstance(deliveries, list):
+        return len(deliveries)
+    if isinstance(deliveries, dict):
+        for value in deliveries.values():
+            if isinstance(value, list):
+                return len(value)
+        total = deliveries.get("total")
+        return int(total) if isinstance(total, int) else 0
+    return 0
 
 
 async def _nothing(_ctx: ScriptContext) -> None:

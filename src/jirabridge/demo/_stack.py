@@ -28,6 +28,7 @@ from jirabridge.demo._config import (
 from jirabridge.demo._servers import LoopbackServer
 from jirabridge.demo._sites import PROJECT, DemoSites, build_sites
 from jirabridge.emulator.app import EmulatorApp, create_app
+from jirabridge.emulator.infra import ControlClient
 from jirabridge.jira import CloudClient, JiraClient, ServerClient, basic_auth, cloud_api_token_auth
 
 __all__ = ["WEBHOOK_EVENTS", "DemoStack", "demo_environment"]
@@ -73,6 +74,7 @@ class DemoStack:
     config_path: Path = field(init=False)
     runner: Any = field(init=False)
     users: dict[str, JiraClient] = field(init=False, default_factory=dict)
+    control: dict[str, ControlClient] = field(init=False, default_factory=dict)
     _servers: list[LoopbackServer] = field(init=False, default_factory=list)
     _clients: list[JiraClient] = field(init=False, default_factory=list)
     _env: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
@@ -168,6 +170,11 @@ class DemoStack:
             ),
         }
 
+        self.control = {
+            SERVER_SITE: ControlClient(srv.url, timeout=10),
+            CLOUD_SITE: ControlClient(cld.url, timeout=10),
+        }
+
     def _client(self, client: JiraClient) -> JiraClient:
         self._clients.append(client)
         return client
@@ -210,6 +217,10 @@ class DemoStack:
             with contextlib.suppress(Exception):
                 await client.aclose()
         self._clients.clear()
+        for control in self.control.values():
+            with contextlib.suppress(Exception):
+                await control.aclose()
+        self.control = {}
         for server in reversed(self._servers):
             await server.stop()
         if self._store is not None:
