@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from html import escape
 from typing import Any
 
 from jirabridge.emulator.faces._render import (
@@ -296,7 +297,8 @@ class IssueRenderer:
             out["identifier"] = visibility.identifier
         return out
 
-    def comment(self, comment: Comment) -> dict[str, Any]:
+    def comment(self, comment: Comment, *, rendered: bool = False) -> dict[str, Any]:
+        """A comment; ``rendered`` adds ``renderedBody`` (``expand=renderedBody``)."""
         out: dict[str, Any] = {
             "self": self.view.api(f"issue/{comment.issue_id}/comment/{comment.id}"),
             "id": str(comment.id),
@@ -306,11 +308,21 @@ class IssueRenderer:
             "created": format_datetime(comment.created),
             "updated": format_datetime(comment.updated),
         }
+        if rendered:
+            out["renderedBody"] = self.html(comment.body)
         if comment.visibility is not None:
             out["visibility"] = self.visibility(comment.visibility)
         if self.view.cloud:
             out["jsdPublic"] = comment.jsd_public
         return out
+
+    def html(self, stored: Any) -> str | None:
+        """A plain HTML rendering of rich text (escaped wiki text in paragraphs)."""
+        if stored is None:
+            return None
+        text = to_wire(stored, adf_api=False, site=self.site)
+        paragraphs = [p for p in str(text).split("\n\n") if p.strip()]
+        return "".join(f"<p>{escape(p).replace(chr(10), '<br/>')}</p>" for p in paragraphs)
 
     def comments_page(self, issue: Issue) -> dict[str, Any]:
         comments = self.visible_comments(issue)
@@ -616,18 +628,13 @@ class IssueRenderer:
         return out
 
     def rendered_fields(self, issue: Issue, fields: dict[str, Any]) -> dict[str, Any]:
-        """HTML-ish renderings (plain escaping; enough for clients that read them)."""
-        from html import escape
-
-        from jirabridge.emulator.faces._richtext import to_wire as wire
-
+        """HTML renderings of the rich-text fields (plain escaped paragraphs)."""
         out: dict[str, Any] = {}
         for fid in fields:
             raw = issue.fields.get(fid)
             fd = self.site.fields.get(fid)
             if fid in RICH_TEXT_SYSTEM or (fd is not None and fd.custom == TEXTAREA):
-                text = wire(raw, adf_api=False, site=self.site) if raw is not None else None
-                out[fid] = f"<p>{escape(str(text))}</p>" if text else None
+                out[fid] = self.html(raw)
             else:
                 out[fid] = None
         return out

@@ -47,7 +47,8 @@ async def list_comments(ctx: Ctx) -> Any:
     comments = site.issue_comments(issue.id, ctx.user_key)
     if (ctx.query("orderBy") or "").lstrip("+") == "-created":
         comments = list(reversed(comments))
-    return _paged(ctx, [renderer.comment(c) for c in comments], "comments")
+    rendered = "renderedBody" in ctx.query_list("expand")
+    return _paged(ctx, [renderer.comment(c, rendered=rendered) for c in comments], "comments")
 
 
 async def add_comment(ctx: Ctx) -> Any:
@@ -82,7 +83,7 @@ async def get_comment(ctx: Ctx) -> Any:
     comment = site.get_comment(issue.id, ctx.path("id"))
     if not site.can_see(ctx.user_key, issue, comment.visibility):
         raise JiraHttpError(404, [f"Can not find a comment for the id: {comment.id}."])
-    return renderer_of(ctx).comment(comment)
+    return renderer_of(ctx).comment(comment, rendered="renderedBody" in ctx.query_list("expand"))
 
 
 async def update_comment(ctx: Ctx) -> Any:
