@@ -83,7 +83,7 @@ def user_json(view: View, user: User, *, with_email: bool = True) -> dict[str, A
     if view.cloud:
         account_id = user.account_id or user.key
         out: dict[str, Any] = {
-            "self": view.api(f"user?accountId={quote(account_id)}"),
+            "self": view.api(f"user?accountId={quote(account_id, safe=':')}"),
             "accountId": account_id,
             "accountType": user.account_type,
         }
