@@ -185,3 +185,27 @@ def test_size_limit(site: Site, tmp_path: Path) -> None:
     site.save(path)
     with pytest.raises(StateFileError, match="more than 1000 bytes"):
         load_state_file(Site(site.flavour), path, max_bytes=1000)
+
+
+def test_rich_text_with_dollar_keys_and_values_round_trips(site: Site, tmp_path: Path) -> None:
+    issue = bug(site)
+    if site.flavour is Flavour.CLOUD:
+        odd = {
+            "type": "doc",
+            "version": 1,
+            "content": [{"type": "paragraph", "content": [{"type": "text", "text": "$5 fee"}]}],
+            "attrs": {"$rec": "Issue", "f": {}},
+        }
+    else:
+        odd = "$rec costs $5"
+    comment = site.add_comment(site.admin_key, issue.key, odd)
+    site.set_property("comment", comment.id, "$weird", {"$dt": "not a date", "n": [1, 2]})
+    path = tmp_path / "s.json.gz"
+    site.save(path)
+    loaded = Site.load(path)
+    assert loaded.comments[comment.id].body == odd
+    assert loaded.get_property("comment", comment.id, "$weird") == {
+        "$dt": "not a date",
+        "n": [1, 2],
+    }
+    assert loaded.to_state() == site.to_state()

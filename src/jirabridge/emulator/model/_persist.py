@@ -112,13 +112,60 @@ _REC_FIELDS: dict[type[Any], tuple[str, ...]] = {
 }
 
 
+_json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
+def _plain_json(value: Any, *, from_file: bool = False) -> bool:
+    """Whether ``value`` (a dict or list that came from JSON: rich text, a property) can be
+    written (or read back) as is: it is exactly what JSON would give back and holds no
+    ``"$`` text that could read as a tag. Checked with the C encoder and decoder, far faster
+    than walking it in Python. Values read from a file are JSON already."""
+    try:
+        text = _json_text.encode(value)
+    except (TypeError, ValueError):
+        return False
+    if '"$' in text:
+        return False
+    return from_file or bool(json.loads(text) == value)
+
+
+def _enc_opaque(value: Any) -> Any:
+    """Rich text bodies and property values: as is when plain JSON, else the tagged form."""
+    kind = type(value)
+    if (kind is dict or kind is list) and _plain_json(value):
+        return value
+    return _enc(value)
+
+
+def _enc_values(value: Any) -> Any:
+    """A dict of fields or properties: dict values (rich text, JSON) go the opaque way."""
+    if type(value) is not dict or not all(type(k) is str and not k.startswith("$") for k in value):
+        return _enc(value)
+    return {k: _enc_opaque(v) if type(v) is dict else _enc(v) for k, v in value.items()}
+
+
+#: record fields that hold opaque JSON (rich text, entity properties, Jira-style fields)
+_OPAQUE = {
+    ("Comment", "body"): _enc_opaque,
+    ("Worklog", "comment"): _enc_opaque,
+    ("Comment", "properties"): _enc_values,
+    ("Worklog", "properties"): _enc_values,
+    ("Issue", "properties"): _enc_values,
+    ("Issue", "fields"): _enc_values,
+}
+
+
 def _enc(value: Any) -> Any:
     kind = type(value)
     if kind in _PRIMITIVES:
         return value
     names = _REC_FIELDS.get(kind)
     if names is not None:
-        return {"$rec": kind.__name__, "f": {n: _enc(getattr(value, n)) for n in names}}
+        rec = kind.__name__
+        return {
+            "$rec": rec,
+            "f": {n: _OPAQUE.get((rec, n), _enc)(getattr(value, n)) for n in names},
+        }
     if kind is datetime:
         return {"$dt": value.isoformat()}
     if kind is list:
@@ -162,13 +209,38 @@ def _dec(value: Any) -> Any:
     return _dec_tagged(value)
 
 
+def _dec_opaque(value: Any) -> Any:
+    """The inverse of :func:`_enc_opaque`: plain JSON comes back as is (no copy)."""
+    kind = type(value)
+    if (kind is dict or kind is list) and _plain_json(value, from_file=True):
+        return value
+    return _dec(value)
+
+
+def _dec_values(value: Any) -> Any:
+    if type(value) is not dict or any(k.startswith("$") for k in value):
+        return _dec(value)
+    return {k: _dec_opaque(v) if type(v) is dict else _dec(v) for k, v in value.items()}
+
+
+_OPAQUE_DEC = {
+    ("Comment", "body"): _dec_opaque,
+    ("Worklog", "comment"): _dec_opaque,
+    ("Comment", "properties"): _dec_values,
+    ("Worklog", "properties"): _dec_values,
+    ("Issue", "properties"): _dec_values,
+    ("Issue", "fields"): _dec_values,
+}
+
+
 def _dec_record(value: dict[str, Any]) -> Any:
-    cls = _RECORDS.get(value["$rec"])
+    rec = value["$rec"]
+    cls = _RECORDS.get(rec)
     data = value.get("f")
     if cls is None or type(data) is not dict:
         raise StateFileError(f"unknown record type {value.get('$rec')!r}")
     try:
-        return cls(**{k: _dec(v) for k, v in data.items()})
+        return cls(**{k: _OPAQUE_DEC.get((rec, k), _dec)(v) for k, v in data.items()})
     except TypeError as exc:
         raise StateFileError(f"bad {value['$rec']} record: {exc}") from exc
 
