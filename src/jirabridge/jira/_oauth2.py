@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 import threading
+import weakref
 from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -183,14 +184,18 @@ class FileCredentialStore:
             os.close(fd)
 
 
-_PROCESS_LOCKS: dict[tuple[int, int, str], asyncio.Lock] = {}
+_PROCESS_LOCKS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[int, str], asyncio.Lock]
+] = weakref.WeakKeyDictionary()
 
 
 def _process_lock(store: object, credential_id: str) -> asyncio.Lock:
-    key = (id(asyncio.get_running_loop()), id(store), credential_id)
-    lock = _PROCESS_LOCKS.get(key)
+    """One asyncio lock per (event loop, store, credential), forgotten with its loop."""
+    locks = _PROCESS_LOCKS.setdefault(asyncio.get_running_loop(), {})
+    key = (id(store), credential_id)
+    lock = locks.get(key)
     if lock is None:
-        lock = _PROCESS_LOCKS[key] = asyncio.Lock()
+        lock = locks[key] = asyncio.Lock()
     return lock
 
 
