@@ -138,3 +138,31 @@ def test_bulk_seed_is_deterministic() -> None:
     seed_bulk(a, projects=2, issues=50, comments=100, users=5, sprints=2, seed=9)
     seed_bulk(b, projects=2, issues=50, comments=100, users=5, sprints=2, seed=9)
     assert a.to_state() == b.to_state()
+
+
+def test_seed_is_the_same_across_processes_and_hash_seeds() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json\n"
+        "from jirabridge.emulator.model import Flavour, Site\n"
+        "from jirabridge.emulator.seed import seed_bulk, seed_demo\n"
+        "out = []\n"
+        "for flavour in Flavour:\n"
+        "    site = Site(flavour)\n"
+        "    seed_demo(site, seed=4)\n"
+        "    out.append(json.dumps(site.to_state(), sort_keys=True))\n"
+        "    seed_bulk(site, projects=2, issues=40, comments=80, users=5, sprints=3, seed=4)\n"
+        "    out.append(json.dumps(site.to_state(), sort_keys=True))\n"
+        "print(hashlib.sha256('|'.join(out).encode()).hexdigest())\n"
+    )
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1
