@@ -47,6 +47,7 @@ _ESCAPABLE = frozenset("-#*_+?^~|%{}[]()!@\\")
 _LINE_START_LIST = re.compile(r"([*#-]+)(?= )")
 _LINE_START_WORD = re.compile(r"bq\.|h[1-6]\.")
 _MARK_SYMBOLS = {"em": "_", "strike": "-", "strong": "*", "underline": "+"}
+_MARK_CHARS = {**_MARK_SYMBOLS, "subsup": "^"}
 _DEFAULT_MEDIA_SIZE = (200, 183)
 _WRAPPABLE = frozenset({"em", "strike", "strong", "underline", "subsup", "textColor"})
 
@@ -99,7 +100,12 @@ class _Writer:
             if part == "":
                 continue
             joint = sep
-            if node.get("type") == "paragraph" and sep == "\n\n":
+            if node.get("type") == "mediaGroup" and previous == "mediaGroup":
+                # Jira merges attachment groups that follow each other (depending on what
+                # comes after them): write them as one group, so the text reads back the same
+                self.report(ReportKind.LOSSY, "adjacent attachment groups merged", path)
+                joint = " "
+            elif node.get("type") == "paragraph" and sep == "\n\n":
                 if previous == "table":
                     # a line that does not start with | ends a table: no blank line, which
                     # Jira would otherwise count as a break inside this paragraph
@@ -505,11 +511,20 @@ class _Writer:
         if "code" in marks:
             result = _code_text(raw)
         else:
-            formatted = any(name not in ("link", "textColor") for name in marks)
-            result = self.escape(raw, at_line_start, formatted)
+            protect = frozenset(
+                _MARK_CHARS[name]
+                if name != "subsup"
+                else ("~" if attrs.get("type") == "sub" else "^")
+                for name, attrs in marks.items()
+                if name in _MARK_CHARS
+            )
+            formatted = bool(protect)
+            result = self.escape(raw, at_line_start, formatted, protect=protect or None)
             if "\\" in raw and not (nxt is not None and raw.endswith("\\")):
                 # backslashes are rare: keep them as they are when the text reads back
-                plain = self.escape(raw, at_line_start, formatted, keep_backslashes=True)
+                plain = self.escape(
+                    raw, at_line_start, formatted, keep_backslashes=True, protect=protect or None
+                )
                 if _reads_back_as(plain, raw):
                     result = plain
         next_text = str(nxt.get("text", "")) if nxt and nxt.get("type") == "text" else ""
@@ -541,13 +556,19 @@ class _Writer:
 
     @staticmethod
     def escape(
-        text: str, at_line_start: bool, formatted: bool = False, keep_backslashes: bool = False
+        text: str,
+        at_line_start: bool,
+        formatted: bool = False,
+        keep_backslashes: bool = False,
+        protect: frozenset[str] | None = None,
     ) -> str:
         """Backslash-escape what would otherwise read back as notation.
 
         A formatted span needs a valid opening symbol (not after a letter, not before a space),
         so escaping every possible opening is enough; ``{``, ``[`` and ``|`` always start
-        notation, list markers only at the start of a line, emoticons anywhere.
+        notation, list markers only at the start of a line, emoticons anywhere. Inside a text
+        effect (``protect`` = its symbols) Jira drops the escapes before reading the text
+        again, so only the symbols that would end the effect early are escaped there.
         """
         out: list[str] = []
         n = len(text)
@@ -571,13 +592,15 @@ class _Writer:
                 line_start = False
                 continue
             line_start = line_start and c in " \t"
-            if c in _ALWAYS_ESCAPE or (
-                c in _FORMAT_CHARS
-                and (
-                    (not _is_word(prev) and nxt != " " and (c != "?" or nxt == "?"))
-                    or (c == "-" and (prev == "-" or nxt == "-"))
-                )
-            ):
+            opener = c in _FORMAT_CHARS and (
+                (not _is_word(prev) and nxt != " " and (c != "?" or nxt == "?"))
+                or (c == "-" and (prev == "-" or nxt == "-"))
+            )
+            if protect is not None and opener and prev != "\u200b" and c in text[i + 1 :]:
+                # inside a text effect the escapes are gone when Jira reads the text again:
+                # a zero-width space before the symbol makes it a non-opening one
+                out.append("\u200b" + ("\\" + c if c in protect else c))
+            elif c in _ALWAYS_ESCAPE or (opener and (protect is None or c in protect)):
                 out.append("\\" + c)
             elif c == "\\" and not keep_backslashes and (nxt in ("", "\n") or nxt in _ESCAPABLE):
                 # Jira has no escape for a backslash: before a special character it would

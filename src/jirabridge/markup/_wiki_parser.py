@@ -954,6 +954,10 @@ class _Parser:
     def _media(self, s: str, pos: int) -> Token:
         def process(raw: str, length: int) -> Token:
             parts = raw.split("|")
+            if not parts[0].strip():
+                # Atlassian's transformer makes a media node with an empty id here, which the
+                # ADF schema rejects: keep the whole ``!...!`` as text instead.
+                return (length, s[pos : pos + length], None)
             return (
                 length,
                 None,
@@ -967,10 +971,6 @@ class _Parser:
         return self._formatter(s, pos, "!", "!", process)
 
     def _media_single(self, filename: str, attrs: dict[str, str]) -> Node:
-        if not filename.strip():
-            # Atlassian's transformer makes a media node with an empty id here, which the ADF
-            # schema rejects: keep the text instead.
-            raise InvalidContentError("image without a file name")
         media_attrs: dict[str, Any] = {"width": 200, "height": 183}
         single_attrs: dict[str, Any] = {"layout": "center"}
         width = attrs.get("width")
