@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -108,7 +109,8 @@ def create_app(
             f"The site is a {site.flavour.value} site; it cannot be served as {flavour.value}."
         )
     base_url = base_url.rstrip("/")
-    infra_options = options or InfraOptions(base_url=base_url)
+    # one base URL for self links and infra (OAuth resources, webhook payload links)
+    infra_options = replace(options or InfraOptions(), base_url=base_url)
     infra = Infra(site, flavour, options=infra_options)
     face = FaceConfig(
         site=site, cloud=flavour is Flavour.CLOUD, base_url=base_url, default_user_key=""
