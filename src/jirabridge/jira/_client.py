@@ -581,11 +581,15 @@ class BaseClient:
         return response.content
 
     def _site_path(self, url: str) -> str:
+        """The path on our base URL for ``url``: ours, or a Jira API path of the same site
+        spelled with its public address (Cloud through the OAuth gateway)."""
         base = self.http.base_url
         if url.startswith(base + "/"):
             return url[len(base) :]
-        if url.startswith("/") and not url.startswith("//"):
-            return url
+        parsed = httpx.URL(url)
+        path = parsed.raw_path.decode("ascii")
+        if path.startswith(("/rest/api/", "/secure/attachment/")):
+            return path
         raise BadInputError("attachment content URL is not on this Jira site")
 
     async def delete_attachment(self, attachment_id: str) -> None:

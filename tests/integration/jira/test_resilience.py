@@ -200,3 +200,21 @@ async def test_cloud_per_issue_write_limit(cloud_emu) -> None:
         assert (await client.get_issue(key)).summary == f"{key} 4"
     # each issue may be refused once; the refusal is waited out, never retried early
     assert client.stats.rate_limited <= 2
+
+
+async def test_cloud_oauth2_through_the_api_gateway(cloud_emu, tmp_path) -> None:
+    from jirabridge.jira import CloudClient, PlainCodec
+
+    _store, auth, created = await oauth_setup(cloud_emu, tmp_path)
+    base = f"{cloud_emu.app.base_url}/ex/jira/{created['cloudId']}"
+    client = CloudClient(base, auth=auth(), transport=cloud_emu.transport, codec=PlainCodec())
+    try:
+        assert (await client.myself()).account_id == cloud_emu.site.admin_key
+        key = await client.create_issue(
+            IssueInput(project_key="PRJ", issue_type="Task", summary="via gateway")
+        )
+        assert (await client.get_issue(key)).summary == "via gateway"
+        [att] = await client.add_attachment(key, "a.txt", b"hello")
+        assert await client.download_attachment(att) == b"hello"
+    finally:
+        await client.aclose()

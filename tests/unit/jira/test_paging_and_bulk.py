@@ -307,3 +307,25 @@ async def test_get_issue_fetches_every_comment_when_the_issue_has_only_a_page(ma
     client = make_client(handler)
     issue = await client.get_issue("P-1")
     assert [c.id for c in issue.comments] == [str(n) for n in range(7)]
+
+
+async def test_attachment_urls_elsewhere_get_no_credentials(make_client) -> None:
+    from jirabridge.errors import BadInputError
+    from jirabridge.jira import Attachment
+
+    sent = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(200, content=b"data")
+
+    client = make_client(handler)
+    evil = Attachment("f", 4, id="1", content_url="https://evil.example/steal")
+    with pytest.raises(BadInputError):
+        await client.download_attachment(evil)
+    assert sent == []
+    public = Attachment(
+        "f", 4, id="1", content_url="https://jira.public.example/secure/attachment/1/f"
+    )
+    assert await client.download_attachment(public) == b"data"
+    assert sent == ["https://jira.example.test/secure/attachment/1/f"]  # sent to our site only
