@@ -202,5 +202,6 @@ def test_random_realistic_documents_match_the_oracle(oracle_dir: Path) -> None:
         c["wiki"]
         for c in cases
         if normalise(wiki_to_adf(c["wiki"])) != normalise(answers[c["id"]].get("adf"))
+        and "!|" not in c["wiki"]  # the nameless-image difference (see the soup test)
     ]
-    assert len(unequal) <= 3, unequal[:3]
+    assert len(unequal) <= 2, unequal[:3]
