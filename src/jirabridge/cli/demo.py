@@ -34,11 +34,18 @@ def demo(
 
     from rich.console import Console
 
-    from jirabridge.demo import DemoOptions, print_summary, run_demo
+    from jirabridge.demo import DemoOptions, DemoReport, print_summary, run_demo
     from jirabridge.errors import JirabridgeError
 
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     console = Console(stderr=as_json)
+
+    def show(report: DemoReport) -> None:
+        if as_json:
+            typer.echo(json.dumps(report.to_json(), indent=2))
+        else:
+            print_summary(report, console, changes=False)  # the live table stays on screen
+
     try:
         options = DemoOptions(
             issues=issues,
@@ -49,17 +56,13 @@ def demo(
             pause_engine=pause_engine,
             live=not as_json,
         )
-        report = asyncio.run(run_demo(options, console))
+        report = asyncio.run(run_demo(options, console, report_ready=show))
     except KeyboardInterrupt:
         console.print("Interrupted; everything was stopped.")
         raise typer.Exit(130) from None
     except JirabridgeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    if as_json:
-        typer.echo(json.dumps(report.to_json(), indent=2))
-    else:
-        print_summary(report, console, changes=False)  # the live table stays on screen
     raise typer.Exit(0 if report.ok else 1)
 
 

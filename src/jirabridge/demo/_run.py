@@ -25,7 +25,7 @@ from jirabridge.demo._script import (
     run_make,
 )
 from jirabridge.demo._sites import PROJECT
-from jirabridge.demo._stack import DemoStack
+from jirabridge.demo._stack import CONFIG_FILE, STORE_FILE, DemoStack
 from jirabridge.errors import BadInputError, JirabridgeError
 
 __all__ = ["DemoOptions", "run_demo"]
@@ -63,6 +63,14 @@ class DemoOptions:
 def _workdir(path: Path | None) -> Iterator[Path]:
     if path is not None:
         path.mkdir(parents=True, exist_ok=True)
+        stale = [p.name for p in (path / STORE_FILE, path / CONFIG_FILE) if p.exists()]
+        if stale:
+            # the sites are new on every run, so an old store's pairs would point at the
+            # wrong issues; never delete what someone may still want
+            raise BadInputError(
+                f"{path} already holds {' and '.join(stale)} from an earlier run; "
+                "pass an empty --workdir or remove them"
+            )
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="jirabridge-demo-") as tmp:
@@ -76,9 +84,16 @@ class _Backfill:
     notes: list[str] = field(default_factory=list)
 
 
-async def run_demo(options: DemoOptions, console: Console) -> DemoReport:
+async def run_demo(
+    options: DemoOptions,
+    console: Console,
+    *,
+    report_ready: Callable[[DemoReport], None] | None = None,
+) -> DemoReport:
     """Run the whole demo; the report says what converged. Everything started is stopped
-    before this returns or raises (also on Ctrl-C, which arrives as cancellation)."""
+    before this returns or raises (also on Ctrl-C, which arrives as cancellation).
+    ``report_ready`` gets the report as soon as it exists (before ``--keep-running``
+    waits for Ctrl-C)."""
     with _workdir(options.workdir) as workdir:
         if options.live:
             console.print(f"Starting a Jira Server and a Jira Cloud emulator ({PROJECT} pair)...")
@@ -109,6 +124,8 @@ async def run_demo(options: DemoOptions, console: Console) -> DemoReport:
                     with contextlib.suppress(JirabridgeError):
                         await cleanup(ctx)
             report = _report(stack, options, backfill, script, workdir)
+            if report_ready is not None:
+                report_ready(report)
             if options.keep_running:
                 await _keep_running(stack, console)
             return report

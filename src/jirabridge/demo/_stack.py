@@ -31,7 +31,10 @@ from jirabridge.emulator.app import EmulatorApp, create_app
 from jirabridge.emulator.infra import ControlClient
 from jirabridge.jira import CloudClient, JiraClient, ServerClient, basic_auth, cloud_api_token_auth
 
-__all__ = ["WEBHOOK_EVENTS", "DemoStack", "demo_environment"]
+__all__ = ["CONFIG_FILE", "STORE_FILE", "WEBHOOK_EVENTS", "DemoStack", "demo_environment"]
+
+CONFIG_FILE = "jirabridge.yaml"
+STORE_FILE = "jirabridge.db"
 
 log = logging.getLogger("jirabridge.demo")
 
@@ -129,9 +132,9 @@ class DemoStack:
                 }
             )
         )
-        store_path = self.workdir / "jirabridge.db"
+        store_path = self.workdir / STORE_FILE
         self.config_path = write_config(
-            self.workdir / "jirabridge.yaml",
+            self.workdir / CONFIG_FILE,
             self.sites,
             DemoEndpoints(srv.url, cld.url, rcv.port, store_path),
         )

@@ -116,6 +116,14 @@ def test_bad_options_are_refused_before_anything_starts(args: list[str], message
     assert "Starting" not in result.stdout
 
 
+def test_a_workdir_with_an_earlier_store_is_refused_and_kept(tmp_path: Path) -> None:
+    (tmp_path / "jirabridge.db").write_bytes(b"earlier run")
+    result = run_demo("--workdir", str(tmp_path), timeout=60)
+    assert result.returncode == 2
+    assert "already holds jirabridge.db" in result.stderr
+    assert (tmp_path / "jirabridge.db").read_bytes() == b"earlier run"
+
+
 def test_keep_running_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     skips = [a for kind in KINDS for a in ("--skip", kind)]
     proc = subprocess.Popen(
@@ -138,6 +146,9 @@ def test_keep_running_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
                 break
         text = "".join(lines)
         assert "Still running; press Ctrl-C to stop." in text, text
+        # the summary comes first, then the demo stays up
+        assert text.index("All scripted changes converged.") < text.index("Still running")
+        assert "API calls per site" in text
         urls = [w for w in text.split() if w.startswith("http://127.0.0.1:")]
         assert len(urls) >= 3
         proc.send_signal(signal.SIGINT)
