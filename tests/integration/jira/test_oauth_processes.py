@@ -102,9 +102,13 @@ def test_processes_refresh_one_credential_once(tmp_path) -> None:
         for p in procs:
             p.start()
         start.set()
-        results = [out.get(timeout=60) for _ in procs]
-        for p in procs:
-            p.join(timeout=30)
+        try:
+            results = [out.get(timeout=60) for _ in procs]
+        finally:
+            for p in procs:
+                p.join(timeout=30)
+                if p.is_alive():
+                    p.kill()  # never leave a process behind
         assert all(r[1] == app.site.admin_key for r in results), results
         assert sum(r[0] for r in results) == 1, results  # one refresh among three processes
         assert store.load("site").refresh_token != pair["refresh_token"]
