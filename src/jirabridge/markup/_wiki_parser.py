@@ -137,6 +137,8 @@ _URL_WORDS = {
     "m": "mailto",
 }
 # Characters that can start a keyword; runs of anything else are copied in one step.
+_LIST_PLAIN = re.compile(r"[^\r\n{]+")
+_TABLE_PLAIN = re.compile(r"[^\r\n|:;(!{\[]+")
 _PLAIN_RUN = re.compile(r"[^\[hfjim\\\r\n!\-{+*^~_?:(;]+")
 
 _ALL_INLINE_TOKENS = frozenset(
@@ -1064,8 +1066,10 @@ class _Parser:
                     buf.append(s[i : i + length])
                     i += length
                     continue
-            buf.append(c)
-            i += 1
+            m = _LIST_PLAIN.match(s, i + 1)  # copy a run of ordinary characters at once
+            end = m.end() if m else i + 1
+            buf.append(s[i:end])
+            i = end
         if builder is None:
             return _text_token(s, pos)
         builder.add(last_symbols, flush())
@@ -1178,8 +1182,10 @@ class _Parser:
                 buf.append(piece)
                 i += length
                 continue
-            buf.append(c)
-            i += 1
+            m = _TABLE_PLAIN.match(s, i + 1)  # copy a run of ordinary characters at once
+            end = m.end() if m else i + 1
+            buf.append(s[i:end])
+            i = end
         if state != end_table:
             text = "".join(buf)
             if text.strip():
