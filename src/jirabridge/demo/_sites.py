@@ -123,6 +123,7 @@ def build_sites(issues: int, *, seed: int = 1) -> DemoSites:
 
 
 def _trim_server_project(site: Site, keep: int) -> None:
+    """Keep the first ``keep`` stories, bugs and tasks; add more when the seed has fewer."""
     issues = sorted(site.project_issues(PROJECT), key=lambda i: int(i.id))
     kept = 0
     doomed = []
@@ -135,6 +136,23 @@ def _trim_server_project(site: Site, keep: int) -> None:
     for issue in doomed:
         if issue.id in site.issues:
             site.delete_issue(site.admin_key, issue.id, delete_subtasks=True)
+    reporters = [p[1] for p in DEMO_USERS if p[3]]
+    for n in range(kept, keep):
+        reporter = site.find_user(reporters[n % len(reporters)])
+        actor = reporter.key if reporter is not None else site.admin_key
+        site.create_issue(
+            actor,
+            {
+                "project": {"key": PROJECT},
+                "issuetype": {"name": TRIMMED_TYPES[n % len(TRIMMED_TYPES)]},
+                "summary": f"Backlog item {n + 1}: tidy up the {_AREAS[n % len(_AREAS)]}",
+                "description": f"Found while preparing the move to Cloud (item {n + 1}).",
+                "labels": ["backlog"],
+            },
+        )
+
+
+_AREAS = ("billing report", "login page", "audit log", "export wizard", "email digest")
 
 
 def _empty_cloud_project(site: Site) -> None:

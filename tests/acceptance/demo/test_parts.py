@@ -188,3 +188,12 @@ async def test_loopback_server_serves_and_frees_its_port() -> None:
     await server.stop()  # twice is fine
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_more_issues_than_the_seed_has_are_added() -> None:
+    big = build_sites(120)
+    issues = big.server.project_issues(PROJECT)
+    assert len(issues) == 120
+    types = {big.server.issue_types[i.issue_type_id].name for i in issues}
+    assert types <= set(TRIMMED_TYPES)
+    assert len({i.key for i in issues}) == 120
