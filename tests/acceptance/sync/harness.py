@@ -269,14 +269,15 @@ class Bridge:
         with self.store.session() as s:
             return {r.server_key: r for r in s.scalars(select(IssuePair))}
 
-    def mirror_of(self, key: str) -> str:
+    def mirror_of(self, side: str, key: str) -> str:
+        """The key of the mirror of ``side``'s issue ``key`` (keys repeat across sites)."""
         with self.store.session() as s:
             for r in s.scalars(select(IssuePair)):
-                if r.server_key == key:
+                if side == "srv" and r.server_key == key:
                     return str(r.cloud_key)
-                if r.cloud_key == key:
+                if side == "cld" and r.cloud_key == key:
                     return str(r.server_key)
-        raise AssertionError(f"{key} has no mirror")
+        raise AssertionError(f"{side} {key} has no mirror")
 
     def conflicts(self) -> list[Conflict]:
         with self.store.session() as s:

@@ -110,8 +110,8 @@ async def test_standard_fields_number_and_date_flow_from_either_side(
         )
         await b.alice[origin].edit_issue(key, IssueInput(parent_key=epic))
         await b.settle()
-        mirror_key = b.mirror_of(key)
-        epic_mirror = b.mirror_of(epic)
+        mirror_key = b.mirror_of(origin, key)
+        epic_mirror = b.mirror_of(origin, epic)
         m = await b.bot[target].get_issue(mirror_key)
         assert m.summary == "Every field"
         assert m.priority == "High"
@@ -189,7 +189,7 @@ async def test_select_multiselect_and_user_picker_are_translated(store: Store, o
         )
         await b.settle()
         assert b.runner.queue.dead_letters() == []
-        m = await b.bot[target].get_issue(b.mirror_of(key))
+        m = await b.bot[target].get_issue(b.mirror_of(origin, key))
         assert cvalue(m, COLOUR, target) == colour(target, 0)
         assert set(cvalue(m, TEAMS, target)) == set(teams(target, (0, 1)))
         assert same_person(b, target, cvalue(m, REVIEWER, target), "alice")
@@ -204,7 +204,7 @@ async def test_select_multiselect_and_user_picker_are_translated(store: Store, o
             ),
         )
         await b.settle()
-        m = await b.bot[target].get_issue(b.mirror_of(key))
+        m = await b.bot[target].get_issue(b.mirror_of(origin, key))
         assert cvalue(m, COLOUR, target) == colour(target, 1)
         assert tuple(cvalue(m, TEAMS, target)) == teams(target, (1,))
         assert same_person(b, target, cvalue(m, REVIEWER, target), "bob")
