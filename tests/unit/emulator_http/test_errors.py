@@ -225,3 +225,16 @@ async def test_oversized_body_is_413(client: httpx.AsyncClient, api: str, app, m
     )
     assert_jira_error(streamed, 413)
     assert len(app.site.issues) == before
+
+
+async def test_unicode_digit_ids_are_not_found(client: httpx.AsyncClient, api: str) -> None:
+    for path in (
+        "issue/\u00b2",
+        "component/\u00b2",
+        "version/\u00b2",
+        "issuetype/\u00b2",
+        "issue/DEMO-1/comment/\u00b2",
+        "customFieldOption/\u00b3",
+    ):
+        assert_jira_error(await client.get(f"{api}/{path}"), 404)
+    assert_jira_error(await client.get("/rest/agile/1.0/board/\u00b2"), 404)

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from jirabridge.emulator.faces._errors import JiraHttpError, error_response, error_response_for
-from jirabridge.emulator.faces._wire import parse_json
+from jirabridge.emulator.faces._wire import is_number, parse_json
 
 __all__ = ["Api", "Ctx", "FaceConfig", "Handler", "JiraJSONResponse", "admin_key", "endpoint"]
 
@@ -118,7 +118,7 @@ class Ctx:
     async def body(self) -> bytes:
         """The request body, refused with 413 beyond :data:`MAX_JSON_BYTES`."""
         declared = self.request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+        if is_number(declared) and int(declared) > MAX_JSON_BYTES:
             raise JiraHttpError(413, ["The request body is too large."])
         chunks: list[bytes] = []
         size = 0
@@ -176,6 +176,10 @@ def endpoint(
     """Wrap ``handler`` as a Starlette endpoint for the API family ``api``."""
 
     async def run(request: Request) -> Response:
+        for value in request.path_params.values():
+            if isinstance(value, str) and value.isdigit() and not value.isascii():
+                # "²" passes str.isdigit() but no id is made of it (int() would fail)
+                return error_response(404, [f"No entity with id '{value}' exists."])
         ctx = Ctx(face, api, request, _user_key(request, face))
         try:
             result = await handler(ctx)

@@ -8,6 +8,7 @@ from typing import Any
 from jirabridge.emulator.faces._context import Ctx
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._richtext import from_wire, is_adf
+from jirabridge.emulator.faces._wire import is_number
 from jirabridge.emulator.model._records import Visibility
 
 __all__ = ["ADF_REQUIRED", "rich_in", "visibility_in"]
@@ -49,6 +50,6 @@ def visibility_in(raw: Any, field_id: str = "commentLevel") -> Visibility | None
 
 
 def int_param(raw: str, what: str) -> int:
-    if not raw.isdigit():
+    if not is_number(raw):
         raise JiraHttpError(404, [f"The {what} '{raw}' does not exist."])
     return int(raw)

@@ -13,6 +13,7 @@ from jirabridge.emulator.faces._render import transition_json
 from jirabridge.emulator.faces._routes_meta import editmeta, field_meta
 from jirabridge.emulator.faces._table import RouteSpec
 from jirabridge.emulator.faces._views import renderer_of, view_of
+from jirabridge.emulator.faces._wire import is_number
 from jirabridge.emulator.model._records import Issue, ResolutionRule
 
 __all__ = ["ROUTES"]
@@ -314,7 +315,7 @@ async def changelog_bulkfetch(ctx: Ctx) -> Any:
     token = body.get("nextPageToken")
     start = 0
     if token is not None:
-        if not isinstance(token, str) or not token.startswith("bf") or not token[2:].isdigit():
+        if not isinstance(token, str) or not token.startswith("bf") or not is_number(token[2:]):
             raise JiraHttpError(400, ["The provided next page token is invalid."])
         start = int(token[2:])
     site = ctx.site

@@ -25,7 +25,7 @@ from jirabridge.emulator.faces._render import (
 )
 from jirabridge.emulator.faces._table import RouteSpec
 from jirabridge.emulator.faces._views import view_of
-from jirabridge.emulator.faces._wire import format_datetime, parse_date
+from jirabridge.emulator.faces._wire import format_datetime, is_number, parse_date
 from jirabridge.emulator.model._records import FieldDef, IssueType, Project, StatusCategory, User
 
 __all__ = ["ROUTES", "editmeta", "field_meta"]
@@ -439,7 +439,7 @@ async def create_component(ctx: Ctx) -> Any:
 
 async def get_component(ctx: Ctx) -> Any:
     raw = ctx.path("id")
-    comp = ctx.site.components.get(int(raw)) if raw.isdigit() else None
+    comp = ctx.site.components.get(int(raw)) if is_number(raw) else None
     if comp is None:
         raise JiraHttpError(404, [f"The component with id {raw} does not exist."])
     out = component_json(view_of(ctx), comp)
@@ -478,7 +478,7 @@ async def create_version(ctx: Ctx) -> Any:
 
 async def get_version(ctx: Ctx) -> Any:
     raw = ctx.path("id")
-    version = ctx.site.versions.get(int(raw)) if raw.isdigit() else None
+    version = ctx.site.versions.get(int(raw)) if is_number(raw) else None
     if version is None:
         raise JiraHttpError(404, [f"Could not find version for id '{raw}'"])
     return version_json(view_of(ctx), version)
@@ -494,7 +494,7 @@ def _created(body: dict[str, Any]) -> Any:
 
 
 def _by_id(store: dict[int, Any], raw: str, what: str) -> Any:
-    item = store.get(int(raw)) if raw.isdigit() else None
+    item = store.get(int(raw)) if is_number(raw) else None
     if item is None:
         for candidate in store.values():
             if getattr(candidate, "name", None) == raw:
@@ -598,7 +598,7 @@ async def field_context_options(ctx: Ctx) -> Any:
 
 async def get_custom_field_option(ctx: Ctx) -> Any:
     raw = ctx.path("id")
-    if raw.isdigit():
+    if is_number(raw):
         for fd in ctx.site.fields.values():
             option = fd.options.get(int(raw))
             if option is not None:
@@ -765,7 +765,7 @@ async def createmeta_fields(ctx: Ctx) -> Any:
     site = ctx.site
     project = site.get_project(ctx.path("projectIdOrKey"))
     raw = ctx.path("issueTypeId")
-    itype = site.issue_types.get(int(raw)) if raw.isdigit() else None
+    itype = site.issue_types.get(int(raw)) if is_number(raw) else None
     if itype is None or itype.id not in project.issue_type_ids:
         raise JiraHttpError(
             404 if ctx.cloud else 400,

@@ -13,7 +13,19 @@ from typing import Any
 
 from jirabridge.emulator.faces._errors import JiraHttpError
 
-__all__ = ["format_date", "format_datetime", "parse_date", "parse_datetime", "parse_json"]
+__all__ = [
+    "format_date",
+    "format_datetime",
+    "is_number",
+    "parse_date",
+    "parse_datetime",
+    "parse_json",
+]
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true but ``int("²")`` fails."""
+    return text.isascii() and text.isdigit()
 
 
 def format_datetime(value: datetime | None) -> str | None:
