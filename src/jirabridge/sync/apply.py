@@ -156,6 +156,10 @@ class _Ctx:
     clients: dict[Side, SiteClient]
     issues: dict[Side, Issue] = field(default_factory=dict)
     writes: int = 0
+    # rule names written to each side in this job (their re-read value becomes the snapshot)
+    written: dict[Side, set[str]] = field(
+        default_factory=lambda: {Side.SERVER: set(), Side.CLOUD: set()}
+    )
 
 
 class Applier:
@@ -504,20 +508,37 @@ class Applier:
             cloud_changed_at=self._changed_at(ctx, Side.CLOUD),
             origin=ref.origin if snap_s is None else None,
         )
+        before_status = {s: ctx.issues[s].status for s in (Side.SERVER, Side.CLOUD)}
         await self._write_fields(ctx, plan)
         await self._run_rules(ctx, snaps)
         comment_links = await self._sync_comments(ctx, ref)
         attachment_links = await self._sync_attachments(ctx, ref)
         link_links = await self._sync_links(ctx, ref)
         sprint_names = await self._sync_sprints(ctx, snaps)
-        # re-read what both sides hold now: that is the new "last synced" state
+        # the new "last synced" state: what we wrote, as the sites now show it, and for every
+        # other field what we read at the start. A change someone made while this job ran
+        # is then still a change next time (and its issue is not taken for our own echo).
         for s in (Side.SERVER, Side.CLOUD):
             ctx.issues[s] = await ctx.clients[s].get_issue(ctx.issues[s].key)
         after = {
             s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
         }
+        updated: dict[Side, datetime | None] = {}
         for s in (Side.SERVER, Side.CLOUD):
-            after[s][STATUS_KEY] = ctx.issues[s].status  # for the rules' "transitioned"
+            moved_meanwhile = False
+            for name in list(after[s]):
+                if name in ctx.written[s]:
+                    continue
+                if value_hash(after[s][name]) != value_hash(values[s].get(name)):
+                    moved_meanwhile = True
+                    after[s][name] = values[s].get(name)
+            status_now = ctx.issues[s].status
+            if "status" not in ctx.written[s] and status_now != before_status[s]:
+                moved_meanwhile = True
+                status_now = before_status[s]
+            after[s][STATUS_KEY] = status_now  # for the rules' "transitioned"
+            updated[s] = None if moved_meanwhile else ctx.issues[s].updated
+        for s in (Side.SERVER, Side.CLOUD):
             if sprint_names is not None:
                 after[s][SPRINTS_KEY] = sprint_names[s]
         for name, source in plan.pending:
@@ -537,9 +558,7 @@ class Applier:
         def commit() -> bool:
             with self.queue.store.session() as session:
                 for s in (Side.SERVER, Side.CLOUD):
-                    save_snapshot(
-                        session, ref.id, s, after[s], issue_updated=ctx.issues[s].updated, now=now
-                    )
+                    save_snapshot(session, ref.id, s, after[s], issue_updated=updated[s], now=now)
                 for conflict in plan.conflicts:
                     record_conflict(session, ref.id, conflict, now=now)
                 for link in comment_links:
@@ -598,6 +617,11 @@ class Applier:
             fields.pop("issuetype", None)
             key = ctx.issues[target].key
             client = ctx.clients[target]
+            ctx.written[target].update(
+                r.name
+                for r in ctx.pair.fields
+                if (r.server_id if target is Side.SERVER else r.cloud_id) in side_plan.fields
+            )
             data = _input(fields, skip=frozenset())
             if _input_kwargs(data):
                 await client.edit_issue(key, data)
@@ -631,6 +655,7 @@ class Applier:
             comment=body,
         )
         ctx.writes += 1
+        ctx.written[target].update({"status", "resolution"})
 
     async def _walk_to(self, ctx: _Ctx, target: Side, status: str) -> Transition:
         """Move the issue along the workflow until ``status`` is one transition away.

@@ -466,3 +466,35 @@ async def test_comment_edits_and_deletes_follow_by_comment_id(store: Store) -> N
         assert len(texts) == 1 and texts[0].endswith("second")
         assert (await world.apply("cld", c_id)).writes == 0
         assert len([c async for c in world.bot["srv"].comments(s_key)]) == 1
+
+
+async def test_a_change_made_while_a_job_runs_is_not_lost(store: Store) -> None:
+    """Someone edits the source while the engine is writing the mirror: the snapshot must not
+    swallow that edit, and the poll must not take it for the engine's own echo."""
+    async with build_world(store) as world:
+        s_key, s_id, c_key, _ = await paired(world)
+        cloud_bot = world.bot["cld"]
+
+        class Meddling:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(cloud_bot, name)
+
+            async def edit_issue(self, key: str, *args: Any, **kwargs: Any) -> None:
+                await cloud_bot.edit_issue(key, *args, **kwargs)
+                # meanwhile, on Server, a person changes another field
+                await world.alice["srv"].edit_issue(s_key, IssueInput(labels=("late",)))
+
+        world.applier.clients["cld"] = Meddling()  # type: ignore[assignment]
+        await world.alice["srv"].edit_issue(s_key, IssueInput(summary="first change"))
+        await world.apply("srv", s_id)
+        world.applier.clients["cld"] = cloud_bot
+        cloud = await cloud_bot.get_issue(c_key)
+        assert cloud.summary == "first change"
+        assert cloud.labels == ()  # not yet: it happened during the job
+        with store.session() as s:
+            from jirabridge.sync.store import Snapshot
+
+            snap = s.scalars(select(Snapshot).where(Snapshot.side == "server")).one()
+        assert snap.issue_updated is None  # so a poll will not take it for our echo
+        await world.apply("srv", s_id)
+        assert (await cloud_bot.get_issue(c_key)).labels == ("late",)
