@@ -63,7 +63,7 @@ SCHEMAS = {
 }
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     flavour=st.sampled_from(list(JiraFlavour)),
     fields=st.dictionaries(st.sampled_from(FIELD_NAMES), json_values, max_size=8),
