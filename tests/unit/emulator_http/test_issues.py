@@ -349,3 +349,34 @@ async def test_cloud_page_tokens_expire_after_seven_days(
     )
     assert late.status_code == 400
     assert late.json()["errorMessages"] == ["The provided next page token is invalid or expired."]
+
+
+async def test_epic_link_on_server_parent_on_cloud(
+    client: httpx.AsyncClient, api: str, app, flavour: str
+) -> None:
+    epic = next(i for i in app.site.issues.values() if i.fields.get("summary") == "Big epic")
+    link_field = app.site.agile.epic_link
+    if flavour == "server":
+        fields = {link_field: epic.key}
+    else:
+        assert link_field is None
+        fields = {"parent": {"key": epic.key}}
+    made = await client.post(
+        f"{api}/issue",
+        json={
+            "fields": {
+                "project": {"key": "DEMO"},
+                "issuetype": {"name": "Story"},
+                "summary": "in epic",
+                **fields,
+            }
+        },
+    )
+    assert made.status_code == 201, made.text
+    got = (await client.get(f"{api}/issue/{made.json()['key']}")).json()["fields"]
+    if flavour == "server":
+        assert got[link_field] == epic.key
+        assert "parent" not in got
+    else:
+        assert got["parent"]["key"] == epic.key
+        assert got["parent"]["fields"]["issuetype"]["name"] == "Epic"
