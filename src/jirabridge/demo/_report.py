@@ -54,6 +54,7 @@ class DemoReport:
     workdir: str
     dead_letters: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    workdir_kept: bool = True  # False: a temporary directory, removed when the demo ends
 
     @property
     def ok(self) -> bool:
@@ -114,9 +115,15 @@ def print_summary(report: DemoReport, console: Console, *, changes: bool = True)
     console.print(calls)
     console.print(
         f"Backfill: {report.backfilled_pairs} of {report.issues} issues paired in "
-        f"{report.backfill_seconds:.2f} s; dead letters: {report.dead_letters}; "
-        f"work directory: {report.workdir}"
+        f"{report.backfill_seconds:.2f} s; dead letters: {report.dead_letters}"
     )
+    if report.workdir_kept:
+        console.print(f"Sync configuration and SQLite store: {report.workdir}")
+    else:
+        console.print(
+            "Sync configuration and store were in a temporary directory "
+            "(pass --workdir to keep them)."
+        )
     for note in report.notes:
         console.print(note)
     bad = [c for c in report.changes if c.status not in ("converged", "skipped")]

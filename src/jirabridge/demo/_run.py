@@ -328,6 +328,7 @@ def _report(
         changes=tuple(ChangeRow.of(c) for c in script),
         calls=tuple(calls),
         workdir=str(workdir),
+        workdir_kept=options.workdir is not None,
         dead_letters=dead,
         notes=tuple(notes),
     )
