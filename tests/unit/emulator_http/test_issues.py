@@ -380,3 +380,20 @@ async def test_epic_link_on_server_parent_on_cloud(
     else:
         assert got["parent"]["key"] == epic.key
         assert got["parent"]["fields"]["issuetype"]["name"] == "Epic"
+
+
+async def test_mentions_per_flavour(client: httpx.AsyncClient, app, flavour: str) -> None:
+    alice = app.site.find_user("alice") or app.site.find_user("alice@example.org")
+    wiki = f"ping [~accountid:{alice.key}]" if flavour == "cloud" else "ping [~alice]"
+    made = await client.post("/rest/api/2/issue/DEMO-1/comment", json={"body": wiki})
+    assert made.status_code == 201, made.text
+    cid = made.json()["id"]
+    assert (await client.get(f"/rest/api/2/issue/DEMO-1/comment/{cid}")).json()["body"] == wiki
+    if flavour == "cloud":
+        doc = (await client.get(f"/rest/api/3/issue/DEMO-1/comment/{cid}")).json()["body"]
+        mention = doc["content"][0]["content"][1]
+        assert mention["type"] == "mention"
+        assert mention["attrs"]["id"] == alice.key
+        assert mention["attrs"]["text"] == "@Alice Able"
+    else:
+        assert app.site.comments[int(cid)].body == "ping [~alice]"
