@@ -4,7 +4,20 @@ One async interface (:class:`JiraClient`), two implementations on httpx
 (:class:`ServerClient` over REST v2, :class:`CloudClient` over REST v3), both taking a
 ``transport`` so tests can run the emulators in-process. Every call goes through a shared
 :class:`RateGovernor`, retries what is safe to retry, is counted in :class:`CallStats`, and
-fails with one of the branches of :class:`jirabridge.errors.JirabridgeError`.
+fails with one of the branches of :class:`jirabridge.errors.JirabridgeError`::
+
+    people = [UserRef(account_id="5b10...", name="jsmith", key="JIRAUSER10100")]
+    server = ServerClient("https://jira.corp", auth=BearerAuth(pat),
+                          users=UserTable(people), codec=MarkupCodec.for_people(people))
+    cloud = CloudClient("https://corp.atlassian.net",
+                        auth=cloud_api_token_auth("bot@corp.com", token),
+                        users=UserTable(people), codec=MarkupCodec.for_people(people))
+    async for issue in server.search("project = OPS"):        # canonical Issue, ADF text
+        key = await cloud.create_issue(IssueInput(project_key="OPS", issue_type="Task",
+                                                  summary=issue.summary,
+                                                  description=issue.description),
+                                       check=find_existing_copy)   # never a blind re-create
+    print(server.stats.snapshot())
 """
 
 from __future__ import annotations
