@@ -18,7 +18,9 @@ import argparse
 import asyncio
 import base64
 import multiprocessing
+import os
 import socket
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -176,16 +178,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="longer run (20,000 reads each way)")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds per figure (best and median printed)"
+    )
     args = parser.parse_args()
     total = 20_000 if args.full else 2_000
     issues = 1_000 if args.full else 200
-    print(f"GET issue reads; {issues} issues with 2 comments each; {total} reads per figure")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"GET issue reads; {issues} issues with 2 comments each; {total} reads per round; "
+        f"{args.rounds} rounds; {os.cpu_count()} CPUs, load average {load:.1f} at start"
+    )
     for flavour in ("server", "cloud"):
-        local = asyncio.run(in_process(flavour, issues, total))
-        http = asyncio.run(over_http(flavour, issues, total, args.connections))
+        local = [asyncio.run(in_process(flavour, issues, total)) for _ in range(args.rounds)]
+        http = [
+            asyncio.run(over_http(flavour, issues, total, args.connections))
+            for _ in range(args.rounds)
+        ]
         print(
-            f"{flavour:6}  in-process (ASGITransport, 4 tasks): {local:8.0f} reads/s   "
-            f"HTTP (uvicorn, {args.connections} connections): {http:8.0f} reads/s"
+            f"{flavour:6}  in-process (ASGITransport): best {max(local):6.0f}, median "
+            f"{statistics.median(local):6.0f} reads/s   HTTP (uvicorn, {args.connections} "
+            f"connections): best {max(http):6.0f}, median {statistics.median(http):6.0f} reads/s"
         )
 
 
