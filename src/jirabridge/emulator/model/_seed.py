@@ -617,6 +617,16 @@ def _bulk(
         site.issues_by_project[project.id][issue.id] = None
         issue_ids.append(issue.id)
     if issue_ids:
+
+        def one_paragraph(text: str) -> Any:
+            if server:
+                return text
+            return {
+                "type": "doc",
+                "version": 1,
+                "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
+            }
+
         by_issue = site.comments_by_issue
         comments = site.comments
         cstep = timedelta(seconds=30)
@@ -629,7 +639,7 @@ def _bulk(
                 id=ids.next("comment"),
                 issue_id=iid,
                 author_key=author,
-                body=_native(site, f"Comment {n} on {issue.key}"),
+                body=one_paragraph(f"Comment {n} on {issue.key}"),
                 created=when,
                 updated=when,
                 update_author_key=author,
