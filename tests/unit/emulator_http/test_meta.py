@@ -174,3 +174,13 @@ async def test_hidden_email_is_shown_to_its_owner(app, flavour: str, api: str) -
     ) as c:
         me = (await c.get(f"{api}/myself")).json()
     assert me["emailAddress"] == "carol@example.org"
+
+
+async def test_project_roles(client: httpx.AsyncClient, api: str, flavour: str) -> None:
+    roles = (await client.get(f"{api}/project/DEMO/role")).json()
+    assert set(roles) == {"Administrators", "Developers", "Users"}
+    admins = (await client.get(roles["Administrators"].split("8080", 1)[1])).json()
+    assert admins["name"] == "Administrators"
+    kinds = {a["type"] for a in admins["actors"]}
+    assert kinds == {"atlassian-user-role-actor", "atlassian-group-role-actor"}
+    assert (await client.get(f"{api}/project/DEMO/role/1")).status_code == 404

@@ -312,8 +312,8 @@ def _project_detail(ctx: Ctx, project: Project) -> dict[str, Any]:
     out["assigneeType"] = "UNASSIGNED"
     out["versions"] = [version_json(view, v) for v in site.project_versions(project.id)]
     out["roles"] = {
-        role: view.api(f"project/{project.id}/role/{10000 + i}")
-        for i, role in enumerate(sorted(project.roles))
+        role: view.api(f"project/{project.id}/role/{rid}")
+        for rid, role in _role_ids(project).items()
     }
     if ctx.cloud:
         out["style"] = "classic"
@@ -356,6 +356,65 @@ async def search_projects(ctx: Ctx) -> Any:
 
 async def get_project(ctx: Ctx) -> Any:
     return _project_detail(ctx, ctx.site.get_project(ctx.path("projectIdOrKey")))
+
+
+def _role_ids(project: Project) -> dict[int, str]:
+    return {10000 + i: role for i, role in enumerate(sorted(project.roles))}
+
+
+async def project_roles(ctx: Ctx) -> Any:
+    project = ctx.site.get_project(ctx.path("projectIdOrKey"))
+    view = view_of(ctx)
+    return {
+        role: view.api(f"project/{project.id}/role/{rid}")
+        for rid, role in _role_ids(project).items()
+    }
+
+
+async def project_role(ctx: Ctx) -> Any:
+    site = ctx.site
+    project = site.get_project(ctx.path("projectIdOrKey"))
+    raw = ctx.path("id")
+    roles = _role_ids(project)
+    role = roles.get(int(raw)) if is_number(raw) else None
+    if role is None:
+        raise JiraHttpError(404, ["Can not retrieve a role actor for a null project role."])
+    view = view_of(ctx)
+    actors: list[dict[str, Any]] = []
+    for member in sorted(project.roles[role]):
+        if member.startswith("group:"):
+            name = member[len("group:") :]
+            group = site.groups.get(name)
+            actor: dict[str, Any] = {
+                "id": 10000 + len(actors),
+                "displayName": name,
+                "type": "atlassian-group-role-actor",
+                "name": name,
+            }
+            if ctx.cloud and group is not None:
+                actor["actorGroup"] = {"name": name, "displayName": name, "groupId": group.group_id}
+            actors.append(actor)
+            continue
+        user = site.users.get(member)
+        if user is None:
+            continue
+        entry: dict[str, Any] = {
+            "id": 10000 + len(actors),
+            "displayName": user.display_name,
+            "type": "atlassian-user-role-actor",
+        }
+        if ctx.cloud:
+            entry["actorUser"] = {"accountId": user.key}
+        else:
+            entry["name"] = user.name or user.key
+        actors.append(entry)
+    return {
+        "self": view.api(f"project/{project.id}/role/{raw}"),
+        "name": role,
+        "id": int(raw),
+        "description": f"Project role {role}",
+        "actors": actors,
+    }
 
 
 async def project_components(ctx: Ctx) -> Any:
@@ -820,6 +879,8 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("GET", "/project/{projectIdOrKey}/components", project_components),
     RouteSpec("GET", "/project/{projectIdOrKey}/versions", project_versions),
     RouteSpec("GET", "/project/{projectIdOrKey}/statuses", project_statuses),
+    RouteSpec("GET", "/project/{projectIdOrKey}/role", project_roles),
+    RouteSpec("GET", "/project/{projectIdOrKey}/role/{id}", project_role),
     RouteSpec("POST", "/component", create_component),
     RouteSpec("GET", "/component/{id}", get_component),
     RouteSpec("POST", "/version", create_version),
