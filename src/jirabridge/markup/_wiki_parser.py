@@ -61,7 +61,7 @@ from jirabridge.markup._urls import (
 
 __all__ = ["MAX_DEPTH", "is_bare_link", "parse_wiki"]
 
-MAX_DEPTH = 48
+MAX_DEPTH = 24
 MAX_LIST_DEPTH = 20
 
 # token types
