@@ -184,3 +184,36 @@ async def test_project_roles(client: httpx.AsyncClient, api: str, flavour: str) 
     kinds = {a["type"] for a in admins["actors"]}
     assert kinds == {"atlassian-user-role-actor", "atlassian-group-role-actor"}
     assert (await client.get(f"{api}/project/DEMO/role/1")).status_code == 404
+
+
+async def test_links_in_answers_lead_somewhere(client: httpx.AsyncClient, api: str, app) -> None:
+    issue = (await client.get(f"{api}/issue/DEMO-1")).json()["fields"]
+    for link in (
+        issue["votes"]["self"],
+        issue["watches"]["self"],
+        issue["status"]["statusCategory"]["self"],
+        issue["priority"]["self"],
+        issue["issuetype"]["self"],
+        issue["project"]["self"],
+    ):
+        response = await client.get(link.removeprefix(app.base_url))
+        assert response.status_code == 200, link
+    board = (await client.get("/rest/agile/1.0/board")).json()["values"][0]
+    config = (await client.get(f"/rest/agile/1.0/board/{board['id']}/configuration")).json()
+    found = (await client.get(config["filter"]["self"].removeprefix(app.base_url))).json()
+    assert found["jql"].startswith("project = DEMO")
+
+
+async def test_votes(app, flavour: str, api: str) -> None:
+    login = ("bob", "pw") if flavour == "server" else None
+    if login is None:
+        bob = app.site.find_user("bob@example.org")
+        login = ("bob@example.org", app.site.create_api_token(bob.key))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url=app.base_url, auth=login
+    ) as c:
+        assert (await c.post(f"{api}/issue/DEMO-1/votes")).status_code == 204
+        votes = (await c.get(f"{api}/issue/DEMO-1/votes")).json()
+        assert votes["votes"] == 1 and votes["hasVoted"] is True
+        assert (await c.delete(f"{api}/issue/DEMO-1/votes")).status_code == 204
+        assert (await c.get(f"{api}/issue/DEMO-1/votes")).json()["votes"] == 0

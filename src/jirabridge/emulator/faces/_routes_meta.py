@@ -596,6 +596,40 @@ async def list_status_categories(ctx: Ctx) -> Any:
     return [status_category_json(view, c) for c in StatusCategory]
 
 
+async def get_status_category(ctx: Ctx) -> Any:
+    raw = ctx.path("idOrKey")
+    for category in StatusCategory:
+        if raw in (str(category.id), category.key):
+            return status_category_json(view_of(ctx), category)
+    raise JiraHttpError(404, [f"The status category with id or key '{raw}' does not exist"])
+
+
+async def get_filter(ctx: Ctx) -> Any:
+    """A board's saved filter (the only filters the emulator has)."""
+    raw = ctx.path("id")
+    view = view_of(ctx)
+    for board in ctx.site.boards.values():
+        if str(board.filter_id) == raw:
+            owner = ctx.site.users.get(ctx.site.admin_key)
+            out: dict[str, Any] = {
+                "self": view.api(f"filter/{board.filter_id}"),
+                "id": str(board.filter_id),
+                "name": f"Filter for {board.name}",
+                "jql": board.filter_jql,
+                "favourite": False,
+            }
+            if owner is not None:
+                out["owner"] = user_json(view, owner, with_email=False)
+            return out
+    raise JiraHttpError(
+        400,
+        [
+            "The selected filter is not available to you, perhaps it has been deleted or had "
+            "its permissions changed."
+        ],
+    )
+
+
 async def list_resolutions(ctx: Ctx) -> Any:
     view = view_of(ctx)
     return [resolution_json(view, r) for r in ctx.site.resolutions.values()]
@@ -892,6 +926,8 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("GET", "/status", list_statuses),
     RouteSpec("GET", "/status/{idOrName}", get_status),
     RouteSpec("GET", "/statuscategory", list_status_categories),
+    RouteSpec("GET", "/statuscategory/{idOrKey}", get_status_category),
+    RouteSpec("GET", "/filter/{id}", get_filter, note="boards' saved filters"),
     RouteSpec("GET", "/resolution", list_resolutions),
     RouteSpec("GET", "/resolution/{id}", get_resolution),
     RouteSpec("GET", "/issueLinkType", list_link_types),

@@ -431,6 +431,30 @@ async def remove_watcher(ctx: Ctx) -> Any:
     return None
 
 
+async def get_votes(ctx: Ctx) -> Any:
+    issue = ctx.site.get_issue(ctx.path("issueIdOrKey"))
+    view = view_of(ctx)
+    voters = [
+        user_json(view, ctx.site.users[k]) for k in sorted(issue.voters) if k in ctx.site.users
+    ]
+    return {
+        "self": view.api(f"issue/{issue.key}/votes"),
+        "votes": len(voters),
+        "hasVoted": ctx.user_key in issue.voters,
+        "voters": voters,
+    }
+
+
+async def add_vote(ctx: Ctx) -> Any:
+    ctx.site.vote(ctx.user_key, ctx.path("issueIdOrKey"))
+    return None
+
+
+async def remove_vote(ctx: Ctx) -> Any:
+    ctx.site.unvote(ctx.user_key, ctx.path("issueIdOrKey"))
+    return None
+
+
 _I = "/issue/{issueIdOrKey}"
 
 ROUTES: list[RouteSpec] = [
@@ -480,4 +504,7 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("GET", f"{_I}/watchers", get_watchers),
     RouteSpec("POST", f"{_I}/watchers", add_watcher),
     RouteSpec("DELETE", f"{_I}/watchers", remove_watcher),
+    RouteSpec("GET", f"{_I}/votes", get_votes),
+    RouteSpec("POST", f"{_I}/votes", add_vote),
+    RouteSpec("DELETE", f"{_I}/votes", remove_vote),
 ]
