@@ -178,6 +178,8 @@ class Applier:
         self.queue = queue
         self.clock: Clock = clock or SystemClock()
         self._users: dict[tuple[str, Side], UserRef | None] = {}
+        self._exact_users: dict[tuple[str, Side], UserRef | None] = {}
+        self._mentions: dict[tuple[str, Side], str | None] = {}
 
     # ---- entry points ---------------------------------------------------------------------
 
@@ -289,10 +291,15 @@ class Applier:
     def _user_key(self, user: Mapping[str, Any]) -> str:
         return str(user.get("accountId") or user.get("name") or user.get("key"))
 
-    async def _map_user(self, ctx: _Ctx, user: Mapping[str, Any], target: Side) -> None:
+    async def _map_user(
+        self, ctx: _Ctx, user: Mapping[str, Any], target: Side, *, fallback: bool = True
+    ) -> UserRef | None:
+        """The ``target`` side's user for ``user`` (cached). ``fallback``: use the pair's
+        fallback user when nobody matches (right for an assignee, wrong for a mention)."""
         cache_key = (self._user_key(user), target)
-        if cache_key in self._users:
-            return
+        cache = self._users if fallback else self._exact_users
+        if cache_key in cache:
+            return cache[cache_key]
         mapping = ctx.pair.users
         found: UserRef | None = None
         if target is Side.CLOUD:
@@ -307,17 +314,18 @@ class Applier:
             candidates = await ctx.clients[target].find_users(str(user["email"]))
             email = str(user["email"]).lower()
             found = next((c for c in candidates if (c.email or "").lower() == email), None)
-        if found is None:
-            fallback = (
+        if found is None and fallback:
+            default = (
                 mapping.fallback_cloud_user
                 if target is Side.CLOUD
                 else mapping.fallback_server_user
             )
-            if fallback:
+            if default:
                 found = (
-                    UserRef(account_id=fallback) if target is Side.CLOUD else UserRef(name=fallback)
+                    UserRef(account_id=default) if target is Side.CLOUD else UserRef(name=default)
                 )
-        self._users[cache_key] = found
+        cache[cache_key] = found
+        return found
 
     def _translator(
         self, pair: PairConfig, keys: Mapping[tuple[str, Side], str] | None = None
@@ -327,7 +335,61 @@ class Applier:
             return SKIP if found is None else _plain(found)
 
         known = dict(keys or {})
-        return Translator(pair, users=users, issue_keys=lambda k, t: known.get((k, t)))
+        return Translator(
+            pair,
+            users=users,
+            issue_keys=lambda k, t: known.get((k, t)),
+            rich=self._map_mentions,
+        )
+
+    # ---- mentions in rich text ------------------------------------------------------------
+
+    async def _resolve_mentions(self, ctx: _Ctx, docs: Mapping[Side, Sequence[Any]]) -> None:
+        """Find the other side's user for every mention in ``docs`` (ADF per source side)."""
+        for side, values in docs.items():
+            ids: set[str] = set()
+            for value in values:
+                _mention_ids(value, ids)
+            for mention_id in sorted(ids):
+                if (mention_id, side.other) in self._mentions:
+                    continue
+                user: dict[str, Any] = (
+                    {"name": mention_id} if side is Side.SERVER else {"accountId": mention_id}
+                )
+                if ctx.pair.users.by_email:
+                    # the mention names the user on its own site; their e-mail (when it is
+                    # visible) finds them on the other one
+                    try:
+                        found = await ctx.clients[side].find_users(mention_id)
+                    except SkipItemError:
+                        found = []
+                    match = next(
+                        (u for u in found if mention_id in (u.name, u.key, u.account_id)), None
+                    )
+                    if match is not None and match.email:
+                        user["email"] = match.email
+                target = await self._map_user(ctx, user, side.other, fallback=False)
+                ident = None
+                if target is not None:
+                    ident = target.account_id if side.other is Side.CLOUD else target.name
+                self._mentions[(mention_id, side.other)] = ident
+
+    def _map_mentions(self, doc: Any, target: Side) -> Any:
+        """``doc`` with each mention pointing at the target site's user; a mention of
+        someone unknown there becomes plain text (never someone else)."""
+        if isinstance(doc, list):
+            return [self._map_mentions(v, target) for v in doc]
+        if not isinstance(doc, dict):
+            return doc
+        if doc.get("type") == "mention":
+            attrs = dict(doc.get("attrs") or {})
+            ident = self._mentions.get((str(attrs.get("id")), target))
+            if ident is None:
+                text = str(attrs.get("text") or f"@{attrs.get('id', '?')}")
+                return {"type": "text", "text": text}
+            attrs["id"] = ident
+            return {**doc, "attrs": attrs}
+        return {k: self._map_mentions(v, target) for k, v in doc.items()}
 
     async def _issue_keys(
         self, pair: PairConfig, values: Mapping[Side, Mapping[str, Any]]
@@ -360,6 +422,7 @@ class Applier:
         )
         values = canonical_values(source, pair.fields, side)
         await self._resolve_users(ctx, {side: values})
+        await self._resolve_mentions(ctx, {side: list(values.values())})
         keys = await self._issue_keys(pair, {side: values})
         plan = plan_fields(
             pair.fields,
@@ -496,6 +559,7 @@ class Applier:
             s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
         }
         await self._resolve_users(ctx, values)
+        await self._resolve_mentions(ctx, {s: list(values[s].values()) for s in values})
         keys = await self._issue_keys(pair, values)
         plan = plan_fields(
             pair.fields,
@@ -740,6 +804,7 @@ class Applier:
         for s in (Side.SERVER, Side.CLOUD):
             comments[s] = [c async for c in ctx.clients[s].comments(ctx.issues[s].key)]
         pairs = await asyncio.to_thread(self._comment_pairs, ref.id)
+        await self._resolve_mentions(ctx, {s: [c.body for c in comments[s]] for s in comments})
         by_id = {
             Side.SERVER: {c.id: c for c in comments[Side.SERVER]},
             Side.CLOUD: {c.id: c for c in comments[Side.CLOUD]},
@@ -841,7 +906,8 @@ class Applier:
         body["content"] = content
         body.setdefault("type", "doc")
         body.setdefault("version", 1)
-        return body
+        mapped: dict[str, Any] = self._map_mentions(body, source.other)
+        return mapped
 
     # ---- attachments and links ------------------------------------------------------------
 
@@ -1018,6 +1084,20 @@ class Applier:
             lambda: self.queue.complete(job, message=f"{result.action}: {result.detail}")
         )
         return result
+
+
+def _mention_ids(value: Any, out: set[str]) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _mention_ids(item, out)
+    elif isinstance(value, dict):
+        if value.get("type") == "mention":
+            ident = (value.get("attrs") or {}).get("id")
+            if ident:
+                out.add(str(ident))
+        for item in value.values():
+            if isinstance(item, list | dict):
+                _mention_ids(item, out)
 
 
 def _pick(options: Sequence[Transition], status: str) -> Transition | None:

@@ -67,10 +67,13 @@ class Translator:
         *,
         users: UserMapper | None = None,
         issue_keys: Callable[[str, Side], str | None] | None = None,
+        rich: Callable[[Any, Side], Any] | None = None,
     ) -> None:
+        """``rich`` rewrites rich text (ADF) for the target, e.g. its mentions."""
         self.pair = pair
         self.users = users
         self.issue_keys = issue_keys
+        self.rich = rich
 
     def translate(self, rule: FieldRule, value: Any, target: Side) -> Any:
         """``value`` as the ``target`` side should see it, or :data:`SKIP`."""
@@ -81,6 +84,8 @@ class Translator:
         if rule.name in self.ISSUE_FIELDS:
             mapped = None if self.issue_keys is None else self.issue_keys(str(value), target)
             return SKIP if mapped is None else mapped
+        if self.rich is not None and isinstance(value, dict) and value.get("type") == "doc":
+            return self.rich(value, target)
         table = self.pair.table_for(rule)
         if table is None:
             return value

@@ -47,12 +47,13 @@ def text_of(adf: Any) -> str:
     return ""
 
 
-def client(flavour: str, app: Any, auth: httpx.Auth) -> Any:
+def client(flavour: str, app: Any, auth: httpx.Auth, *, markup: bool = False) -> Any:
+    """A client of ``app``; ``markup``: real wiki markup <-> ADF (else plain text)."""
     cls = CloudClient if flavour == "cloud" else ServerClient
     return cls(
         app.base_url,
         auth=auth,
-        codec=PlainCodec(),
+        codec=None if markup else PlainCodec(),
         retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05),
         governor=RateGovernor(),
         transport=httpx.ASGITransport(app=app),
@@ -125,7 +126,9 @@ def make_config(s_bot: str, c_bot: str, pair: dict[str, Any] | None = None) -> S
 
 
 @asynccontextmanager
-async def build_world(store: Store, pair: dict[str, Any] | None = None) -> AsyncIterator[World]:
+async def build_world(
+    store: Store, pair: dict[str, Any] | None = None, *, markup: bool = False
+) -> AsyncIterator[World]:
     server = create_app("server", base_url=BASE_S)
     cloud = create_app("cloud", base_url=BASE_C)
     s_bot = server.site.create_user(
@@ -143,12 +146,12 @@ async def build_world(store: Store, pair: dict[str, Any] | None = None) -> Async
     cloud.site.create_custom_field("Server key", "textfield", field_id="customfield_10090")
     config = make_config(s_bot.key, c_bot.key, pair)
     bot = {
-        "srv": client("server", server, basic_auth("svc-jirabridge", "pw")),
-        "cld": client("cloud", cloud, cloud_api_token_auth("bot@acme.io", "tok")),
+        "srv": client("server", server, basic_auth("svc-jirabridge", "pw"), markup=markup),
+        "cld": client("cloud", cloud, cloud_api_token_auth("bot@acme.io", "tok"), markup=markup),
     }
     alice = {
-        "srv": client("server", server, basic_auth("alice", "pw")),
-        "cld": client("cloud", cloud, cloud_api_token_auth("alice@acme.io", "tok")),
+        "srv": client("server", server, basic_auth("alice", "pw"), markup=markup),
+        "cld": client("cloud", cloud, cloud_api_token_auth("alice@acme.io", "tok"), markup=markup),
     }
     queue = Queue(store, site_sides={"srv": "server", "cld": "cloud"})
     applier = Applier(config, bot, queue)

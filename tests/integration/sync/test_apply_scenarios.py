@@ -498,3 +498,56 @@ async def test_a_change_made_while_a_job_runs_is_not_lost(store: Store) -> None:
         assert snap.issue_updated is None  # so a poll will not take it for our echo
         await world.apply("srv", s_id)
         assert (await cloud_bot.get_issue(c_key)).labels == ("late",)
+
+
+async def test_mentions_point_at_the_same_person_on_the_other_site(store: Store) -> None:
+    pair = {"fields": [{"name": "summary"}, {"name": "description"}]}
+    async with build_world(store, pair, markup=True) as world:
+        s_key, s_id, c_key, c_id = await paired(world)
+        alice_c = await world.alice["cld"].myself()
+        mention = {"type": "mention", "attrs": {"id": "alice", "text": "@Alice"}}
+        nobody = {"type": "mention", "attrs": {"id": "ghost", "text": "@Ghost"}}
+        body = {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                {
+                    "type": "paragraph",
+                    "content": [
+                        {"type": "text", "text": "ask "},
+                        mention,
+                        {"type": "text", "text": " and "},
+                        nobody,
+                    ],
+                }
+            ],
+        }
+        await world.alice["srv"].edit_issue(s_key, IssueInput(description=body))
+        await world.apply("srv", s_id)
+        cloud = await world.bot["cld"].get_issue(c_key)
+        ids: set[str] = set()
+        from jirabridge.sync.apply import _mention_ids
+
+        _mention_ids(cloud.description, ids)
+        assert ids == {alice_c.account_id}  # Alice on Cloud, matched by e-mail
+        assert "@ghost" in text_of(cloud.description).lower()  # unknown there: plain text
+        # and back: a Cloud comment mentioning Alice names the Server user
+        comment = {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                {
+                    "type": "paragraph",
+                    "content": [
+                        {"type": "mention", "attrs": {"id": alice_c.account_id, "text": "@Alice"}}
+                    ],
+                }
+            ],
+        }
+        await world.alice["cld"].add_comment(c_key, comment)
+        await world.apply("cld", c_id)
+        [mirrored] = [c async for c in world.bot["srv"].comments(s_key)]
+        back: set[str] = set()
+        _mention_ids(mirrored.body, back)
+        assert back == {"alice"}
+        assert (await world.apply("srv", s_id)).writes == 0
