@@ -224,8 +224,9 @@ class SyncRunner:
     # ---- applying -------------------------------------------------------------------------
 
     async def drain(self, *, workers: int | None = None) -> None:
-        """Apply until no job is due (jobs waiting for a retry later are left). Bound it
-        with ``asyncio.timeout`` where needed."""
+        """Apply until the queue holds only jobs waiting out a failure backoff (those are
+        left for later; jobs in their coalescing delay are waited for). Bound it with
+        ``asyncio.timeout`` where needed."""
         stop = asyncio.Event()
 
         async def watch() -> None:
@@ -262,6 +263,7 @@ class SyncRunner:
                     or_(
                         QueueJob.state == JobState.LEASED,
                         QueueJob.available_at <= now,
+                        QueueJob.attempts == 0,  # still coalescing: it will be due soon
                     )
                 )
             )

@@ -45,7 +45,7 @@ def write_config(path: Path, s_bot: str, c_bot: str, summary_direction: str = "b
                         "integration_user": c_bot,
                     },
                 },
-                "queue": {"coalesce_seconds": 0, "workers": 2},
+                "queue": {"coalesce_seconds": 0.2, "workers": 2},  # drain waits it out
                 "pairs": [
                     {
                         "id": "ops",
