@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -35,7 +36,10 @@ async def _params(request: Request) -> dict[str, str]:
         if not isinstance(data, dict):
             raise OAuthRequestError("invalid_request", "The body must be a JSON object")
         return {str(k): str(v) for k, v in data.items() if v is not None}
-    form = await request.form()
+    try:
+        form = await request.form()
+    except HTTPException as exc:  # Starlette's answer to a broken multipart or form body
+        raise OAuthRequestError("invalid_request", f"Malformed form body: {exc.detail}") from exc
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 

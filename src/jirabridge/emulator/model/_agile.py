@@ -22,6 +22,7 @@ from jirabridge.emulator.model._events import (
     SprintStarted,
     SprintUpdated,
 )
+from jirabridge.emulator.model._ids import by_id
 from jirabridge.emulator.model._issues import IssuesMixin
 from jirabridge.emulator.model._records import (
     Board,
@@ -70,7 +71,7 @@ class AgileMixin(IssuesMixin):
         return board
 
     def get_board(self, board_id: int | str) -> Board:
-        board = self.boards.get(int(board_id)) if str(board_id).isdigit() else None
+        board = by_id(self.boards, board_id)
         if board is None:
             raise NotFound("Board does not exist or you do not have permission to see it.")
         return board
@@ -93,7 +94,7 @@ class AgileMixin(IssuesMixin):
     # -- sprints ----------------------------------------------------------------------------
 
     def get_sprint(self, sprint_id: int | str) -> Sprint:
-        sprint = self.sprints.get(int(sprint_id)) if str(sprint_id).isdigit() else None
+        sprint = by_id(self.sprints, sprint_id)
         if sprint is None:
             raise NotFound("Sprint does not exist or you do not have permission to see it.")
         return sprint

@@ -11,7 +11,7 @@ from jirabridge.emulator.model._clock import Clock
 from jirabridge.emulator.model._defaults import AgileFieldIds
 from jirabridge.emulator.model._errors import ISSUE_NOT_FOUND, NotFound, ValidationFailed
 from jirabridge.emulator.model._events import DomainEvent, EventListener
-from jirabridge.emulator.model._ids import IdSource
+from jirabridge.emulator.model._ids import IdSource, is_id
 from jirabridge.emulator.model._records import (
     Attachment,
     Board,
@@ -141,7 +141,7 @@ class SiteBase:
         pid: int | None
         if isinstance(ref, int):
             pid = ref
-        elif ref.isdigit():
+        elif is_id(ref):
             pid = int(ref)
         else:
             pid = self.projects_by_key.get(ref.upper())
@@ -160,7 +160,7 @@ class SiteBase:
     def find_issue(self, ref: int | str) -> Issue | None:
         if isinstance(ref, int):
             return self.issues.get(ref)
-        if ref.isdigit():
+        if is_id(ref):
             return self.issues.get(int(ref))
         up = ref.upper()
         iid = self.issues_by_key.get(up)

@@ -9,6 +9,7 @@ from typing import Any
 
 from jirabridge.emulator.model._directory import DirectoryMixin
 from jirabridge.emulator.model._errors import NotFound, ValidationFailed
+from jirabridge.emulator.model._ids import by_id
 from jirabridge.emulator.model._records import (
     Component,
     FieldConfiguration,
@@ -228,7 +229,7 @@ class ConfigMixin(DirectoryMixin):
         return comp
 
     def get_component(self, component_id: int | str) -> Component:
-        comp = self.components.get(int(component_id)) if str(component_id).isdigit() else None
+        comp = by_id(self.components, component_id)
         if comp is None:
             raise NotFound(f"The component with id {component_id} does not exist.")
         return comp
@@ -264,7 +265,7 @@ class ConfigMixin(DirectoryMixin):
 
     def delete_version(self, version_id: int | str) -> Version:
         """Delete a version and take it off every issue's fix and affects versions."""
-        version = self.versions.get(int(version_id)) if str(version_id).isdigit() else None
+        version = by_id(self.versions, version_id)
         if version is None:
             raise NotFound(f"Could not find version for id '{version_id}'")
         del self.versions[version.id]

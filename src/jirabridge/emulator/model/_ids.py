@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping
+from typing import TypeVar
 
-__all__ = ["IdSource"]
+__all__ = ["IdSource", "as_id", "by_id", "is_id"]
 
 _BASES = {
     "project": 10000,
@@ -31,6 +33,28 @@ _BASES = {
     "pat": 1,
     "filter": 10000,
 }
+
+T = TypeVar("T")
+
+
+def is_id(text: str) -> bool:
+    """True when ``text`` is a numeric id: ASCII digits only (``"²".isdigit()`` is true too,
+    but ``int("²")`` fails)."""
+    return text.isascii() and text.isdigit()
+
+
+def as_id(ref: object) -> int | None:
+    """``ref`` as an integer id, or None when it is not one (any text that is not ASCII digits)."""
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return ref
+    text = str(ref)
+    return int(text) if is_id(text) else None
+
+
+def by_id(store: Mapping[int, T], ref: object) -> T | None:
+    """The record of ``store`` whose id ``ref`` is (int or digits), or None."""
+    key = as_id(ref)
+    return None if key is None else store.get(key)
 
 
 class IdSource:

@@ -24,6 +24,7 @@ from jirabridge.emulator.model._events import (
     WorklogDeleted,
     WorklogUpdated,
 )
+from jirabridge.emulator.model._ids import by_id
 from jirabridge.emulator.model._records import (
     Attachment,
     ChangeItem,
@@ -173,7 +174,7 @@ class SocialMixin(ConfigMixin):
 
     def get_comment(self, issue_ref: int | str, comment_id: int | str) -> Comment:
         issue = self.get_issue(issue_ref)
-        comment = self.comments.get(int(comment_id)) if str(comment_id).isdigit() else None
+        comment = by_id(self.comments, comment_id)
         if comment is None or comment.issue_id != issue.id:
             raise NotFound(f"Can not find a comment for the id: {comment_id}.")
         return comment
@@ -344,7 +345,7 @@ class SocialMixin(ConfigMixin):
 
     def get_worklog(self, issue_ref: int | str, worklog_id: int | str) -> Worklog:
         issue = self.get_issue(issue_ref)
-        worklog = self.worklogs.get(int(worklog_id)) if str(worklog_id).isdigit() else None
+        worklog = by_id(self.worklogs, worklog_id)
         if worklog is None or worklog.issue_id != issue.id:
             raise NotFound(f"Cannot find worklog with id: '{worklog_id}'.")
         return worklog
@@ -449,7 +450,7 @@ class SocialMixin(ConfigMixin):
         return att
 
     def get_attachment(self, attachment_id: int | str) -> Attachment:
-        att = self.attachments.get(int(attachment_id)) if str(attachment_id).isdigit() else None
+        att = by_id(self.attachments, attachment_id)
         if att is None:
             raise NotFound(f"Attachment with id '{attachment_id}' does not exist")
         return att
@@ -551,7 +552,7 @@ class SocialMixin(ConfigMixin):
         return link
 
     def get_link(self, link_id: int | str) -> IssueLink:
-        link = self.links.get(int(link_id)) if str(link_id).isdigit() else None
+        link = by_id(self.links, link_id)
         if link is None:
             raise NotFound(f"No issue link with id '{link_id}' exists.")
         return link
@@ -666,7 +667,7 @@ class SocialMixin(ConfigMixin):
 
     def get_remote_link(self, issue_ref: int | str, link_id: int | str) -> RemoteLink:
         issue = self.get_issue(issue_ref)
-        link = self.remote_links.get(int(link_id)) if str(link_id).isdigit() else None
+        link = by_id(self.remote_links, link_id)
         if link is None or link.issue_id != issue.id:
             raise NotFound(f"No remote link with id '{link_id}' exists on this issue.")
         return link
@@ -686,12 +687,12 @@ class SocialMixin(ConfigMixin):
         if entity == "issue":
             return self.get_issue(entity_id).properties
         if entity == "comment":
-            comment = self.comments.get(int(entity_id)) if str(entity_id).isdigit() else None
+            comment = by_id(self.comments, entity_id)
             if comment is None:
                 raise NotFound(f"Can not find a comment for the id: {entity_id}.")
             return comment.properties
         if entity == "worklog":
-            worklog = self.worklogs.get(int(entity_id)) if str(entity_id).isdigit() else None
+            worklog = by_id(self.worklogs, entity_id)
             if worklog is None:
                 raise NotFound(f"Cannot find worklog with id: '{entity_id}'.")
             return worklog.properties

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from jirabridge.emulator.model._ids import is_id
 from jirabridge.emulator.model._records import FieldDef, Flavour, Issue, Project, User
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ def _ref(raw: Any, *names: str) -> tuple[str, str]:
     if isinstance(raw, int):
         return "id", str(raw)
     if isinstance(raw, str):
-        return ("id" if raw.isdigit() else names[-1]), raw
+        return ("id" if is_id(raw) else names[-1]), raw
     raise FieldError("expected Object")
 
 
@@ -418,7 +419,7 @@ def _parse_project(site: SiteBase, raw: Any) -> Project:
     except FieldError:
         which, value = "", ""
     pid = site.projects_by_key.get(value.upper()) if which == "key" else None
-    if which == "id" and value.isdigit():
+    if which == "id" and is_id(value):
         pid = int(value)
     project = site.projects.get(pid) if pid is not None else None
     if project is None:
@@ -502,7 +503,7 @@ def parse_duration(raw: Any) -> int:
         return raw * 60
     if isinstance(raw, str):
         text = raw.strip()
-        if text.isdigit():
+        if is_id(text):
             return int(text) * 60
         parts = _DURATION.findall(text)
         if parts and _DURATION.sub("", text).strip() == "":
