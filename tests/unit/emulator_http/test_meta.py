@@ -195,6 +195,10 @@ async def test_links_in_answers_lead_somewhere(client: httpx.AsyncClient, api: s
         issue["priority"]["self"],
         issue["issuetype"]["self"],
         issue["project"]["self"],
+        issue["project"]["avatarUrls"]["48x48"],
+        issue["reporter"]["avatarUrls"]["16x16"],
+        issue["issuetype"]["iconUrl"],
+        issue["priority"]["iconUrl"],
     ):
         response = await client.get(link.removeprefix(app.base_url))
         assert response.status_code == 200, link

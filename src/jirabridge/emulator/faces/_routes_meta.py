@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
 from jirabridge.emulator.faces._context import Ctx
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._render import (
@@ -23,7 +25,7 @@ from jirabridge.emulator.faces._render import (
     user_json,
     version_json,
 )
-from jirabridge.emulator.faces._table import RouteSpec
+from jirabridge.emulator.faces._table import ROOT, RouteSpec
 from jirabridge.emulator.faces._views import view_of
 from jirabridge.emulator.faces._wire import format_datetime, is_number, parse_date
 from jirabridge.emulator.model._records import FieldDef, IssueType, Project, StatusCategory, User
@@ -896,7 +898,22 @@ async def editmeta(ctx: Ctx) -> Any:
     return {"fields": fields}
 
 
+_AVATAR_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48" viewBox="0 0 48 48">'
+    b'<rect width="48" height="48" rx="8" fill="#0052cc"/></svg>'
+)
+
+
+async def avatar(ctx: Ctx) -> Any:
+    """Every avatar and icon URL in the answers resolves (to one small SVG)."""
+    return Response(_AVATAR_SVG, media_type="image/svg+xml")
+
+
 ROUTES: list[RouteSpec] = [
+    RouteSpec("GET", "/secure/useravatar", avatar, family=ROOT, note="avatar image"),
+    RouteSpec("GET", "/secure/projectavatar", avatar, family=ROOT, note="avatar image"),
+    RouteSpec("GET", "/secure/viewavatar", avatar, family=ROOT, note="issue type icon"),
+    RouteSpec("GET", "/images/icons/priorities/{name}", avatar, family=ROOT, note="priority icon"),
     RouteSpec("GET", "/serverInfo", server_info),
     RouteSpec("GET", "/myself", myself),
     RouteSpec("GET", "/user", get_user, note="Server ?username=/?key=; Cloud ?accountId="),
