@@ -107,6 +107,7 @@ def config_document(sites: DemoSites, endpoints: DemoEndpoints) -> dict[str, Any
                 },
                 "comments": {"direction": "both", "attribution": True},
                 "links": "both",
+                "sprints": "both",  # sprints are matched by name on each side's boards
             }
         ],
     }

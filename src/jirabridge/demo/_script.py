@@ -41,7 +41,6 @@ __all__ = [
 PROPERTY = "jirabridge"  # the engine's pair marker on both issues of a pair
 
 ENGINE_GAPS: dict[str, str] = {
-    "sprint": "sprints are not synced by the engine yet (see jirabridge.sync.apply)",
     "mention": "the engine copies rich text without mapping mentioned users between the "
     "sites yet (a Server user name is nobody on Cloud, and the other way round)",
 }
@@ -637,6 +636,8 @@ async def _active_sprint(client: JiraClient) -> int:
 
 
 async def _sprint_names(client: JiraClient, key: str) -> list[str]:
+    """Names of the open (active or future) sprints the issue is in. Closed sprints are
+    history: the engine moves issues between open sprints, as a person can."""
     fields = await client.fields()
     ids = [f.id for f in fields.values() if f.name == "Sprint"]
     if not ids:
@@ -644,10 +645,17 @@ async def _sprint_names(client: JiraClient, key: str) -> list[str]:
     raw = await client.get_issue_raw(key, fields=ids)
     names: list[str] = []
     for value in (raw.get("fields") or {}).get(ids[0]) or ():
-        if isinstance(value, dict):
-            names.append(str(value.get("name")))
-        elif isinstance(value, str) and "name=" in value:
-            names.append(value.split("name=", 1)[1].split(",", 1)[0])
+        if isinstance(value, dict):  # Cloud: objects
+            name, state = str(value.get("name")), str(value.get("state", ""))
+        elif isinstance(value, str) and "name=" in value:  # Server: Sprint@...[k=v,...]
+            parts = dict(
+                item.split("=", 1) for item in value.split("[", 1)[-1].split(",") if "=" in item
+            )
+            name, state = parts.get("name", ""), parts.get("state", "")
+        else:
+            continue
+        if state.lower() != "closed":
+            names.append(name)
     return sorted(names)
 
 
