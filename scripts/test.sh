@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/services.sh
-if [ -f scripts/oracle.sh ]; then bash scripts/oracle.sh; fi
+# CI must compare with Atlassian's transformer for real, never skip it.
+if [ "${CI:-}" = "true" ]; then export JIRABRIDGE_REQUIRE_ORACLE=1; fi
+bash scripts/oracle.sh
 export JIRABRIDGE_TEST_PG_URL=${JIRABRIDGE_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 echo "== ruff"
 .venv/bin/ruff check src tests bench
@@ -15,3 +17,5 @@ echo "== mypy (strict, package)"
 .venv/bin/mypy
 echo "== pytest"
 .venv/bin/pytest -n "${JIRABRIDGE_TEST_WORKERS:-2}" "$@"
+echo "== wiki markup <-> ADF conformance against Atlassian's transformer"
+.venv/bin/python bench/markup_conformance.py
