@@ -286,6 +286,15 @@ async def test_server_search_paging(client: httpx.AsyncClient, flavour: str) -> 
         )
     ).json()
     assert posted["startAt"] == 1 and set(posted["issues"][0]["fields"]) == {"summary"}
+    named = (
+        await client.get(
+            "/rest/api/2/search",
+            params={"jql": "project = DEMO", "fields": "summary,status", "expand": "names,schema"},
+        )
+    ).json()
+    assert named["names"] == {"status": "Status", "summary": "Summary"}
+    assert named["schema"]["status"]["type"] == "status"
+    assert "names" not in named["issues"][0]
 
 
 async def test_cloud_search_tokens(client: httpx.AsyncClient, flavour: str) -> None:

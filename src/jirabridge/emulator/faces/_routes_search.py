@@ -11,6 +11,7 @@ from typing import Any
 from jirabridge.emulator.faces._context import Ctx
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._issues import parse_field_selection
+from jirabridge.emulator.faces._render import field_schema
 from jirabridge.emulator.faces._table import RouteSpec
 from jirabridge.emulator.faces._views import renderer_of
 from jirabridge.emulator.model._records import Issue
@@ -128,18 +129,27 @@ async def server_search(ctx: Ctx) -> Any:
     properties = _list(params.get("properties"), "properties")
     renderer = renderer_of(ctx)
     page = issues[start : start + limit]
-    return {
+    per_issue = [e for e in expand if e not in ("names", "schema")]
+    rendered = [
+        renderer.issue(
+            i, mode=mode, include=include, exclude=exclude, expand=per_issue, properties=properties
+        )
+        for i in page
+    ]
+    out: dict[str, Any] = {
         "expand": "schema,names",
         "startAt": start,
         "maxResults": limit,
         "total": len(issues),
-        "issues": [
-            renderer.issue(
-                i, mode=mode, include=include, exclude=exclude, expand=expand, properties=properties
-            )
-            for i in page
-        ],
+        "issues": rendered,
     }
+    seen = {fid for issue in rendered for fid in issue["fields"]}
+    fields = {fid: ctx.site.fields[fid] for fid in sorted(seen) if fid in ctx.site.fields}
+    if "names" in expand:
+        out["names"] = {fid: fd.name for fid, fd in fields.items()}
+    if "schema" in expand:
+        out["schema"] = {fid: field_schema(fd) for fid, fd in fields.items()}
+    return out
 
 
 async def removed_search(ctx: Ctx) -> Any:
