@@ -143,13 +143,20 @@ async def server_search(ctx: Ctx) -> Any:
         "total": len(issues),
         "issues": rendered,
     }
-    seen = {fid for issue in rendered for fid in issue["fields"]}
+    _names_and_schema(ctx, out, rendered, expand)
+    return out
+
+
+def _names_and_schema(
+    ctx: Ctx, out: dict[str, Any], rendered: list[dict[str, Any]], expand: list[str]
+) -> None:
+    """``expand=names,schema``: one map for the whole answer, over the fields it shows."""
+    seen = {fid for issue in rendered for fid in issue.get("fields", {})}
     fields = {fid: ctx.site.fields[fid] for fid in sorted(seen) if fid in ctx.site.fields}
     if "names" in expand:
         out["names"] = {fid: fd.name for fid, fd in fields.items()}
     if "schema" in expand:
         out["schema"] = {fid: field_schema(fd) for fid, fd in fields.items()}
-    return out
 
 
 async def removed_search(ctx: Ctx) -> Any:
@@ -235,11 +242,12 @@ async def cloud_search(ctx: Ctx) -> Any:
                 mode=mode,
                 include=include,
                 exclude=exclude,
-                expand=expand,
+                expand=[e for e in expand if e not in ("names", "schema")],
                 properties=properties,
             )
             rendered.append(data)
     out: dict[str, Any] = {"issues": rendered}
+    _names_and_schema(ctx, out, rendered, expand)
     end = start + len(page)
     if end < len(issues):
         out["nextPageToken"] = _token(jql, end, now)
