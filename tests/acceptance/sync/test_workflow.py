@@ -67,9 +67,10 @@ def server_wiki(b: Bridge, key: str, attr: str = "description") -> str:
 
 
 MENTION_BUG = (
-    "engine bug: client_for_site builds the clients with the default rich-text codec with no "
-    "user directory, so a mention crossing sites is not translated: Server [~alice] does not "
-    "become an ADF mention of Alice's accountId, nor the reverse"
+    "engine bug: mentions are not translated between sites (client_for_site builds the "
+    "clients with the default rich-text codec and no user directory): Server '[~bob]' reaches "
+    "Cloud as an ADF mention with id 'bob' instead of Bob's accountId, and a Cloud mention "
+    "reaches Server as '[~accountid:<id>]' instead of '[~bob]'"
 )
 
 
