@@ -5,7 +5,8 @@ client; Cloud: one per endpoint and method) plus an optional ceiling for the who
 tunes each bucket from the headers Jira sends:
 
 - Data Center: ``X-RateLimit-Limit`` (capacity), ``X-RateLimit-FillRate`` tokens every
-  ``X-RateLimit-Interval-Seconds``, ``X-RateLimit-Remaining``;
+  ``X-RateLimit-Interval-Seconds``, ``X-RateLimit-Remaining`` (sites before 8.x send the same
+  four as ``X-RateLimiting-*``; both spellings are read, the newer winning);
 - Cloud: ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset`` (ISO time),
   ``X-RateLimit-NearLimit``;
 - ``Retry-After`` on 429 (and 503) blocks the bucket (or the site) for exactly that long; the
@@ -240,10 +241,10 @@ class RateGovernor:
                 self._gates[gate] = max(self._gates.get(gate, 0.0), until)
                 return
             self.block(bucket if status == 429 else None, wait)
-        limit = _float(headers.get("X-RateLimit-Limit"))
-        remaining = _float(headers.get("X-RateLimit-Remaining"))
-        fill = _float(headers.get("X-RateLimit-FillRate"))
-        interval = _float(headers.get("X-RateLimit-Interval-Seconds"))
+        limit = _float(_rate_header(headers, "Limit"))
+        remaining = _float(_rate_header(headers, "Remaining"))
+        fill = _float(_rate_header(headers, "FillRate"))
+        interval = _float(_rate_header(headers, "Interval-Seconds"))
         if status == 429:
             limit = None  # a refusal's Limit may name another rule (per-issue writes)
         if fill is not None and fill > 0:
@@ -265,6 +266,14 @@ class RateGovernor:
             # Jira knows better (other clients of the same user): never hold more than it has.
             others = max(0, state.in_flight - 1)
             state.limit_to(now, remaining - others)
+
+
+def _rate_header(headers: httpx.Headers, name: str) -> str | None:
+    """``X-RateLimit-<name>``, else the pre-8.x Data Center spelling ``X-RateLimiting-<name>``."""
+    value: str | None = headers.get(f"X-RateLimit-{name}")
+    if value is None:
+        value = headers.get(f"X-RateLimiting-{name}")
+    return value
 
 
 def _float(value: str | None) -> float | None:

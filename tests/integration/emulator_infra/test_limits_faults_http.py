@@ -181,3 +181,29 @@ async def test_reseeding_faults_keeps_latency_and_downtime(server: Harness) -> N
     assert len(server.infra.faults.latency) == 1
     assert len(server.infra.faults.downtime) == 1
     assert server.infra.faults.seed == 3
+
+
+async def test_server_legacy_rate_limit_headers_over_http(server: Harness) -> None:
+    cfg = {"capacity": 2, "fillRate": 1, "intervalSeconds": 5, "headerStyle": "legacy"}
+    r = await server.client.post("/_emulator/ratelimits", json=cfg)
+    assert r.status_code == 200 and r.json()["headerStyle"] == "legacy"
+    ok = await server.client.get("/rest/api/2/myself", headers=ALICE)
+    assert ok.headers["X-RateLimiting-Remaining"] == "1"
+    assert ok.headers["X-RateLimiting-Limit"] == "2"
+    assert ok.headers["X-RateLimiting-FillRate"] == "1"
+    assert ok.headers["X-RateLimiting-Interval-Seconds"] == "5"
+    assert "X-RateLimit-Remaining" not in ok.headers
+    await server.client.get("/rest/api/2/myself", headers=ALICE)
+    refused = await server.client.get("/rest/api/2/myself", headers=ALICE)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "5"
+    assert refused.headers["X-RateLimiting-Remaining"] == "0"
+    # back to the modern names
+    await server.client.post("/_emulator/ratelimits", json={"capacity": 5})
+    ok = await server.client.get("/rest/api/2/myself", headers=ALICE)
+    assert ok.headers["X-RateLimit-Remaining"] == "4"
+    assert "X-RateLimiting-Remaining" not in ok.headers
+
+
+async def test_unknown_header_style_is_refused(server: Harness) -> None:
+    r = await server.client.post("/_emulator/ratelimits", json={"headerStyle": "ancient"})
+    assert r.status_code == 400 and "headerStyle" in r.json()["errors"]

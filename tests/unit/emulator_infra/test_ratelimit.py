@@ -149,3 +149,24 @@ def test_per_issue_limit_counts_key_and_id_as_one_issue() -> None:
     assert lim.check("PUT", "/rest/api/3/issue/PRJ-1", 0.0, WALL).allowed
     assert lim.check("PUT", "/rest/api/3/issue/10001", 0.1, WALL).allowed
     assert not lim.check("PUT", "/rest/api/3/issue/PRJ-1", 0.2, WALL).allowed
+
+
+def test_server_legacy_header_style_uses_pre_8x_names() -> None:
+    from jirabridge.emulator.infra import HeaderStyle
+
+    cfg = ServerRateLimitConfig(
+        capacity=2, fill_rate=1, interval_seconds=10, header_style=HeaderStyle.LEGACY
+    )
+    lim = ServerRateLimiter(cfg)
+    ok = lim.check("alice", 0)
+    assert ok.headers["X-RateLimiting-Limit"] == "2"
+    assert ok.headers["X-RateLimiting-Remaining"] == "1"
+    assert ok.headers["X-RateLimiting-FillRate"] == "1"
+    assert ok.headers["X-RateLimiting-Interval-Seconds"] == "10"
+    assert not any(k.startswith("X-RateLimit-") for k in ok.headers)
+    lim.check("alice", 0)
+    refused = lim.check("alice", 1)
+    assert not refused.allowed and refused.retry_after == 9
+    assert refused.headers["Retry-After"] == "9"
+    assert refused.headers["X-RateLimiting-Remaining"] == "0"
+    assert not any(k.startswith("X-RateLimit-") for k in refused.headers)

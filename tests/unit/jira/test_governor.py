@@ -225,3 +225,38 @@ async def test_dc_bucket_with_capacity_equal_to_fill_and_event_loop_stalls(stall
     await clock.drive(asyncio.gather(*(worker() for _ in range(8))))
     assert bucket.rejected == 0
     assert ok / (clock.now - start) >= 0.85 * 20
+
+
+def _legacy_headers(remaining: int, limit: int = 20, fill: int = 10, interval: int = 1):
+    return httpx.Headers(
+        {
+            "X-RateLimiting-Limit": str(limit),
+            "X-RateLimiting-Remaining": str(remaining),
+            "X-RateLimiting-FillRate": str(fill),
+            "X-RateLimiting-Interval-Seconds": str(interval),
+        }
+    )
+
+
+@pytest.mark.parametrize("make", [_server_headers, _legacy_headers], ids=["modern", "legacy"])
+async def test_dc_headers_of_both_namings_tune_the_bucket(clock: FakeClock, make) -> None:
+    gov = RateGovernor(clock=clock, sleep=clock.sleep)
+    async with gov.slot("u") as slot:
+        slot.observe(httpx.Response(200, headers=make(15, limit=20, fill=4, interval=2)))
+    state = gov.bucket("u")
+    assert state.known
+    assert state.rate == pytest.approx(4 / 2 * 0.95)
+    # Remaining caps what we hold: at most 3 left after it says 3
+    async with gov.slot("u") as slot:
+        slot.observe(httpx.Response(200, headers=make(3, limit=20, fill=4, interval=2)))
+    assert gov.available("u") <= 3.0
+
+
+async def test_modern_names_win_over_legacy_ones(clock: FakeClock) -> None:
+    gov = RateGovernor(clock=clock, sleep=clock.sleep)
+    headers = httpx.Headers(
+        {"X-RateLimit-FillRate": "8", "X-RateLimiting-FillRate": "2", "X-RateLimit-Limit": "8"}
+    )
+    async with gov.slot("u") as slot:
+        slot.observe(httpx.Response(200, headers=headers))
+    assert gov.bucket("u").rate == pytest.approx(8 * 0.95)

@@ -56,6 +56,7 @@ from jirabridge.emulator.infra._ports import FlavourName, SystemClock
 from jirabridge.emulator.infra._ratelimit import (
     CloudRateLimitConfig,
     CloudRateLimiter,
+    HeaderStyle,
     RateDecision,
     ServerRateLimitConfig,
     ServerRateLimiter,
@@ -77,6 +78,7 @@ __all__ = [
     "ErrorRule",
     "FaultPlan",
     "FlavourName",
+    "HeaderStyle",
     "Infra",
     "InfraOptions",
     "LatencyRule",

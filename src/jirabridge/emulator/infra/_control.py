@@ -24,8 +24,11 @@ downtime                   POST    ``{"seconds": 30, "mode": "503" | "refuse", "
 ratelimits                 POST    ``{"enabled": true, "capacity": 100, "fillRate": 10,
                                    "intervalSeconds": 1, "exempt": [], "burstPerSecond": 100,
                                    "burstOverrides": {"/rest/api/3/search*": 10},
-                                   "perIssueWrites": [[20, 2], [100, 30]], "penaltySeconds": 1}``
-                                   (Server uses the bucket fields, Cloud the others)
+                                   "perIssueWrites": [[20, 2], [100, 30]], "penaltySeconds": 1,
+                                   "headerStyle": "modern" | "legacy"}``
+                                   (Server uses the bucket fields and ``headerStyle``:
+                                   ``legacy`` sends pre-8.x ``X-RateLimiting-*`` names;
+                                   Cloud uses the others)
 counters                   GET     -> ``{"total", "rateLimited", "waits", "calls": [...]}``
 counters                   DELETE  -> 204
 webhooks/faults            POST    ``{"dropRate": 0, "duplicateRate": 0, "delayRate": 0,
@@ -68,7 +71,11 @@ from jirabridge.emulator.infra._faults import (
     LatencyRule,
     TimeoutRule,
 )
-from jirabridge.emulator.infra._ratelimit import CloudRateLimitConfig, ServerRateLimitConfig
+from jirabridge.emulator.infra._ratelimit import (
+    CloudRateLimitConfig,
+    HeaderStyle,
+    ServerRateLimitConfig,
+)
 from jirabridge.emulator.infra._responses import jira_error
 from jirabridge.errors import JirabridgeError
 
@@ -172,6 +179,7 @@ class RateLimitsBody(_Body):
     burst_overrides: dict[str, int] = {}
     per_issue_writes: list[tuple[int, float]] = [(20, 2.0), (100, 30.0)]
     penalty_seconds: float = Field(default=1.0, ge=0, le=3600)
+    header_style: HeaderStyle = HeaderStyle.MODERN
 
 
 class SeedBody(_Body):
@@ -414,7 +422,11 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
             return JSONResponse({"enabled": False})
         infra.set_server_rate_limit(
             ServerRateLimitConfig(
-                body.capacity, body.fill_rate, body.interval_seconds, frozenset(body.exempt)
+                body.capacity,
+                body.fill_rate,
+                body.interval_seconds,
+                frozenset(body.exempt),
+                header_style=body.header_style,
             )
         )
         infra.set_cloud_rate_limit(

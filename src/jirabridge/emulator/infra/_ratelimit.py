@@ -13,6 +13,10 @@ Cloud: three independent limits, each named in ``RateLimit-Reason``:
 - a penalty: a client that retries before its ``Retry-After`` has passed is refused again with
   the same or a longer wait (``penalty_seconds`` added each time).
 
+Data Center before 8.x named its headers ``X-RateLimiting-*`` (``-Limit``, ``-Remaining``,
+``-Interval-Seconds``, ``-FillRate``); :class:`HeaderStyle` ``LEGACY`` sends those names
+instead of the ``X-RateLimit-*`` ones (``Retry-After`` is the same in both).
+
 Hand-written rather than a library (e.g. ``limits``): the emulator needs Jira's exact header
 set, its early-retry penalty and an injectable clock, which a generic limiter does not give.
 """
@@ -26,10 +30,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 __all__ = [
     "CloudRateLimitConfig",
     "CloudRateLimiter",
+    "HeaderStyle",
     "RateDecision",
     "ServerRateLimitConfig",
     "ServerRateLimiter",
@@ -88,14 +94,36 @@ class RateDecision:
     reason: str | None = None
 
 
+class HeaderStyle(StrEnum):
+    """Which names a Data Center site gives its rate-limit headers."""
+
+    MODERN = "modern"  # 8.6+: X-RateLimit-*
+    LEGACY = "legacy"  # older: X-RateLimiting-*
+
+
+_MODERN_PREFIX = "X-RateLimit-"
+_LEGACY_PREFIX = "X-RateLimiting-"
+
+
+def _styled(headers: dict[str, str], style: HeaderStyle) -> dict[str, str]:
+    if style is HeaderStyle.MODERN:
+        return headers
+    return {
+        (_LEGACY_PREFIX + k[len(_MODERN_PREFIX) :] if k.startswith(_MODERN_PREFIX) else k): v
+        for k, v in headers.items()
+    }
+
+
 @dataclass(frozen=True)
 class ServerRateLimitConfig:
-    """Jira DC's per-user bucket. ``exempt`` users are never limited."""
+    """Jira DC's per-user bucket. ``exempt`` users are never limited; ``header_style``
+    chooses the header names (``LEGACY``: the pre-8.x ``X-RateLimiting-*``)."""
 
     capacity: int = 100
     fill_rate: int = 10
     interval_seconds: float = 1.0
     exempt: frozenset[str] = frozenset()
+    header_style: HeaderStyle = HeaderStyle.MODERN
 
     def __post_init__(self) -> None:
         if self.capacity < 1 or self.fill_rate < 1 or self.interval_seconds <= 0:
@@ -135,16 +163,16 @@ class ServerRateLimiter:
             "X-RateLimit-Interval-Seconds": str(_fmt_num(cfg.interval_seconds)),
             "X-RateLimit-FillRate": str(cfg.fill_rate),
         }
+        style = HeaderStyle(cfg.header_style)
         if bucket.tokens > 0:
             bucket.tokens -= 1
-            return RateDecision(
-                True, {**base, "X-RateLimit-Remaining": str(bucket.tokens), "Retry-After": "0"}
-            )
+            headers = {**base, "X-RateLimit-Remaining": str(bucket.tokens), "Retry-After": "0"}
+            return RateDecision(True, _styled(headers, style))
         wait = bucket.last_fill + cfg.interval_seconds - now
         retry = _retry_after_value(wait)
         return RateDecision(
             False,
-            {**base, "X-RateLimit-Remaining": "0", "Retry-After": str(retry)},
+            _styled({**base, "X-RateLimit-Remaining": "0", "Retry-After": str(retry)}, style),
             retry_after=retry,
         )
 
