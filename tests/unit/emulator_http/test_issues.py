@@ -108,6 +108,13 @@ async def test_transitions_and_resolution(client: httpx.AsyncClient, api: str, a
     )
     assert done.status_code == 204, done.text
     issue = (await client.get(f"{api}/issue/CLS-1")).json()["fields"]
+    if app.site.flavour.value == "cloud":
+        history = app.site.changelog[app.site.get_issue("CLS-1").id][-1]
+        assert issue["statuscategorychangedate"] == history.created.strftime(
+            "%Y-%m-%dT%H:%M:%S."
+        ) + (f"{history.created.microsecond // 1000:03d}+0000")
+    else:
+        assert "statuscategorychangedate" not in issue
     assert issue["resolution"]["name"] == "Done"
     assert issue["resolutiondate"] is not None
     assert issue["status"]["id"] == resolve["to"]["id"]

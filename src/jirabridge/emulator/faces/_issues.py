@@ -25,7 +25,7 @@ from jirabridge.emulator.faces._render import (
     version_json,
 )
 from jirabridge.emulator.faces._richtext import to_wire
-from jirabridge.emulator.faces._wire import format_date, format_datetime
+from jirabridge.emulator.faces._wire import format_date, format_datetime, is_number
 from jirabridge.emulator.model._records import (
     Attachment,
     ChangeHistory,
@@ -54,6 +54,8 @@ COMPUTED = (
     "workratio",
     "lastViewed",
 )
+#: Computed fields only Cloud answers with.
+CLOUD_COMPUTED = ("statuscategorychangedate",)
 _NOT_NAVIGABLE = {"timetracking", "comment", "worklog", "attachment"}
 #: Fields rendered from more than their stored value (see ``IssueRenderer.issue_fields``).
 _SPECIAL = {
@@ -74,6 +76,7 @@ _SPECIAL = {
     "versions",
     "project",
     *COMPUTED,
+    *CLOUD_COMPUTED,
 }
 
 
@@ -473,11 +476,12 @@ class IssueRenderer:
 
     def field_ids(self, mode: str, include: set[str], exclude: set[str]) -> list[str]:
         site_fields: dict[str, FieldDef] = self.site.fields
+        computed = [*COMPUTED, *CLOUD_COMPUTED] if self.view.cloud else list(COMPUTED)
         if mode == "*all":
-            ids = list(site_fields) + [c for c in COMPUTED if c not in site_fields]
+            ids = list(site_fields) + [c for c in computed if c not in site_fields]
         elif mode == "*navigable":
             ids = [f.id for f in site_fields.values() if f.navigable and f.id not in _NOT_NAVIGABLE]
-            ids += [c for c in COMPUTED if c not in site_fields]
+            ids += [c for c in computed if c not in site_fields]
         else:
             ids = []
         for fid in include:
@@ -545,7 +549,7 @@ class IssueRenderer:
                 out[fid] = self.value(fd, fid, issue.fields.get(fid, []))
             elif fid == "project":
                 out[fid] = self.value(fd, fid, issue.project_id)
-            elif fid in COMPUTED:
+            elif fid in COMPUTED or fid in CLOUD_COMPUTED:
                 out[fid] = self._computed(issue, fid)
             elif fid not in issue.fields and (fd is None or fid == "parent"):
                 continue  # Jira leaves an unset parent out rather than null
@@ -553,7 +557,22 @@ class IssueRenderer:
                 out[fid] = self.value(fd, fid, issue.fields.get(fid))
         return out
 
+    def _status_category_change(self, issue: Issue) -> str | None:
+        """When the issue last moved to a status of another category (else its creation)."""
+        statuses = self.site.statuses
+        for history in reversed(self.site.changelog.get(issue.id, ())):
+            for item in history.items:
+                if item.field_id != "status" and item.field != "status":
+                    continue
+                before = statuses.get(int(item.from_value)) if is_number(item.from_value) else None
+                after = statuses.get(int(item.to_value)) if is_number(item.to_value) else None
+                if before is None or after is None or before.category is not after.category:
+                    return format_datetime(history.created)
+        return format_datetime(issue.created)
+
     def _computed(self, issue: Issue, fid: str) -> Any:
+        if fid == "statuscategorychangedate":
+            return self._status_category_change(issue)
         spent = int(issue.fields.get("timespent", 0) or 0)
         remaining = int(issue.fields.get("timeestimate", 0) or 0)
         if fid in ("progress", "aggregateprogress"):

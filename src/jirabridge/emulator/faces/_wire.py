@@ -23,9 +23,9 @@ __all__ = [
 ]
 
 
-def is_number(text: str) -> bool:
+def is_number(text: str | None) -> bool:
     """ASCII digits only: ``"²".isdigit()`` is true but ``int("²")`` fails."""
-    return text.isascii() and text.isdigit()
+    return text is not None and text.isascii() and text.isdigit()
 
 
 def format_datetime(value: datetime | None) -> str | None:
