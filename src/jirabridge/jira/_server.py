@@ -178,6 +178,14 @@ class ServerClient(BaseClient):
 
     # -- changelog ------------------------------------------------------------------------
     async def changelog(self, key: str) -> list[ChangelogEntry]:
+        """Every history entry of one issue, oldest first.
+
+        ``expand=changelog`` first (one call; Jira Server answers with every entry). When the
+        answer holds fewer entries than its ``total`` (a capped embed), the rest comes from
+        the paged ``GET /issue/{key}/changelog?startAt=`` route; a site without that route
+        (404/405: older Server versions) fails with :class:`PaginationLoopError` naming the
+        gap rather than returning a silently shortened history.
+        """
         data = await self._json(
             "GET",
             f"{self.api}/issue/{key}",
@@ -188,11 +196,60 @@ class ServerClient(BaseClient):
         histories = list(block.get("histories") or ())
         total = block.get("total")
         if isinstance(total, int) and total > len(histories):
-            raise PaginationLoopError(
-                f"changelog of {key} has {total} entries but only {len(histories)} came back"
-            )
+            histories = await self._changelog_paged(key, total, histories)
         reader = await self._plain_reader()
         return sorted((reader.changelog_entry(h) for h in histories), key=lambda e: e.created)
+
+    async def _changelog_paged(
+        self, key: str, total: int, embedded: list[Any]
+    ) -> list[Mapping[str, Any]]:
+        """All entries through the paged route, merged with the embedded ones by id."""
+        path = f"{self.api}/issue/{key}/changelog"
+        missing: list[int] = []
+
+        async def fetch(start: int, size: int) -> Mapping[str, Any]:
+            response = await self.http.request(
+                "GET",
+                path,
+                scope=Scope.ITEM,
+                params={"startAt": start, "maxResults": size},
+                ok_statuses=(404, 405),
+            )
+            if response.status_code in (404, 405):
+                missing.append(response.status_code)
+                return {"values": [], "startAt": start}
+            try:
+                page = response.json()
+            except ValueError as exc:
+                raise BadInputError(f"the changelog page of {key} is not JSON") from exc
+            if not isinstance(page, Mapping):
+                raise BadInputError(f"the changelog page of {key} is not a JSON object")
+            return page
+
+        # the route's order (oldest first) wins; embedded entries it did not give follow
+        merged: dict[str, Mapping[str, Any]] = {}
+        async for page in offset_pages(fetch, items_key="values", page_size=100):
+            for history in page:
+                if isinstance(history, Mapping) and history.get("id") is not None:
+                    merged.setdefault(str(history["id"]), history)
+        anonymous: list[Mapping[str, Any]] = []
+        for history in embedded:
+            if isinstance(history, Mapping):
+                if history.get("id") is None:
+                    anonymous.append(history)
+                else:
+                    merged.setdefault(str(history["id"]), history)
+        if missing:
+            raise PaginationLoopError(
+                f"changelog of {key} has {total} entries but only {len(embedded)} came back,"
+                f" and this site has no paged changelog route (HTTP {missing[0]})"
+            )
+        out = [*merged.values(), *anonymous]
+        if len(out) < total:
+            raise PaginationLoopError(
+                f"changelog of {key} has {total} entries but only {len(out)} came back"
+            )
+        return out
 
     # -- users ----------------------------------------------------------------------------
     async def find_users(self, query: str) -> list[UserRef]:
