@@ -319,6 +319,9 @@ def _report(
         calls.append(SiteCalls(label, app.infra.counters.total, by_engine))
     dead = stack.runner.queue.stats().dead
     notes = list(backfill.notes)
+    failure = stack.engine_failure()
+    if failure is not None:
+        notes.append(f"The engine stopped during live sync: {failure}")
     if options.skip:
         notes.append(f"Skipped kinds (--skip): {', '.join(options.skip)}")
     return DemoReport(

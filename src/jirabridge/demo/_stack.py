@@ -204,6 +204,14 @@ class DemoStack:
             except Exception as exc:  # the engine failed; the summary will show what diverged
                 log.warning("engine stopped with %s", exc)
 
+    def engine_failure(self) -> str | None:
+        """Why the live engine stopped by itself, if it did (None while it runs)."""
+        task = self._engine_task
+        if task is None or not task.done() or task.cancelled():
+            return None
+        exc = task.exception()
+        return None if exc is None else f"{type(exc).__name__}: {exc}"
+
     def engine_clients(self) -> dict[str, JiraClient]:
         clients: dict[str, JiraClient] = getattr(self.runner, "clients", {})
         return clients

@@ -74,15 +74,15 @@ def test_stopped_engine_gives_named_divergences_and_nonzero_exit() -> None:
     result = run_demo("--pause-engine", "--timeout", "2", "--issues", "5")
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
-    assert "Divergences:" in out
-    assert "The engine was stopped after the backfill" in out
+    assert "Divergences:" in out, out
+    assert "The engine was stopped after the backfill" in out, out
     # each divergence is named with what differs on each side
-    assert "priority -> Highest (Cloud): diverged: priority: Server" in out
-    assert "'Highest'" in out
-    assert "labels (Cloud): diverged" in out
-    assert "new issue on Cloud (Cloud): diverged" in out and "has no mirror" in out
-    assert "comment edited (Server): diverged: not made" in out
-    assert "Not every scripted change converged." in out
+    assert "priority -> Highest (Cloud): diverged: priority: Server" in out, out
+    assert "'Highest'" in out, out
+    assert "labels (Cloud): diverged" in out, out
+    assert "new issue on Cloud (Cloud): diverged" in out and "has no mirror" in out, out
+    assert "comment edited (Server): diverged: not made" in out, out
+    assert "Not every scripted change converged." in out, out
 
 
 def test_gaps_are_reported_as_unsupported_not_converged() -> None:
@@ -172,3 +172,32 @@ def test_keep_running_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         port = int(url.rsplit(":", 1)[1].split("/")[0])
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_ctrl_c_during_the_run_stops_everything() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jirabridge", "demo", "--issues", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert proc.stdout is not None
+        seen = ""
+        deadline = time.monotonic() + 90
+        while "engine receiver" not in seen and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen += line
+        assert "engine receiver" in seen, seen
+        proc.send_signal(signal.SIGINT)  # during the backfill or the scripted edits
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, seen + rest
+    assert "Interrupted; everything was stopped." in rest
+    assert "Traceback" not in rest
