@@ -98,6 +98,7 @@ MAX_WORKFLOW_STEPS = 6
 STATUS_KEY = "_status"  # kept in every snapshot, synced field or not
 SPRINTS_KEY = "_sprints"  # names of the open sprints the issue is in, when sprints sync
 SPRINT_FIELD = "com.pyxis.greenhopper.jira:gh-sprint"
+SPRINT_CACHE_SECONDS = 60.0
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
 _NOT_EDITABLE = frozenset({"status", "resolution", "key", "issuetype"})
 
@@ -179,6 +180,9 @@ class Applier:
         self.clock: Clock = clock or SystemClock()
         self._users: dict[tuple[str, Side], UserRef | None] = {}
         self._exact_users: dict[tuple[str, Side], UserRef | None] = {}
+        self._sprint_cache: dict[
+            tuple[str, str], tuple[datetime, dict[int, Sprint], str | None]
+        ] = {}
         self._mentions: dict[tuple[str, Side], str | None] = {}
 
     # ---- entry points ---------------------------------------------------------------------
@@ -1014,7 +1018,20 @@ class Applier:
         return out
 
     async def _open_sprints(self, ctx: _Ctx, side: Side) -> tuple[dict[int, Sprint], str | None]:
-        """The project's open sprints by id (over all its boards) and the sprint field id."""
+        """The project's sprints by id (over all its boards) and the sprint field id,
+        cached for :data:`SPRINT_CACHE_SECONDS` (boards and sprints change rarely)."""
+        end = ctx.pair.server if side is Side.SERVER else ctx.pair.cloud
+        now = self.clock.now()
+        cached = self._sprint_cache.get((end.site, end.project))
+        if cached is not None and (now - cached[0]).total_seconds() < SPRINT_CACHE_SECONDS:
+            return cached[1], cached[2]
+        sprints, field_id = await self._read_open_sprints(ctx, side)
+        self._sprint_cache[(end.site, end.project)] = (now, sprints, field_id)
+        return sprints, field_id
+
+    async def _read_open_sprints(
+        self, ctx: _Ctx, side: Side
+    ) -> tuple[dict[int, Sprint], str | None]:
         client = ctx.clients[side]
         project = (ctx.pair.server if side is Side.SERVER else ctx.pair.cloud).project
         fields = await client.fields()
@@ -1024,8 +1041,7 @@ class Applier:
             if board.type != "scrum":
                 continue
             async for sprint in client.sprints(board.id):
-                if sprint.state is not SprintState.CLOSED:
-                    sprints[sprint.id] = sprint
+                sprints[sprint.id] = sprint  # closed ones too: issues keep them in the field
         return sprints, field_id
 
     async def _sync_sprints(
@@ -1040,10 +1056,14 @@ class Applier:
         names: dict[Side, list[str]] = {}
         for s in (Side.SERVER, Side.CLOUD):
             sprints, field_id = await self._open_sprints(ctx, s)
-            open_[s] = sprints
             value = ctx.issues[s].custom_fields.get(field_id or "")
             ids = value.value if value is not None else ()
-            names[s] = sorted(sprints[i].name for i in ids if i in sprints)
+            if any(i not in sprints for i in ids):  # a sprint newer than the cache
+                end = ctx.pair.server if s is Side.SERVER else ctx.pair.cloud
+                self._sprint_cache.pop((end.site, end.project), None)
+                sprints, field_id = await self._open_sprints(ctx, s)
+            open_[s] = {i: sp for i, sp in sprints.items() if sp.state is not SprintState.CLOSED}
+            names[s] = sorted(open_[s][i].name for i in ids if i in open_[s])
         for source in (Side.SERVER, Side.CLOUD):
             target = source.other
             snap = snaps[source]
@@ -1058,8 +1078,18 @@ class Applier:
             else:
                 wanted = names[source][0]
                 match = next((sp for sp in open_[target].values() if sp.name == wanted), None)
+                if match is None:  # perhaps created since the cache was filled: look again
+                    t_end = ctx.pair.server if target is Side.SERVER else ctx.pair.cloud
+                    self._sprint_cache.pop((t_end.site, t_end.project), None)
+                    fresh, _ = await self._open_sprints(ctx, target)
+                    open_[target] = {
+                        i: sp for i, sp in fresh.items() if sp.state is not SprintState.CLOSED
+                    }
+                    match = next((sp for sp in open_[target].values() if sp.name == wanted), None)
                 if match is None:
                     log.warning("no open sprint %r on the %s side", wanted, target.value)
+                    # keep it a change, so a later job tries again
+                    names[source] = before if isinstance(before, list) else []
                     continue
                 await ctx.clients[target].move_to_sprint(match.id, [key])
             ctx.writes += 1

@@ -368,9 +368,11 @@ async def test_sprint_membership_follows_by_sprint_name(store: Store) -> None:
     pair = {"fields": [{"name": "summary"}], "sprints": "both"}
     async with build_world(store, pair) as world:
         ids: dict[str, dict[str, int]] = {"srv": {}, "cld": {}}
+        boards: dict[str, int] = {}
         # boards and sprints are set up in the emulators' models directly
         for name, app in world.apps.items():
             board = app.site.create_board("OPS board", "scrum", project_ref="OPS")
+            boards[name] = board.id
             for sprint in ("Sprint 1", "Sprint 2"):
                 made = app.site.create_sprint(app.site.admin_key, board.id, sprint)
                 ids[name][sprint] = made.id
@@ -393,6 +395,14 @@ async def test_sprint_membership_follows_by_sprint_name(store: Store) -> None:
         await world.bot["srv"].move_to_backlog([s_key])
         await world.apply("srv", s_id)
         assert await sprint_names("cld", c_key) == []
+        # a sprint created after the engine cached the boards is still found
+        for name, app in world.apps.items():
+            ids[name]["Sprint 3"] = app.site.create_sprint(
+                app.site.admin_key, boards[name], "Sprint 3"
+            ).id
+        await world.bot["srv"].move_to_sprint(ids["srv"]["Sprint 3"], [s_key])
+        await world.apply("srv", s_id)
+        assert await sprint_names("cld", c_key) == [ids["cld"]["Sprint 3"]]
 
 
 async def test_sub_task_waits_for_its_parent_mirror(store: Store) -> None:
