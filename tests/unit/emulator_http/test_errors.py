@@ -238,3 +238,17 @@ async def test_unicode_digit_ids_are_not_found(client: httpx.AsyncClient, api: s
     ):
         assert_jira_error(await client.get(f"{api}/{path}"), 404)
     assert_jira_error(await client.get("/rest/agile/1.0/board/\u00b2"), 404)
+
+
+async def test_form_bodies_meet_the_xsrf_check(client: httpx.AsyncClient, api: str, app) -> None:
+    before = len(app.site.issues)
+    form = await client.post(f"{api}/issue", data={"fields": "x"})
+    body = assert_jira_error(form, 403)
+    assert body["errorMessages"] == ["XSRF check failed"]
+    text = await client.post(
+        f"{api}/issue",
+        content=b'{"fields": {}}',
+        headers={"Content-Type": "text/plain", "X-Atlassian-Token": "no-check"},
+    )
+    assert_jira_error(text, 415)
+    assert len(app.site.issues) == before

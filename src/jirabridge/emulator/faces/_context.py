@@ -25,6 +25,8 @@ __all__ = ["Api", "Ctx", "FaceConfig", "Handler", "JiraJSONResponse", "admin_key
 
 _log = logging.getLogger("jirabridge.emulator.faces")
 
+_SIMPLE_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
+
 #: Largest JSON request body the faces read (bigger ones get 413, never exhaust memory).
 MAX_JSON_BYTES = 16 * 1024 * 1024
 
@@ -130,6 +132,15 @@ class Ctx:
         return b"".join(chunks)
 
     async def json(self) -> Any:
+        """The JSON body. Like Jira's XSRF filter, a body sent as one of the browser "simple"
+        types (form, multipart, text/plain) needs ``X-Atlassian-Token: no-check`` (else 403),
+        and JSON resources then refuse it (415)."""
+        mime = self.request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if mime in _SIMPLE_TYPES:
+            token = self.request.headers.get("x-atlassian-token", "").lower()
+            if token not in ("no-check", "nocheck"):
+                raise JiraHttpError(403, ["XSRF check failed"])
+            raise JiraHttpError(415, [f"Unsupported Media Type: {mime}; send application/json"])
         return parse_json(await self.body())
 
     async def json_object(self) -> dict[str, Any]:
