@@ -28,6 +28,7 @@ from jirabridge.jira import (
     LinkDirection,
     UserRef,
 )
+from jirabridge.sync.apply import PROPERTY  # the engine's pair marker on both issues
 
 __all__ = [
     "ENGINE_GAPS",
@@ -38,7 +39,6 @@ __all__ = [
     "build_script",
 ]
 
-PROPERTY = "jirabridge"  # the engine's pair marker on both issues of a pair
 
 ENGINE_GAPS: dict[str, str] = {
     "mention": "the engine copies rich text without mapping mentioned users between the "
@@ -140,12 +140,11 @@ class ScriptContext:
         return name
 
     def person_of(self, user: UserRef | None, side: str) -> str | None:
+        """The person a user value points at on ``side`` (``?label`` when nobody)."""
         if user is None:
             return None
         for p in self.sites.people:
-            if side == SERVER_SITE and user.name in (p.server_name,):
-                return p.login
-            if side == SERVER_SITE and user.key == p.server_key:
+            if side == SERVER_SITE and (user.name == p.server_name or user.key == p.server_key):
                 return p.login
             if side == CLOUD_SITE and user.account_id == p.cloud_account_id:
                 return p.login

@@ -64,14 +64,6 @@ class DemoSites:
                 return p
         raise KeyError(login)
 
-    def identity(self, user_id: str) -> str:
-        """The login of the person behind any id (Server name/key, Cloud accountId, email);
-        the id itself when nobody matches (the integration users, app accounts)."""
-        for p in self.people:
-            if user_id in (p.server_name, p.server_key, p.cloud_account_id, p.email):
-                return p.login
-        return user_id
-
 
 def build_sites(issues: int, *, seed: int = 1) -> DemoSites:
     """Seed both sites and prepare the pair: the Server project keeps its first ``issues``

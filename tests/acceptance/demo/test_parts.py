@@ -197,3 +197,13 @@ def test_more_issues_than_the_seed_has_are_added() -> None:
     types = {big.server.issue_types[i.issue_type_id].name for i in issues}
     assert types <= set(TRIMMED_TYPES)
     assert len({i.key for i in issues}) == 120
+
+
+def test_public_surface_is_curated() -> None:
+    import jirabridge.demo as demo
+
+    assert sorted(demo.__all__) == sorted(set(demo.__all__))
+    for name in demo.__all__:
+        assert getattr(demo, name) is not None
+    public = {n for n in vars(demo) if not n.startswith("_")}
+    assert public - set(demo.__all__) <= {"annotations"}
