@@ -413,3 +413,25 @@ async def test_mentions_per_flavour(client: httpx.AsyncClient, app, flavour: str
         assert mention["attrs"]["text"] == "@Alice Able"
     else:
         assert app.site.comments[int(cid)].body == "ping [~alice]"
+
+
+async def test_cloud_bulk_reads(client: httpx.AsyncClient, app, flavour: str) -> None:
+    fetched = await client.post(
+        "/rest/api/3/issue/bulkfetch",
+        json={"issueIdsOrKeys": ["DEMO-1", "NOPE-1", "DEMO-2"], "fields": ["summary"]},
+    )
+    comments = await client.post(
+        "/rest/api/3/comment/list", json={"ids": [c for c in app.site.comments] + [999999]}
+    )
+    if flavour == "server":
+        assert fetched.status_code == 404 and comments.status_code == 404
+        return
+    assert [i["key"] for i in fetched.json()["issues"]] == ["DEMO-1", "DEMO-2"]
+    assert set(fetched.json()["issues"][0]["fields"]) == {"summary"}
+    listed = comments.json()
+    # the admin is not in "devs": the restricted comment stays hidden
+    assert listed["total"] == 1
+    too_many = await client.post(
+        "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ["DEMO-1"] * 101}
+    )
+    assert too_many.status_code == 400

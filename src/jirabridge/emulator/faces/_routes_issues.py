@@ -349,11 +349,50 @@ async def changelog_bulkfetch(ctx: Ctx) -> Any:
     return out
 
 
+ISSUE_BULKFETCH_LIMIT = 100
+
+
+async def issue_bulkfetch(ctx: Ctx) -> Any:
+    """Cloud ``POST /issue/bulkfetch``: up to 100 issues by id or key; unknown or hidden ones
+    are left out, as Jira does."""
+    body = await ctx.json_object()
+    refs = body.get("issueIdsOrKeys")
+    if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
+        raise JiraHttpError(400, ["issueIdsOrKeys must be a non-empty list of issue ids or keys."])
+    if len(refs) > ISSUE_BULKFETCH_LIMIT:
+        raise JiraHttpError(400, [f"The number of issues must not exceed {ISSUE_BULKFETCH_LIMIT}."])
+    fields = body.get("fields", ["*navigable"])
+    expand = body.get("expand", [])
+    properties = body.get("properties", [])
+    for name, value in (("fields", fields), ("expand", expand), ("properties", properties)):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise JiraHttpError(400, [f"{name} must be a list of strings."])
+    mode, include, exclude = parse_field_selection(fields, default="*navigable")
+    renderer = renderer_of(ctx)
+    issues = []
+    for ref in refs:
+        issue = ctx.site.find_issue(ref)
+        if issue is None or not ctx.site.can_browse(ctx.user_key, issue.project_id):
+            continue
+        issues.append(
+            renderer.issue(
+                issue,
+                mode=mode,
+                include=include,
+                exclude=exclude,
+                expand=expand,
+                properties=properties,
+            )
+        )
+    return {"issues": issues, "issueErrors": []}
+
+
 _I = "/issue/{issueIdOrKey}"
 
 ROUTES: list[RouteSpec] = [
     RouteSpec("POST", "/issue", create_issue, note="fields + update + properties"),
     RouteSpec("POST", "/issue/bulk", bulk_create, note="≤50; errors[].failedElementNumber"),
+    RouteSpec("POST", "/issue/bulkfetch", issue_bulkfetch, server=False, note="≤100 issues"),
     RouteSpec(
         "GET",
         _I,

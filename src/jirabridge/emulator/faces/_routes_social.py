@@ -67,6 +67,39 @@ async def add_comment(ctx: Ctx) -> Any:
     return _created(renderer_of(ctx).comment(comment))
 
 
+async def comment_list(ctx: Ctx) -> Any:
+    """Cloud ``POST /comment/list``: comments by id (at most 1,000), those the caller may see."""
+    body = await ctx.json_object()
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    ):
+        raise JiraHttpError(400, ["ids must be a list of comment ids."])
+    if len(ids) > 1000:
+        raise JiraHttpError(400, ["The number of comment ids must not exceed 1000."])
+    site = ctx.site
+    renderer = renderer_of(ctx)
+    values = []
+    for cid in dict.fromkeys(ids):
+        comment = site.comments.get(cid)
+        if comment is None:
+            continue
+        issue = site.issues.get(comment.issue_id)
+        if issue is None or not site.can_see(ctx.user_key, issue, comment.visibility):
+            continue
+        values.append(renderer.comment(comment))
+    start = max(0, ctx.query_int("startAt", 0))
+    limit = max(1, ctx.query_int("maxResults", 1000))
+    chunk = values[start : start + limit]
+    return {
+        "isLast": start + len(chunk) >= len(values),
+        "maxResults": limit,
+        "startAt": start,
+        "total": len(values),
+        "values": chunk,
+    }
+
+
 def _properties_in(raw: Any) -> dict[str, Any]:
     if raw is None:
         return {}
@@ -467,6 +500,7 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("GET", f"{_I}/comment/{{commentId}}/properties/{{propertyKey}}", get_property),
     RouteSpec("PUT", f"{_I}/comment/{{commentId}}/properties/{{propertyKey}}", set_property),
     RouteSpec("DELETE", f"{_I}/comment/{{commentId}}/properties/{{propertyKey}}", delete_property),
+    RouteSpec("POST", "/comment/list", comment_list, server=False, note="≤1,000 ids"),
     RouteSpec("GET", "/comment/{commentId}/properties", property_keys),
     RouteSpec("GET", "/comment/{commentId}/properties/{propertyKey}", get_property),
     RouteSpec("PUT", "/comment/{commentId}/properties/{propertyKey}", set_property),
