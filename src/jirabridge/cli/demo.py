@@ -21,7 +21,10 @@ def demo(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     skip: list[str] = typer.Option(
-        [], "--skip", help="Leave out a kind of scripted change (repeatable), e.g. sprint."
+        [],
+        "--skip",
+        help="Leave out a kind of scripted change (repeatable): text, priority, labels, "
+        "custom-field, status, comment, mention, assignee, link, sprint, create, lost-webhook.",
     ),
     pause_engine: bool = typer.Option(
         False, "--pause-engine", hidden=True, help="Stop the engine after the backfill."

@@ -207,3 +207,15 @@ def test_public_surface_is_curated() -> None:
         assert getattr(demo, name) is not None
     public = {n for n in vars(demo) if not n.startswith("_")}
     assert public - set(demo.__all__) <= {"annotations"}
+
+
+def test_cli_help_lists_every_kind_of_change() -> None:
+    from typer.testing import CliRunner
+
+    from jirabridge.cli import app
+    from jirabridge.demo import KINDS
+
+    result = CliRunner().invoke(app, ["demo", "--help"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0
+    listed = " ".join(result.output.split())
+    assert ", ".join(KINDS) + "." in listed
