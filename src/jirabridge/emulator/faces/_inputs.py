@@ -8,7 +8,6 @@ from typing import Any
 from jirabridge.emulator.faces._context import Ctx
 from jirabridge.emulator.faces._errors import JiraHttpError
 from jirabridge.emulator.faces._richtext import from_wire, is_adf
-from jirabridge.emulator.faces._wire import is_number
 from jirabridge.emulator.model._records import Visibility
 
 __all__ = ["ADF_REQUIRED", "rich_in", "visibility_in"]
@@ -47,9 +46,3 @@ def visibility_in(raw: Any, field_id: str = "commentLevel") -> Visibility | None
     ):
         raise JiraHttpError(400, errors={field_id: "Visibility value must be a string."})
     return Visibility(str(kind), value or "", identifier)
-
-
-def int_param(raw: str, what: str) -> int:
-    if not is_number(raw):
-        raise JiraHttpError(404, [f"The {what} '{raw}' does not exist."])
-    return int(raw)

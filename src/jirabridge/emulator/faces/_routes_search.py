@@ -159,10 +159,6 @@ def _names_and_schema(
         out["schema"] = {fid: field_schema(fd) for fid, fd in fields.items()}
 
 
-async def removed_search(ctx: Ctx) -> Any:
-    raise JiraHttpError(410, [GONE_MESSAGE])
-
-
 _CLOUD_KEYS = {
     "jql",
     "nextPageToken",
