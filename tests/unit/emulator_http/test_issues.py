@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.unit.emulator_http.sites import adf
 
@@ -280,7 +281,7 @@ async def test_worklogs(client: httpx.AsyncClient, api: str) -> None:
 
 async def test_server_search_paging(client: httpx.AsyncClient, flavour: str) -> None:
     if flavour == "cloud":
-        return
+        pytest.skip("Server's /search (Cloud answers 410: test_errors)")
     page = (
         await client.get("/rest/api/2/search", params={"jql": "project = DEMO", "maxResults": 1})
     ).json()
@@ -306,7 +307,7 @@ async def test_server_search_paging(client: httpx.AsyncClient, flavour: str) -> 
 
 async def test_cloud_search_tokens(client: httpx.AsyncClient, flavour: str) -> None:
     if flavour == "server":
-        return
+        pytest.skip("Cloud's /search/jql")
     first = (
         await client.get(
             "/rest/api/3/search/jql", params={"jql": "project = DEMO", "maxResults": 1}
@@ -347,7 +348,7 @@ async def test_cloud_page_tokens_expire_after_seven_days(
     client: httpx.AsyncClient, flavour: str, app
 ) -> None:
     if flavour == "server":
-        return
+        pytest.skip("Cloud's /search/jql")
     first = (
         await client.get(
             "/rest/api/3/search/jql", params={"jql": "project = DEMO", "maxResults": 1}
