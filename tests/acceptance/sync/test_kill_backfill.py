@@ -1,0 +1,244 @@
+"""SIGKILL the backfill at random moments 20 times, resume, and find no duplicates.
+
+The backfill runs as a real ``jirabridge backfill`` subprocess against both emulators served
+by uvicorn on loopback, with the state store on a SQLite file. Kill times come from a seeded
+RNG; a kill is counted as "mid-run" when the process was still running when it landed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from jirabridge.emulator import create_app
+from jirabridge.sync.store import IssuePair, open_store
+
+from .served import free_port, serve
+
+ISSUES = 24  # 16 on Server, 8 on Cloud
+COMMENTS = 3  # per issue
+KILLS = 20
+JB = str(Path(sys.executable).with_name("jirabridge"))
+
+
+def seed_sites(apps: dict) -> None:
+    srv, cld = apps["srv"].site, apps["cld"].site
+    srv.create_user("Sync Bot", name="svc", password="pw", groups=["jira-administrators"])
+    cld.create_user("Sync Bot", email="bot@acme.io", api_token="tok", groups=["site-admins"])
+    a_s = srv.create_user("Alice", name="alice", password="pw", email="alice@acme.io")
+    a_c = cld.create_user("Alice", email="alice@acme.io", api_token="tok")
+    for site in (srv, cld):
+        site.create_project("OPS", "Ops", site.admin_key)
+    task_s = srv.issue_type_by_name("Task").id
+    task_c = cld.issue_type_by_name("Task").id
+    for i in range(ISSUES):
+        on_server = i % 3 != 2
+        site, who, task = (srv, a_s.key, task_s) if on_server else (cld, a_c.key, task_c)
+        issue = site.create_issue(
+            who,
+            {"project": {"key": "OPS"}, "issuetype": {"id": str(task)}, "summary": f"item {i}"},
+        )
+        for j in range(COMMENTS):
+            text = f"comment {j} of item {i}"
+            body = (
+                text
+                if on_server
+                else {
+                    "type": "doc",
+                    "version": 1,
+                    "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
+                }
+            )
+            site.add_comment(who, issue.key, body)
+
+
+def write_config(path: Path, ports: dict[str, int], bots: dict[str, str], db: Path) -> None:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "sites": {
+                    "srv": {
+                        "flavour": "server",
+                        "url": f"http://127.0.0.1:{ports['srv']}",
+                        "auth": "basic",
+                        "username": "svc",
+                        "credential": "env:JB_SRV_PW",
+                        "integration_user": bots["srv"],
+                        "max_requests_per_second": 500,
+                    },
+                    "cld": {
+                        "flavour": "cloud",
+                        "url": f"http://127.0.0.1:{ports['cld']}",
+                        "auth": "api_token",
+                        "username": "bot@acme.io",
+                        "credential": "env:JB_CLD_TOKEN",
+                        "integration_user": bots["cld"],
+                        "max_requests_per_second": 500,
+                    },
+                },
+                "store": {"url": f"sqlite:///{db}"},
+                "queue": {"coalesce_seconds": 0, "workers": 4, "lease_seconds": 3},
+                "pairs": [
+                    {
+                        "id": "ops",
+                        "server": {"site": "srv", "project": "OPS"},
+                        "cloud": {"site": "cld", "project": "OPS"},
+                        "fields": [{"name": "summary"}, {"name": "priority"}],
+                        "comments": {"attribution_template": "{author} wrote:"},
+                    }
+                ],
+            }
+        )
+    )
+
+
+def summaries(base: str, auth: tuple[str, str], api: str) -> Counter[str]:
+    """Summary -> how many issues carry it (a duplicate shows as 2)."""
+    with httpx.Client(base_url=base, auth=auth, timeout=30) as c:
+        if api == "2":
+            r = c.get(
+                "/rest/api/2/search",
+                params={"jql": "project = OPS", "maxResults": 1000, "fields": "summary"},
+            )
+        else:
+            r = c.post(
+                "/rest/api/3/search/jql",
+                json={"jql": "project = OPS", "maxResults": 1000, "fields": ["summary"]},
+            )
+        r.raise_for_status()
+        return Counter(i["fields"]["summary"] for i in r.json()["issues"])
+
+
+def comment_count(base: str, auth: tuple[str, str], api: str, key: str) -> int:
+    with httpx.Client(base_url=base, auth=auth, timeout=30) as c:
+        r = c.get(f"/rest/api/{api}/issue/{key}/comment", params={"maxResults": 1000})
+        r.raise_for_status()
+        return int(r.json()["total"])
+
+
+CRASH_BUG = (
+    "engine bug: a crash between the mirror's create and the commit of the pair row creates "
+    "the mirror a second time on resume: Applier.find_unpaired_mirror (the lookup of an issue "
+    "we may already have created) only runs after a create that failed ambiguously in the "
+    "same process, not when a job is re-leased after its worker died"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=False,
+    reason=CRASH_BUG + "; with seed 20261124 the duplicate appeared in 2 of 3 runs (kill "
+    "timing also depends on process start-up), so not strict; the deterministic version is "
+    "test_crash_right_after_a_create_does_not_duplicate_the_mirror",
+)
+def test_backfill_killed_twenty_times_resumes_without_duplicates(tmp_path: Path) -> None:
+    apps = {"srv": create_app("server"), "cld": create_app("cloud")}
+    seed_sites(apps)
+    bots = {
+        "srv": apps["srv"].site.find_user("svc").key
+        if hasattr(apps["srv"].site, "find_user")
+        else next(u.key for u in apps["srv"].site.users.values() if u.name == "svc"),
+        "cld": next(u.key for u in apps["cld"].site.users.values() if u.email == "bot@acme.io"),
+    }
+    ports = {"srv": free_port(), "cld": free_port()}
+    db = tmp_path / "state.db"
+    config = tmp_path / "jirabridge.yaml"
+    write_config(config, ports, bots, db)
+    env = {**os.environ, "JB_SRV_PW": "pw", "JB_CLD_TOKEN": "tok"}
+    env.pop("JIRABRIDGE_STORE_URL", None)
+    cmd = [JB, "backfill", "--config", str(config)]
+    rng = random.Random(20261124)
+    mid_run = 0
+    with serve(apps, ports):
+        for _ in range(KILLS):
+            proc = subprocess.Popen(
+                cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path
+            )
+            time.sleep(rng.uniform(0.8, 2.5))  # imports take ~0.7 s; the run a few seconds
+            if proc.poll() is None:
+                mid_run += 1
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            assert proc.stderr is not None
+            proc.stderr.close()
+        # resume until done, twice (the second one must find nothing to create)
+        for _ in range(2):
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr[-2000:]
+        srv_base = f"http://127.0.0.1:{ports['srv']}"
+        cld_base = f"http://127.0.0.1:{ports['cld']}"
+        on_srv = summaries(srv_base, ("svc", "pw"), "2")
+        on_cld = summaries(cld_base, ("bot@acme.io", "tok"), "3")
+        expected = Counter({f"item {i}": 1 for i in range(ISSUES)})
+        assert on_srv == expected, "duplicate or missing issues on Server"
+        assert on_cld == expected, "duplicate or missing issues on Cloud"
+        store = open_store(f"sqlite:///{db}")
+        try:
+            with store.session() as s:
+                rows = list(s.scalars(__import__("sqlalchemy").select(IssuePair)))
+        finally:
+            store.dispose()
+        assert len(rows) == ISSUES
+        for row in rows:
+            assert comment_count(srv_base, ("svc", "pw"), "2", row.server_key) == COMMENTS
+            assert comment_count(cld_base, ("bot@acme.io", "tok"), "3", row.cloud_key) == COMMENTS
+    assert mid_run >= KILLS // 2, f"only {mid_run} of {KILLS} kills landed mid-run"
+
+
+class Killed(BaseException):
+    """The process dies here (not an Exception: nothing in the engine may catch it)."""
+
+
+@pytest.mark.xfail(strict=True, reason=CRASH_BUG)
+@pytest.mark.parametrize("origin", ["srv", "cld"])
+async def test_crash_right_after_a_create_does_not_duplicate_the_mirror(
+    tmp_path: Path, origin: str
+) -> None:
+    """The deterministic version of the kill test: the worker dies right after the mirror's
+    create has been answered, before anything is stored; a new runner on the same store
+    (the resumed process) must not create the mirror again."""
+    from jirabridge.jira import IssueInput
+    from jirabridge.sync.runner import SyncRunner
+
+    from .harness import bridge
+
+    target = "cld" if origin == "srv" else "srv"
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    queue = {"coalesce_seconds": 0, "workers": 1, "lease_seconds": 0.5}
+    try:
+        async with bridge(store, queue=queue) as b:
+            key = await b.alice[origin].create_issue(
+                IssueInput(project_key="OPS", issue_type="Task", summary="only once")
+            )
+            client = b.bot[target]
+            real_create = client.create_issue
+
+            async def create_then_die(data: IssueInput, *a: object, **kw: object) -> str:
+                await real_create(data, *a, **kw)
+                raise Killed
+
+            client.create_issue = create_then_die
+            with pytest.raises(Killed):
+                await b.runner.backfill()
+            client.create_issue = real_create
+            resumed = SyncRunner(b.runner.config, store, clients=b.runner.clients)
+            await asyncio.sleep(0.6)  # the dead worker's lease runs out
+            await asyncio.wait_for(resumed.backfill(), 60)
+            await asyncio.wait_for(resumed.backfill(), 60)
+            found = [i.summary async for i in b.bot[target].search('project = "OPS"')]
+            assert found == ["only once"]
+            del key
+    finally:
+        store.dispose()
