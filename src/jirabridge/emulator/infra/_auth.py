@@ -69,6 +69,7 @@ class AuthKind(StrEnum):
     API_TOKEN = "api_token"  # noqa: S105 - a kind name, not a secret
     PAT = "pat"
     OAUTH = "oauth"
+    OAUTH1 = "oauth1"  # Server application links: OAuth 1.0a, RSA-SHA1
 
 
 class OAuthGrantError(ReauthenticateError):

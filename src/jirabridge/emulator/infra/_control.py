@@ -41,6 +41,12 @@ oauth/codes                POST    ``{"clientId", "userKey", "scope"}`` -> ``{"c
 oauth/revoke               POST    ``{"token"}`` or ``{"userKey"}`` -> ``{"revoked": n}``
 oauth/expire               POST    ``{"userKey": null}`` -> ``{"expired": n}`` (access tokens)
 oauth/settings             POST    ``{"accessTokenTtl": 3600}``
+oauth1/consumers           POST    ``{"consumerKey", "publicKey": "-----BEGIN PUBLIC KEY-----...",
+                                   "name", "callback", "timestampWindow": 300}`` (Server:
+                                   an application link's incoming OAuth 1.0a, RSA-SHA1)
+oauth1/tokens              POST    ``{"consumerKey", "userKey"}`` -> ``{"token", "tokenSecret"}``
+                                   (an access token without the three-legged dance)
+oauth1/revoke              POST    ``{"token"}`` -> ``{"revoked": bool}``
 credentials                POST    ``{"kind": "password" | "api_token" | "pat", "secret",
                                    "userKey", "login", "expiresIn"}``
 credentials/revoke         POST    ``{"secret"}`` (also a site user's own token or password)
@@ -217,6 +223,23 @@ class OAuthExpireBody(_Body):
 
 class OAuthSettingsBody(_Body):
     access_token_ttl: float = Field(gt=0, le=10 * _YEAR)
+
+
+class OAuth1ConsumerBody(_Body):
+    consumer_key: str = Field(min_length=1, max_length=255)
+    public_key: str = Field(min_length=1, max_length=20_000)
+    name: str = "application link"
+    callback: str | None = None
+    timestamp_window: float | None = Field(default=None, gt=0, le=_DAY)
+
+
+class OAuth1TokenBody(_Body):
+    consumer_key: str = Field(min_length=1)
+    user_key: str = Field(min_length=1)
+
+
+class OAuth1RevokeBody(_Body):
+    token: str = Field(min_length=1)
 
 
 class CredentialBody(_Body):
@@ -508,6 +531,35 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
         infra.oauth.access_token_ttl = body.access_token_ttl
         return JSONResponse({"accessTokenTtl": body.access_token_ttl})
 
+    async def oauth1_consumer(request: Request) -> Response:
+        body = await _parse(request, OAuth1ConsumerBody)
+        consumer = infra.oauth1.add_consumer(
+            body.consumer_key, body.public_key, name=body.name, callback=body.callback
+        )
+        if body.timestamp_window is not None:
+            infra.oauth1.timestamp_window = body.timestamp_window
+        return JSONResponse(
+            {
+                "consumerKey": consumer.consumer_key,
+                "name": consumer.name,
+                "callback": consumer.callback,
+                "timestampWindow": infra.oauth1.timestamp_window,
+                "signatureMethod": "RSA-SHA1",
+            },
+            status_code=201,
+        )
+
+    async def oauth1_token(request: Request) -> Response:
+        body = await _parse(request, OAuth1TokenBody)
+        token, secret = infra.oauth1.issue_access_token(
+            body.consumer_key, body.user_key, clock.now().timestamp()
+        )
+        return JSONResponse({"token": token, "tokenSecret": secret}, status_code=201)
+
+    async def oauth1_revoke(request: Request) -> Response:
+        body = await _parse(request, OAuth1RevokeBody)
+        return JSONResponse({"revoked": infra.oauth1.revoke(body.token)})
+
     async def credential_add(request: Request) -> Response:
         body = await _parse(request, CredentialBody)
         expires = clock.monotonic() + body.expires_in if body.expires_in is not None else None
@@ -557,6 +609,9 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
         ("/oauth/revoke", oauth_revoke, "POST"),
         ("/oauth/expire", oauth_expire, "POST"),
         ("/oauth/settings", oauth_settings, "POST"),
+        ("/oauth1/consumers", oauth1_consumer, "POST"),
+        ("/oauth1/tokens", oauth1_token, "POST"),
+        ("/oauth1/revoke", oauth1_revoke, "POST"),
         ("/credentials", credential_add, "POST"),
         ("/credentials/revoke", credential_revoke, "POST"),
         ("/credentials/expire", credential_expire, "POST"),

@@ -13,6 +13,7 @@ from jirabridge.emulator.infra._auth import Authenticator, CredentialStore, OAut
 from jirabridge.emulator.infra._counters import RequestCounters
 from jirabridge.emulator.infra._delivery import DeliveryQueue, DeliveryWorker
 from jirabridge.emulator.infra._faults import FaultPlan
+from jirabridge.emulator.infra._oauth1 import OAuth1Store
 from jirabridge.emulator.infra._options import InfraOptions
 from jirabridge.emulator.infra._ports import (
     ClockLike,
@@ -45,7 +46,7 @@ class Infra:
     users' passwords/API tokens/PATs are checked). All limits and faults start off.
 
     Public attributes are the pure pieces (``faults``, ``counters``, ``oauth``,
-    ``credentials``, ``webhooks``, ``deliveries``) so tests and the faces can drive them
+    ``oauth1``, ``credentials``, ``webhooks``, ``deliveries``) so tests and the faces can drive them
     directly as well as through the control plane.
     """
 
@@ -58,6 +59,7 @@ class Infra:
         self.counters = RequestCounters()
         self.faults = FaultPlan(opts.seed)
         self.oauth = OAuthStore(seed=opts.seed, access_token_ttl=opts.access_token_ttl)
+        self.oauth1 = OAuth1Store(seed=opts.seed)
         self.credentials = CredentialStore()
         checker: CredentialChecker | None = opts.credential_checker or site_credential_checker(
             site, self.flavour
@@ -111,9 +113,13 @@ class Infra:
         """Control plane, webhook registration routes and the OAuth endpoints."""
         from jirabridge.emulator.infra._control import control_routes
         from jirabridge.emulator.infra._routes_oauth import oauth_routes
+        from jirabridge.emulator.infra._routes_oauth1 import oauth1_routes
         from jirabridge.emulator.infra._routes_webhooks import webhook_routes
 
-        return [*control_routes(self), *oauth_routes(self), *webhook_routes(self)]
+        routes = [*control_routes(self), *oauth_routes(self), *webhook_routes(self)]
+        if self.flavour is FlavourName.SERVER:
+            routes.extend(oauth1_routes(self))
+        return routes
 
     def set_payload_builder(self, fn: PayloadBuilder) -> None:
         """The faces' function that renders a domain event as the flavour's webhook JSON."""
@@ -199,6 +205,7 @@ class Infra:
             seed=self.options.seed, access_token_ttl=self.options.access_token_ttl
         )
         self.authenticator.oauth = self.oauth
+        self.oauth1 = OAuth1Store(seed=self.options.seed)
         self.credentials = CredentialStore()
         self.authenticator.store = self.credentials
         self.authenticator.captcha_after = self.options.captcha_after_failures
@@ -212,6 +219,7 @@ class Infra:
             "webhooks": self.webhooks.summary(),
             "deliveries": self.deliveries.summary(),
             "oauth": self.oauth.summary(),
+            "oauth1": self.oauth1.summary(),
             "requests": self.counters.total,
             "rateLimited": self.counters.rate_limited,
             "rateLimits": {

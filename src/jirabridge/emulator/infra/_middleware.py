@@ -2,7 +2,9 @@
 
 Order per request (as a real site would see it): the OAuth gateway prefix
 ``/ex/jira/{cloudId}`` is stripped (Cloud); injected latency; downtime, timeouts and injected
-errors; authentication (sets ``request.state.user_key`` and ``request.state.auth_kind``);
+errors; authentication (sets ``request.state.user_key`` and ``request.state.auth_kind``; on
+Server an ``Authorization: OAuth ...`` header is an OAuth 1.0a RSA-SHA1 signature, checked by
+``_oauth1``, and also sets ``request.state.oauth1_consumer_key``);
 rate limits; the app; the counters. The control plane (``/_emulator``) skips all of it.
 
 A dropped connection (downtime in ``refuse`` mode, a timeout after its hang) is raised as the
@@ -25,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jirabridge.emulator.infra._auth import SCOPE_MISMATCH, AuthKind, scope_allows
 from jirabridge.emulator.infra._faults import FaultAction
+from jirabridge.emulator.infra._oauth1 import OAuth1Problem, OAuth1Stage, Verified
 from jirabridge.emulator.infra._ports import FlavourName
 from jirabridge.emulator.infra._ratelimit import RateDecision, endpoint_key
 from jirabridge.emulator.infra._responses import (
@@ -32,6 +35,12 @@ from jirabridge.emulator.infra._responses import (
     gateway_unauthorized,
     jira_error,
     not_authenticated,
+)
+from jirabridge.emulator.infra._routes_oauth1 import (
+    OAUTH1_PREFIX,
+    is_form,
+    oauth1_unauthorized,
+    signed_request,
 )
 
 if TYPE_CHECKING:
@@ -137,9 +146,22 @@ class InfraMiddleware:
         protected = path.startswith("/rest/") and not any(
             path == p or path.startswith(p + "/") for p in infra.options.public_paths
         )
-        if path.startswith("/oauth/"):
-            protected = False
+        server = infra.flavour is FlavourName.SERVER
+        authorization = Headers(scope=scope).get("authorization") or ""
+        if path.startswith("/oauth/") or (server and path.startswith(OAUTH1_PREFIX)):
+            protected = False  # the token endpoints check their own credentials
             outcome_kind, user_key = AuthKind.ANONYMOUS, None
+        elif server and authorization.lstrip()[:6].lower() == "oauth ":
+            receive, oauth1 = await self._oauth1(scope, receive, authorization)
+            if isinstance(oauth1, OAuth1Problem):
+                resp = oauth1_unauthorized(oauth1, infra.options.base_url)
+                await self._finish(
+                    scope, receive, send, resp, path, method, _Outcome(), decision.latency
+                )
+                return
+            outcome_kind, user_key = AuthKind.OAUTH1, oauth1.user_key
+            state["oauth_client_id"] = None
+            state["oauth1_consumer_key"] = oauth1.consumer_key
         else:
             headers_in = Headers(scope=scope)
             auth = infra.authenticator.authenticate(
@@ -227,6 +249,25 @@ class InfraMiddleware:
                 latency=decision.latency,
             )
 
+    async def _oauth1(
+        self, scope: Scope, receive: Receive, authorization: str
+    ) -> tuple[Receive, Verified | OAuth1Problem]:
+        """Verify an OAuth 1.0a signed call. A form body is signed too, so it is read here
+        and replayed to the app through the returned ``receive``."""
+        infra = self.infra
+        content_type = Headers(scope=scope).get("content-type")
+        body: bytes | None = None
+        if is_form(content_type):
+            body, receive = await _buffer(receive)
+        try:
+            signed = signed_request(scope, authorization, body, content_type)
+            verified = infra.oauth1.verify(
+                signed, infra.clock.now().timestamp(), OAuth1Stage.RESOURCE
+            )
+        except OAuth1Problem as exc:
+            return receive, exc
+        return receive, verified
+
     async def _finish(
         self,
         scope: Scope,
@@ -246,6 +287,29 @@ class InfraMiddleware:
             latency=latency,
         )
         await response(scope, receive, send)
+
+
+async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole request body; return it and a ``receive`` that replays it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
 
 
 async def _abort(send: Send, exc: httpx.TransportError) -> NoReturn:
