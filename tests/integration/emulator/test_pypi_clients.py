@@ -111,3 +111,24 @@ def test_jira_client_agile(served) -> None:
         assert getattr(issue.fields, sprint_field)
     finally:
         client.close()
+
+
+def test_jira_client_attachments_and_links(served) -> None:
+    import io
+
+    flavour, url, app = served
+    client = JIRA(server=url, basic_auth=AUTH[flavour])
+    try:
+        attachment = client.add_attachment(
+            "DEMO-1", attachment=io.BytesIO(b"notes"), filename="n.txt"
+        )
+        assert attachment.filename == "n.txt"
+        fetched = client.issue("DEMO-1").fields.attachment
+        assert [a.get() for a in fetched] == [b"notes"]
+        client.create_issue_link("Blocks", "DEMO-1", "DEMO-2")
+        links = client.issue("DEMO-2").fields.issuelinks
+        assert links[0].inwardIssue.key == "DEMO-1"
+        client.add_simple_link("DEMO-1", {"url": "https://example.org", "title": "Example"})
+        assert [r.object.url for r in client.remote_links("DEMO-1")] == ["https://example.org"]
+    finally:
+        client.close()
