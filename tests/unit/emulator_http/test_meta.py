@@ -161,6 +161,9 @@ async def test_agile(client: httpx.AsyncClient, app) -> None:
     )
     assert ranked.status_code == 204
     assert app.site.get_issue("DEMO-2").rank < app.site.get_issue("DEMO-1").rank
+    on_board = (await client.get(f"/rest/agile/1.0/board/{board['id']}/issue")).json()["issues"]
+    keys = [i["key"] for i in on_board]
+    assert keys.index("DEMO-2") < keys.index("DEMO-1")
 
 
 async def test_hidden_email_is_shown_to_its_owner(app, flavour: str, api: str) -> None:

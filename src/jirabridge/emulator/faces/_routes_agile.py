@@ -3,7 +3,6 @@ rank (both flavours; epics are Server "Epic Link" or Cloud ``parent`` underneath
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.responses import Response
@@ -67,16 +66,9 @@ def _board_json(ctx: Ctx, board: Board) -> dict[str, Any]:
     return board_json(view_of(ctx), board, project)
 
 
-_ORDER_BY_RANK = re.compile(r"\s+order\s+by\s+rank(\s+asc)?\s*$", re.IGNORECASE)
-
-
 def _board_issues(ctx: Ctx, board: Board) -> list[Issue]:
-    """The board's issues in rank order (the rank sort is done here, on the model's rank)."""
-    jql = _ORDER_BY_RANK.sub("", board.filter_jql)
-    issues = run_search(ctx, jql)
-    if jql != board.filter_jql:
-        issues.sort(key=lambda i: i.rank)
-    return issues
+    """The board's issues, by its filter (``... ORDER BY Rank ASC`` for project boards)."""
+    return run_search(ctx, board.filter_jql)
 
 
 async def list_boards(ctx: Ctx) -> Any:
