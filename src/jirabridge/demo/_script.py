@@ -40,10 +40,7 @@ __all__ = [
 ]
 
 
-ENGINE_GAPS: dict[str, str] = {
-    "mention": "the engine copies rich text without mapping mentioned users between the "
-    "sites yet (a Server user name is nobody on Cloud, and the other way round)",
-}
+ENGINE_GAPS: dict[str, str] = {}
 """Kinds of change the sync engine says it does not handle yet. A change of such a kind that
 does not converge is reported as unsupported (still a failure); one that converges anyway
 is reported as converged, so this list can only make the demo more honest, never greener."""

@@ -17,10 +17,6 @@ from jirabridge.demo import ENGINE_GAPS, KINDS
 
 pytestmark = pytest.mark.slow
 
-# kinds the engine does not converge today: mentions are copied without mapping the user
-# ids (SYNC pins this as a strict xfail). The gap test below keeps them in.
-NOT_YET = ("mention",)
-
 
 def run_demo(*args: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -33,8 +29,7 @@ def run_demo(*args: str, timeout: float = 150) -> subprocess.CompletedProcess[st
 
 
 def test_demo_converges_and_reports(tmp_path: Path) -> None:
-    skips = [a for kind in NOT_YET for a in ("--skip", kind)]
-    result = run_demo("--json", "--timeout", "45", "--workdir", str(tmp_path), *skips)
+    result = run_demo("--json", "--timeout", "45", "--workdir", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] is True
@@ -42,11 +37,8 @@ def test_demo_converges_and_reports(tmp_path: Path) -> None:
     kinds = {c["kind"] for c in report["changes"]}
     assert kinds == set(KINDS)
     for change in report["changes"]:
-        if change["kind"] in NOT_YET:
-            assert change["status"] == "skipped"
-        else:
-            assert change["status"] == "converged", change
-            assert change["seconds"] is not None and change["seconds"] >= 0
+        assert change["status"] == "converged", change
+        assert change["seconds"] is not None and change["seconds"] >= 0
     wheres = {(c["name"], c["where"]) for c in report["changes"] if c["status"] == "converged"}
     # made on both sides, including a transition each way and a new issue each side
     assert {w for _n, w in wheres} == {"Server", "Cloud"}
@@ -60,7 +52,6 @@ def test_demo_converges_and_reports(tmp_path: Path) -> None:
     for site in calls.values():
         assert 0 < site["by_engine"] <= site["total"]
     assert report["dead_letters"] == 0
-    assert any("--skip" in note for note in report["notes"])
     # the configuration the demo wrote: credentials by reference only
     config = yaml.safe_load((tmp_path / "jirabridge.yaml").read_text())
     for site in config["sites"].values():
@@ -85,26 +76,19 @@ def test_stopped_engine_gives_named_divergences_and_nonzero_exit() -> None:
     assert "Not every scripted change converged." in out, out
 
 
-def test_gaps_are_reported_as_unsupported_not_converged() -> None:
+def test_mentions_cross_as_the_same_person() -> None:
+    """Mentions in descriptions and comments reach the other site as the same person, both ways."""
+    assert ENGINE_GAPS == {}, "the engine maps mentions: the demo must not excuse them"
     keep = {"text", "comment", "mention"}
     skips = [a for kind in KINDS if kind not in keep for a in ("--skip", kind)]
     result = run_demo("--json", "--timeout", "20", "--issues", "3", *skips)
+    assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     mentions = [c for c in report["changes"] if c["kind"] == "mention"]
-    assert len(mentions) == 2
+    assert {c["where"] for c in mentions} == {"Server", "Cloud"}
     for c in report["changes"]:
-        if c["kind"] in ("text", "comment"):
+        if c["kind"] in keep:
             assert c["status"] == "converged", c
-    if all(c["status"] == "converged" for c in mentions):  # the engine learnt it: say so
-        assert result.returncode == 0
-        return
-    assert result.returncode == 1
-    for c in mentions:
-        assert c["status"] == "unsupported by the engine yet"
-        assert ENGINE_GAPS["mention"] in c["divergence"]
-    described = next(c for c in mentions if c["name"] == "mention in the description")
-    # named with what each side resolves the mention to: chloe on Server, nobody on Cloud
-    assert "Server ['@chloe'] vs Cloud ['@?chloe']" in described["divergence"]
 
 
 @pytest.mark.parametrize(
