@@ -4,7 +4,6 @@ not speak OAuth 1.0a; the control plane registers consumers."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -97,7 +96,7 @@ async def test_signed_form_body_is_verified_and_replayed(key) -> None:
         _u, headers, _b = signer.prepare("POST", url, {"Content-Type": FORM}, body)
         r = await client.post(url, content="a=2&b=x+y%26z", headers=headers)
         assert r.status_code == 401
-        assert dict(parse_qsl(r.text))["oauth_problem"] == "signature_invalid"
+        assert r.json()["errors"]["oauth_problem"] == "signature_invalid"
         assert infra.summary()["oauth1"]["accessTokens"] == 1
 
 
@@ -119,12 +118,12 @@ async def test_malformed_oauth_headers_are_refused_cleanly() -> None:
         for header in ['OAuth oauth_consumer_key="ck", junk', "OAuth ", 'OAuth a="%ZZ"']:
             r = await client.post("/rest/api/2/echo", headers={"Authorization": header})
             assert r.status_code == 401, header
-            assert dict(parse_qsl(r.text))["oauth_problem"] in {
+            assert r.json()["errors"]["oauth_problem"] in {
                 "parameter_rejected",
                 "parameter_absent",
             }
         # the authorize page needs the token and the user
         r = await client.get("/plugins/servlet/oauth/authorize")
-        assert r.status_code == 400
+        assert r.status_code == 400 and r.json()["errorMessages"]
         r = await client.get("/plugins/servlet/oauth/authorize?oauth_token=nope&user=U1")
         assert r.status_code == 401 and "token_rejected" in r.headers["WWW-Authenticate"]

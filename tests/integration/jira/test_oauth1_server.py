@@ -6,7 +6,8 @@ emulator's verifier); REST calls by :class:`jirabridge.jira.OAuth1RsaAuth`.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+import re
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 import pytest
@@ -58,13 +59,20 @@ async def _token(emu) -> str:
     )["token"]
 
 
-def _problem(response: httpx.Response) -> str:
-    assert response.status_code == 401, response.text
+def _www_authenticate(response: httpx.Response) -> dict[str, str]:
     header = response.headers["WWW-Authenticate"]
     assert header.startswith("OAuth realm=")
-    body = dict(parse_qsl(response.text))
-    assert f'oauth_problem="{body["oauth_problem"]}"' in header
-    return body["oauth_problem"]
+    return {k: unquote(v) for k, v in re.findall(r'(\w+)="([^"]*)"', header)}
+
+
+def _problem(response: httpx.Response) -> str:
+    """The oauth_problem of a 401, checked to agree between the header and Jira's JSON body."""
+    assert response.status_code == 401, response.text
+    params = _www_authenticate(response)
+    body = response.json()
+    assert body["errors"]["oauth_problem"] == params["oauth_problem"]
+    assert params["oauth_problem"] in body["errorMessages"][0]
+    return params["oauth_problem"]
 
 
 def _signer(private: str, token: str | None = None, **kw) -> ClientAuth:
@@ -181,7 +189,7 @@ async def test_stale_timestamp_is_refused(server_emu, keys) -> None:
     ) as raw:
         r = await raw.get("/rest/api/2/myself")
     assert _problem(r) == "timestamp_refused"
-    lo, hi = dict(parse_qsl(r.text))["oauth_acceptable_timestamps"].split("-")
+    lo, hi = _www_authenticate(r)["oauth_acceptable_timestamps"].split("-")
     now = server_emu.site.clock.now().timestamp()
     assert int(lo) <= now <= int(hi) and int(hi) - int(lo) == 600
 

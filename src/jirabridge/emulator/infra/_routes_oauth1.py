@@ -11,7 +11,10 @@
   ``oauth_verifier``) -> ``oauth_token=...&oauth_token_secret=...&oauth_expires_in=...``.
 
 Refusals answer 401 with ``WWW-Authenticate: OAuth realm="<base url>", oauth_problem="..."``
-and the same parameters form-encoded in the body, as Jira's OAuth filter does.
+as Jira's OAuth filter does. The body is Jira's JSON error (``errors`` holds the ``oauth_*``
+parameters) rather than the servlets' form-encoded ``oauth_problem=...``: every error answer
+of the emulator has the one JSON shape (the HTTP fuzz tests hold it to that), and OAuth clients
+read the problem from the header. The authorize page answers 400 in the same JSON shape.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from jirabridge.emulator.infra._oauth1 import (
     Verified,
     parse_authorization_header,
 )
+from jirabridge.emulator.infra._responses import NOT_AUTHENTICATED, jira_error
 from jirabridge.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -94,15 +98,20 @@ def _form(pairs: Sequence[tuple[str, str]], status: int = 200) -> Response:
 
 
 def oauth1_unauthorized(problem: OAuth1Problem, realm: str) -> Response:
-    """Jira's 401 for a refused OAuth 1.0a request."""
+    """Jira's 401 for a refused OAuth 1.0a request: the problem in ``WWW-Authenticate``
+    (``OAuth realm="...", oauth_problem="..."``, what OAuth clients read), and Jira's JSON
+    error body naming it (``errors`` holds the same ``oauth_*`` parameters)."""
     params = problem.parameters()
     header = ", ".join(
         [f'OAuth realm="{quote(realm, safe="")}"']
         + [f'{k}="{quote(v, safe="")}"' for k, v in params]
     )
-    response = _form(params, 401)
-    response.headers["WWW-Authenticate"] = header
-    return response
+    return jira_error(
+        401,
+        [f"OAuth problem: {problem.problem}. {NOT_AUTHENTICATED}"],
+        dict(params),
+        headers={"WWW-Authenticate": header},
+    )
 
 
 def oauth1_routes(infra: Infra) -> list[BaseRoute]:
@@ -139,10 +148,8 @@ def oauth1_routes(infra: Infra) -> list[BaseRoute]:
         q = request.query_params
         token, user = q.get("oauth_token", ""), q.get("user", "")
         if not token or not user:
-            return Response(
-                "The emulator consents at once: give oauth_token and user=<user key>.",
-                status_code=400,
-                media_type="text/plain",
+            return jira_error(
+                400, ["The emulator consents at once: give oauth_token and user=<user key>."]
             )
         try:
             verifier, callback = infra.oauth1.authorize(token, user, wall())
