@@ -66,15 +66,6 @@ def server_wiki(b: Bridge, key: str, attr: str = "description") -> str:
     return value
 
 
-MENTION_BUG = (
-    "engine bug: mentions are not translated between sites (client_for_site builds the "
-    "clients with the default rich-text codec and no user directory): Server '[~bob]' reaches "
-    "Cloud as an ADF mention with id 'bob' instead of Bob's accountId, and a Cloud mention "
-    "reaches Server as '[~accountid:<id>]' instead of '[~bob]'"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=MENTION_BUG)
 async def test_description_formatting_and_mentions_server_to_cloud(store: Store) -> None:
     async with bridge(store) as b:
         key = await b.alice["srv"].create_issue(
@@ -98,7 +89,6 @@ async def test_description_formatting_and_mentions_server_to_cloud(store: Store)
         assert [m["attrs"]["id"] for m in mentions] == [b.users["cld"]["bob"].key]
 
 
-@pytest.mark.xfail(strict=True, reason=MENTION_BUG)
 async def test_description_formatting_and_mentions_cloud_to_server(store: Store) -> None:
     async with bridge(store) as b:
         bob = b.users["cld"]["bob"].key
@@ -186,7 +176,6 @@ async def test_comments_add_edit_delete_follow_without_duplicates(
         assert len([c async for c in b.bot[target].comments(mirror)]) == 2
 
 
-@pytest.mark.xfail(strict=True, reason=MENTION_BUG + " (comments)")
 async def test_comment_mention_reaches_cloud_as_a_mention(store: Store) -> None:
     async with bridge(store) as b:
         key, mirror = await new_pair(b, "srv")
