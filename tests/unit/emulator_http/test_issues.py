@@ -436,3 +436,31 @@ async def test_cloud_bulk_reads(client: httpx.AsyncClient, app, flavour: str) ->
         "/rest/api/3/issue/bulkfetch", json={"issueIdsOrKeys": ["DEMO-1"] * 101}
     )
     assert too_many.status_code == 400
+
+
+async def test_rendered_comment_body(client: httpx.AsyncClient, api: str) -> None:
+    made = await client.post(f"{api}/issue/DEMO-2/comment", json={"body": _text(api, "a < b")})
+    cid = made.json()["id"]
+    one = (
+        await client.get(f"{api}/issue/DEMO-2/comment/{cid}", params={"expand": "renderedBody"})
+    ).json()
+    assert one["renderedBody"] == "<p>a &lt; b</p>"
+    listed = (
+        await client.get(f"{api}/issue/DEMO-2/comment", params={"expand": "renderedBody"})
+    ).json()
+    assert listed["comments"][-1]["renderedBody"] == "<p>a &lt; b</p>"
+    plain = (await client.get(f"{api}/issue/DEMO-2/comment/{cid}")).json()
+    assert "renderedBody" not in plain
+
+
+async def test_cloud_search_names(client: httpx.AsyncClient, flavour: str) -> None:
+    if flavour == "server":
+        pytest.skip("Cloud's /search/jql")
+    named = (
+        await client.get(
+            "/rest/api/3/search/jql",
+            params={"jql": "project = DEMO", "fields": "summary", "expand": "names,schema"},
+        )
+    ).json()
+    assert named["names"] == {"summary": "Summary"}
+    assert named["schema"] == {"summary": {"type": "string", "system": "summary"}}

@@ -224,3 +224,24 @@ async def test_votes(app, flavour: str, api: str) -> None:
         assert votes["votes"] == 1 and votes["hasVoted"] is True
         assert (await c.delete(f"{api}/issue/DEMO-1/votes")).status_code == 204
         assert (await c.get(f"{api}/issue/DEMO-1/votes")).json()["votes"] == 0
+
+
+async def test_group_bulk(client: httpx.AsyncClient, api: str, flavour: str) -> None:
+    bulk = await client.get(f"{api}/group/bulk", params={"maxResults": 2})
+    if flavour == "server":
+        assert bulk.status_code == 404
+        return
+    page = bulk.json()
+    assert len(page["values"]) == 2 and page["isLast"] is False and "nextPage" in page
+    named = (await client.get(f"{api}/group/bulk", params={"groupName": "devs"})).json()
+    assert [g["name"] for g in named["values"]] == ["devs"]
+
+
+async def test_myself_with_groups(client: httpx.AsyncClient, api: str, flavour: str) -> None:
+    plain = (await client.get(f"{api}/myself")).json()
+    assert plain["groups"]["items"] == [] and plain["groups"]["size"] >= 2
+    expanded = (await client.get(f"{api}/myself", params={"expand": "groups"})).json()
+    names = {g["name"] for g in expanded["groups"]["items"]}
+    admin_group = "site-admins" if flavour == "cloud" else "jira-administrators"
+    assert admin_group in names
+    assert len(names) == plain["groups"]["size"]

@@ -80,7 +80,11 @@ def _user_detail(ctx: Ctx, user: User) -> dict[str, Any]:
     out = user_json(view_of(ctx), user)
     out["locale"] = user.locale
     groups = ctx.site.user_groups(user.key)
-    out["groups"] = {"size": len(groups), "items": []}
+    items: list[dict[str, Any]] = []
+    if "groups" in ctx.query_list("expand"):
+        view = view_of(ctx)
+        items = [group_json(view, ctx.site.groups[g]) for g in groups if g in ctx.site.groups]
+    out["groups"] = {"size": len(groups), "items": items}
     out["applicationRoles"] = {"size": 1, "items": []}
     out["expand"] = "groups,applicationRoles"
     return out
