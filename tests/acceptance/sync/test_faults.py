@@ -65,8 +65,10 @@ async def test_lost_webhooks_are_caught_by_polling(store: Store) -> None:
             await ctl.webhook_faults(drop_rate=0.6)
         made = await make_activity(b)
         await b.flush_webhooks()
-        summary = (await b.control["cld"].deliveries())["summary"]
-        assert summary, "the emulator reported no deliveries"
+        dropped = 0
+        for ctl in b.control.values():
+            dropped += int((await ctl.deliveries())["summary"].get("dropped", 0))
+        assert dropped > 0, "the emulators dropped no webhook: the test would prove nothing"
         await b.settle()
         await assert_converged(b, made)
 
