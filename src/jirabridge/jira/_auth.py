@@ -13,6 +13,7 @@ from collections.abc import Generator
 
 import httpx
 from authlib.oauth1 import SIGNATURE_RSA_SHA1, SIGNATURE_TYPE_HEADER, ClientAuth
+from authlib.oauth1.rfc5849.errors import InsecureTransportError, OAuth1Error
 
 from jirabridge.errors import FixConfigError
 
@@ -79,9 +80,21 @@ class OAuth1RsaAuth(httpx.Auth):
         # Only form bodies take part in the signature (RFC 5849 3.4.1.3.1); JSON does not.
         body = request.content if content_type.startswith("application/x-www-form") else b""
         sign_headers = {"Content-Type": content_type} if content_type else {}
-        _url, headers, _body = self._client.prepare(
-            request.method, str(request.url), sign_headers, body
-        )
+        try:
+            _url, headers, _body = self._client.prepare(
+                request.method, str(request.url), sign_headers, body
+            )
+        except InsecureTransportError as exc:
+            raise FixConfigError(
+                f"OAuth 1.0a signing refuses plain http for {request.url.host}: give the site's"
+                " https URL (authlib allows http only for localhost, or with"
+                " AUTHLIB_INSECURE_TRANSPORT=1 in a lab)"
+            ) from exc
+        except (OAuth1Error, ValueError, TypeError) as exc:
+            raise FixConfigError(
+                f"OAuth 1.0a could not sign the request ({type(exc).__name__}); check the"
+                " consumer key and the private key"
+            ) from exc
         request.headers["Authorization"] = headers["Authorization"]
         yield request
 

@@ -304,3 +304,26 @@ def test_file_store_save_is_atomic(tmp_path, monkeypatch) -> None:
     monkeypatch.undo()
     assert store.load("site1").refresh_token == "r1"  # the old pair is intact
     assert sorted(os.listdir(tmp_path)) == ["site1.json"]  # no temp file left behind
+
+
+async def test_oauth1_over_plain_http_is_a_config_error(monkeypatch) -> None:
+    monkeypatch.delenv("AUTHLIB_INSECURE_TRANSPORT", raising=False)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    auth = OAuth1RsaAuth("ck", pem, "tok")
+    request = httpx.Request("GET", "http://jira.corp.example/rest/api/2/myself")
+    with pytest.raises(FixConfigError, match="https"):
+        next(auth.auth_flow(request))
+    # https is signed
+    signed = next(auth.auth_flow(httpx.Request("GET", "https://jira.corp.example/x")))
+    assert signed.headers["Authorization"].startswith("OAuth ")
+
+
+async def test_oauth1_with_a_broken_private_key_is_a_config_error() -> None:
+    auth = OAuth1RsaAuth(
+        "ck", "-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n", "tok"
+    )
+    with pytest.raises(FixConfigError, match="private key"):
+        next(auth.auth_flow(httpx.Request("GET", "https://jira.corp.example/x")))

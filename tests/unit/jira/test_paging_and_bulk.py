@@ -329,3 +329,78 @@ async def test_attachment_urls_elsewhere_get_no_credentials(make_client) -> None
     )
     assert await client.download_attachment(public) == b"data"
     assert sent == ["https://jira.example.test/secure/attachment/1/f"]  # sent to our site only
+
+
+def _history(n: int) -> dict:
+    return {
+        "id": str(100 + n),
+        "created": f"2026-01-01T00:{n:02d}:00.000+0000",
+        "items": [{"field": "summary", "fromString": f"s{n - 1}", "toString": f"s{n}"}],
+    }
+
+
+def _changelog_handler(paged):
+    """An issue with 3 history entries of which the embed holds only the newest one;
+    ``paged(start)`` answers the paged route."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/changelog"):
+            return paged(int(request.url.params.get("startAt", "0")))
+        if path.endswith("/issue/A-1"):
+            return httpx.Response(
+                200,
+                json={
+                    "id": "1",
+                    "key": "A-1",
+                    "fields": {},
+                    "changelog": {
+                        "startAt": 0,
+                        "maxResults": 1,
+                        "total": 3,
+                        "histories": [_history(3)],
+                    },
+                },
+            )
+        if path.endswith("/field"):
+            return httpx.Response(200, json=[])
+        return httpx.Response(404, json={"errorMessages": ["no"], "errors": {}})
+
+    return handler
+
+
+async def test_server_changelog_completes_a_capped_embed(make_client) -> None:
+    def paged(start: int) -> httpx.Response:
+        values = [_history(n) for n in (1, 2, 3)][start : start + 2]
+        return httpx.Response(
+            200, json={"startAt": start, "maxResults": 2, "total": 3, "values": values}
+        )
+
+    log = await make_client(_changelog_handler(paged)).changelog("A-1")
+    assert [e.items[0].to_string for e in log] == ["s1", "s2", "s3"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, content=b"<html>login</html>"),
+        httpx.Response(200, json=[1, 2]),
+    ],
+    ids=["not-json", "not-object"],
+)
+async def test_server_changelog_hostile_page_is_bad_input(make_client, answer) -> None:
+    from jirabridge.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="changelog page of A-1"):
+        await make_client(_changelog_handler(lambda start: answer)).changelog("A-1")
+
+
+async def test_server_changelog_short_paged_route_is_a_loop_error(make_client) -> None:
+    from jirabridge.jira import PaginationLoopError
+
+    def paged(start: int) -> httpx.Response:  # claims 3 but only ever has one
+        values = [_history(3)] if start == 0 else []
+        return httpx.Response(200, json={"startAt": start, "total": 3, "values": values})
+
+    with pytest.raises(PaginationLoopError, match="3 entries but only 1"):
+        await make_client(_changelog_handler(paged)).changelog("A-1")

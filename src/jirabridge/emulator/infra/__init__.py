@@ -16,10 +16,19 @@ values; ``request.state.via_gateway`` is True for ``/ex/jira/{cloudId}/...`` cal
 Routes added by :meth:`Infra.routes`: the ``/_emulator/...`` control plane (reference table in
 ``_control``; :class:`ControlClient` calls it from Python), ``POST /oauth/token``,
 ``GET /oauth/token/accessible-resources``, ``GET /authorize`` (consents at once for
-``?user=<key>``), admin webhooks ``/rest/webhooks/1.0/webhook[/{id}]`` and, on Cloud, app
-webhooks ``/rest/api/{2,3}/webhook[/refresh|/failed]``.
+``?user=<key>``), on Server the OAuth 1.0a servlets ``/plugins/servlet/oauth/request-token``,
+``/authorize`` (consents at once for ``?user=<key>``) and ``/access-token``, admin webhooks
+``/rest/webhooks/1.0/webhook[/{id}]`` and, on Cloud, app webhooks
+``/rest/api/{2,3}/webhook[/refresh|/failed]``.
+
+On Server an ``Authorization: OAuth ...`` header is an OAuth 1.0a RSA-SHA1 signature (consumers
+registered with ``POST /_emulator/oauth1/consumers``); it authenticates as the user who
+authorized the token (``auth_kind`` ``oauth1``) or answers 401 with Jira's
+``WWW-Authenticate: OAuth ..., oauth_problem="..."``.
 
 Pieces (each a private module): ``_auth`` (credentials, OAuth 2.0 store, scopes, CAPTCHA),
+``_oauth1`` (OAuth 1.0a consumers, tokens, nonces, RFC 5849 base string; HTTP in
+``_routes_oauth1``),
 ``_ratelimit`` (DC bucket; Cloud burst, per-issue writes, penalty), ``_faults`` (latency,
 errors, timeouts, downtime), ``_counters``, ``_webhooks`` (registrations, matching),
 ``_delivery`` (queue rules per flavour, async worker), ``_middleware`` (the ASGI stack).
