@@ -45,3 +45,34 @@ async def test_control_client_errors_are_jirabridge_errors(server: Harness) -> N
     async with ControlClient("http://nowhere.test", transport=httpx.MockTransport(refuse)) as ctl:
         with pytest.raises(RetryLaterError):
             await ctl.state()
+
+
+async def test_control_client_oauth1_and_legacy_headers(server: Harness) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    public = (
+        rsa.generate_private_key(public_exponent=65537, key_size=1024)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    async with ControlClient(client=server.client) as ctl:
+        made = await ctl.oauth1_consumer("ck", public, timestamp_window=60)
+        assert made["consumerKey"] == "ck" and made["timestampWindow"] == 60
+        token, secret = await ctl.oauth1_token("ck", "JIRAUSER10000")
+        assert token and secret and token != secret
+        assert await ctl.oauth1_revoke(token) is True
+        assert await ctl.oauth1_revoke("nope") is False
+        with pytest.raises(BadInputError):
+            await ctl.oauth1_token("unknown", "JIRAUSER10000")
+        with pytest.raises(BadInputError):
+            await ctl.oauth1_consumer("bad", "not a key")
+        await ctl.rate_limits(capacity=5, header_style="legacy")
+        r = await server.client.get("/rest/api/2/myself", headers=ALICE)
+        assert r.headers["X-RateLimiting-Remaining"] == "4"
+        assert (await ctl.state())["oauth1"] == {
+            "consumers": 1,
+            "requestTokens": 0,
+            "accessTokens": 0,
+        }

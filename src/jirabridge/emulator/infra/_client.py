@@ -239,6 +239,36 @@ class ControlClient:
         result = await self._call("POST", "/oauth/revoke", {"token": token})
         return int(result["revoked"])
 
+    async def oauth1_consumer(
+        self,
+        consumer_key: str,
+        public_key_pem: str,
+        *,
+        name: str = "application link",
+        callback: str | None = None,
+        timestamp_window: float | None = None,
+    ) -> dict[str, Any]:
+        """Server: register an application link's incoming OAuth 1.0a (RSA-SHA1)."""
+        body = {
+            "consumerKey": consumer_key,
+            "publicKey": public_key_pem,
+            "name": name,
+            "callback": callback,
+            "timestampWindow": timestamp_window,
+        }
+        result: dict[str, Any] = await self._call("POST", "/oauth1/consumers", body)
+        return result
+
+    async def oauth1_token(self, consumer_key: str, user_key: str) -> tuple[str, str]:
+        """Server: an OAuth 1.0a access token and its secret, without the three legs."""
+        body = {"consumerKey": consumer_key, "userKey": user_key}
+        result = await self._call("POST", "/oauth1/tokens", body)
+        return str(result["token"]), str(result["tokenSecret"])
+
+    async def oauth1_revoke(self, token: str) -> bool:
+        result = await self._call("POST", "/oauth1/revoke", {"token": token})
+        return bool(result["revoked"])
+
     async def add_credential(
         self,
         kind: str,
