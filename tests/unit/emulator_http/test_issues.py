@@ -464,3 +464,22 @@ async def test_cloud_search_names(client: httpx.AsyncClient, flavour: str) -> No
     ).json()
     assert named["names"] == {"summary": "Summary"}
     assert named["schema"] == {"summary": {"type": "string", "system": "summary"}}
+
+
+async def test_transition_with_comment_and_update(client: httpx.AsyncClient, api: str, app) -> None:
+    listed = (await client.get(f"{api}/issue/DEMO-2/transitions")).json()["transitions"]
+    target = listed[0]
+    before = len(app.site.issue_comments("DEMO-2"))
+    done = await client.post(
+        f"{api}/issue/DEMO-2/transitions",
+        json={
+            "transition": {"id": target["id"]},
+            "update": {"comment": [{"add": {"body": _text(api, "moving on")}}]},
+        },
+    )
+    assert done.status_code == 204, done.text
+    comments = app.site.issue_comments("DEMO-2")
+    assert len(comments) == before + 1
+    shown = (await client.get(f"{api}/issue/DEMO-2/comment")).json()["comments"][-1]["body"]
+    assert shown == _text(api, "moving on")
+    assert app.site.statuses[app.site.get_issue("DEMO-2").status_id].name == target["to"]["name"]
