@@ -99,3 +99,13 @@ def test_emulate_refuses_a_bad_seed() -> None:
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert "--seed" in out
+
+
+def test_emulate_refuses_a_corrupt_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "broken.json.gz"
+    state.write_bytes(b"not a state file")
+    proc = _start(["server", "--port", str(free_port()), "--state", str(state)])
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert out.startswith("error:")
+    assert state.read_bytes() == b"not a state file"  # never overwritten
