@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from sqlalchemy import select
 
 from jirabridge.emulator import create_app
 from jirabridge.sync.store import IssuePair, open_store
@@ -147,9 +148,7 @@ def test_backfill_killed_twenty_times_resumes_without_duplicates(tmp_path: Path)
     apps = {"srv": create_app("server"), "cld": create_app("cloud")}
     seed_sites(apps)
     bots = {
-        "srv": apps["srv"].site.find_user("svc").key
-        if hasattr(apps["srv"].site, "find_user")
-        else next(u.key for u in apps["srv"].site.users.values() if u.name == "svc"),
+        "srv": next(u.key for u in apps["srv"].site.users.values() if u.name == "svc"),
         "cld": next(u.key for u in apps["cld"].site.users.values() if u.email == "bot@acme.io"),
     }
     ports = {"srv": free_port(), "cld": free_port()}
@@ -187,7 +186,7 @@ def test_backfill_killed_twenty_times_resumes_without_duplicates(tmp_path: Path)
         store = open_store(f"sqlite:///{db}")
         try:
             with store.session() as s:
-                rows = list(s.scalars(__import__("sqlalchemy").select(IssuePair)))
+                rows = list(s.scalars(select(IssuePair)))
         finally:
             store.dispose()
         assert len(rows) == ISSUES

@@ -6,6 +6,7 @@ import asyncio
 import random
 from typing import Any
 
+import httpx
 import pytest
 
 from jirabridge.jira import IssueInput
@@ -181,8 +182,8 @@ async def test_comment_mention_reaches_cloud_as_a_mention(store: Store) -> None:
         key, mirror = await new_pair(b, "srv")
         from jirabridge.jira import basic_auth
 
-        async with __import__("httpx").AsyncClient(
-            transport=__import__("httpx").ASGITransport(app=b.apps["srv"]),
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=b.apps["srv"]),
             base_url=b.apps["srv"].base_url,
         ) as c:
             r = await c.post(
