@@ -32,8 +32,9 @@ def table() -> dict[str, set[tuple[str, str]]]:
 def test_coverage_lists_every_served_route(flavour: str) -> None:
     served = served_routes(create_app(flavour).starlette.routes)
     listed = table()[flavour]
-    assert served - listed == set(), "served but missing from COVERAGE.md"
-    assert listed - served == set(), "listed in COVERAGE.md but not served"
+    fix = "regenerate it: python -m jirabridge.emulator.faces._coverage > COVERAGE.md"
+    assert served - listed == set(), f"served but missing from COVERAGE.md; {fix}"
+    assert listed - served == set(), f"listed in COVERAGE.md but not served; {fix}"
     assert len(listed) > 100
 
 
