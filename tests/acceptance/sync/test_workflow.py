@@ -351,3 +351,31 @@ async def test_an_edit_landing_during_an_apply_is_not_lost(store: Store) -> None
         await b.settle()
         m = await b.bot["cld"].get_issue(mirror)
         assert (m.summary, m.priority) == ("first", "Highest")
+
+
+async def test_comment_formatting_and_mention_cloud_to_server_with_edit(store: Store) -> None:
+    async with bridge(store) as b:
+        key, mirror = await new_pair(b, "srv")
+        bob = b.users["cld"]["bob"].key
+        body = doc(
+            [
+                {"type": "text", "text": "ask "},
+                {"type": "mention", "attrs": {"id": bob, "text": "@Bob Brown"}},
+                {"type": "text", "text": " about "},
+                {"type": "text", "text": "fuses", "marks": [{"type": "strong"}]},
+            ]
+        )
+        made = await b.alice["cld"].add_comment(mirror, body)
+        await b.settle()
+        [comment] = b.apps["srv"].site.issue_comments(key)
+        wiki = comment.body
+        assert isinstance(wiki, str)
+        assert "[~bob]" in wiki and "*fuses*" in wiki
+        await b.alice["cld"].update_comment(
+            mirror,
+            made.id,
+            doc([{"type": "text", "text": "never mind", "marks": [{"type": "em"}]}]),
+        )
+        await b.settle()
+        texts = [c.body for c in b.apps["srv"].site.issue_comments(key)]
+        assert len(texts) == 1 and "_never mind_" in texts[0]
