@@ -18,6 +18,9 @@ fails with one of the branches of :class:`jirabridge.errors.JirabridgeError`::
                                                   description=issue.description),
                                        check=find_existing_copy)   # never a blind re-create
     print(server.stats.snapshot())
+
+Server application links (OAuth 1.0a, RSA-SHA1): :class:`OAuth1Dance` gets the access token
+once (three legs); ``dance.auth(token)`` (an :class:`OAuth1RsaAuth`) signs every call.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ from jirabridge.jira._client import BaseClient as JiraClient
 from jirabridge.jira._client import CreateCheck
 from jirabridge.jira._cloud import CloudClient
 from jirabridge.jira._convert import IssueReader, IssueWriter
-from jirabridge.jira._errors import Scope, error_from_response, error_from_transport
+from jirabridge.jira._errors import (
+    Scope,
+    error_from_response,
+    error_from_transport,
+    oauth_problem,
+)
 from jirabridge.jira._governor import RateGovernor
 from jirabridge.jira._http import AmbiguousWriteError, RetryPolicy
 from jirabridge.jira._metrics import CallKey, CallStats
@@ -52,6 +60,7 @@ from jirabridge.jira._model import (
     Transition,
     UserRef,
 )
+from jirabridge.jira._oauth1 import OAuth1Dance, OAuth1Token
 from jirabridge.jira._oauth2 import (
     ATLASSIAN_TOKEN_URL,
     CredentialStore,
@@ -93,7 +102,9 @@ __all__ = [
     "LinkDirection",
     "MarkupCodec",
     "MemoryCredentialStore",
+    "OAuth1Dance",
     "OAuth1RsaAuth",
+    "OAuth1Token",
     "OAuth2Auth",
     "OAuth2Token",
     "PaginationLoopError",
@@ -116,4 +127,5 @@ __all__ = [
     "default_codec",
     "error_from_response",
     "error_from_transport",
+    "oauth_problem",
 ]

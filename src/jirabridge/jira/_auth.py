@@ -50,6 +50,30 @@ class BearerAuth(httpx.Auth):
         return "BearerAuth(***)"
 
 
+def sign_oauth1(
+    client: ClientAuth,
+    method: str,
+    url: httpx.URL,
+    headers: dict[str, str],
+    body: bytes,
+) -> dict[str, str]:
+    """Sign one request with authlib; its refusals become :class:`FixConfigError`."""
+    try:
+        _url, signed, _body = client.prepare(method, str(url), headers, body)
+    except InsecureTransportError as exc:
+        raise FixConfigError(
+            f"OAuth 1.0a signing refuses plain http for {url.host}: give the site's"
+            " https URL (authlib allows http only for localhost, or with"
+            " AUTHLIB_INSECURE_TRANSPORT=1 in a lab)"
+        ) from exc
+    except (OAuth1Error, ValueError, TypeError) as exc:
+        raise FixConfigError(
+            f"OAuth 1.0a could not sign the request ({type(exc).__name__}); check the"
+            " consumer key and the private key"
+        ) from exc
+    return dict(signed)
+
+
 class OAuth1RsaAuth(httpx.Auth):
     """OAuth 1.0a with RSA-SHA1 signatures, as Jira Server application links use it."""
 
@@ -80,21 +104,7 @@ class OAuth1RsaAuth(httpx.Auth):
         # Only form bodies take part in the signature (RFC 5849 3.4.1.3.1); JSON does not.
         body = request.content if content_type.startswith("application/x-www-form") else b""
         sign_headers = {"Content-Type": content_type} if content_type else {}
-        try:
-            _url, headers, _body = self._client.prepare(
-                request.method, str(request.url), sign_headers, body
-            )
-        except InsecureTransportError as exc:
-            raise FixConfigError(
-                f"OAuth 1.0a signing refuses plain http for {request.url.host}: give the site's"
-                " https URL (authlib allows http only for localhost, or with"
-                " AUTHLIB_INSECURE_TRANSPORT=1 in a lab)"
-            ) from exc
-        except (OAuth1Error, ValueError, TypeError) as exc:
-            raise FixConfigError(
-                f"OAuth 1.0a could not sign the request ({type(exc).__name__}); check the"
-                " consumer key and the private key"
-            ) from exc
+        headers = sign_oauth1(self._client, request.method, request.url, sign_headers, body)
         request.headers["Authorization"] = headers["Authorization"]
         yield request
 

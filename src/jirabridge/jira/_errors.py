@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -23,6 +24,7 @@ __all__ = [
     "Scope",
     "error_from_response",
     "error_from_transport",
+    "oauth_problem",
     "parse_error_body",
     "retry_after_seconds",
 ]
@@ -65,6 +67,17 @@ def parse_error_body(response: httpx.Response) -> JiraErrorBody:
     return JiraErrorBody(status=response.status_code, error_messages=messages, errors=errors)
 
 
+_OAUTH_PROBLEM = re.compile(r'oauth_problem="([A-Za-z_]{1,64})"')
+
+
+def oauth_problem(headers: httpx.Headers) -> str | None:
+    """Jira's OAuth 1.0a refusal reason (``WWW-Authenticate: OAuth ..., oauth_problem="..."``:
+    ``signature_invalid``, ``timestamp_refused``, ``nonce_used``, ``consumer_key_unknown``,
+    ``token_rejected``...), or ``None``."""
+    match = _OAUTH_PROBLEM.search(headers.get("WWW-Authenticate", ""))
+    return match.group(1) if match else None
+
+
 def retry_after_seconds(headers: httpx.Headers, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or ``X-RateLimit-Reset``."""
     now = now or datetime.now(UTC)
@@ -101,7 +114,9 @@ def error_from_response(response: httpx.Response, *, scope: Scope) -> Jirabridge
     info = request_info(response.request)
     what = f"Jira answered HTTP {status}"
     if status == 401:
-        return ReauthenticateError(f"{what}: credentials refused", request=info, jira=body)
+        problem = oauth_problem(response.headers)
+        detail = f" (OAuth 1.0a: {problem})" if problem else ""
+        return ReauthenticateError(f"{what}: credentials refused{detail}", request=info, jira=body)
     login_reason = response.headers.get("X-Seraph-LoginReason", "")
     if status == 403 and ("AUTHENTICATION_DENIED" in login_reason or "FAILED" in login_reason):
         return ReauthenticateError(

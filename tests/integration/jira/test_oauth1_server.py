@@ -162,7 +162,7 @@ async def test_wrong_key_is_signature_invalid(server_emu, keys, other_keys) -> N
     ) as raw:
         r = await raw.get("/rest/api/2/myself")
     assert _problem(r) == "signature_invalid"
-    with pytest.raises(ReauthenticateError):
+    with pytest.raises(ReauthenticateError, match=r"OAuth 1\.0a: signature_invalid"):
         await server_emu.client(auth=impostor).myself()
 
 
@@ -223,3 +223,32 @@ async def test_bad_consumer_registration_changes_nothing(server_emu) -> None:
         assert r.status_code == 400 and "publicKey" in r.json()["errors"]
         state = (await raw.get("/_emulator/state")).json()
     assert state["oauth1"]["consumers"] == 0
+
+
+async def test_oauth1_dance_helper_against_the_emulator(server_emu, keys) -> None:
+    from jirabridge.errors import BadInputError
+    from jirabridge.jira import OAuth1Dance, OAuth1Token
+
+    private, public = keys
+    base = server_emu.app.base_url
+    async with OAuth1Dance(base, CONSUMER, private, transport=server_emu.transport) as dance:
+        # not registered yet: Jira's problem is named
+        with pytest.raises(ReauthenticateError, match="consumer_key_unknown"):
+            await dance.request_token()
+        await _register(server_emu, public)
+        pending = await dance.request_token()
+        assert pending.secret not in repr(pending)
+        url = dance.authorize_url(pending)
+        assert url.startswith(f"{base}/plugins/servlet/oauth/authorize?oauth_token=")
+        async with httpx.AsyncClient(transport=server_emu.transport) as person:
+            page = await person.get(f"{url}&user={server_emu.site.admin_key}")
+        assert page.status_code == 200  # oob: the verifier is shown, not redirected
+        verifier = dict(parse_qsl(page.text))["oauth_verifier"]
+        with pytest.raises(BadInputError):
+            await dance.access_token(pending, "")
+        with pytest.raises(ReauthenticateError, match="token_rejected"):
+            await dance.access_token(pending, "wrong")
+        access = await dance.access_token(pending, verifier)
+        assert isinstance(access, OAuth1Token) and access.token != pending.token
+        client = server_emu.client(auth=dance.auth(access))
+        assert (await client.myself()).name == "admin"

@@ -327,3 +327,43 @@ async def test_oauth1_with_a_broken_private_key_is_a_config_error() -> None:
     )
     with pytest.raises(FixConfigError, match="private key"):
         next(auth.auth_flow(httpx.Request("GET", "https://jira.corp.example/x")))
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (lambda r: httpx.Response(200, text="<html>x</html>"), "BadInputError"),
+        (lambda r: httpx.Response(200, text="oauth_token_secret=s"), "BadInputError"),
+        (lambda r: httpx.Response(503, headers={"Retry-After": "2"}), "RetryLaterError"),
+        (
+            lambda r: httpx.Response(
+                401, headers={"WWW-Authenticate": 'OAuth realm="x", oauth_problem="nonce_used"'}
+            ),
+            "ReauthenticateError",
+        ),
+    ],
+    ids=["html", "no-token", "503", "401"],
+)
+async def test_oauth1_dance_rejects_bad_answers(answer, error) -> None:
+    import jirabridge.errors as errors
+    from jirabridge.jira import OAuth1Dance
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answer(request)
+
+    async with OAuth1Dance(
+        "https://jira.corp.example", "ck", pem, transport=httpx.MockTransport(handler)
+    ) as dance:
+        with pytest.raises(getattr(errors, error)) as info:
+            await dance.request_token()
+    assert seen[0].url.path == "/plugins/servlet/oauth/request-token"
+    assert 'oauth_callback="oob"' in seen[0].headers["Authorization"]
+    if error == "ReauthenticateError":
+        assert "nonce_used" in str(info.value)
