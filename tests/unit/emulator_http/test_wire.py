@@ -66,6 +66,16 @@ def test_field_selection() -> None:
     assert include == {"summary"}
     assert exclude == {"comment"}
     assert parse_field_selection(["summary"], default="*all") == ("list", {"summary"}, set())
+    assert parse_field_selection(["-description"], default="*all") == (
+        "*all",
+        set(),
+        {"description"},
+    )
+    assert parse_field_selection(["summary", "-comment"], default="*all") == (
+        "list",
+        {"summary"},
+        {"comment"},
+    )
 
 
 def test_duration_text() -> None:

@@ -99,6 +99,8 @@ def parse_field_selection(
             exclude.add(item[1:])
         else:
             include.add(item)
+    if mode == "list" and not include and exclude and default in ("*all", "*navigable"):
+        mode = default  # "-description" alone means the default fields but description
     return mode, include, exclude
 
 
