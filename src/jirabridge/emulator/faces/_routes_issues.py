@@ -1,5 +1,5 @@
-"""Issues: create (single and bulk), get, edit, delete, transitions, assignee, changelog
-(per issue and Cloud's bulk fetch)."""
+"""Issues: create (single and bulk), get (single and Cloud's bulk fetch), edit, delete,
+transitions, assignee, changelog (per issue and Cloud's bulk fetch)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Search: Server ``/search`` (startAt/maxResults/total, 10,000 result window), Cloud
 ``/search/jql`` (nextPageToken, ids only unless fields are asked, no total),
-``/search/approximate-count``, and the removed Cloud ``/search`` answering 410 Gone."""
+``/search/approximate-count``, the removed Cloud ``/search`` answering 410 Gone, and the
+issue picker."""
 
 from __future__ import annotations
 
