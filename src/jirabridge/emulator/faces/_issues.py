@@ -141,6 +141,7 @@ class IssueRenderer:
         self.legacy_sprints = (not view.cloud) if legacy_sprints is None else legacy_sprints
         self.see_all = see_all
         self._users: dict[str, dict[str, Any] | None] = {}
+        self._field_ids: dict[tuple[str, frozenset[str], frozenset[str]], list[str]] = {}
 
     # -- small values ------------------------------------------------------------------------
 
@@ -477,6 +478,14 @@ class IssueRenderer:
     # -- the issue -------------------------------------------------------------------------------
 
     def field_ids(self, mode: str, include: set[str], exclude: set[str]) -> list[str]:
+        """The field ids an answer shows (computed once per renderer and selection)."""
+        key = (mode, frozenset(include), frozenset(exclude))
+        cached = self._field_ids.get(key)
+        if cached is None:
+            cached = self._field_ids[key] = self._select_fields(mode, include, exclude)
+        return cached
+
+    def _select_fields(self, mode: str, include: set[str], exclude: set[str]) -> list[str]:
         site_fields: dict[str, FieldDef] = self.site.fields
         computed = [*COMPUTED, *CLOUD_COMPUTED] if self.view.cloud else list(COMPUTED)
         if mode == "*all":
