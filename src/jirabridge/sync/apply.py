@@ -29,6 +29,8 @@ from typing import Any
 from jirabridge.errors import FixConfigError, RetryLaterError, SkipItemError
 from jirabridge.jira import (
     Comment,
+    CustomFieldValue,
+    FieldInfo,
     Issue,
     IssueInput,
     LinkDirection,
@@ -51,7 +53,15 @@ from jirabridge.sync.config import (
     TransitionMirror,
     TriggerEvent,
 )
-from jirabridge.sync.diff import SKIP, FieldPlan, Translator, plan_fields, value_hash
+from jirabridge.sync.diff import (
+    SKIP,
+    FieldPlan,
+    Translator,
+    is_user_list,
+    is_user_value,
+    plan_fields,
+    value_hash,
+)
 from jirabridge.sync.engine import SiteClient
 from jirabridge.sync.notices import EventKind
 from jirabridge.sync.pairs import (
@@ -287,10 +297,13 @@ class Applier:
 
     async def _resolve_users(self, ctx: _Ctx, values: Mapping[Side, Mapping[str, Any]]) -> None:
         for side, fields in values.items():
-            for name in Translator.USER_FIELDS:
-                user = fields.get(name)
-                if isinstance(user, dict):
-                    await self._map_user(ctx, user, side.other)
+            for name, value in fields.items():
+                named = name in Translator.USER_FIELDS and isinstance(value, dict)
+                if named or is_user_value(value):
+                    await self._map_user(ctx, value, side.other)
+                elif is_user_list(value):
+                    for user in value:
+                        await self._map_user(ctx, user, side.other)
 
     def _user_key(self, user: Mapping[str, Any]) -> str:
         return str(user.get("accountId") or user.get("name") or user.get("key"))
@@ -447,7 +460,8 @@ class Applier:
             raise RetryLaterError(
                 f"{source.key}: parent {source.parent_key} has no mirror yet", retry_after=5
             )
-        data = _input(fields, skip=_NOT_EDITABLE)
+        client = ctx.clients[target]
+        data = _input(fields, skip=_NOT_EDITABLE, info=await client.fields())
         data = IssueInput(
             **{
                 **_input_kwargs(data),
@@ -457,7 +471,6 @@ class Applier:
             }
         )
         origin_tag = f"{side.value}:{source.id}"
-        client = ctx.clients[target]
         if target is Side.SERVER and (issue_type or "").lower() == "epic":
             data = await self._with_epic_name(client, data)
 
@@ -690,7 +703,7 @@ class Applier:
                 for r in ctx.pair.fields
                 if (r.server_id if target is Side.SERVER else r.cloud_id) in side_plan.fields
             )
-            data = _input(fields, skip=frozenset())
+            data = _input(fields, skip=frozenset(), info=await client.fields())
             if _input_kwargs(data):
                 await client.edit_issue(key, data)
                 ctx.writes += 1
@@ -1156,10 +1169,21 @@ def _user(value: Any) -> UserRef | None:
     return UserRef(**ref)
 
 
-def _input(fields: Mapping[str, Any], *, skip: frozenset[str]) -> IssueInput:
-    """An :class:`IssueInput` from field ids and canonical values."""
+def _input(
+    fields: Mapping[str, Any],
+    *,
+    skip: frozenset[str],
+    info: Mapping[str, FieldInfo] | None = None,
+) -> IssueInput:
+    """An :class:`IssueInput` from field ids and canonical values.
+
+    A custom field the target site describes (``info``, its ``GET /field``) becomes a typed
+    :class:`CustomFieldValue`, which the client shapes as Jira wants it (``{"value": ...}``
+    for options, user objects, ``{"name": ...}`` for versions, ADF or wiki for a textarea);
+    an unknown one, or a cleared one (``None``), is passed through as raw JSON."""
     kwargs: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    custom: dict[str, CustomFieldValue] = {}
     for field_id, value in fields.items():
         if field_id in skip:
             continue
@@ -1175,10 +1199,66 @@ def _input(fields: Mapping[str, Any], *, skip: frozenset[str]) -> IssueInput:
         elif attr in ("assignee", "reporter"):
             kwargs[attr] = _user(value)
         elif attr is None:
-            extra[field_id] = value
+            described = None if info is None else info.get(field_id)
+            typed = None if described is None else _custom(described, value)
+            if typed is None:
+                extra[field_id] = value
+            else:
+                custom[field_id] = typed
     if extra:
         kwargs["extra_fields"] = extra
+    if custom:
+        kwargs["custom_fields"] = custom
     return IssueInput(**kwargs)
+
+
+def _custom(info: FieldInfo, value: Any) -> CustomFieldValue | None:
+    """``value`` (canonical) as a typed value of the target's field ``info``; None: send the
+    raw value (a cleared field, or a schema we do not know)."""
+    schema = info.schema_type
+    if value is None or schema is None:
+        return None
+    try:
+        if schema == "array":
+            items = info.items
+            values = value if isinstance(value, list | tuple) else [value]
+            return CustomFieldValue(
+                info.id,
+                "array",
+                tuple(_scalar(items, v) for v in values),
+                items=items,
+                custom=info.custom_key,
+            )
+        if schema == "option-with-child":
+            parts = list(value) if isinstance(value, list | tuple) else [value]
+            parent, child = [*parts, None, None][:2]
+            return CustomFieldValue(info.id, schema, (parent, child), custom=info.custom_key)
+        return CustomFieldValue(info.id, schema, _scalar(schema, value), custom=info.custom_key)
+    except (TypeError, ValueError) as exc:
+        raise SkipItemError(
+            f"value of {info.name or info.id} does not fit its type {schema}: {exc}"
+        ) from exc
+
+
+def _scalar(schema: str | None, value: Any) -> Any:
+    if schema == "user":
+        user = _user(value)
+        if user is None:
+            raise ValueError("not a user")
+        return user
+    if schema == "date":
+        return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    if schema == "datetime":
+        if isinstance(value, datetime):
+            return value
+        parsed = datetime.fromisoformat(str(value))
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if schema == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"not a number: {value!r}")
+        number = float(value)
+        return int(number) if isinstance(value, int) else number
+    return value
 
 
 def _input_kwargs(data: IssueInput) -> dict[str, Any]:

@@ -33,6 +33,8 @@ __all__ = [
     "FieldPlan",
     "SidePlan",
     "Translator",
+    "is_user_list",
+    "is_user_value",
     "plan_fields",
     "value_hash",
 ]
@@ -53,6 +55,24 @@ def value_hash(value: Any) -> str:
 
 
 UserMapper = Callable[[Any, Side], Any]
+
+_USER_KEYS = frozenset({"accountId", "name", "key", "email"})
+
+
+def is_user_value(value: Any) -> bool:
+    """Whether a canonical value is one user (``{"accountId"|"name"|"key"[, "email"]}``),
+    as :func:`jirabridge.sync.apply.canonical_values` writes a user of any user-typed field."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and set(value) <= _USER_KEYS
+        and any(value.get(k) for k in ("accountId", "name", "key"))
+    )
+
+
+def is_user_list(value: Any) -> bool:
+    """Whether a canonical value is a non-empty list of users (a multi-user picker)."""
+    return isinstance(value, list | tuple) and bool(value) and all(map(is_user_value, value))
 
 
 class Translator:
@@ -79,8 +99,11 @@ class Translator:
         """``value`` as the ``target`` side should see it, or :data:`SKIP`."""
         if value is None:
             return None
-        if rule.name in self.USER_FIELDS and self.users is not None:
+        if self.users is not None and (rule.name in self.USER_FIELDS or is_user_value(value)):
             return self.users(value, target)
+        if self.users is not None and is_user_list(value):
+            users = [self.users(v, target) for v in value]
+            return [v for v in users if v is not SKIP]
         if rule.name in self.ISSUE_FIELDS:
             mapped = None if self.issue_keys is None else self.issue_keys(str(value), target)
             return SKIP if mapped is None else mapped

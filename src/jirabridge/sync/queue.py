@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -382,6 +382,17 @@ class Queue:
         )
         return True
 
+    def release(self, job: Job, *, reason: str = "interrupted by shutdown") -> bool:
+        """Give an unfinished job back to the queue as it was (due now, the attempt not
+        counted): a stop interrupted it, it did not fail. False when the lease was lost."""
+        with self.store.session() as session:
+            row = session.scalars(select(QueueJob).where(_owned(job)).with_for_update()).first()
+            if row is None:
+                return False
+            row.attempts = max(0, row.attempts - 1)
+            self._requeue(session, row, available_at=self.clock.now(), error=redact(reason))
+            return True
+
     def fail(self, job: Job, error: BaseException) -> FailOutcome:
         """Record a failed attempt and decide: retry later, release, or dead-letter."""
         now = self.clock.now()
@@ -617,6 +628,22 @@ async def run_workers(
     Different keys run in parallel; one key never does. Database calls run in threads so the
     event loop stays free for the handlers' HTTP calls."""
 
+    async def finish(job: Job, work: asyncio.Future[bool | None]) -> None:
+        try:
+            completed = work.result()
+        except Exception as exc:  # every failure is classified by Queue.fail
+            await asyncio.to_thread(queue.fail, job, exc)
+        else:
+            if not completed:
+                await asyncio.to_thread(queue.complete, job)
+
+    async def release(job: Job) -> None:
+        # never dead-lettered, never lost: the job is due again for the next run
+        try:
+            await asyncio.shield(asyncio.to_thread(queue.release, job))
+        except Exception as exc:  # the lease then expires and is reclaimed
+            log.warning("job %s not released on stop (its lease will expire): %s", job.id, exc)
+
     async def loop(n: int) -> None:
         owner = f"{owner_prefix}-{n}"
         while not stop.is_set():
@@ -626,14 +653,31 @@ async def run_workers(
                     await asyncio.wait_for(stop.wait(), idle_seconds)
                 continue
             job = jobs[0]
+            if stop.is_set():  # stopped while leasing: do not start it
+                await release(job)
+                break
+            work: asyncio.Future[bool | None] = asyncio.ensure_future(handler(job))
+            stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
             try:
-                completed = await handler(job)
+                await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
             except asyncio.CancelledError:
+                work.cancel()
+                stopped.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+                await release(job)
                 raise
-            except Exception as exc:  # every failure is classified by Queue.fail
-                await asyncio.to_thread(queue.fail, job, exc)
-            else:
-                if not completed:
-                    await asyncio.to_thread(queue.complete, job)
+            stopped.cancel()
+            if work.done():
+                if work.cancelled():
+                    await release(job)
+                    raise asyncio.CancelledError
+                await finish(job, work)
+                continue
+            # stop was set while the job ran (e.g. waiting out a long Retry-After)
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+            await release(job)
 
     await asyncio.gather(*(loop(n) for n in range(workers)))
