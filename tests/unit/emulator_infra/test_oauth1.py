@@ -197,3 +197,43 @@ def test_consumer_keys_must_be_rsa_public_keys() -> None:
     with pytest.raises(BadInputError):
         store.add_consumer(" ", ec_pem)
     assert store.consumers == {}
+
+
+def test_hostile_parameters_get_an_oauth_problem_never_a_crash(key) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    store = OAuth1Store()
+    store.add_consumer("ck", _pem(key))
+    token, _ = store.issue_access_token("ck", "U", NOW)
+    names = st.sampled_from(
+        [
+            "oauth_consumer_key",
+            "oauth_token",
+            "oauth_timestamp",
+            "oauth_nonce",
+            "oauth_signature",
+            "oauth_signature_method",
+            "oauth_version",
+            "x",
+        ]
+    )
+    values = st.one_of(st.text(max_size=50), st.just("9" * 5000), st.just(token))
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(pairs=st.lists(st.tuples(names, values), max_size=6), method=st.text(max_size=8))
+    def check(pairs, method) -> None:
+        fields = dict(_params(token, "h"))  # a complete request, then hostile overrides
+        fields["oauth_signature"] = "AAAA"
+        fields.update(pairs)
+        request = SignedRequest(
+            method or "GET", "http://jira.test/rest/api/2/myself", list(fields.items())
+        )
+        try:
+            store.verify(request, NOW, OAuth1Stage.RESOURCE)
+        except OAuth1Problem as exc:
+            assert exc.problem
+        else:  # pragma: no cover - would need a forged RSA signature
+            raise AssertionError("verified without a valid signature")
+
+    check()

@@ -264,7 +264,8 @@ class OAuth1Store:
             raise OAuth1Problem("consumer_key_unknown")
         raw_ts = str(request.first("oauth_timestamp"))
         lo, hi = int(now - self.timestamp_window), int(now + self.timestamp_window)
-        if not raw_ts.isascii() or not raw_ts.isdigit() or not lo <= int(raw_ts) <= hi:
+        sane = raw_ts.isascii() and raw_ts.isdigit() and len(raw_ts) <= 12
+        if not sane or not lo <= int(raw_ts) <= hi:
             raise OAuth1Problem("timestamp_refused", oauth_acceptable_timestamps=f"{lo}-{hi}")
         token = request.first("oauth_token") or ""
         nonce_key = (consumer_key, token, str(request.first("oauth_nonce")), raw_ts)
