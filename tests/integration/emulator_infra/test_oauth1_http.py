@@ -127,3 +127,28 @@ async def test_malformed_oauth_headers_are_refused_cleanly() -> None:
         assert r.status_code == 400 and r.json()["errorMessages"]
         r = await client.get("/plugins/servlet/oauth/authorize?oauth_token=nope&user=U1")
         assert r.status_code == 401 and "token_rejected" in r.headers["WWW-Authenticate"]
+
+
+async def test_reset_forgets_consumers_and_tokens(key) -> None:
+    _private, public = _pems(key)
+    infra, client = _app("server")
+    async with client:
+        await client.post(
+            "/_emulator/oauth1/consumers", json={"consumerKey": "ck", "publicKey": public}
+        )
+        await client.post("/_emulator/oauth1/tokens", json={"consumerKey": "ck", "userKey": "U1"})
+        assert infra.summary()["oauth1"] == {
+            "consumers": 1,
+            "requestTokens": 0,
+            "accessTokens": 1,
+        }
+        assert (await client.post("/_emulator/reset")).status_code == 200
+        assert infra.summary()["oauth1"] == {
+            "consumers": 0,
+            "requestTokens": 0,
+            "accessTokens": 0,
+        }
+        r = await client.post(
+            "/_emulator/oauth1/tokens", json={"consumerKey": "ck", "userKey": "U1"}
+        )
+        assert r.status_code == 400
