@@ -10,10 +10,9 @@ snapshots, conflicts and the job's completion in one transaction.
 Attachments are copied once each (``AttachmentPair``); issue links between paired issues are
 added on the other side and never removed (merge, ``LinkPair``).
 
-Limits of this first version: a status is reached by walking the workflow (direct
-transition, else unvisited intermediate statuses, at most six steps; a failed walk may leave
-the mirror in an intermediate status and dead-letters the item); sprints, epics / parents
-and sub-tasks are not synced yet; issue deletion is logged, not mirrored.
+A status is reached by a shortest path over the workflow as it is learnt while walking (at
+most :data:`MAX_WORKFLOW_STEPS` moves); a failed walk walks the mirror back to where it was
+and dead-letters the item with the statuses it explored.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -104,7 +103,7 @@ _STANDARD: dict[str, str] = {
     "parent": "parent_key",
     "key": "key",
 }
-MAX_WORKFLOW_STEPS = 6
+MAX_WORKFLOW_STEPS = 12
 STATUS_KEY = "_status"  # kept in every snapshot, synced field or not
 SPRINTS_KEY = "_sprints"  # names of the open sprints the issue is in, when sprints sync
 SPRINT_FIELD = "com.pyxis.greenhopper.jira:gh-sprint"
@@ -194,6 +193,8 @@ class Applier:
             tuple[str, str], tuple[datetime, dict[int, Sprint], str | None]
         ] = {}
         self._mentions: dict[tuple[str, Side], str | None] = {}
+        # workflow learnt while walking: (site, project, issue type) -> status -> transitions
+        self._workflows: dict[tuple[str, str, str], dict[str, tuple[Transition, ...]]] = {}
 
     # ---- entry points ---------------------------------------------------------------------
 
@@ -741,35 +742,84 @@ class Applier:
     async def _walk_to(self, ctx: _Ctx, target: Side, status: str) -> Transition:
         """Move the issue along the workflow until ``status`` is one transition away.
 
-        The REST API shows only the transitions out of the current status, so the path is
-        found by walking: take the direct transition when there is one, else step to a status
-        not visited yet (at most :data:`MAX_WORKFLOW_STEPS` steps). Each step is a real
-        transition by the integration user, so it never echoes."""
+        The REST API shows only the transitions out of the current status, so the workflow
+        is learnt as it is walked (and remembered per site, project and issue type): each
+        step reads the transitions of the status it reached. The route is a shortest path
+        (breadth-first) over what is known; while the target is not yet known to be
+        reachable, the walk goes to the nearest status whose transitions are not known yet.
+        At most :data:`MAX_WORKFLOW_STEPS` moves; intermediate steps never take a transition
+        with a screen. Each step is a real transition by the integration user, so it never
+        echoes. When no path is found the issue is walked back to where it was (over the
+        known transitions) and the item is dead-lettered with the statuses tried."""
         client = ctx.clients[target]
-        key = ctx.issues[target].key
-        visited = {ctx.issues[target].status.lower()}
+        issue = ctx.issues[target]
+        key = issue.key
+        graph = self._workflows.setdefault(
+            (self._site_of(ctx, target), issue.project_key, issue.issue_type), {}
+        )
+        start = issue.status
+        current = start
         path: list[str] = []
-        for _ in range(MAX_WORKFLOW_STEPS):
-            options = await client.transitions(key)
+        wanted = status.lower()
+        while True:
+            options = tuple(await client.transitions(key))
+            graph[current.lower()] = options
             chosen = _pick(options, status)
             if chosen is not None:
                 return chosen
-            step = next(
-                (t for t in options if t.to_status.lower() not in visited and not t.fields),
-                None,
-            )
-            if step is None:
+            route = _route(graph, current, lambda s: s == wanted)
+            if route is None:  # not known to be reachable: explore the nearest unknown status
+                route = _route(graph, current, lambda s: s not in graph)
+            if route is None or len(path) >= MAX_WORKFLOW_STEPS:
                 break
+            step = route[0]
             await client.transition(key, step.id)
             ctx.writes += 1
-            visited.add(step.to_status.lower())
+            current = step.to_status
             path.append(step.to_status)
         names = ", ".join(sorted({t.to_status for t in options})) or "none"
-        via = f" via {' -> '.join(path)}" if path else ""
-        raise SkipItemError(
-            f"{key}: no workflow path to {status!r} from {ctx.issues[target].status!r}{via} "
-            f"(available now: {names})"
+        tried = ", ".join(sorted({s for s in graph if s != start.lower()})) or "none"
+        where = await self._walk_back(ctx, target, current, start, graph) if path else start
+        via = f"; walked {' -> '.join([start, *path])}" if path else ""
+        back = (
+            f", then back to {start!r}"
+            if path and where.lower() == start.lower()
+            else (f", left in {where!r} (no way back found)" if path else "")
         )
+        raise SkipItemError(
+            f"{key}: no workflow path to {status!r} from {start!r} within "
+            f"{MAX_WORKFLOW_STEPS} steps{via}{back} (statuses explored: {tried}; available "
+            f"from {current!r}: {names})"
+        )
+
+    async def _walk_back(
+        self,
+        ctx: _Ctx,
+        target: Side,
+        current: str,
+        start: str,
+        graph: Mapping[str, Sequence[Transition]],
+    ) -> str:
+        """Return the issue to ``start`` over the known transitions; the status it ends in."""
+        client = ctx.clients[target]
+        key = ctx.issues[target].key
+        home = start.lower()
+        for _ in range(MAX_WORKFLOW_STEPS):
+            if current.lower() == home:
+                break
+            options = tuple(await client.transitions(key))
+            direct = _pick(options, start)
+            if direct is not None and not direct.fields:
+                await client.transition(key, direct.id)
+                ctx.writes += 1
+                return start
+            route = _route({**graph, current.lower(): options}, current, lambda s: s == home)
+            if route is None:
+                break
+            await client.transition(key, route[0].id)
+            ctx.writes += 1
+            current = route[0].to_status
+        return current
 
     async def _run_rules(self, ctx: _Ctx, snaps: Mapping[Side, SnapshotData | None]) -> None:
         for rule in ctx.pair.rules:
@@ -1141,6 +1191,34 @@ def _mention_ids(value: Any, out: set[str]) -> None:
         for item in value.values():
             if isinstance(item, list | dict):
                 _mention_ids(item, out)
+
+
+def _route(
+    graph: Mapping[str, Sequence[Transition]],
+    start: str,
+    goal: Callable[[str], bool],
+) -> list[Transition] | None:
+    """The shortest list of transitions (breadth-first over ``graph``: status name in lower
+    case -> its transitions) from ``start`` to the first status where ``goal(status)`` holds;
+    only the last step may have a screen. None when there is none."""
+    origin = start.lower()
+    seen = {origin}
+    frontier: list[tuple[str, list[Transition]]] = [(origin, [])]
+    while frontier:
+        nxt: list[tuple[str, list[Transition]]] = []
+        for status, route in frontier:
+            for t in graph.get(status, ()):
+                to = t.to_status.lower()
+                if to in seen:
+                    continue
+                if goal(to):
+                    return [*route, t]
+                if t.fields:
+                    continue  # a screen: never an intermediate step
+                seen.add(to)
+                nxt.append((to, [*route, t]))
+        frontier = nxt
+    return None
 
 
 def _pick(options: Sequence[Transition], status: str) -> Transition | None:
