@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
+
 from jirabridge.errors import FixConfigError, RetryLaterError, SkipItemError
 from jirabridge.jira import (
     Comment,
@@ -43,6 +45,7 @@ from jirabridge.sync.config import (
     AddComment,
     CreateMirror,
     CreateRule,
+    DeleteRule,
     Direction,
     FieldRule,
     InternalComments,
@@ -68,6 +71,7 @@ from jirabridge.sync.pairs import (
     SnapshotData,
     find_pair,
     find_pair_by_key,
+    find_pairs,
     link_comments,
     link_pair,
     load_snapshot,
@@ -75,7 +79,13 @@ from jirabridge.sync.pairs import (
     save_snapshot,
 )
 from jirabridge.sync.queue import Clock, Job, Queue, SystemClock
-from jirabridge.sync.store import AttachmentPair, AuditEntry, CommentPair, LinkPair
+from jirabridge.sync.store import (
+    AttachmentPair,
+    AuditEntry,
+    CommentPair,
+    IssuePair,
+    LinkPair,
+)
 
 __all__ = ["PROPERTY", "Applier", "ApplyResult", "canonical_values"]
 
@@ -213,8 +223,7 @@ class Applier:
             issue = await client.get_issue(job.issue_id, expand=["changelog"])
         except SkipItemError:
             if any(n.event is EventKind.ISSUE_DELETED for n in job.notices):
-                # deletions are not mirrored (a person decides); the pair row stays for audit
-                return await self._finish(job, ApplyResult("ignored", "issue was deleted"))
+                return await self._deleted(job, side)
             raise
         pair = await self._pair_for(job.site, side, issue)
         if pair is None:
@@ -244,6 +253,67 @@ class Applier:
                 ref.issue_id(other), expand=["changelog"]
             )
         return await self._sync(job, ctx, ref, created)
+
+    # ---- deletions ------------------------------------------------------------------------
+
+    async def _deleted(self, job: Job, side: Side) -> ApplyResult:
+        """The job's issue was deleted: per pair's ``deletes`` rule delete the mirror too
+        (and forget the pair), only record it (the default), or ignore it."""
+        refs = await asyncio.to_thread(self._pairs_of_issue, side, job.issue_id)
+        pairs = {p.id: p for p in self.config.pairs}
+        key = job.issue_key or job.issue_id
+        deleted: list[tuple[PairRef, str]] = []
+        logged: list[tuple[PairRef, str]] = []
+        for ref in refs:
+            pair = pairs.get(ref.pair_id)
+            if pair is None or pair.deletes is DeleteRule.NONE:
+                continue
+            other = side.other
+            mirror = ref.key(other)
+            if pair.deletes is DeleteRule.LOG:
+                logged.append((ref, f"{key} deleted; mirror {mirror} kept (deletes: log)"))
+                continue
+            site = pair.cloud.site if other is Side.CLOUD else pair.server.site
+            try:
+                await self._client(site).delete_issue(mirror, delete_subtasks=True)
+                why = f"{key} deleted; mirror {mirror} deleted on {site}"
+            except SkipItemError as exc:  # already gone (or never there): the pair goes
+                why = f"{key} deleted; mirror {mirror} was already gone on {site} ({exc})"
+            deleted.append((ref, why))
+        if not deleted and not logged:
+            return await self._finish(job, ApplyResult("ignored", "issue was deleted"))
+        now = self.clock.now()
+
+        def commit() -> bool:
+            with self.queue.store.session() as session:
+                for ref, _why in deleted:
+                    session.execute(sa_delete(IssuePair).where(IssuePair.id == ref.id))
+                for kind, rows in (("mirror_deleted", deleted), ("issue_deleted", logged)):
+                    for ref, why in rows:
+                        session.add(
+                            AuditEntry(
+                                at=now,
+                                kind=kind,
+                                site=job.site,
+                                subject=key,
+                                message=why,
+                                details={
+                                    "pair": ref.pair_id,
+                                    "server": ref.server_key,
+                                    "cloud": ref.cloud_key,
+                                },
+                            )
+                        )
+                return self.queue.complete(job, session=session, message=f"deleted {key}")
+
+        await asyncio.to_thread(commit)
+        action = "deleted" if deleted else "ignored"
+        detail = "; ".join(why for _, why in (*deleted, *logged))
+        return ApplyResult(action, detail, len(deleted))
+
+    def _pairs_of_issue(self, side: Side, issue_id: str) -> list[PairRef]:
+        with self.queue.store.session() as session:
+            return find_pairs(session, side=side, issue_id=issue_id)
 
     # ---- lookup ---------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ __all__ = [
     "find_comment_pair",
     "find_pair",
     "find_pair_by_key",
+    "find_pairs",
     "link_comments",
     "link_pair",
     "load_snapshot",
@@ -72,6 +73,13 @@ def find_pair(
         stmt = stmt.where(IssuePair.pair_id == pair_id)
     row = session.scalars(stmt.order_by(IssuePair.id)).first()
     return None if row is None else _ref(row)
+
+
+def find_pairs(session: Session, *, side: Side, issue_id: str) -> list[PairRef]:
+    """Every pair row (of any configured pair) that holds the issue on ``side``."""
+    column = IssuePair.server_issue_id if side is Side.SERVER else IssuePair.cloud_issue_id
+    rows = session.scalars(select(IssuePair).where(column == issue_id).order_by(IssuePair.id))
+    return [_ref(row) for row in rows]
 
 
 def find_pair_by_key(

@@ -360,6 +360,14 @@ class CommentRules(_Model):
         return _check_placeholders(value, {"author", "created", "site", "key"})
 
 
+class DeleteRule(enum.StrEnum):
+    """What a deleted issue does to its mirror."""
+
+    MIRROR = "mirror"  # delete the mirror too (with its sub-tasks) and forget the pair
+    LOG = "log"  # keep the mirror; record the deletion in the audit log
+    NONE = "none"  # keep the mirror, record nothing beyond the finished job
+
+
 class CreateRule(enum.StrEnum):
     """Which new issues get a mirror on the other side."""
 
@@ -458,6 +466,11 @@ class PairConfig(_Model):
     server: PairSide
     cloud: PairSide
     create: CreateRule = CreateRule.BOTH
+    deletes: DeleteRule = Field(
+        default=DeleteRule.LOG,
+        description="A deleted issue: `mirror` deletes its mirror too, `log` (default) only "
+        "records it, `none` ignores it.",
+    )
     fields: list[FieldRule] = Field(default_factory=list)
     translations: dict[str, ValueMap] = Field(
         default_factory=dict,
