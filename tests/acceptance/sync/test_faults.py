@@ -139,16 +139,7 @@ async def test_cloud_down_then_back_converges_with_nothing_lost_or_doubled(store
         assert b.runner.queue.dead_letters() == []
 
 
-STOP_BUG = (
-    "engine bug: SyncRunner.run(stop) does not return while a worker is inside an apply "
-    "whose client waits out a long Retry-After (a site down for 10 minutes answers 503 with "
-    "Retry-After: 600): the poller is cancelled on stop but the workers are not, so a "
-    "shutdown hangs for up to the Retry-After (seen: still running 20 s after stop)"
-)
-
-
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=STOP_BUG, raises=TimeoutError)
 async def test_stop_returns_promptly_while_a_site_is_down_for_minutes(store: Store) -> None:
     """A 10-minute downtime on the Cloud emulator's frozen clock: stopping must not wait
     for it, and the interrupted work must stay queued (not dead-lettered)."""

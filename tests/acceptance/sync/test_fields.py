@@ -161,16 +161,6 @@ async def test_standard_fields_number_and_date_flow_from_either_side(
         assert b.conflicts() == []
 
 
-SELECT_BUG = (
-    "engine bug: apply._input passes custom select / multi-select values as bare strings in "
-    "extra_fields (Jira needs {'value': ...} / [{'value': ...}]), and custom user pickers are "
-    "neither mapped through the user mapping (Translator.USER_FIELDS is only assignee/reporter) "
-    "nor shaped as a user object: the create is refused with HTTP 400 and the issue is "
-    "dead-lettered"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=SELECT_BUG)
 @pytest.mark.parametrize("origin", ["srv", "cld"])
 async def test_select_multiselect_and_user_picker_are_translated(store: Store, origin: str) -> None:
     target = OTHER[origin]

@@ -222,6 +222,26 @@ async def test_issue_deleted_on_one_side_is_not_recreated_and_nothing_breaks(
         assert b.runner.queue.dead_letters() == []
 
 
+@pytest.mark.parametrize("origin", ["srv", "cld"])
+async def test_deletes_mirror_removes_the_other_issue_once(store: Store, origin: str) -> None:
+    """With ``deletes: mirror`` a deleted issue takes its mirror with it (found by the
+    webhook, or by polling when the webhook is lost); other pairs are untouched."""
+    target = OTHER[origin]
+    async with bridge(store, {"deletes": "mirror"}, with_webhooks=True) as b:
+        key, mirror = await new_pair(b, origin, "doomed")
+        other, other_mirror = await new_pair(b, origin, "kept")
+        b.apps[origin].site.delete_issue(b.users[origin]["alice"].key, key)
+        await b.flush_webhooks()
+        await b.settle()
+        left = [i.key async for i in b.bot[target].search('project = "OPS"')]
+        assert left == [other_mirror]
+        kept = (other, other_mirror) if origin == "srv" else (other_mirror, other)
+        assert [(r.server_key, r.cloud_key) for r in b.pairs().values()] == [kept]
+        assert b.runner.queue.dead_letters() == []
+        # nothing comes back: the origin has only the kept issue, once
+        assert [i.key async for i in b.bot[origin].search('project = "OPS"')] == [other]
+
+
 async def test_issue_links_between_pairs_are_added_on_the_other_side(store: Store) -> None:
     async with bridge(store) as b:
         a, a_m = await new_pair(b, "srv", "a")
