@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import delete as sa_delete
 
-from jirabridge.errors import FixConfigError, RetryLaterError, SkipItemError
+from jirabridge.errors import FixConfigError, JirabridgeError, RetryLaterError, SkipItemError
 from jirabridge.jira import (
     Comment,
     CustomFieldValue,
@@ -65,7 +65,7 @@ from jirabridge.sync.diff import (
     value_hash,
 )
 from jirabridge.sync.engine import SiteClient
-from jirabridge.sync.notices import EventKind
+from jirabridge.sync.notices import ChangeNotice, EventKind
 from jirabridge.sync.pairs import (
     PairRef,
     SnapshotData,
@@ -119,6 +119,7 @@ SPRINTS_KEY = "_sprints"  # names of the open sprints the issue is in, when spri
 SPRINT_FIELD = "com.pyxis.greenhopper.jira:gh-sprint"
 SPRINT_CACHE_SECONDS = 60.0
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
+EPIC_LINK = "com.pyxis.greenhopper.jira:gh-epic-link"
 _NOT_EDITABLE = frozenset({"status", "resolution", "key", "issuetype"})
 
 
@@ -252,7 +253,51 @@ class Applier:
             ctx.issues[other] = await ctx.clients[other].get_issue(
                 ref.issue_id(other), expand=["changelog"]
             )
-        return await self._sync(job, ctx, ref, created)
+        result = await self._sync(job, ctx, ref, created)
+        if created:
+            await self._requeue_children(ctx, job.site, issue)
+        return result
+
+    async def _requeue_children(self, ctx: _Ctx, site: str, parent: Issue) -> int:
+        """``parent`` just got its mirror: queue its sub-tasks and epic children again, so
+        the ones waiting for it (a sub-task's create, a pending ``parent`` field) go on now.
+        Only when the pair syncs ``parent``; a failed search is logged, never fatal."""
+        if not any("parent" in (r.server_id, r.cloud_id) for r in ctx.pair.fields):
+            return 0
+        if "sub" in parent.issue_type.lower():
+            return 0  # sub-tasks have no children
+        client = ctx.clients[ctx.side]
+        clauses = [f'parent = "{parent.key}"']
+        if ctx.side is Side.SERVER:
+            fields = await client.fields()
+            epic_link = next((f for f in fields.values() if f.custom_key == EPIC_LINK), None)
+            if epic_link is not None:
+                clauses.append(f'"{epic_link.name}" = "{parent.key}"')
+        jql = " OR ".join(clauses)
+        now = self.clock.now()
+        notices: list[ChangeNotice] = []
+        try:
+            async for child in client.search(jql, fields=["summary"]):
+                if child.id is not None:
+                    notices.append(
+                        ChangeNotice(
+                            site=site,
+                            issue_id=child.id,
+                            issue_key=child.key,
+                            event=EventKind.ISSUE_UPDATED,
+                            observed_at=now,
+                        )
+                    )
+        except JirabridgeError as exc:
+            log.warning("children of %s not re-queued: %s", parent.key, exc)
+            return 0
+
+        def enqueue() -> None:
+            for notice in notices:
+                self.queue.enqueue(notice, wake=True)
+
+        await asyncio.to_thread(enqueue)
+        return len(notices)
 
     # ---- deletions ------------------------------------------------------------------------
 

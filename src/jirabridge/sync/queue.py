@@ -183,18 +183,24 @@ class Queue:
     # ---- enqueue --------------------------------------------------------------------------
 
     def enqueue(
-        self, notice: ChangeNotice, *, immediate: bool = False, session: Session | None = None
+        self,
+        notice: ChangeNotice,
+        *,
+        immediate: bool = False,
+        session: Session | None = None,
+        wake: bool = False,
     ) -> int:
         """Record a notice durably; returns the id of the job that now holds it.
 
         Pass ``session`` to enqueue inside a caller's transaction (the webhook receiver
-        records the dedupe id in the same one)."""
+        records the dedupe id in the same one). ``wake``: due now even when the key's job
+        is backing off (what it waited for has happened, e.g. its parent got a mirror)."""
         if session is not None:
-            return self._enqueue_in(session, notice, immediate)
+            return self._enqueue_in(session, notice, immediate, wake)
         for _ in range(_MAX_RACE_RETRIES):
             try:
                 with self.store.session() as own:
-                    return self._enqueue_in(own, notice, immediate)
+                    return self._enqueue_in(own, notice, immediate, wake)
             except _RaceError:
                 continue
         raise RetryLaterError("queue is too busy to accept the notice; try again")
@@ -202,12 +208,17 @@ class Queue:
     def enqueue_many(self, notices: Iterable[ChangeNotice]) -> list[int]:
         return [self.enqueue(n) for n in notices]
 
-    def _enqueue_in(self, session: Session, notice: ChangeNotice, immediate: bool) -> int:
+    def _enqueue_in(
+        self, session: Session, notice: ChangeNotice, immediate: bool, wake: bool = False
+    ) -> int:
         now = self.clock.now()
+        immediate = immediate or wake
         key = self._key(session, notice.site, notice.issue_id)
         for _ in range(_MAX_RACE_RETRIES):
             values: dict[str, object] = {"issue_key": notice.issue_key or QueueJob.issue_key}
-            if immediate:
+            if wake:
+                values["available_at"] = now
+            elif immediate:
                 # pull a waiting job forward, but never one backing off after a failure
                 # (retrying a 429 early only earns a longer wait)
                 values["available_at"] = case(
