@@ -33,6 +33,12 @@ def emulate(
     state: Path | None = typer.Option(
         None, "--state", help="Load the site from FILE at start (if it exists); save on exit."
     ),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        help="The URL clients reach the emulator at (used in self links); default "
+        "http://HOST:PORT.",
+    ),
 ) -> None:
     """Serve an emulated Jira Server/DC or Jira Cloud site until interrupted."""
     import uvicorn
@@ -42,7 +48,7 @@ def emulate(
     from jirabridge.errors import JirabridgeError
 
     seed_value = _parse_seed(seed)
-    base_url = f"http://{host}:{port}"
+    base_url = (base_url or f"http://{host}:{port}").rstrip("/")
     try:
         if state is not None and state.exists():
             site = Site.load(state)

@@ -58,7 +58,8 @@ def test_emulate_saves_and_loads_state(tmp_path: Path) -> None:
     small_site("server").save(state)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start(["server", "--port", str(port), "--state", str(state)])
+    public = f"http://localhost:{port}"
+    proc = _start(["server", "--port", str(port), "--state", str(state), "--base-url", public])
     try:
         _wait(url, proc)
         made = httpx.post(
@@ -74,9 +75,10 @@ def test_emulate_saves_and_loads_state(tmp_path: Path) -> None:
         )
         assert made.status_code == 201, made.text
         key = made.json()["key"]
+        assert made.json()["self"].startswith(f"{public}/rest/api/2/issue/")
     finally:
         out = _stop(proc)
-    assert f"Jira server emulator at {url}" in out
+    assert f"Jira server emulator at {public}" in out
     assert "Log in as admin with password 'admin'" in out
     assert "Loaded" in out and "Saved" in out
     reloaded = Site.load(state)
