@@ -37,22 +37,25 @@ __all__ = [
     "redact",
 ]
 
-_SECRET_PATTERNS = [
-    re.compile(r"(?i)(authorization\s*[:=]\s*)(basic|bearer|oauth)?\s*[^\s,;\"']+"),
-    re.compile(
-        r"(?i)((?:access_token|refresh_token|client_secret|password|api_token|token|secret)"
-        r"[\"']?\s*[:=]\s*[\"']?)[^\s&,;\"']+"
-    ),
-    re.compile(r"(?i)(https?://)[^/\s:@]+:[^/\s@]+@"),
-]
+_KEYS = (
+    "authorization|proxy-authorization|access_token|refresh_token|id_token|client_secret|"
+    "password|passwd|pwd|api_token|apitoken|token|secret|private_key|"
+    "oauth_token|oauth_token_secret|oauth_signature|oauth_verifier"
+)
+_PEM = re.compile(r"-----BEGIN ([A-Z ]*PRIVATE KEY)-----.*?(?:-----END \1-----|\Z)", re.DOTALL)
+_SCHEME = re.compile(r"\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+")
+_KEY_VALUE = re.compile(rf"(?i)(?<![\w-])([\"']?(?:{_KEYS})[\"']?\s*[:=]\s*[\"']?)[^\s&,;\"'}}]+")
+_URL_USERINFO = re.compile(r"(?i)(https?://)[^/\s:@]+:[^/\s@]+@")
 
 
 def redact(text: str) -> str:
-    """Return ``text`` with credentials (auth headers, tokens, passwords, URL userinfo) masked."""
-    out = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}***", text)
-    out = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}***", out)
-    out = _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}***@", out)
-    return out
+    """Return ``text`` with credentials masked: PEM private keys, ``Basic``/``Bearer``
+    credentials, ``key=value`` / ``"key": "value"`` pairs of secret-bearing keys (tokens,
+    passwords, secrets, OAuth parameters, Authorization headers), and URL userinfo."""
+    out = _PEM.sub(lambda m: f"-----BEGIN {m.group(1)}-----***-----END {m.group(1)}-----", text)
+    out = _SCHEME.sub(lambda m: f"{m.group(1)} ***", out)
+    out = _KEY_VALUE.sub(lambda m: f"{m.group(1)}***", out)
+    return _URL_USERINFO.sub(lambda m: f"{m.group(1)}***@", out)
 
 
 @dataclass(frozen=True)

@@ -48,12 +48,27 @@ def test_public_api_is_curated() -> None:
         ("password=hunter2&user=bob", "hunter2"),
         ("https://bob:s3cret@jira.example.org/rest", "s3cret"),
         ("client_secret=xyz987", "xyz987"),
+        ('{"Authorization": "Basic YWRtaW46YWRtaW4="}', "YWRtaW46YWRtaW4="),
+        ("{'authorization': 'Bearer xyz123'}", "xyz123"),
+        ("sent Bearer abc.def.ghi upstream", "abc.def.ghi"),
+        ("passwd=hunter2", "hunter2"),
+        ("oauth_signature=abc%3D&oauth_token=tok1", "tok1"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----", "MIIE"),
+        ("-----BEGIN PRIVATE KEY-----\nMIIEtruncated", "MIIE"),
     ],
 )
 def test_redact_masks_credentials(raw: str, secret: str) -> None:
     out = redact(raw)
     assert secret not in out
     assert "***" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["X-Atlassian-Token: no-check", "(OAuth 1.0a: signature_invalid)", "GET /rest/api/2/myself"],
+)
+def test_redact_keeps_text_that_is_no_secret(text: str) -> None:
+    assert redact(text) == text
 
 
 def test_error_text_never_carries_a_secret() -> None:
