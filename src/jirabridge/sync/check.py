@@ -5,8 +5,12 @@ Per pair side: the project can be searched, the side's JQL is valid, every mappe
 exists on that site, the rules' write-back fields exist, and every status, priority,
 resolution and issue type named in the translation tables and rules exists there (asked with
 a JQL search, which Jira answers with "The value 'X' does not exist for the field 'status'").
-Not yet: whether each status is reachable by transitions, and per-project permissions (the
-client exposes neither workflows nor permissions).
+Every status the pair moves a mirror to (status translation tables, ``transition_mirror``)
+must be in the project's workflows (``GET /project/{key}/statuses``) and reachable: the check
+reads, for each status of the project, the transitions of one issue in it (read-only, so a
+status that holds no issue cannot be looked into); when every status could be looked into
+and no transition leads to a mapped status, it is reported. Not yet: per-project
+permissions (the client exposes none).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from jirabridge.errors import JirabridgeError, ReauthenticateError
+from jirabridge.jira import JiraClient as BaseClient
+from jirabridge.jira._workflows import project_statuses
 from jirabridge.sync.config import (
     ConfigProblem,
     CreateMirror,
@@ -114,7 +120,11 @@ async def _check_pair(
                     f"field {field_id!r} does not exist on site {end.site!r}",
                 )
             )
-        problems.extend(await _check_values(loaded, pair, index, side, client))
+        unknown = await _check_values(loaded, pair, index, side, client)
+        problems.extend(unknown)
+        reachable = await _check_reachable(loaded, pair, index, side, client)
+        reported = {p.path for p in unknown}  # a status missing from the site: said once
+        problems.extend(p for p in reachable if p.path not in reported)
         for r, automation in enumerate(pair.rules):
             if automation.when.side is not side:
                 continue
@@ -179,5 +189,60 @@ async def _check_values(
         except JirabridgeError as exc:
             problems.append(
                 loaded.problem_at(loc, f"{field} {value!r} on site {end.site!r}: {exc}")
+            )
+    return problems
+
+
+async def _check_reachable(
+    loaded: LoadedConfig, pair: PairConfig, index: int, side: Side, client: SiteClient
+) -> list[ConfigProblem]:
+    """Mapped statuses that the project's workflows lack, or that no transition reaches."""
+    wanted = {
+        value: loc
+        for (field, value), loc in _names_for(pair, index, side).items()
+        if field == "status"
+    }
+    if not wanted or not isinstance(client, BaseClient):
+        return []
+    end = pair.server if side is Side.SERVER else pair.cloud
+    try:
+        per_type = await project_statuses(client, end.project)
+    except JirabridgeError as exc:
+        loc = next(iter(wanted.values()))
+        return [loaded.problem_at(loc, f"cannot read the workflows of {end.project}: {exc}")]
+    statuses = {s.lower(): s for names in per_type.values() for s in names}
+    into: set[str] = set()  # statuses some observed transition leads to
+    complete = True
+    for name in sorted(statuses.values()):
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        jql = f'project = "{end.project}" AND status = "{quoted}"'
+        try:
+            sample = None
+            async for issue in client.search(jql, fields=["summary"]):
+                sample = issue
+                break
+            if sample is None:
+                complete = False  # nothing in this status: its transitions stay unknown
+                continue
+            into.update(t.to_status.lower() for t in await client.transitions(sample.key))
+        except JirabridgeError:
+            complete = False
+    problems: list[ConfigProblem] = []
+    for value, loc in sorted(wanted.items()):
+        if value.lower() not in statuses:
+            problems.append(
+                loaded.problem_at(
+                    loc,
+                    f"status {value!r} is in no workflow of project {end.project} on site "
+                    f"{end.site!r} (its statuses: {', '.join(sorted(statuses.values()))})",
+                )
+            )
+        elif complete and value.lower() not in into:
+            problems.append(
+                loaded.problem_at(
+                    loc,
+                    f"status {value!r} of project {end.project} on site {end.site!r} is "
+                    "reached by no transition: a mirror could never be moved there",
+                )
             )
     return problems
