@@ -7,7 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${JIRABRIDGE_ORACLE_SRC:-../shared/oracles/wikimarkup}
-[ -d "$src" ] || src=/work/shared/oracles/wikimarkup
 if [ ! -f "$src/package.json" ]; then
   echo "oracle: $src not found, skipping (tests marked 'oracle' will be skipped)" >&2
   [ "${JIRABRIDGE_REQUIRE_ORACLE:-0}" = "1" ] && exit 1
