@@ -5,7 +5,7 @@ integration user on each side that the engine writes as."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from jirabridge.emulator.model import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, Site
@@ -53,10 +53,11 @@ class DemoSites:
     people: tuple[Person, ...]
     server_bot_key: str
     cloud_bot_id: str
-    server_bot_password: str
-    cloud_bot_token: str
-    admin_login: tuple[str, str]
-    admin_email: tuple[str, str]
+    # credentials: never in a repr (tracebacks, assertion diffs, logs)
+    server_bot_password: str = field(repr=False)
+    cloud_bot_token: str = field(repr=False)
+    admin_login: tuple[str, str] = field(repr=False)
+    admin_email: tuple[str, str] = field(repr=False)
 
     def person(self, login: str) -> Person:
         for p in self.people:

@@ -44,6 +44,14 @@ def test_people_have_ids_on_both_sides(sites) -> None:
         sites.person("oskar")  # inactive users take no part
 
 
+def test_repr_of_the_sites_shows_no_credential(sites) -> None:
+    text = repr(sites)
+    for secret in (sites.server_bot_password, sites.cloud_bot_token):
+        assert secret and secret not in text
+    for name in ("server_bot_password", "cloud_bot_token", "admin_login", "admin_email"):
+        assert f"{name}=" not in text
+
+
 def test_too_few_issues_is_refused() -> None:
     with pytest.raises(BadInputError, match="at least 1"):
         build_sites(0)
