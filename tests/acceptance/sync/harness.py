@@ -209,6 +209,22 @@ class Bridge:
     def bot(self) -> dict[str, Any]:
         return self.runner.clients
 
+    async def restart(self) -> None:
+        """A new engine process on the same store: fresh clients (nothing remembered, e.g. a
+        Retry-After), a new runner, the receiver pointed at its queue."""
+        old = dict(self.runner.clients)
+        config = self.runner.config
+        clients = {
+            n: client_for_site(
+                s, SECRETS.__getitem__, transport=httpx.ASGITransport(app=self.apps[n]), name=n
+            )
+            for n, s in config.sites.items()
+        }
+        self.runner = SyncRunner(config, self.store, clients=clients)
+        self.receiver.app = self.runner.receiver_app(SECRETS.__getitem__)
+        for c in old.values():
+            await c.aclose()
+
     async def register_webhooks(self) -> None:
         """Admin webhooks on both sites to the engine's receiver (signed with the secret)."""
         for name, app in self.apps.items():
@@ -356,7 +372,7 @@ async def bridge(
             await b.register_webhooks()
         yield b
     finally:
-        for c in (*clients.values(), *alice.values(), *bob.values(), *control.values()):
+        for c in (*b.runner.clients.values(), *alice.values(), *bob.values(), *control.values()):
             with contextlib.suppress(Exception):
                 await c.aclose()
         for app in apps.values():
