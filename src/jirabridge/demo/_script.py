@@ -203,6 +203,17 @@ def _differs(label: str, server: object, cloud: object) -> str | None:
     return f"{label}: Server {server!r} vs Cloud {cloud!r}"
 
 
+def _expect(label: str, server: object, cloud: object, expected: object) -> str | None:
+    """None when both sides hold ``expected`` (the value the script wrote): two sides that
+    agree on anything else (a change reverted on both, say) have not converged."""
+    differs = _differs(label, server, cloud)
+    if differs is not None:
+        return f"{differs} (expected {expected!r})"
+    if server != expected:
+        return f"{label}: both sides {server!r}, expected {expected!r}"
+    return None
+
+
 def _no_mirror(key: str) -> str:
     return f"{key} has no mirror on the other side"
 
@@ -233,14 +244,15 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
         )
         await c.server.edit_issue(c.issue_a, IssueInput(summary=summary, description=doc))
         c.notes["text"] = c.text(doc, SERVER_SITE)
+        c.notes["words"] = c.words(doc)
 
     async def check_text(c: ScriptContext) -> str | None:
         pair = await c.pair(c.issue_a, SERVER_SITE)
         if pair is None:
             return _no_mirror(c.issue_a)
         s, cl = pair
-        return _differs("summary", s.summary, cl.summary) or _differs(
-            "description", c.words(s.description), c.words(cl.description)
+        return _expect("summary", s.summary, cl.summary, summary) or _expect(
+            "description", c.words(s.description), c.words(cl.description), c.notes["words"]
         )
 
     async def check_text_mention(c: ScriptContext) -> str | None:
@@ -259,14 +271,16 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
         await c.cloud.edit_issue(key, IssueInput(priority="Highest"))
 
     async def check_priority(c: ScriptContext) -> str | None:
-        return await _compare(c, c.issue_b, "priority", lambda i, _s: i.priority)
+        return await _compare(c, c.issue_b, "priority", lambda i, _s: i.priority, "Highest")
 
     async def edit_labels(c: ScriptContext) -> None:
         key = await _mirror_key(c, c.issue_c)
         await c.cloud.edit_issue(key, IssueInput(labels=label_set))
 
     async def check_labels(c: ScriptContext) -> str | None:
-        return await _compare(c, c.issue_c, "labels", lambda i, _s: sorted(i.labels))
+        return await _compare(
+            c, c.issue_c, "labels", lambda i, _s: sorted(i.labels), sorted(label_set)
+        )
 
     async def edit_custom(c: ScriptContext) -> None:
         await c.server.edit_issue(
@@ -284,13 +298,16 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
             value = issue.custom_fields.get(fid)
             return value.value if value is not None else None
 
-        return await _compare(c, c.issue_b, "Favorite Food", food)
+        return await _compare(c, c.issue_b, "Favorite Food", food, "dumplings")
 
     async def transition_server(c: ScriptContext) -> None:
         c.notes["status_1"] = await _transition(c.server, c.issue_c, prefer="In Progress")
 
     async def check_status_1(c: ScriptContext) -> str | None:
-        return await _compare(c, c.issue_c, "status", lambda i, _s: i.status)
+        return await _compare(c, c.issue_c, "status", lambda i, _s: i.status, c.notes["status_1"])
+
+    async def check_status_2(c: ScriptContext) -> str | None:
+        return await _compare(c, c.issue_c, "status", lambda i, _s: i.status, c.notes["status_2"])
 
     async def transition_cloud(c: ScriptContext) -> None:
         key = await _mirror_key(c, c.issue_c)
@@ -382,7 +399,9 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
         await c.cloud.assign(key, UserRef(account_id=chloe.cloud_account_id))
 
     async def check_assignee(c: ScriptContext) -> str | None:
-        return await _compare(c, c.issue_b, "assignee", lambda i, s: c.person_of(i.assignee, s))
+        return await _compare(
+            c, c.issue_b, "assignee", lambda i, s: c.person_of(i.assignee, s), chloe.login
+        )
 
     async def link(c: ScriptContext) -> None:
         await c.server.create_link("Blocks", c.issue_a, c.issue_c)
@@ -412,7 +431,7 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
             return _no_mirror(c.issue_a)
         s_names = await _sprint_names(c.server, c.issue_a)
         c_names = await _sprint_names(c.cloud, a)
-        return _differs("sprints", s_names, c_names)
+        return _expect("sprints", s_names, c_names, [ACTIVE_SPRINT])
 
     async def create_server(c: ScriptContext) -> None:
         data = IssueInput(
@@ -461,7 +480,9 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
         await c.cloud.edit_issue(key, IssueInput(summary=f"{summary} (seen again on Cloud)"))
 
     async def check_lost_webhook(c: ScriptContext) -> str | None:
-        found = await _compare(c, c.issue_a, "summary", lambda i, _s: i.summary)
+        found = await _compare(
+            c, c.issue_a, "summary", lambda i, _s: i.summary, f"{summary} (seen again on Cloud)"
+        )
         if found is None:
             dropped = await c.control[CLOUD_SITE].deliveries("dropped")
             await c.control[CLOUD_SITE].webhook_faults(drop_rate=0)
@@ -509,7 +530,7 @@ def build_script(ctx: ScriptContext, *, skip: Sequence[str] = ()) -> list[Change
             "status",
             CLOUD_SITE,
             transition_cloud,
-            check_status_1,
+            check_status_2,
             after=(status_1,),
         ),
         Change(
@@ -578,13 +599,17 @@ async def _mirror_key(c: ScriptContext, server_key: str) -> str:
 
 
 async def _compare(
-    c: ScriptContext, server_key: str, label: str, value: Callable[[Issue, str], Any]
+    c: ScriptContext,
+    server_key: str,
+    label: str,
+    value: Callable[[Issue, str], Any],
+    expected: object,
 ) -> str | None:
     pair = await c.pair(server_key, SERVER_SITE)
     if pair is None:
         return _no_mirror(server_key)
     s, cl = pair
-    return _differs(label, value(s, SERVER_SITE), value(cl, CLOUD_SITE))
+    return _expect(label, value(s, SERVER_SITE), value(cl, CLOUD_SITE), expected)
 
 
 async def _transition(client: JiraClient, key: str, *, prefer: str) -> str:

@@ -227,3 +227,13 @@ def test_cli_help_lists_every_kind_of_change() -> None:
     assert result.exit_code == 0
     listed = " ".join(result.output.split())
     assert ", ".join(KINDS) + "." in listed
+
+
+def test_sides_that_agree_on_the_wrong_value_have_not_converged() -> None:
+    from jirabridge.demo._script import _expect
+
+    assert _expect("priority", "Highest", "Highest", "Highest") is None
+    reverted = _expect("priority", "Medium", "Medium", "Highest")
+    assert reverted == "priority: both sides 'Medium', expected 'Highest'"
+    split = _expect("priority", "Highest", "Medium", "Highest")
+    assert split is not None and "Server 'Highest' vs Cloud 'Medium'" in split
