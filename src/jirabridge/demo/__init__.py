@@ -13,10 +13,9 @@ converged; the :class:`DemoReport` says what did, how fast, and what diverged::
 
 from jirabridge.demo._report import ChangeRow, DemoReport, SiteCalls, print_summary
 from jirabridge.demo._run import DemoOptions, run_demo
-from jirabridge.demo._script import ENGINE_GAPS, KINDS, ChangeStatus
+from jirabridge.demo._script import KINDS, ChangeStatus
 
 __all__ = [
-    "ENGINE_GAPS",
     "KINDS",
     "ChangeRow",
     "ChangeStatus",

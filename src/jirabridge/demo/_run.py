@@ -17,7 +17,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from jirabridge.demo._config import CLOUD_SITE, SERVER_SITE
 from jirabridge.demo._report import ChangeRow, DemoReport, SiteCalls, change_table
 from jirabridge.demo._script import (
-    ENGINE_GAPS,
     Change,
     ChangeStatus,
     ScriptContext,
@@ -228,7 +227,7 @@ async def _run_script(
 
 
 def _settle(script: list[Change], made: set[str], stopped_early: bool) -> None:
-    """Name what is left: unsupported by the engine, diverged, or never made."""
+    """Name what is left: diverged, or never made."""
     for change in script:
         if change.status is not ChangeStatus.PENDING:
             continue
@@ -237,12 +236,11 @@ def _settle(script: list[Change], made: set[str], stopped_early: bool) -> None:
             waits = ", ".join(repr(n) for n in change.after)
             change.divergence = f"not made: it builds on {waits}, which did not converge"
             continue
-        gap = ENGINE_GAPS.get(change.kind)
-        change.status = ChangeStatus.UNSUPPORTED if gap else ChangeStatus.DIVERGED
+        change.status = ChangeStatus.DIVERGED
         detail = change.divergence or "no answer before the timeout"
         if stopped_early:
             detail += " (the engine had gone idle with the sides still different)"
-        change.divergence = f"{gap}; {detail}" if gap else detail
+        change.divergence = detail
 
 
 class _Idle:

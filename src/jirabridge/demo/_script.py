@@ -31,7 +31,6 @@ from jirabridge.jira import (
 from jirabridge.sync.apply import PROPERTY  # the engine's pair marker on both issues
 
 __all__ = [
-    "ENGINE_GAPS",
     "KINDS",
     "Change",
     "ChangeStatus",
@@ -39,11 +38,6 @@ __all__ = [
     "build_script",
 ]
 
-
-ENGINE_GAPS: dict[str, str] = {}
-"""Kinds of change the sync engine says it does not handle yet. A change of such a kind that
-does not converge is reported as unsupported (still a failure); one that converges anyway
-is reported as converged, so this list can only make the demo more honest, never greener."""
 
 KINDS = (
     "text",
@@ -65,7 +59,6 @@ class ChangeStatus(enum.StrEnum):
     PENDING = "pending"
     CONVERGED = "converged"
     DIVERGED = "diverged"
-    UNSUPPORTED = "unsupported by the engine yet"
     FAILED = "edit failed"
     SKIPPED = "skipped"
 

@@ -157,7 +157,6 @@ def _row(status: str) -> ChangeRow:
     ("statuses", "pairs", "ok"),
     [
         (("converged", "skipped"), 5, True),
-        (("converged", "unsupported by the engine yet"), 5, False),
         (("converged", "diverged"), 5, False),
         (("converged", "edit failed"), 5, False),
         (("converged",), 4, False),  # the backfill left an issue unpaired
