@@ -246,7 +246,7 @@ class Applier:
                 raise RetryLaterError("mirror pairing in progress", retry_after=2)
             if not self._may_create(pair, side):
                 return await self._finish(job, ApplyResult("ignored", "no mirror, none wanted"))
-            ref = await self._create_mirror(ctx, issue)
+            ref = await self._create_mirror(ctx, issue, retried=job.attempts > 1)
             created = True
         else:
             other = side.other
@@ -540,7 +540,10 @@ class Applier:
 
     # ---- create ---------------------------------------------------------------------------
 
-    async def _create_mirror(self, ctx: _Ctx, source: Issue) -> PairRef:
+    async def _create_mirror(self, ctx: _Ctx, source: Issue, *, retried: bool = False) -> PairRef:
+        """Create ``source``'s mirror and record the pair. ``retried``: an earlier attempt
+        of this job may have created the mirror and died before recording it (a crash, a
+        lost lease), so look for that unpaired mirror first and adopt it."""
         pair, side = ctx.pair, ctx.side
         target = side.other
         rule = next(
@@ -593,7 +596,11 @@ class Applier:
         async def check() -> str | None:
             return await self.find_unpaired_mirror(client, pair.id, target, end.project, data)
 
-        key = await client.create_issue(data, check=check)
+        key = await check() if retried else None
+        if key is not None:
+            log.warning("adopting %s: created for %s by an attempt that died", key, source.key)
+        else:
+            key = await client.create_issue(data, check=check)
         ctx.writes += 1
         mirror = await client.get_issue(key, expand=["changelog"])
         ctx.issues[target] = mirror

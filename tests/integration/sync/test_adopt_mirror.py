@@ -1,0 +1,62 @@
+"""A retried job adopts the mirror an attempt that died created, instead of a second one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from jirabridge.jira import IssueInput
+from jirabridge.sync.notices import ChangeNotice, EventKind
+from jirabridge.sync.queue import FailOutcome
+from jirabridge.sync.store import IssuePair, QueueJob, Store
+
+from .test_apply_emulator import build_world
+
+
+class Died(Exception):
+    pass
+
+
+@pytest.mark.parametrize("origin", ["srv", "cld"])
+async def test_retry_after_a_create_that_died_adopts_the_mirror(store: Store, origin: str) -> None:
+    target = "cld" if origin == "srv" else "srv"
+    async with build_world(store) as world:
+        key = await world.alice[origin].create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary="only once")
+        )
+        issue_id = (await world.alice[origin].get_issue(key)).id
+        client = world.bot[target]
+        real = client.create_issue
+
+        async def create_then_die(data: IssueInput, *a: Any, **kw: Any) -> str:
+            await real(data, *a, **kw)
+            raise Died("worker died after the create")
+
+        client.create_issue = create_then_die
+        world.queue.enqueue(
+            ChangeNotice(
+                site=origin,
+                issue_id=issue_id,
+                event=EventKind.ISSUE_CREATED,
+                observed_at=datetime.now(UTC),
+            ),
+            immediate=True,
+        )
+        [job] = world.queue.lease("t")
+        with pytest.raises(Died) as info:
+            await world.applier.apply(job)
+        assert world.queue.fail(job, info.value) is FailOutcome.RETRY
+        client.create_issue = real
+        with store.session() as s:
+            s.scalars(select(QueueJob)).one().available_at = datetime.now(UTC)
+        [job] = world.queue.lease("t")
+        assert job.attempts == 2
+        assert (await world.applier.apply(job)).action == "created"
+        found = [i.key async for i in client.search('project = "OPS"')]
+        assert len(found) == 1
+        with store.session() as s:
+            [row] = s.scalars(select(IssuePair)).all()
+        assert (row.cloud_key if target == "cld" else row.server_key) == found[0]
