@@ -136,21 +136,12 @@ def comment_count(base: str, auth: tuple[str, str], api: str, key: str) -> int:
         return int(r.json()["total"])
 
 
-CRASH_BUG = (
-    "engine bug: a crash between the mirror's create and the commit of the pair row creates "
-    "the mirror a second time on resume: Applier.find_unpaired_mirror (the lookup of an issue "
-    "we may already have created) only runs after a create that failed ambiguously in the "
-    "same process, not when a job is re-leased after its worker died"
-)
-
-
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=False,
-    reason="the crash duplicates pinned deterministically below (issues: "
-    "test_crash_right_after_a_create_does_not_duplicate_the_mirror, comments: "
-    "test_crash_right_after_a_comment_write_does_not_duplicate_it); whether a kill lands in "
-    "one of those windows depends on timing, so not strict",
+    reason="the comment duplicate after a crash pinned deterministically below "
+    "(test_crash_right_after_a_comment_write_does_not_duplicate_it); whether a kill lands in "
+    "that window depends on timing, so not strict",
 )
 def test_backfill_killed_twenty_times_resumes_without_duplicates(tmp_path: Path) -> None:
     apps = {"srv": create_app("server"), "cld": create_app("cloud")}
@@ -212,7 +203,6 @@ class Killed(BaseException):
     """The process dies here (not an Exception: nothing in the engine may catch it)."""
 
 
-@pytest.mark.xfail(strict=True, reason=CRASH_BUG)
 @pytest.mark.parametrize("origin", ["srv", "cld"])
 async def test_crash_right_after_a_create_does_not_duplicate_the_mirror(
     tmp_path: Path, origin: str
