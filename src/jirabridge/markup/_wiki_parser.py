@@ -195,7 +195,7 @@ _HEADING = re.compile(r"h([1-6])\.(" + _LINE + ")")
 _BLOCKQUOTE = re.compile(r"bq\.(" + _LINE + ")")
 _RULER = re.compile(r"-{4,5}(?:\s|\Z)")
 _MULTI_DASH = re.compile(r"-{4,}(?:\s|\Z)")
-_FORCE_BREAK = re.compile(r"\\{2}(?!\S*\\)")
+_WHITESPACE = re.compile(r"\s")
 _LINK_FORMAT = re.compile(r"\[([^\[\]\n]+)]")
 _LIST_ITEM = re.compile(r" *([*\-#]{1," + str(MAX_LIST_DEPTH) + r"}) ")
 _EMPTY_LINE = re.compile(r"[ \t]*\r?\n")
@@ -233,13 +233,27 @@ def _parse_attrs(raw: str | None, sep: str = "|") -> dict[str, str]:
 class _Level:
     """Memo for one input string: avoids rescanning the same text (keeps parsing linear)."""
 
-    __slots__ = ("find_cache", "formatter_fail", "pipe_cache", "s")
+    __slots__ = ("find_cache", "formatter_fail", "pipe_cache", "s", "space_cache")
 
     def __init__(self, s: str) -> None:
         self.s = s
         self.find_cache: dict[str, tuple[int, int]] = {}
         self.formatter_fail: dict[tuple[str, str], tuple[int, int]] = {}
         self.pipe_cache: tuple[int, int] = (0, -1)
+        self.space_cache: tuple[int, int] = (0, -1)
+
+    def next_space(self, start: int) -> int:
+        """Index of the first whitespace at or after ``start`` (``len(s)`` when none).
+
+        Memoised like :meth:`find`, so the caller's scans over one run add up to linear.
+        """
+        searched_from, found = self.space_cache
+        if found != -1 and searched_from <= start <= found:
+            return found
+        m = _WHITESPACE.search(self.s, start)
+        found = m.start() if m else len(self.s)
+        self.space_cache = (start, found)
+        return found
 
     def find(self, sub: str, start: int) -> int:
         cached = self.find_cache.get(sub)
@@ -665,11 +679,18 @@ class _Parser:
             return (1, None, [Node("hardBreak")])
         return _text_token(s, pos)
 
-    @staticmethod
-    def _force_line_break(s: str, pos: int) -> Token:
+    def _force_line_break(self, s: str, pos: int) -> Token:
+        r"""A double backslash breaks the line unless a backslash follows in the same word.
+
+        This was the look-ahead regex ``\\{2}(?!\S*\\)``, which rescanned the rest of the
+        word at every match (quadratic on ``\\\\a`` repeated). The end of the word is
+        memoised per input instead, and the backslash search stops there: linear.
+        """
         if pos > 0 and s[pos - 1] == "\\":
             return _text_token(s, pos, 2)
-        if _FORCE_BREAK.match(s, pos):
+        level = self.levels[-1] if self.levels and self.levels[-1].s is s else _Level(s)
+        word_end = level.next_space(pos + 2)
+        if s.find("\\", pos + 2, word_end) == -1:
             return (2, None, [Node("hardBreak")])
         return _text_token(s, pos, 2)
 
