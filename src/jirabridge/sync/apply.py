@@ -1003,6 +1003,16 @@ class Applier:
             Side.CLOUD: {p.cloud_comment_id: p for p in pairs},
         }
         links: list[dict[str, Any]] = []
+        # comments we posted whose pair row was never written (the attempt died): adopted
+        # below by their text instead of being posted a second time
+        orphans: dict[Side, list[Comment]] = {
+            s: [
+                c
+                for c in comments[s]
+                if c.id is not None and c.id not in paired[s] and self._is_us(c.author, ctx.pair, s)
+            ]
+            for s in (Side.SERVER, Side.CLOUD)
+        }
         for source in (Side.SERVER, Side.CLOUD):
             target = source.other
             if not rules.direction.flows_to(target):
@@ -1018,6 +1028,12 @@ class Applier:
                 visibility = (
                     comment.visibility if rules.internal is InternalComments.KEEP_INTERNAL else None
                 )
+                wanted = _text(body)
+                adopted = next((c for c in orphans[target] if _text(c.body) == wanted), None)
+                if adopted is not None:
+                    orphans[target].remove(adopted)
+                    links.append(self._link(source, comment, adopted))
+                    continue
                 try:
                     made = await ctx.clients[target].add_comment(
                         ctx.issues[target].key, body, visibility=visibility
@@ -1346,6 +1362,27 @@ def _route(
 def _pick(options: Sequence[Transition], status: str) -> Transition | None:
     wanted = status.lower()
     return next((t for t in options if t.to_status.lower() == wanted), None)
+
+
+def _text(doc: Any) -> str:
+    """The words of an ADF document, whitespace folded (to recognise a comment we posted
+    after its round trip through the other site's format)."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, Mapping):
+            if node.get("type") == "text":
+                out.append(str(node.get("text") or ""))
+            elif node.get("type") == "mention":
+                out.append(str((node.get("attrs") or {}).get("text") or ""))
+            walk(node.get("content"))
+            out.append(" ")
+
+    walk(doc)
+    return " ".join("".join(out).split())
 
 
 def _paragraph(text: str) -> dict[str, Any]:

@@ -60,3 +60,47 @@ async def test_retry_after_a_create_that_died_adopts_the_mirror(store: Store, or
         with store.session() as s:
             [row] = s.scalars(select(IssuePair)).all()
         assert (row.cloud_key if target == "cld" else row.server_key) == found[0]
+
+
+@pytest.mark.parametrize("origin", ["srv", "cld"])
+async def test_retry_after_a_comment_that_died_adopts_the_posted_comment(
+    store: Store, origin: str
+) -> None:
+    from .test_apply_emulator import doc, text_of
+    from .test_apply_scenarios import paired
+
+    target = "cld" if origin == "srv" else "srv"
+    async with build_world(store) as world:
+        s_key, s_id, c_key, c_id = await paired(world)
+        key, issue_id = (s_key, s_id) if origin == "srv" else (c_key, c_id)
+        mirror = c_key if origin == "srv" else s_key
+        await world.alice[origin].add_comment(key, doc("said once"))
+        client = world.bot[target]
+        real = client.add_comment
+
+        async def post_then_die(*a: Any, **kw: Any) -> Any:
+            await real(*a, **kw)
+            raise Died("worker died after posting")
+
+        client.add_comment = post_then_die
+        world.queue.enqueue(
+            ChangeNotice(
+                site=origin,
+                issue_id=issue_id,
+                event=EventKind.ISSUE_UPDATED,
+                observed_at=datetime.now(UTC),
+            ),
+            immediate=True,
+        )
+        [job] = world.queue.lease("t")
+        with pytest.raises(Died):
+            await world.applier.apply(job)
+        client.add_comment = real
+        assert world.queue.release(job)  # as if its lease had run out
+        [job] = world.queue.lease("t")
+        await world.applier.apply(job)
+        texts = [text_of(c.body) async for c in client.comments(mirror)]
+        assert len(texts) == 1 and "said once" in texts[0]
+        # and the pair is recorded: a further sync posts nothing
+        await world.apply(origin, issue_id)
+        assert len([c async for c in client.comments(mirror)]) == 1
