@@ -21,10 +21,9 @@ Usage: ``plan = plan_poll(cursor, now=..., ...)``; run ``plan.jql`` through ever
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,41 +35,8 @@ __all__ = [
     "PollPlan",
     "advance",
     "jql_datetime",
-    "parse_jira_datetime",
     "plan_poll",
 ]
-
-_JIRA_TS = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:?\d{2})$"
-)
-
-
-def parse_jira_datetime(value: str) -> datetime:
-    """Parse Jira's ``2019-08-14T11:07:58.354+0800`` (and ISO forms) into an aware datetime."""
-    m = _JIRA_TS.match(value.strip())
-    if not m:
-        raise BadInputError(f"not a Jira timestamp: {value[:40]!r}")
-    year, month, day, hour, minute, second, frac, zone = m.groups()
-    micro = int((frac or "0").ljust(6, "0"))
-    if zone == "Z":
-        offset = timedelta(0)
-    else:
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    try:
-        return datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour),
-            int(minute),
-            int(second),
-            micro,
-            tzinfo=timezone(offset),
-        )
-    except ValueError as exc:
-        raise BadInputError(f"not a valid date: {value[:40]!r}") from exc
 
 
 def jql_datetime(moment: datetime, tz: ZoneInfo) -> str:

@@ -7,13 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jirabridge.errors import BadInputError
 from jirabridge.sync.cursor import (
     PollCursor,
     PollHit,
     advance,
     jql_datetime,
-    parse_jira_datetime,
     plan_poll,
 )
 
@@ -21,26 +19,6 @@ UTC_TZ = ZoneInfo("UTC")
 T0 = datetime(2026, 2, 1, 10, 0, 30, 500000, tzinfo=UTC)
 OVERLAP = timedelta(minutes=2)
 SKEW = timedelta(seconds=30)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2019-08-14T11:07:58.354+0800", datetime(2019, 8, 14, 3, 7, 58, 354000, tzinfo=UTC)),
-        ("2019-02-15T19:18:01.707-0800", datetime(2019, 2, 16, 3, 18, 1, 707000, tzinfo=UTC)),
-        ("2019-06-04T01:08:08.107+0000", datetime(2019, 6, 4, 1, 8, 8, 107000, tzinfo=UTC)),
-        ("2026-01-01T00:00:00Z", datetime(2026, 1, 1, tzinfo=UTC)),
-        ("2026-01-01T05:30:00+05:30", datetime(2026, 1, 1, tzinfo=UTC)),
-    ],
-)
-def test_parse_jira_datetime(text: str, expected: datetime) -> None:
-    assert parse_jira_datetime(text) == expected
-
-
-@pytest.mark.parametrize("bad", ["", "yesterday", "2019-13-45T00:00:00.000+0000", "2019-08-14"])
-def test_parse_jira_datetime_rejects_garbage(bad: str) -> None:
-    with pytest.raises(BadInputError):
-        parse_jira_datetime(bad)
 
 
 def test_jql_datetime_floors_to_the_minute_in_the_users_zone() -> None:
