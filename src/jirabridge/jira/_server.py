@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -163,8 +163,7 @@ class ServerClient(BaseClient):
                     f" {new_lower}; narrow the JQL or raise the result window"
                 )
             lower = new_lower
-            floor = bound - timedelta(seconds=0)
-            recent = {i for i, c in window_items if c is not None and c.astimezone(tz) >= floor}
+            recent = {i for i, c in window_items if c is not None and c.astimezone(tz) >= bound}
 
     async def _user_timezone(self) -> tzinfo:
         """JQL dates are read in the searching user's time zone."""

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from jirabridge.errors import BadInputError, FixConfigError
+from jirabridge.migrate._layout import attachment_bucket
 from jirabridge.migrate._media_refs import AttachmentRefs, RefCheck
-from jirabridge.migrate.synth import attachment_bucket
 
 __all__ = ["MediaChunk", "MediaReport", "pack_media", "parse_size"]
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from jirabridge.errors import BadInputError
 from jirabridge.migrate._archive import open_backup
+from jirabridge.migrate._layout import attachment_bucket
 from jirabridge.migrate._scan import ScanMode, ScanningReader
 from jirabridge.migrate._stream import parse_entities
-from jirabridge.migrate.synth import attachment_bucket
 
 __all__ = ["AttachmentRefs", "RefCheck"]
 

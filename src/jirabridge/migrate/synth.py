@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import quoteattr
 
+from jirabridge.migrate._layout import attachment_bucket
+
 __all__ = [
     "Defect",
     "SynthSpec",
@@ -66,13 +68,6 @@ class SynthSpec:
     @property
     def project_keys(self) -> list[str]:
         return [_project_key(p) for p in range(self.projects)]
-
-
-def attachment_bucket(issue_number: int) -> int:
-    """Jira 7+ groups issue folders by number: 1-10000 in ``10000``, 10001-20000 in ``20000``."""
-    if issue_number < 1:
-        raise ValueError("issue numbers start at 1")
-    return ((issue_number - 1) // 10_000 + 1) * 10_000
 
 
 def _project_key(p: int) -> str:

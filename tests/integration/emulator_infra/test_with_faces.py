@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from jirabridge.emulator import app as app_module
 from jirabridge.emulator.infra import InfraOptions
 from jirabridge.emulator.model import Flavour, Site
 from tests.integration.emulator_infra.conftest import Receiver
 
-app_module = pytest.importorskip("jirabridge.emulator.app")
 CLOUD_ID = "aaaaaaaa-0000-4000-8000-000000000001"
 
 

@@ -7,19 +7,16 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import jwt  # noqa: F401  # oauthlib signs RSA-SHA1 with PyJWT (dev dependency pyjwt)
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jira import JIRA, JIRAError
+from oauthlib.oauth1 import SIGNATURE_RSA
+from requests_oauthlib import OAuth1Session
 
-pytest.importorskip("jwt", reason="oauthlib signs RSA-SHA1 with PyJWT (dev dependency pyjwt)")
-
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from jira import JIRA, JIRAError  # noqa: E402
-from oauthlib.oauth1 import SIGNATURE_RSA  # noqa: E402
-from requests_oauthlib import OAuth1Session  # noqa: E402
-
-from jirabridge.emulator import create_app  # noqa: E402
-
-from .conftest import free_port, serve  # noqa: E402
+from jirabridge.emulator import create_app
+from tests.support.served import base_url_of, bound_socket, serve_on
 
 CONSUMER = "pypi-jira-link"
 
@@ -39,11 +36,10 @@ def _keypair() -> tuple[str, str]:
 
 def test_jira_client_oauth_option_after_the_dance() -> None:
     private, public = _keypair()
-    port = free_port()
-    app = create_app("server", base_url=f"http://127.0.0.1:{port}")
+    sock = bound_socket()
+    app = create_app("server", base_url=base_url_of(sock))
     app.site.create_project("PRJ", "Project", app.site.admin_key)
-    with serve(app, port):
-        url = f"http://127.0.0.1:{port}"
+    with serve_on(app, sock) as url:
         r = httpx.post(
             f"{url}/_emulator/oauth1/consumers",
             json={"consumerKey": CONSUMER, "publicKey": public},

@@ -17,8 +17,7 @@ from jirabridge.jira import (
     OAuth2Token,
     PlainCodec,
 )
-
-from .conftest import free_port, serve
+from tests.support.served import base_url_of, bound_socket, serve_on
 
 
 def _worker(
@@ -53,10 +52,10 @@ def _worker(
 
 @pytest.mark.slow
 def test_processes_refresh_one_credential_once(tmp_path) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    sock = bound_socket()
+    base = base_url_of(sock)
     app = create_app("cloud", base_url=base)
-    with serve(app, port), httpx.Client(base_url=base) as c:
+    with serve_on(app, sock), httpx.Client(base_url=base) as c:
         created = c.post("/_emulator/oauth/clients", json={"name": "jb"}).json()
         code = c.post(
             "/_emulator/oauth/codes",

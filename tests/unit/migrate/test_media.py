@@ -3,6 +3,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -38,8 +40,18 @@ def test_bucket_rule() -> None:
     assert [attachment_bucket(n) for n in (1, 9999, 10000, 10001, 20000, 20001)] == [
         10000, 10000, 10000, 20000, 20000, 30000,
     ]  # fmt: skip
-    with pytest.raises(ValueError):
+    with pytest.raises(BadInputError, match="start at 1"):
         attachment_bucket(0)
+
+
+def test_backup_reader_does_not_import_the_test_data_writer() -> None:
+    # the layout rule lives in a small module of its own; reading a backup must not load synth
+    code = (
+        "import sys, jirabridge.migrate._media, jirabridge.migrate._media_refs;"
+        " print('jirabridge.migrate.synth' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_layout_chunks_and_checksums(home: Path, tmp_path: Path) -> None:
