@@ -13,6 +13,15 @@ added on the other side and never removed (merge, ``LinkPair``).
 A status is reached by a shortest path over the workflow as it is learnt while walking (at
 most :data:`MAX_WORKFLOW_STEPS` moves); a failed walk walks the mirror back to where it was
 and dead-letters the item with the statuses it explored.
+
+Custom field values are shaped by the target site's field schema (``GET /field``) into
+typed :class:`~jirabridge.jira.CustomFieldValue` (options, users, versions, dates, numbers,
+cascading selects, textareas); users of every user-typed field go through the pair's user
+mapping. A deleted issue follows the pair's ``deletes`` rule (``mirror`` | ``log`` |
+``none``). When a parent gets its mirror, its children are queued again (woken from any
+backoff). A retried job adopts the mirror issue or mirror comment an attempt that died had
+already created (found by creator, summary and age; comments by their text) instead of
+writing it twice.
 """
 
 from __future__ import annotations
