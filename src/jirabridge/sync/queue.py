@@ -639,14 +639,28 @@ async def run_workers(
     Different keys run in parallel; one key never does. Database calls run in threads so the
     event loop stays free for the handlers' HTTP calls."""
 
+    async def pause() -> None:
+        # the state store failed: wait a little (or until stopped) before the next try
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(idle_seconds, 0.05) * 4)
+
     async def finish(job: Job, work: asyncio.Future[bool | None]) -> None:
         try:
-            completed = work.result()
-        except Exception as exc:  # every failure is classified by Queue.fail
-            await asyncio.to_thread(queue.fail, job, exc)
-        else:
-            if not completed:
-                await asyncio.to_thread(queue.complete, job)
+            try:
+                completed = work.result()
+            except Exception as exc:  # every failure is classified by Queue.fail
+                await asyncio.to_thread(queue.fail, job, exc)
+            else:
+                if not completed:
+                    await asyncio.to_thread(queue.complete, job)
+        except Exception as exc:  # the store itself failed: the lease expires, the job returns
+            log.warning(
+                "job %s not recorded as finished (the state store failed; its lease will "
+                "expire and it runs again): %s",
+                job.id,
+                redact(str(exc) or type(exc).__name__),
+            )
+            await pause()
 
     async def release(job: Job) -> None:
         # never dead-lettered, never lost: the job is due again for the next run
@@ -658,7 +672,15 @@ async def run_workers(
     async def loop(n: int) -> None:
         owner = f"{owner_prefix}-{n}"
         while not stop.is_set():
-            jobs = await asyncio.to_thread(queue.lease, owner)
+            try:
+                jobs = await asyncio.to_thread(queue.lease, owner)
+            except Exception as exc:  # the state store failed: back off, try again
+                log.warning(
+                    "could not lease a job (the state store failed): %s",
+                    redact(str(exc) or type(exc).__name__),
+                )
+                await pause()
+                continue
             if not jobs:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_seconds)
