@@ -12,7 +12,7 @@ import httpx
 
 from jirabridge.errors import BadInputError, JirabridgeError, JiraErrorBody, SkipItemError
 from jirabridge.jira._convert import IssueReader, IssueWriter
-from jirabridge.jira._errors import Scope, error_from_response
+from jirabridge.jira._errors import Scope, error_from_response, request_info
 from jirabridge.jira._governor import RateGovernor
 from jirabridge.jira._http import AmbiguousWriteError, BucketFn, JiraHttp, RetryPolicy
 from jirabridge.jira._metrics import CallStats
@@ -34,6 +34,7 @@ from jirabridge.jira._model import (
 )
 from jirabridge.jira._paging import offset_pages
 from jirabridge.jira._richtext import RichTextCodec, default_codec
+from jirabridge.jira._shape import Answer, expect_object
 from jirabridge.jira._users import UserResolver
 
 __all__ = ["AGILE", "BULK_CREATE_MAX", "SPRINT_MOVE_MAX", "BaseClient", "CreateCheck"]
@@ -133,9 +134,10 @@ class BaseClient:
             return frozenset()
         if self._subtask_types is None:
             data = await self._json("GET", f"{self.api}/issuetype")
-            self._subtask_types = frozenset(
-                str(t.get("name")) for t in data or () if t.get("subtask")
-            )
+            if not isinstance(data, list):
+                expect_object(data, what="issue type list")  # raises: a list was expected
+            types = [Answer.of(t, what="issue type") for t in data or ()]
+            self._subtask_types = frozenset(t.text("name") for t in types if t.get("subtask"))
         return self._subtask_types
 
     # -- site -----------------------------------------------------------------------------
@@ -165,10 +167,13 @@ class BaseClient:
             if self._fields is None or refresh:
                 data = await self._json("GET", f"{self.api}/field")
                 out: dict[str, FieldInfo] = {}
-                for item in data or ():
-                    schema = item.get("schema") or {}
-                    out[str(item["id"])] = FieldInfo(
-                        id=str(item["id"]),
+                if not isinstance(data, list):
+                    expect_object(data, what="field list")  # raises: a list was expected
+                for raw in data or ():
+                    item = Answer.of(raw, what="field")
+                    schema = expect_object(item.get("schema") or {}, what="field schema")
+                    out[item.text("id")] = FieldInfo(
+                        id=item.text("id"),
                         name=str(item.get("name", "")),
                         custom=bool(item.get("custom", False)),
                         schema_type=schema.get("type"),
@@ -265,10 +270,10 @@ class BaseClient:
         body = {"fields": (await self.writer()).fields_of(data)}
         for _ in range(self.http.retry.max_attempts):
             try:
-                answer = await self._json(
+                answer = await self.http.json_object(
                     "POST", f"{self.api}/issue", json_body=body, scope=Scope.ITEM
                 )
-                return str(answer["key"])
+                return answer.text("key")
             except AmbiguousWriteError:
                 if check is None:
                     raise
@@ -488,14 +493,14 @@ class BaseClient:
             body["globalId"] = link.global_id
         if link.relationship:
             body["relationship"] = link.relationship
-        data = await self._json(
+        answer = await self.http.json_object(
             "POST",
             f"{self.api}/issue/{key}/remotelink",
             json_body=body,
             scope=Scope.ITEM,
             idempotent=bool(link.global_id),
         )
-        return int(data["id"])
+        return answer.number("id")
 
     async def delete_remote_link(self, key: str, link_id: int) -> None:
         await self.http.request(
@@ -513,7 +518,13 @@ class BaseClient:
         )
         if response.status_code == 404:
             return None
-        return response.json().get("value")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise BadInputError(
+                "Jira's property answer is not JSON", request=request_info(response.request)
+            ) from exc
+        return Answer.of(data, request_info(response.request), "property answer").get("value")
 
     async def set_property(self, key: str, name: str, value: Any) -> None:
         await self.http.request(
@@ -564,10 +575,10 @@ class BaseClient:
         else:
             url, attachment_id = None, attachment
         if url is None:
-            meta = await self._json(
+            meta = await self.http.json_object(
                 "GET", f"{self.api}/attachment/{attachment_id}", scope=Scope.ITEM
             )
-            url = str(meta.get("content") or "")
+            url = meta.text("content")
         path = self._site_path(url)
         response = await self.http.request(
             "GET", path, scope=Scope.ITEM, ok_statuses=(302, 303, 307)
@@ -623,8 +634,9 @@ class BaseClient:
         }
         if secret:
             body["secret"] = secret
-        data = await self._json("POST", WEBHOOKS, json_body=body)
-        return int(str(data["self"]).rstrip("/").rsplit("/", 1)[-1])
+        answer = await self.http.json_object("POST", WEBHOOKS, json_body=body)
+        last = answer.text("self").rstrip("/").rsplit("/", 1)[-1]
+        return Answer({"id": last}, answer.request, "webhook answer").number("id")
 
     async def admin_webhooks(self) -> list[dict[str, Any]]:
         data = await self._json("GET", WEBHOOKS)
@@ -644,10 +656,11 @@ class BaseClient:
             return data  # type: ignore[no-any-return]
 
         async for page in offset_pages(fetch, items_key="values", page_size=50):
-            for b in page:
-                location = b.get("location") or {}
+            for item in page:
+                b = Answer.of(item, what="board")
+                location = expect_object(b.get("location") or {}, what="board location")
                 yield Board(
-                    id=int(b["id"]),
+                    id=b.number("id"),
                     name=str(b.get("name", "")),
                     type=str(b.get("type", "")),
                     project_key=location.get("projectKey"),
@@ -709,7 +722,7 @@ class BaseClient:
 
         out: list[str] = []
         async for page in offset_pages(fetch, items_key="issues", page_size=50):
-            out.extend(str(i["key"]) for i in page)
+            out.extend(Answer.of(i, what="epic issue").text("key") for i in page)
         return out
 
 
@@ -723,18 +736,23 @@ def _match_bulk(response: httpx.Response, start: int, size: int) -> list[BulkCre
         data = response.json()
     except ValueError:
         data = {}
-    created = list(data.get("issues") or ())
+    if not isinstance(data, Mapping):
+        data = {}  # every element then reads "no answer": the caller checks before resending
+    created = [i for i in data.get("issues") or () if isinstance(i, Mapping)]
     failed: dict[int, SkipItemError] = {}
     for err in data.get("errors") or ():
+        if not isinstance(err, Mapping):
+            continue
         number = err.get("failedElementNumber")
         if not isinstance(number, int) or not 0 <= number < size:
             continue
-        element = err.get("elementErrors") or {}
+        element = err.get("elementErrors")
+        element = element if isinstance(element, Mapping) else {}
         messages = list(element.get("errorMessages") or ())
         fields = dict(element.get("errors") or {})
         failed[number] = SkipItemError(
             f"bulk create rejected element {start + number}",
-            jira=JiraErrorBody(int(err.get("status", 400)), messages, fields),
+            jira=JiraErrorBody(_status_of(err), messages, fields),
         )
     results: list[BulkCreateResult] = []
     created_iter = iter(created)
@@ -757,3 +775,8 @@ def _match_bulk(response: httpx.Response, start: int, size: int) -> list[BulkCre
                 )
             )
     return results
+
+
+def _status_of(err: Mapping[str, Any]) -> int:
+    status = err.get("status")
+    return status if isinstance(status, int) and not isinstance(status, bool) else 400

@@ -23,6 +23,7 @@ from jirabridge.jira._errors import (
 )
 from jirabridge.jira._governor import RateGovernor
 from jirabridge.jira._metrics import CallStats, endpoint_template
+from jirabridge.jira._shape import Answer
 
 __all__ = ["AmbiguousWriteError", "JiraHttp", "RetryPolicy"]
 
@@ -210,6 +211,21 @@ class JiraHttp:
                 " is the base URL right?",
                 request=request_info(response.request),
             ) from exc
+
+    async def json_object(self, method: str, path: str, **kwargs: Any) -> Answer:
+        """:meth:`json` for an answer that must be a JSON object, with checked field access."""
+        response = await self.request(method, path, **kwargs)
+        data: Any = None
+        if response.content:
+            try:
+                data = response.json()
+            except ValueError as exc:
+                raise FixConfigError(
+                    f"Jira answered HTTP {response.status_code} with something that is not"
+                    " JSON; is the base URL right?",
+                    request=request_info(response.request),
+                ) from exc
+        return Answer.of(data, request_info(response.request))
 
 
 _ISSUE_PATH = re.compile(r"^/rest/api/[^/]+/issue/([^/]+)")

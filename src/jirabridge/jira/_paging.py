@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
-from jirabridge.errors import RetryLaterError
+from jirabridge.errors import BadInputError, RetryLaterError
+from jirabridge.jira._shape import expect_object
 
 __all__ = ["PaginationLoopError", "offset_pages", "token_pages"]
 
@@ -37,10 +38,12 @@ async def offset_pages(
     seen_first: set[str] = set()
     pages = 0
     while True:
-        page = await fetch(start_at, page_size)
+        page = expect_object(await fetch(start_at, page_size), what="page")
         pages += 1
-        items = list(page.get(items_key) or [])
-        answered_start = int(page.get("startAt", start_at))
+        items = _items(page, items_key)
+        answered_start = page.get("startAt", start_at)
+        if not isinstance(answered_start, int) or isinstance(answered_start, bool):
+            raise BadInputError(f"Jira's page has startAt={answered_start!r}, not a number")
         if answered_start < start_at:
             raise PaginationLoopError(
                 f"pagination went back from startAt={start_at} to {answered_start}"
@@ -74,9 +77,9 @@ async def token_pages(
     seen: set[str] = set()
     pages = 0
     while True:
-        page = await fetch(token)
+        page = expect_object(await fetch(token), what="page")
         pages += 1
-        items = list(page.get(items_key) or [])
+        items = _items(page, items_key)
         if items:
             yield items
         next_token = page.get(token_key)
@@ -88,3 +91,10 @@ async def token_pages(
         token = str(next_token)
         if pages >= max_pages:
             raise PaginationLoopError(f"more than {max_pages} pages: giving up")
+
+
+def _items(page: Mapping[str, Any], items_key: str) -> list[Any]:
+    items = page.get(items_key) or []
+    if not isinstance(items, list):
+        raise BadInputError(f"Jira's page has a {type(items).__name__} for {items_key!r}")
+    return items
