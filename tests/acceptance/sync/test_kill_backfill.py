@@ -137,12 +137,6 @@ def comment_count(base: str, auth: tuple[str, str], api: str, key: str) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="the comment duplicate after a crash pinned deterministically below "
-    "(test_crash_right_after_a_comment_write_does_not_duplicate_it); whether a kill lands in "
-    "that window depends on timing, so not strict",
-)
 def test_backfill_killed_twenty_times_resumes_without_duplicates(tmp_path: Path) -> None:
     apps = {"srv": create_app("server"), "cld": create_app("cloud")}
     seed_sites(apps)
@@ -245,15 +239,6 @@ async def test_crash_right_after_a_create_does_not_duplicate_the_mirror(
         store.dispose()
 
 
-COMMENT_CRASH_BUG = (
-    "engine bug: a crash between a mirrored comment's POST and the commit of its CommentPair "
-    "row posts the comment a second time on resume (found by the 20-kill test: a Cloud "
-    "mirror with 6 comments instead of 3); nothing looks for a comment we may already have "
-    "written before writing it again"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=COMMENT_CRASH_BUG)
 @pytest.mark.parametrize("origin", ["srv", "cld"])
 async def test_crash_right_after_a_comment_write_does_not_duplicate_it(
     tmp_path: Path, origin: str
