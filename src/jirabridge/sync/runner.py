@@ -418,16 +418,28 @@ async def serve_app(
     port: int,
     stop: asyncio.Event,
     started: Callable[[str, int], None] | None = None,
+    log_level: str = "warning",
 ) -> None:
-    """Serve ``app`` with uvicorn until ``stop`` is set.
+    """Serve ``app`` with uvicorn until ``stop`` is set, without an access log.
 
     Signals stay with the caller (uvicorn's ``serve()`` would take SIGINT/SIGTERM over and
     re-raise them afterwards), so this drives uvicorn's startup / main loop / shutdown
     itself. ``started(host, port)`` is called once listening (port 0 picks a free port)."""
     import uvicorn
 
+    # No access log: Server/Data Center webhooks carry ``?secret=`` in the URL, and an access
+    # line would write it out. ``log_config=None`` leaves the host application's logging as
+    # it is (uvicorn's default would replace the handlers of its loggers).
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
     )
     server.config.load()
     server.lifespan = server.config.lifespan_class(server.config)
