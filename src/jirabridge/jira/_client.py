@@ -10,9 +10,15 @@ from typing import Any, Self
 
 import httpx
 
-from jirabridge.errors import BadInputError, JirabridgeError, JiraErrorBody, SkipItemError
+from jirabridge.errors import (
+    BadInputError,
+    FixConfigError,
+    JirabridgeError,
+    JiraErrorBody,
+    SkipItemError,
+)
 from jirabridge.jira._convert import IssueReader, IssueWriter
-from jirabridge.jira._errors import Scope, error_from_response, request_info
+from jirabridge.jira._errors import Scope, request_info
 from jirabridge.jira._governor import RateGovernor
 from jirabridge.jira._http import AmbiguousWriteError, BucketFn, JiraHttp, RetryPolicy
 from jirabridge.jira._metrics import CallStats
@@ -41,6 +47,8 @@ __all__ = ["AGILE", "BULK_CREATE_MAX", "SPRINT_MOVE_MAX", "BaseClient", "CreateC
 
 AGILE = "/rest/agile/1.0"
 WEBHOOKS = "/rest/webhooks/1.0/webhook"
+DEFAULT_MAX_ATTACHMENT_BYTES = 2 * 1024**3
+"""A download stops past this (Cloud's own upload limit is 2 GB); a client option."""
 BULK_CREATE_MAX = 50
 SPRINT_MOVE_MAX = 50
 
@@ -69,7 +77,11 @@ class BaseClient:
         users: UserResolver | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
     ) -> None:
+        if max_attachment_bytes < 1:
+            raise FixConfigError("max_attachment_bytes must be at least 1")
+        self.max_attachment_bytes = max_attachment_bytes
         self.codec = codec or default_codec()
         self.users = users
         self.http = JiraHttp(
@@ -580,15 +592,30 @@ class BaseClient:
             )
             url = meta.text("content")
         path = self._site_path(url)
+        cap = self.max_attachment_bytes
         response = await self.http.request(
-            "GET", path, scope=Scope.ITEM, ok_statuses=(302, 303, 307)
+            "GET", path, scope=Scope.ITEM, ok_statuses=(302, 303, 307), max_bytes=cap
         )
-        if response.status_code in (302, 303, 307) and "location" in response.headers:
-            # Cloud redirects to its media store; that host gets no credentials of ours.
-            async with httpx.AsyncClient(transport=self.http.transport) as media:
-                response = await media.get(response.headers["location"])
-            if response.status_code >= 400:
-                raise error_from_response(response, scope=Scope.ITEM)
+        if response.status_code in (302, 303, 307):
+            location = response.headers.get("location")
+            if not location:
+                raise BadInputError(
+                    "Jira redirected the attachment download without a Location",
+                    request=request_info(response.request),
+                )
+            # Cloud redirects to its media store: through JiraHttp (governor, retries, error
+            # translation, counting), relative to the answer, and without our credentials
+            # unless it is our own site.
+            target = response.url.join(location)
+            ours = httpx.URL(self.http.base_url)
+            own_site = (target.scheme, target.host, target.port) == (
+                ours.scheme,
+                ours.host,
+                ours.port,
+            )
+            response = await self.http.request(
+                "GET", str(target), scope=Scope.ITEM, max_bytes=cap, credentials=own_site
+            )
         return response.content
 
     def _site_path(self, url: str) -> str:

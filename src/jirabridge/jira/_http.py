@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from jirabridge.errors import FixConfigError, JirabridgeError, RetryLaterError
+from jirabridge.errors import FixConfigError, JirabridgeError, RetryLaterError, SkipItemError
 from jirabridge.jira._errors import (
     Scope,
     error_from_response,
@@ -109,12 +109,18 @@ class JiraHttp:
         scope: Scope = Scope.CONFIG,
         idempotent: bool | None = None,
         ok_statuses: tuple[int, ...] = (),
+        max_bytes: int | None = None,
+        credentials: bool = True,
     ) -> httpx.Response:
         """Send a request; retry what is safe to retry; raise a jirabridge error otherwise.
 
         ``idempotent`` defaults to True for GET/PUT/DELETE/HEAD and False for POST. A
         non-idempotent call is resent only when Jira certainly did not process it (429, or no
         connection); otherwise :class:`AmbiguousWriteError` tells the caller to check first.
+
+        ``path`` may be an absolute URL (a media redirect); ``credentials=False`` sends it
+        without our auth (a foreign host). ``max_bytes`` streams the body and stops with
+        :class:`SkipItemError` as soon as it grows past the cap.
         """
         method = method.upper()
         if idempotent is None:
@@ -133,7 +139,7 @@ class JiraHttp:
                 self.stats.record_wait(time.monotonic() - waited_from)
                 started = time.monotonic()
                 try:
-                    response = await self.client.request(
+                    built = self.client.build_request(
                         method,
                         path,
                         params=_clean_params(params),
@@ -142,6 +148,13 @@ class JiraHttp:
                         files=files,
                         headers=dict(headers) if headers else None,
                     )
+                    response = await self.client.send(
+                        built,
+                        auth=httpx.USE_CLIENT_DEFAULT if credentials else None,
+                        stream=max_bytes is not None,
+                    )
+                    if max_bytes is not None:
+                        response = await _read_capped(response, max_bytes)
                 except httpx.HTTPError as exc:
                     self.stats.record(
                         endpoint=endpoint,
@@ -226,6 +239,34 @@ class JiraHttp:
                     request=request_info(response.request),
                 ) from exc
         return Answer.of(data, request_info(response.request))
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> httpx.Response:
+    """Read a streamed body up to ``max_bytes``; an answer with the body in memory."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise SkipItemError(
+                    f"the answer is larger than the limit of {max_bytes} bytes"
+                    " (raise max_attachment_bytes to accept it)",
+                    request=request_info(response.request),
+                )
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    headers = response.headers.copy()
+    for decoded_away in ("content-encoding", "content-length"):  # the body is decoded now
+        headers.pop(decoded_away, None)
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(chunks),
+        request=response.request,
+        extensions=response.extensions,
+    )
 
 
 _ISSUE_PATH = re.compile(r"^/rest/api/[^/]+/issue/([^/]+)")
