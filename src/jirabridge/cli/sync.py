@@ -19,6 +19,8 @@ import typer
 from jirabridge.errors import JirabridgeError
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from jirabridge.sync.queue import Queue
     from jirabridge.sync.secrets import SecretStore
 
@@ -127,6 +129,14 @@ def _runner(config: Path | None, store: str | None, secrets_file: Path, key_file
 
 def _when(value: Any) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _cells(*values: str) -> list[Text]:
+    """Table cells as plain text: messages and reasons come from sites and errors, and a
+    ``[/x]`` or ``[red]`` in them must be shown as written, never read as rich markup."""
+    from rich.text import Text
+
+    return [Text(value) for value in values]
 
 
 def register(app: typer.Typer) -> None:
@@ -359,19 +369,19 @@ def register(app: typer.Typer) -> None:
         for column in ("site", "scope", "position", "saved"):
             cursors.add_column(column)
         for c in report.cursors:
-            cursors.add_row(c.site, c.scope, _when(c.position), _when(c.updated_at))
+            cursors.add_row(*_cells(c.site, c.scope, _when(c.position), _when(c.updated_at)))
         console.print(cursors)
         errors = Table(title="latest errors")
         for column in ("when", "kind", "site", "issue", "message"):
             errors.add_column(column)
         for e in (*report.retrying, *report.recent_errors):
-            errors.add_row(_when(e.at), e.kind, e.site or "-", e.subject or "-", e.message)
+            errors.add_row(*_cells(_when(e.at), e.kind, e.site or "-", e.subject or "-", e.message))
         console.print(errors)
         conflicts = Table(title="conflicts to review (latest)")
         for column in ("when", "issues", "field", "rule", "winner"):
             conflicts.add_column(column)
         for k in report.conflicts:
-            conflicts.add_row(_when(k.at), k.issues, k.field, k.rule, k.winner)
+            conflicts.add_row(*_cells(_when(k.at), k.issues, k.field, k.rule, k.winner))
         console.print(conflicts)
 
     dlq = typer.Typer(help="The dead-letter queue: items that could not be synced.")
@@ -420,13 +430,15 @@ def register(app: typer.Typer) -> None:
             table.add_column(column)
         for d in items:
             table.add_row(
-                str(d.id),
-                d.site,
-                d.issue_key or d.issue_id,
-                d.error_branch,
-                str(d.attempts),
-                _when(d.failed_at),
-                d.reason,
+                *_cells(
+                    str(d.id),
+                    d.site,
+                    d.issue_key or d.issue_id,
+                    d.error_branch,
+                    str(d.attempts),
+                    _when(d.failed_at),
+                    d.reason,
+                )
             )
         Console(soft_wrap=True).print(table)
 
