@@ -199,8 +199,11 @@ def test_rules_are_checked_against_the_pair() -> None:
         "          - {action: teleport}\n"
     )
     found = problems_of(text)
-    messages = " | ".join(m for _, _, m in found)
-    assert "teleport" in messages or "action" in messages
+    teleport_line = len(GOOD.splitlines()) + 7  # the "- {action: teleport}" line
+    assert [(line, col) for line, col, _ in found] == [(teleport_line, 13)], found
+    message = found[0][2]
+    assert "'teleport'" in message and "'action'" in message, message
+    assert "'create_mirror'" in message  # the message names the actions that exist
     text = text.replace("          - {action: teleport}\n", "")
     found = problems_of(text)
     messages = " | ".join(m for _, _, m in found)
@@ -249,7 +252,25 @@ def test_unreadable_and_binary_files(tmp_path: Path) -> None:
         load_config(binary)
 
 
-def test_yaml_tags_and_aliases_do_not_execute() -> None:
-    text = GOOD + "extra: !!python/object/apply:os.system ['echo hi']\n"
+@pytest.mark.parametrize(
+    ("place", "line", "column", "message"),
+    [
+        ("extra", len(GOOD.splitlines()) + 1, 1, "unknown key 'extra'"),
+        ("url", 5, 10, "Input should be a valid string"),
+    ],
+)
+def test_yaml_tags_do_not_execute(
+    tmp_path: Path, place: str, line: int, column: int, message: str
+) -> None:
+    sentinel = tmp_path / "tag-was-executed"
+    tag = f"!!python/object/apply:os.system ['touch {sentinel}']"
+    if place == "extra":
+        text = GOOD + f"extra: {tag}\n"
+    else:
+        text = GOOD.replace("url: https://jira.example.com", f"url: {tag}")
     found = problems_of(text)
-    assert found  # rejected as YAML error or unknown key, never run
+    assert found == [(line, column, message)]
+    assert not sentinel.exists()
+    # the same tag run by an unsafe loader does write the sentinel: the check can fail
+    yaml.unsafe_load(f"x: {tag}")
+    assert sentinel.exists()
