@@ -32,6 +32,7 @@ from jirabridge.sync.config import (
     AuthKind,
     ConfigWatcher,
     Flavour,
+    PairConfig,
     ReloadOutcome,
     SiteConfig,
     SyncConfig,
@@ -302,19 +303,24 @@ class SyncRunner:
         return count
 
     async def rebuild_pairs(self) -> int:
-        """Rebuild lost issue-pair rows from the sites' ``jirabridge`` entity properties.
+        """Rebuild lost issue-pair rows from the sites' ``jirabridge`` entity properties,
+        with their comment, attachment and link pairs; returns the issue pairs rebuilt.
 
-        Reads every issue of every pair's Server project created by the integration user or
-        carrying the property (a full scan: this is disaster recovery), and records the pairs
-        it names whose both issues still exist. Snapshots are not rebuilt: the next sync of a
-        rebuilt pair treats both sides as changed and settles them by the conflict rules."""
+        Reads every issue of every pair's projects carrying the property (a full scan: this
+        is disaster recovery), and records the pairs it names whose both issues still exist.
+        Then each rebuilt pair's mirrored comments, attachments and links are matched again
+        (:mod:`jirabridge.sync.rebuild`) so the next sync does not copy them a second time.
+        Snapshots are not rebuilt: the next sync of a rebuilt pair treats both sides as
+        changed and settles them by the conflict rules."""
         from jirabridge.errors import SkipItemError
         from jirabridge.sync.apply import PROPERTY
         from jirabridge.sync.config import Side
-        from jirabridge.sync.pairs import find_pair, link_pair
+        from jirabridge.sync.pairs import PairRef, find_pair, link_pair
+        from jirabridge.sync.rebuild import rebuild_children
 
         count = 0
         now = self.clock.now()
+        rebuilt: list[tuple[PairConfig, PairRef]] = []
         for pair in self._config.pairs:
             for side, end in ((Side.SERVER, pair.server), (Side.CLOUD, pair.cloud)):
                 client = self.clients[end.site]
@@ -338,14 +344,14 @@ class SyncRunner:
 
                     def record(
                         s_i: Issue = server, c_i: Issue = cloud, o: str = origin, p: str = pair.id
-                    ) -> bool:
+                    ) -> PairRef | None:
                         with self.store.session() as session:
                             known = find_pair(
                                 session, side=Side.SERVER, issue_id=s_i.id or "", pair_id=p
                             )
                             if known is not None:
-                                return False
-                            link_pair(
+                                return None
+                            return link_pair(
                                 session,
                                 pair_id=p,
                                 server=(s_i.id or "", s_i.key),
@@ -353,14 +359,41 @@ class SyncRunner:
                                 origin=Side(o if o in ("server", "cloud") else "server"),
                                 now=now,
                             )
-                            return True
 
                     try:
                         created = await asyncio.to_thread(record)
                     except SkipItemError as exc:
                         log.warning("not rebuilt: %s", exc)
                         continue
-                    count += int(created)
+                    if created is not None:
+                        rebuilt.append((pair, created))
+                        count += 1
+        # after every issue pair is back, so links can find both ends
+        for pair, ref in rebuilt:
+            clients = {
+                Side.SERVER: self.clients[pair.server.site],
+                Side.CLOUD: self.clients[pair.cloud.site],
+            }
+            try:
+                children = await rebuild_children(
+                    store=self.store,
+                    config=self._config,
+                    pair=pair,
+                    clients=clients,
+                    ref=ref,
+                    now=now,
+                )
+            except SkipItemError as exc:
+                log.warning("comments/attachments/links of %s not rebuilt: %s", ref.server_key, exc)
+                continue
+            log.info(
+                "rebuilt %s <-> %s: %d comment(s), %d attachment(s), %d link(s)",
+                ref.server_key,
+                ref.cloud_key,
+                children.comments,
+                children.attachments,
+                children.links,
+            )
         return count
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -1,0 +1,103 @@
+"""After a lost store, rebuild_pairs also finds mirrored comments, attachments and links
+again, so the backfill that follows copies nothing a second time."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from jirabridge.emulator import create_app
+from jirabridge.jira import IssueInput, basic_auth
+from jirabridge.sync.config import ConfigWatcher, SiteConfig
+from jirabridge.sync.engine import SiteClient
+from jirabridge.sync.runner import SyncRunner, client_for_site
+from jirabridge.sync.store import AttachmentPair, CommentPair, LinkPair, Store, open_store
+
+from .test_apply_emulator import BASE_C, BASE_S, client, doc
+from .test_runner import SECRETS, write_config
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    with store.session() as s:
+        return (
+            s.scalar(select(func.count()).select_from(CommentPair)) or 0,
+            s.scalar(select(func.count()).select_from(AttachmentPair)) or 0,
+            s.scalar(select(func.count()).select_from(LinkPair)) or 0,
+        )
+
+
+async def cloud_view(c: SiteClient, key: str) -> tuple[int, int, int]:
+    issue = await c.get_issue(key, fields=["attachment", "issuelinks"])
+    comments = [x async for x in c.comments(key)]
+    return len(comments), len(issue.attachments), len(issue.links)
+
+
+async def test_rebuild_finds_comments_attachments_and_links(store: Store, tmp_path: Path) -> None:
+    server = create_app("server", base_url=BASE_S)
+    cloud = create_app("cloud", base_url=BASE_C)
+    s_bot = server.site.create_user(
+        "Bot", name="svc-jirabridge", password="pw", groups=["jira-administrators"]
+    )
+    server.site.create_user("Alice", name="alice", password="pw", groups=["jira-users"])
+    c_bot = cloud.site.create_user(
+        "Bot", email="bot@acme.io", api_token="tok", groups=["site-admins", "jira-admins"]
+    )
+    server.site.create_project("OPS", "Ops", server.site.admin_key)
+    cloud.site.create_project("OPS", "Ops", cloud.site.admin_key)
+    transports = {"srv": httpx.ASGITransport(app=server), "cld": httpx.ASGITransport(app=cloud)}
+    made: list[Any] = []
+
+    def factory(name: str, site: SiteConfig) -> SiteClient:
+        c = client_for_site(site, SECRETS.__getitem__, transport=transports[name])
+        made.append(c)
+        return c
+
+    alice = client("server", server, basic_auth("alice", "pw"))
+    path = tmp_path / "jirabridge.yaml"
+    write_config(path, s_bot.key, c_bot.key)
+    fresh = open_store(f"sqlite:///{tmp_path / 'restored.db'}")
+    try:
+        a = await alice.create_issue(IssueInput(project_key="OPS", issue_type="Task", summary="a"))
+        b = await alice.create_issue(IssueInput(project_key="OPS", issue_type="Task", summary="b"))
+        await alice.add_comment(a, doc("please look at the logs"))
+        await alice.add_comment(a, doc("second remark"))
+        await alice.add_attachment(a, "trace.txt", b"line 1\nline 2\n", "text/plain")
+        await alice.create_link("Blocks", a, b)
+
+        runner = SyncRunner(ConfigWatcher(path), store, factory=factory)
+        async with asyncio.timeout(60):
+            await runner.backfill()
+        cld = runner.clients["cld"]
+        with store.session() as s:
+            from jirabridge.sync.config import Side
+            from jirabridge.sync.pairs import find_pair_by_key
+
+            ref = find_pair_by_key(s, side=Side.SERVER, key=a)
+            assert ref is not None
+        before = await cloud_view(cld, ref.cloud_key)
+        assert before == (2, 1, 1)
+        original = counts(store)
+        assert original == (2, 1, 2)  # the link is recorded under both of its issue pairs
+
+        # the store is lost: a new, empty one
+        restored = SyncRunner(ConfigWatcher(path), fresh, factory=factory)
+        async with asyncio.timeout(60):
+            assert await restored.rebuild_pairs() == 2
+        assert counts(fresh) == original
+        async with asyncio.timeout(60):
+            assert await restored.rebuild_pairs() == 0  # idempotent
+            await restored.backfill()
+        assert await cloud_view(restored.clients["cld"], ref.cloud_key) == before
+        assert counts(fresh) == original
+        # and the other way: nothing came back to the Server issue
+        back = [x async for x in alice.comments(a)]
+        assert len(back) == 2
+        assert len((await alice.get_issue(a, fields=["attachment"])).attachments) == 1
+    finally:
+        fresh.dispose()
+        for c in (*made, alice):
+            await c.aclose()
