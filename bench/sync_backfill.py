@@ -163,6 +163,19 @@ async def run(issues: int, comments: int, workers: int) -> None:
     print(
         f"  measured: {rate:.2f} issues/s  ratio to ceiling: {rate / ceiling:.2f} (target >= 0.9)"
     )
+    # the emulator, like Jira's jira-burst-based limit, counts per endpoint and method: the
+    # busiest endpoint (comment POSTs, C per issue) then bounds the rate at LIMIT / C
+    busiest = max(per_issue, 1.0)
+    print(
+        f"  per-endpoint ceiling (the emulator's rule): {LIMIT} / {busiest:.2f} = "
+        f"{LIMIT / busiest:.2f} issues/s, ratio {rate / (LIMIT / busiest):.2f}"
+    )
+    per_made = calls / max(made, 1)
+    print(
+        f"  if {LIMIT} req/s were one budget for all endpoints: {per_made:.2f} calls/issue allow "
+        f"at most {LIMIT / per_made:.2f} issues/s (ratio <= {LIMIT / per_made / ceiling:.2f}); "
+        f"measured total rate {calls / elapsed:.0f} req/s"
+    )
     print(
         f"  Cloud calls: {calls:,} ({calls / max(made, 1):.2f} per issue, "
         f"{calls / max(made, 1) / min_calls:.2f}x the minimum); answered 429: {limited:,}"
