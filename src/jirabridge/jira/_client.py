@@ -40,7 +40,7 @@ from jirabridge.jira._model import (
 )
 from jirabridge.jira._paging import offset_pages
 from jirabridge.jira._richtext import RichTextCodec, default_codec
-from jirabridge.jira._shape import Answer, expect_object
+from jirabridge.jira._shape import Answer, expect_list, expect_object
 from jirabridge.jira._users import UserResolver
 
 __all__ = ["AGILE", "BULK_CREATE_MAX", "SPRINT_MOVE_MAX", "BaseClient", "CreateCheck"]
@@ -146,9 +146,8 @@ class BaseClient:
             return frozenset()
         if self._subtask_types is None:
             data = await self._json("GET", f"{self.api}/issuetype")
-            if not isinstance(data, list):
-                expect_object(data, what="issue type list")  # raises: a list was expected
-            types = [Answer.of(t, what="issue type") for t in data or ()]
+            items = expect_list(data, what="issue type list")
+            types = [Answer.of(t, what="issue type") for t in items]
             self._subtask_types = frozenset(t.text("name") for t in types if t.get("subtask"))
         return self._subtask_types
 
@@ -179,9 +178,7 @@ class BaseClient:
             if self._fields is None or refresh:
                 data = await self._json("GET", f"{self.api}/field")
                 out: dict[str, FieldInfo] = {}
-                if not isinstance(data, list):
-                    expect_object(data, what="field list")  # raises: a list was expected
-                for raw in data or ():
+                for raw in expect_list(data, what="field list"):
                     item = Answer.of(raw, what="field")
                     schema = expect_object(item.get("schema") or {}, what="field schema")
                     out[item.text("id")] = FieldInfo(

@@ -13,7 +13,7 @@ from typing import Any
 
 from jirabridge.errors import BadInputError, RequestInfo
 
-__all__ = ["Answer", "expect_object"]
+__all__ = ["Answer", "expect_list", "expect_object"]
 
 
 def expect_object(
@@ -24,6 +24,17 @@ def expect_object(
         return value
     raise BadInputError(
         f"Jira's {what} is a {_kind(value)} where an object was expected", request=request
+    )
+
+
+def expect_list(value: Any, request: RequestInfo | None = None, what: str = "answer") -> list[Any]:
+    """``value`` if it is a JSON list (``None``, an empty body, reads as empty)."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    raise BadInputError(
+        f"Jira's {what} is a {_kind(value)} where a list was expected", request=request
     )
 
 

@@ -1,27 +1,32 @@
 """Snapshot readers over the REST API: Jira Cloud (v3, ADF, ``nextPageToken``) and Jira
-Server/Data Center (v2, wiki markup, key-ordered pages that never hit the 10,000 window).
+Server/Data Center (v2, wiki markup, pages that never hit the 10,000-result window).
 
-Thin on purpose: httpx with an injectable transport (tests run the emulator in-process),
-HTTP errors translated once into jirabridge's error tree, a short retry on 429/503 that
-honours ``Retry-After``, and page-token loop detection.
+Built on :mod:`jirabridge.jira`: a :class:`~jirabridge.jira.CloudClient` or
+:class:`~jirabridge.jira.ServerClient` does the authentication, the rate governor, retries
+with ``Retry-After``, error translation, paging with loop detection and the checks on an
+answer's shape; this module only reads the fields a verification compares.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
 
-from jirabridge.errors import (
-    BadInputError,
-    FixConfigError,
-    ReauthenticateError,
-    RequestInfo,
-    RetryLaterError,
+from jirabridge.errors import BadInputError, FixConfigError, RequestInfo
+from jirabridge.jira import (
+    BearerAuth,
+    CallStats,
+    CloudClient,
+    PlainCodec,
+    RetryPolicy,
+    ServerClient,
+    basic_auth,
 )
+from jirabridge.jira._errors import request_info
+from jirabridge.jira._paging import offset_pages
+from jirabridge.jira._shape import Answer, expect_list, expect_object
 from jirabridge.migrate._digest import (
     IssueDigest,
     ProjectDigest,
@@ -34,7 +39,7 @@ from jirabridge.migrate._model import CloudGroup
 
 __all__ = ["ApiSnapshotReader"]
 
-_RETRIES = 3
+_FIELDS = ("summary", "description", "attachment", "project", "status", "issuetype", "comment")
 
 
 class ApiSnapshotReader:
@@ -52,24 +57,34 @@ class ApiSnapshotReader:
         page_size: int = 100,
         max_retry_wait: float = 30.0,
     ) -> None:
-        headers = {"Accept": "application/json"}
+        auth: httpx.Auth | None = None
         if bearer:
-            headers["Authorization"] = f"Bearer {bearer}"
+            auth = BearerAuth(bearer)
         elif email_or_user and token:
-            raw = f"{email_or_user}:{token}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
-        self._base = base_url.rstrip("/")
+            auth = basic_auth(email_or_user, token)
+        cls = CloudClient if cloud else ServerClient
+        self._client: CloudClient | ServerClient = cls(
+            base_url,
+            auth=auth,
+            transport=transport,
+            retry=RetryPolicy(max_attempts=4, base_delay=0.25, max_retry_after=max_retry_wait),
+            timeout=60.0,
+            codec=PlainCodec(),
+        )
+        self._base = self._client.http.base_url
         self._cloud = cloud
-        self._headers = headers
-        self._transport = transport
+        self._api = "/rest/api/3" if cloud else "/rest/api/2"
         self._page = page_size
-        self._max_wait = max_retry_wait
-        self._client: httpx.AsyncClient | None = None
         self._project_keys: list[str] | None = None
 
     @property
     def label(self) -> str:
         return f"{'cloud' if self._cloud else 'server'} {self._base}"
+
+    @property
+    def stats(self) -> CallStats:
+        """Every call made so far (the underlying client's counters)."""
+        return self._client.stats
 
     async def __aenter__(self) -> ApiSnapshotReader:
         return self
@@ -78,58 +93,38 @@ class ApiSnapshotReader:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._client.aclose()
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=self._base,
-                headers=self._headers,
-                transport=self._transport,
-                timeout=httpx.Timeout(60.0),
-            )
-        return self._client
+    async def _pages(
+        self, path: str, items_key: str, params: Mapping[str, Any] | None = None, size: int = 50
+    ) -> AsyncIterator[tuple[list[Any], RequestInfo | None]]:
+        """Offset pages of ``path``, each with the request that fetched it."""
+        last: list[RequestInfo | None] = [None]
 
-    async def _get(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
-    ) -> Any:
-        info = RequestInfo(method, self._base + path)
-        for attempt in range(_RETRIES + 1):
-            try:
-                resp = await self._http().request(method, path, params=params, json=json)
-            except httpx.TransportError as exc:
-                if attempt < _RETRIES:
-                    await asyncio.sleep(min(2**attempt, self._max_wait))
-                    continue
-                raise RetryLaterError(f"cannot reach the site ({exc})", request=info) from exc
-            if resp.status_code in (429, 503) and attempt < _RETRIES:
-                wait = _retry_after(resp)
-                if wait is not None and wait <= self._max_wait:
-                    await asyncio.sleep(wait)
-                    continue
-            return _answer(resp, info)
-        raise AssertionError("unreachable")  # pragma: no cover
+        async def fetch(start: int, max_results: int) -> Mapping[str, Any]:
+            query = {**(params or {}), "startAt": start, "maxResults": max_results}
+            answer = await self._client.http.json_object("GET", path, params=query)
+            last[0] = answer.request
+            return answer.data
+
+        async for page in offset_pages(fetch, items_key=items_key, page_size=size):
+            yield page, last[0]
 
     async def _all_projects(self) -> list[ProjectDigest]:
         found: list[ProjectDigest] = []
         if self._cloud:
-            start = 0
-            while True:
-                page = await self._get(
-                    "GET",
-                    "/rest/api/3/project/search",
-                    params={"startAt": start, "maxResults": 50, "orderBy": "key"},
-                )
-                values = page.get("values", [])
-                found += [ProjectDigest(p["key"], p.get("name", "")) for p in values]
-                if page.get("isLast", True) or not values:
-                    break
-                start += len(values)
+            async for page, request in self._pages(
+                f"{self._api}/project/search", "values", {"orderBy": "key"}
+            ):
+                found += [_project(p, request) for p in page]
         else:
-            page = await self._get("GET", "/rest/api/2/project")
-            found = [ProjectDigest(p["key"], p.get("name", "")) for p in page]
+            response = await self._client.http.request("GET", f"{self._api}/project")
+            request = request_info(response.request)
+            try:
+                data = response.json()
+            except ValueError as exc:
+                raise BadInputError("the project list is not JSON", request=request) from exc
+            found = [_project(p, request) for p in expect_list(data, request, "project list")]
         found.sort(key=lambda p: p.key)
         self._project_keys = [p.key for p in found]
         return found
@@ -142,20 +137,13 @@ class ApiSnapshotReader:
             raise FixConfigError("groups are read from the Cloud site only")
         grants: dict[str, set[str]] = {}
         for access in (None, "site-admin", "admin", "user"):
-            start = 0
-            while True:
-                params: dict[str, Any] = {"startAt": start, "maxResults": 50}
-                if access:
-                    params["accessType"] = access
-                page = await self._get("GET", "/rest/api/3/group/bulk", params=params)
-                values = page.get("values", [])
-                for g in values:
-                    perms = grants.setdefault(g["name"], set())
+            params = {"accessType": access} if access else {}
+            async for page, request in self._pages(f"{self._api}/group/bulk", "values", params):
+                for raw in page:
+                    name = Answer.of(raw, request, "group").text("name")
+                    perms = grants.setdefault(name, set())
                     if access:
                         perms.add(access.upper())
-                if page.get("isLast", True) or not values:
-                    break
-                start += len(values)
         return tuple(
             CloudGroup(name, frozenset(perms), permissions_known=True)
             for name, perms in sorted(grants.items())
@@ -170,89 +158,36 @@ class ApiSnapshotReader:
         if keys is None:
             keys = [p.key for p in await self._all_projects()]
         for key in keys:
-            async for raw in self._project_issues(key):
-                yield await self._digest(raw)
+            jql = f'project = "{key}" ORDER BY key ASC'
+            async for raw in self._client.search_raw(jql, fields=_FIELDS, page_size=self._page):
+                yield await self._digest(Answer.of(raw, what="issue"))
 
-    async def _project_issues(self, project: str) -> AsyncIterator[dict[str, Any]]:
-        fields = [
-            "summary", "description", "attachment", "project", "status", "issuetype", "comment",
-        ]  # fmt: skip
-        if self._cloud:
-            token: str | None = None
-            seen: set[str] = set()
-            while True:
-                body: dict[str, Any] = {
-                    "jql": f'project = "{project}" ORDER BY key ASC',
-                    "fields": fields,
-                    "maxResults": self._page,
-                }
-                if token:
-                    body["nextPageToken"] = token
-                page = await self._get("POST", "/rest/api/3/search/jql", json=body)
-                for issue in page.get("issues", []):
-                    yield issue
-                token = page.get("nextPageToken")
-                if not token or page.get("isLast"):
-                    return
-                if token in seen:
-                    raise BadInputError(f"the site repeated page token {token[:16]}...: a loop")
-                seen.add(token)
-        else:
-            last: str | None = None
-            while True:  # key-ordered pages: never past the 10,000-result window
-                jql = f'project = "{project}"'
-                if last:
-                    jql += f" AND issuekey > {last}"
-                page = await self._get(
-                    "GET",
-                    "/rest/api/2/search",
-                    params={
-                        "jql": jql + " ORDER BY key ASC",
-                        "fields": ",".join(fields),
-                        "maxResults": self._page,
-                        "startAt": 0,
-                    },
-                )
-                issues = page.get("issues", [])
-                for issue in issues:
-                    yield issue
-                if len(issues) < self._page or not issues:
-                    return
-                if issues[-1]["key"] == last:
-                    raise BadInputError("the site returned the same page twice: a loop")
-                last = issues[-1]["key"]
-
-    async def _digest(self, raw: Mapping[str, Any]) -> IssueDigest:
-        f = raw.get("fields") or {}
+    async def _digest(self, raw: Answer) -> IssueDigest:
+        key = raw.text("key")
+        f = expect_object(raw.get("fields") or {}, raw.request, "issue fields")
         description = f.get("description")
         if self._cloud:
             words = adf_words(description if isinstance(description, Mapping) else None)
         else:
-            words = wiki_words(description or "")
-        key = raw["key"]
+            words = wiki_words(description if isinstance(description, str) else "")
         embedded = f.get("comment")
-        if (
-            isinstance(embedded, Mapping)
-            and isinstance(embedded.get("comments"), list)
-            and int(embedded.get("total", 1 << 30)) <= len(embedded["comments"])
-        ):  # the search answer holds them all: no request per issue
-            comments = tuple(sorted(self._fingerprint(c.get("body")) for c in embedded["comments"]))
+        listed = embedded.get("comments") if isinstance(embedded, Mapping) else None
+        total = embedded.get("total") if isinstance(embedded, Mapping) else None
+        if isinstance(listed, list) and isinstance(total, int) and total <= len(listed):
+            # the search answer holds them all: no request per issue
+            comments = tuple(sorted(self._fingerprint(_body(c)) for c in listed))
         else:
             comments = tuple(sorted([fp async for fp in self._comments(key)]))
-        attachments = tuple(
-            sorted(
-                (a.get("filename", ""), int(a.get("size", 0))) for a in f.get("attachment") or []
-            )
-        )
-        project = (f.get("project") or {}).get("key") or key.rsplit("-", 1)[0]
+        attachments = tuple(sorted(_attachment(a) for a in f.get("attachment") or ()))
+        project = _name_of(f.get("project"), "key") or key.rsplit("-", 1)[0]
         return IssueDigest(
             key,
             project,
-            content_hash(f.get("summary") or "", words),
+            content_hash(str(f.get("summary") or ""), words),
             comments,
             attachments,
-            status=(f.get("status") or {}).get("name", ""),
-            issuetype=(f.get("issuetype") or {}).get("name", ""),
+            status=_name_of(f.get("status"), "name"),
+            issuetype=_name_of(f.get("issuetype"), "name"),
         )
 
     def _fingerprint(self, body: Any) -> str:
@@ -261,51 +196,28 @@ class ApiSnapshotReader:
         return fingerprint(wiki_words(body if isinstance(body, str) else ""))
 
     async def _comments(self, key: str) -> AsyncIterator[str]:
-        version = "3" if self._cloud else "2"
-        start = 0
-        while True:
-            page = await self._get(
-                "GET",
-                f"/rest/api/{version}/issue/{key}/comment",
-                params={"startAt": start, "maxResults": 100},
-            )
-            comments = page.get("comments", [])
-            for c in comments:
-                yield self._fingerprint(c.get("body"))
-            start += len(comments)
-            if not comments or start >= int(page.get("total", 0)):
-                return
+        path = f"{self._api}/issue/{key}/comment"
+        async for page, _request in self._pages(path, "comments", size=100):
+            for c in page:
+                yield self._fingerprint(_body(c))
 
 
-def _retry_after(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("Retry-After")
+def _project(raw: Any, request: RequestInfo | None) -> ProjectDigest:
+    p = Answer.of(raw, request, "project")
+    return ProjectDigest(p.text("key"), str(p.get("name") or ""))
+
+
+def _body(comment: Any) -> Any:
+    return expect_object(comment, what="comment").get("body")
+
+
+def _attachment(raw: Any) -> tuple[str, int]:
+    a = Answer.of(raw, what="attachment")
+    size = a.get("size", 0)
+    return (str(a.get("filename") or ""), a.number("size") if size else 0)
+
+
+def _name_of(value: Any, field: str) -> str:
     if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
-
-
-def _answer(resp: httpx.Response, info: RequestInfo) -> Any:
-    status = resp.status_code
-    if status == 401:
-        raise ReauthenticateError("the site refused the credentials (401)", request=info)
-    if status == 403:
-        raise ReauthenticateError("the credentials lack permission (403)", request=info)
-    if status in (429, 502, 503, 504) or status >= 500:
-        raise RetryLaterError(
-            f"the site answered {status}; try again later",
-            retry_after=_retry_after(resp),
-            request=info,
-        )
-    if status == 404:
-        raise FixConfigError("not found (404): check the site URL and project keys", request=info)
-    if status >= 400:
-        raise FixConfigError(
-            f"the site refused the request ({status}): {resp.text[:200]}", request=info
-        )
-    try:
-        return resp.json()
-    except ValueError as exc:
-        raise BadInputError(f"the site answered {status} with no JSON", request=info) from exc
+        return ""
+    return str(expect_object(value, what=field).get(field) or "")

@@ -12,6 +12,7 @@ from lxml import etree
 
 from jirabridge.emulator import create_app
 from jirabridge.emulator.model import Flavour, Site
+from jirabridge.errors import FixConfigError
 from jirabridge.markup import wiki_to_adf
 from jirabridge.migrate import (
     ApiSnapshotReader,
@@ -135,3 +136,26 @@ async def test_server_api_source_against_cloud(backup: Path) -> None:
         report = await verify(source, target)
     assert report.ok, report.render_text()
     assert report.issues_source == 10
+
+
+async def test_cloud_groups_from_the_cloud_emulator() -> None:
+    site = Site(Flavour.CLOUD)
+    for n in range(60):  # more than one page of 50
+        site.create_group(f"team-{n:02d}")
+    reader, _ = _reader(site)
+    async with reader:
+        groups = await reader.cloud_groups()
+        stats = reader.stats
+    assert [g.name for g in groups] == sorted(site.groups)
+    assert len(groups) >= 60
+    assert all(g.permissions_known for g in groups)
+    # the emulator ignores ``accessType``: what it grants is not asserted here; the four
+    # passes (all, site-admin, admin, user) each page through /group/bulk
+    assert stats.count(endpoint="/rest/api/3/group/bulk", status=200) == 4 * 2
+
+
+async def test_cloud_groups_need_a_cloud_site() -> None:
+    reader, _ = _reader(Site(Flavour.SERVER))
+    async with reader:
+        with pytest.raises(FixConfigError, match="Cloud site only"):
+            await reader.cloud_groups()

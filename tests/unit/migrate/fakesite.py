@@ -45,6 +45,7 @@ class FakeSite:
             key = e.get("key")
             by_id[e.get("id")] = key
             site.issues[key] = {
+                "id": e.get("id"),  # real answers carry ids (the pager's loop check reads them)
                 "key": key,
                 "fields": {
                     "summary": e.get("summary"),
@@ -111,19 +112,28 @@ class FakeSite:
                 answer["nextPageToken"] = "same" if self.repeat_token else str(start + size)
             return httpx.Response(200, json=answer)
         if path == "/rest/api/2/search":
+            if request.method == "POST":  # the body carries what a GET puts in the query
+                q = httpx.QueryParams({k: str(v) for k, v in json.loads(request.content).items()})
             jql = q["jql"]
             project = jql.split('"')[1]
             keys = self._keys(project)
             if "issuekey >" in jql:
                 last = jql.split("issuekey > ")[1].split()[0]
                 keys = [k for k in keys if _num(k) > _num(last)]
-            size = int(q["maxResults"])
-            return httpx.Response(200, json={"issues": [self.issues[k] for k in keys[:size]]})
+            start, size = int(q.get("startAt", 0)), int(q["maxResults"])
+            page = [self.issues[k] for k in keys[start : start + size]]
+            return httpx.Response(
+                200,
+                json={"issues": page, "startAt": start, "maxResults": size, "total": len(keys)},
+            )
         if path.endswith("/comment"):
             key = path.split("/")[-2]
             start, size = int(q.get("startAt", 0)), int(q.get("maxResults", 50))
             bodies = self.comments.get(key, [])
-            page = [{"body": b} for b in bodies[start : start + size]]
+            page = [
+                {"id": f"{key}-c{n}", "body": b}
+                for n, b in enumerate(bodies[start : start + size], start)
+            ]
             return httpx.Response(
                 200, json={"comments": page, "total": len(bodies), "startAt": start}
             )

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from jirabridge.errors import BadInputError, FixConfigError, ReauthenticateError, RetryLaterError
+from jirabridge.jira import PaginationLoopError
 from jirabridge.markup import wiki_to_adf
 from jirabridge.migrate._api_reader import ApiSnapshotReader
 from jirabridge.migrate._digest import adf_words, wiki_words
@@ -114,7 +116,7 @@ async def test_repeated_page_token_is_a_loop(make_backup) -> None:
     site = FakeSite.from_backup(make_backup(issues_per_project=6))
     site.repeat_token = True
     async with _cloud(site, page_size=2) as target:
-        with pytest.raises(BadInputError, match="loop"):
+        with pytest.raises(PaginationLoopError, match="page token it had already given"):
             [i async for i in target.issues()]
 
 
@@ -181,3 +183,26 @@ async def test_comments_embedded_in_search_need_no_extra_requests(make_backup) -
     source.close()
     assert [(d.kind, d.key) for d in report.differences] == [(DifferenceKind.COMMENTS, "PA-1")]
     assert not [c for c in site.calls if c.endswith("/comment")]
+
+
+@pytest.mark.parametrize(
+    ("cloud", "answer"),
+    [
+        (False, {"projects": []}),  # Server lists projects as a JSON list
+        (False, [{"name": "no key"}]),
+        (True, [{"key": "PA"}]),  # Cloud pages them in an object
+        (True, {"values": [{"key": 7.5}], "isLast": True}),
+    ],
+    ids=repr,
+)
+async def test_odd_project_answers_are_bad_input(cloud: bool, answer: object) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answer)
+
+    reader = ApiSnapshotReader(
+        "https://x.test", cloud=cloud, bearer="b", transport=httpx.MockTransport(handler)
+    )
+    async with reader:
+        with pytest.raises(BadInputError) as info:
+            [p async for p in reader.projects()]
+    assert info.value.request is not None and info.value.request.url.startswith("https://x.test")
