@@ -49,8 +49,7 @@ async def offset_pages(
                 f"pagination went back from startAt={start_at} to {answered_start}"
             )
         if items:
-            marker = repr(items[0].get("id") if isinstance(items[0], Mapping) else items[0])
-            marker = f"{marker}:{len(items)}"
+            marker = f"{_identity(items[0])}:{_identity(items[-1])}:{len(items)}"
             if marker in seen_first:
                 raise PaginationLoopError(f"page at startAt={start_at} repeats an earlier page")
             seen_first.add(marker)
@@ -98,3 +97,17 @@ def _items(page: Mapping[str, Any], items_key: str) -> list[Any]:
     if not isinstance(items, list):
         raise BadInputError(f"Jira's page has a {type(items).__name__} for {items_key!r}")
     return items
+
+
+def _identity(item: Any) -> str:
+    """What tells one entry from another: its id or key, else the whole entry.
+
+    Entries without an id (some comment or group answers) would otherwise all look alike and
+    two different pages of the same length would read as a loop.
+    """
+    if isinstance(item, Mapping):
+        for name in ("id", "key", "accountId", "groupId", "name"):
+            value = item.get(name)
+            if value is not None:
+                return f"{name}={value!r}"
+    return repr(item)

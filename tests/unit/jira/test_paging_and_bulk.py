@@ -404,3 +404,21 @@ async def test_server_changelog_short_paged_route_is_a_loop_error(make_client) -
 
     with pytest.raises(PaginationLoopError, match="3 entries but only 1"):
         await make_client(_changelog_handler(paged)).changelog("A-1")
+
+
+async def test_pages_without_ids_are_not_mistaken_for_a_loop() -> None:
+    from jirabridge.jira._paging import offset_pages
+
+    pages = {0: [{"body": "a"}, {"body": "b"}], 2: [{"body": "c"}, {"body": "d"}], 4: []}
+
+    async def fetch(start: int, size: int) -> dict[str, object]:
+        return {"values": pages[start], "startAt": start, "total": 4}
+
+    got = [p async for p in offset_pages(fetch, items_key="values", page_size=2)]
+    assert got == [pages[0], pages[2]]
+
+    async def same(start: int, size: int) -> dict[str, object]:
+        return {"values": pages[0], "startAt": start}  # ignores startAt: the same page again
+
+    with pytest.raises(PaginationLoopError, match="repeats an earlier page"):
+        _ = [p async for p in offset_pages(same, items_key="values", page_size=2)]
