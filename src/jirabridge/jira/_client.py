@@ -153,12 +153,15 @@ class BaseClient:
 
     # -- site -----------------------------------------------------------------------------
     async def server_info(self) -> ServerInfo:
-        data = await self._json("GET", f"{self.api}/serverInfo")
+        data = (await self.http.json_object("GET", f"{self.api}/serverInfo")).data
+        numbers = expect_list(data.get("versionNumbers"), what="versionNumbers")
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in numbers):
+            raise BadInputError(f"Jira's versionNumbers are not numbers: {numbers!r:.80}")
         return ServerInfo(
             base_url=str(data.get("baseUrl", "")),
             version=str(data.get("version", "")),
             deployment_type=str(data.get("deploymentType", "")),
-            version_numbers=tuple(int(x) for x in data.get("versionNumbers") or ()),
+            version_numbers=tuple(numbers),
             server_title=data.get("serverTitle"),
         )
 

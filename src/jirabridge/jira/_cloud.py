@@ -13,6 +13,7 @@ from jirabridge.jira._errors import Scope
 from jirabridge.jira._http import BucketFn
 from jirabridge.jira._model import ChangelogEntry, JiraFlavour, UserRef
 from jirabridge.jira._paging import offset_pages, token_pages
+from jirabridge.jira._shape import Answer, expect_list
 
 __all__ = ["BULK_CHANGELOG_FIELDS_MAX", "BULK_CHANGELOG_ISSUES_MAX", "CloudClient"]
 
@@ -147,7 +148,8 @@ class CloudClient(BaseClient):
             jql = "key in (" + ", ".join(chunk) + ")"
             found = {}
             async for issue in self.search_raw(jql, fields=["key"], page_size=1000):
-                found[str(issue["key"])] = str(issue["id"])
+                answer = Answer.of(issue, what="issue")
+                found[answer.text("key")] = answer.text("id")
             for key in chunk:
                 if key in found:
                     ids[key] = found[key]
@@ -163,11 +165,15 @@ class CloudClient(BaseClient):
             "url": url,
             "webhooks": [{"events": list(ev), "jqlFilter": jql} for ev, jql in hooks],
         }
-        data = await self._json("POST", f"{self.api}/webhook", json_body=body)
+        answer = await self.http.json_object("POST", f"{self.api}/webhook", json_body=body)
+        results = expect_list(
+            answer.get("webhookRegistrationResult"), answer.request, "webhook registration"
+        )
         out: list[int | JiraErrorBody] = []
-        for item in (data or {}).get("webhookRegistrationResult") or ():
-            if "createdWebhookId" in item:
-                out.append(int(item["createdWebhookId"]))
+        for raw in results:
+            item = Answer.of(raw, answer.request, "webhook registration")
+            if "createdWebhookId" in item.data:
+                out.append(item.number("createdWebhookId"))
             else:
                 out.append(JiraErrorBody(400, [str(e) for e in item.get("errors") or ()]))
         return out

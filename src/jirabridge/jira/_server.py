@@ -168,7 +168,7 @@ class ServerClient(BaseClient):
     async def _user_timezone(self) -> tzinfo:
         """JQL dates are read in the searching user's time zone."""
         if self._jql_tz is None:
-            data = await self._json("GET", f"{self.api}/myself")
+            data = (await self.http.json_object("GET", f"{self.api}/myself")).data
             try:
                 self._jql_tz = ZoneInfo(str(data.get("timeZone") or "UTC"))
             except (ZoneInfoNotFoundError, ValueError):

@@ -102,3 +102,49 @@ async def test_field_list_of_the_wrong_shape(make_client) -> None:
     client = make_client(lambda r: jira_json(200, [{"name": "no id"}]))
     with pytest.raises(BadInputError, match="'id'"):
         await client.fields()
+
+
+@pytest.mark.parametrize(
+    "body", [["x"], {"versionNumbers": "8.20"}, {"versionNumbers": [8, "x"]}], ids=repr
+)
+async def test_server_info_of_the_wrong_shape(make_client, body: Any) -> None:
+    client = make_client(_always(body))
+    with pytest.raises(BadInputError):
+        await client.server_info()
+
+
+async def test_server_info_reads_version_numbers(make_client) -> None:
+    client = make_client(_always({"version": "8.20.1", "versionNumbers": [8, 20, 1]}))
+    info = await client.server_info()
+    assert info.version_numbers == (8, 20, 1) and info.version == "8.20.1"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"webhookRegistrationResult": {"createdWebhookId": 1}},
+        {"webhookRegistrationResult": [{"createdWebhookId": "one"}]},
+        {"webhookRegistrationResult": ["x"]},
+    ],
+    ids=repr,
+)
+async def test_cloud_webhook_registration_of_the_wrong_shape(make_client, body: Any) -> None:
+    client = make_client(_always(body), flavour="cloud")
+    with pytest.raises(BadInputError) as info:
+        await client.register_webhooks("https://h.test/hook", [(["jira:issue_created"], "")])
+    assert info.value.request is not None
+
+
+async def test_cloud_webhook_registration_reads_ids_and_errors(make_client) -> None:
+    body = {"webhookRegistrationResult": [{"createdWebhookId": 5}, {"errors": ["bad jql"]}]}
+    client = make_client(_always(body), flavour="cloud")
+    [first, second] = await client.register_webhooks("https://h.test/hook", [(["e"], "")] * 2)
+    assert first == 5
+    assert not isinstance(second, int) and second.error_messages == ["bad jql"]
+
+
+async def test_server_timezone_answer_of_the_wrong_shape(make_client) -> None:
+    client = make_client(_always(["not", "me"]))
+    with pytest.raises(BadInputError):
+        await client._user_timezone()
