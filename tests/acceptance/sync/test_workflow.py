@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jirabridge.jira import IssueInput
+from jirabridge.jira import IssueInput, LinkDirection
 from jirabridge.sync.store import Store
 
 from .harness import Bridge, adf_nodes, adf_text, bridge, doc
@@ -242,18 +242,28 @@ async def test_deletes_mirror_removes_the_other_issue_once(store: Store, origin:
         assert [i.key async for i in b.bot[origin].search('project = "OPS"')] == [other]
 
 
-async def test_issue_links_between_pairs_are_added_on_the_other_side(store: Store) -> None:
+@pytest.mark.parametrize("origin", ["srv", "cld"])
+async def test_issue_links_between_pairs_are_added_on_the_other_side(
+    store: Store, origin: str
+) -> None:
+    target = OTHER[origin]
     async with bridge(store) as b:
-        a, a_m = await new_pair(b, "srv", "a")
-        c, c_m = await new_pair(b, "cld", "c")
-        types = [t["name"] for t in await b.alice["srv"].link_types()]
+        first, first_m = await new_pair(b, "srv", "first")
+        second, second_m = await new_pair(b, "cld", "second")
+        here = {"srv": (first, second_m), "cld": (first_m, second)}
+        there = {"srv": (first, second_m), "cld": (first_m, second)}[target]
+        types = [t["name"] for t in await b.alice[origin].link_types()]
         kind = "Blocks" if "Blocks" in types else types[0]
-        await b.alice["srv"].create_link(kind, a, b.mirror_of("cld", c))
+        await b.alice[origin].create_link(kind, *here[origin])
         await b.settle()
-        links = (await b.bot["cld"].get_issue(a_m)).links
-        assert [(x.type_name, x.other_key) for x in links] == [(kind, c)]
-        assert len((await b.bot["srv"].get_issue(a)).links) == 1
-        del c_m
+        links = (await b.bot[target].get_issue(there[0])).links
+        assert [(x.type_name, x.direction, x.other_key) for x in links] == [
+            (kind, LinkDirection.OUTWARD, there[1])
+        ]
+        # once on each side, and a second settle adds nothing
+        await b.settle()
+        assert len((await b.bot[origin].get_issue(here[origin][0])).links) == 1
+        assert len((await b.bot[target].get_issue(there[0])).links) == 1
 
 
 async def test_sprint_membership_follows_both_ways(store: Store) -> None:
