@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -308,3 +312,24 @@ async def test_the_configured_request_rate_is_kept(store: Store) -> None:
         assert calls >= 40
         # one second of burst allowed, then 20 per second at most
         assert elapsed >= (calls - 20) / 20, f"{calls} Cloud calls in {elapsed:.2f} s"
+
+
+def test_the_cli_refuses_a_bad_config_without_a_traceback(tmp_path: Path) -> None:
+    text = yaml.safe_dump(make_config("s", "c")).replace("workers: 4", "workers: 0")
+    config = tmp_path / "jirabridge.yaml"
+    config.write_text(text)
+    jb = str(Path(sys.executable).with_name("jirabridge"))
+    env = {k: v for k, v in os.environ.items() if k != "JIRABRIDGE_STORE_URL"}
+    for command in ("backfill", "run", "reconcile"):
+        done = subprocess.run(
+            [jb, command, "--config", str(config), "--store", f"sqlite:///{tmp_path}/s.db"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert done.returncode != 0, command
+        out = done.stdout + done.stderr
+        assert "Traceback" not in out, out
+        assert "jirabridge.yaml" in out and "workers" in out, out
