@@ -131,6 +131,53 @@ def _when(value: Any) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+@contextmanager
+def _progress(show: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr (issues paired / total), or nothing."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("issues paired"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("backfill", total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield report
+
+
+def _print_plan(plan: Any, as_json: bool) -> None:
+    """The writes a dry run would have made, per issue pair."""
+    if as_json:
+        typer.echo(json.dumps(plan.to_json(), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=True)
+    table = Table(title=f"dry run: {len(plan.writes)} write(s) planned, none sent")
+    for column in ("issue pair", "site", "issue", "write", "detail"):
+        table.add_column(column)
+    for group in plan.by_pair():
+        for w in group.writes:
+            table.add_row(*_cells(group.label, w.site, w.key, w.kind.value, w.detail))
+    console.print(table)
+    typer.echo(f"read {plan.issues_read} issue(s); nothing was written to the sites or the store")
+    for error in plan.errors:
+        typer.echo(f"error: {error}", err=True)
+    for dead in plan.dead_letters:
+        typer.echo(f"would fail: {dead}", err=True)
+
+
 def _cells(*values: str) -> list[Text]:
     """Table cells as plain text: messages and reasons come from sites and errors, and a
     ``[/x]`` or ``[red]`` in them must be shown as written, never read as rich markup."""
@@ -222,14 +269,38 @@ def register(app: typer.Typer) -> None:
         store: str | None = _STORE_OPT,
         secrets_file: Path = _SECRETS_OPT,
         key_file: Path = _KEY_OPT,
+        dry_run: bool = typer.Option(
+            False,
+            "--dry-run",
+            help="Read everything, write nothing: print the writes a backfill would make.",
+        ),
+        as_json: bool = typer.Option(False, "--json", help="With --dry-run: the plan as JSON."),
+        progress_bar: bool = typer.Option(
+            True, "--progress/--no-progress", help="Show a progress bar (issues paired / total)."
+        ),
     ) -> None:
-        """Read every issue of every pair once, create mirrors, sync fields and comments."""
+        """Read every issue of every pair once, create mirrors, sync fields and comments.
+
+        Resumable: the poll cursors and the queue are in the state store, so a backfill that
+        was stopped goes on where it stopped when run again."""
         import asyncio
 
-        with _errors():
+        if as_json and not dry_run:
+            raise _fail("--json goes with --dry-run", 2)
+        with _errors(), _progress(progress_bar and not as_json) as report:
             runner, _ = _runner(config, store, secrets_file, key_file)
-            result = asyncio.run(runner.backfill())
-            stats = runner.queue.stats()
+            if dry_run:
+                from jirabridge.sync.dryrun import dry_backfill
+
+                plan = asyncio.run(
+                    dry_backfill(runner.config, runner.store, runner.clients, progress=report)
+                )
+            else:
+                result = asyncio.run(runner.backfill(progress=report))
+                stats = runner.queue.stats()
+        if dry_run:
+            _print_plan(plan, as_json)
+            return
         read = sum(p.read for p in result.polls)
         typer.echo(f"read {read} issue(s); dead letters: {stats.dead}; waiting: {stats.queued}")
         for error in result.errors:
