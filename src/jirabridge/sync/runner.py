@@ -99,6 +99,7 @@ def client_for_site(
     from jirabridge.jira import (
         BearerAuth,
         CloudClient,
+        RateGovernor,
         ServerClient,
         basic_auth,
         cloud_api_token_auth,
@@ -115,7 +116,10 @@ def client_for_site(
     else:
         auth = oauth2_auth(name or "cloud", site, secret, transport=transport)
     cls = CloudClient if site.flavour is Flavour.CLOUD else ServerClient
-    client: SiteClient = cls(site.url, auth=auth, transport=transport)
+    # the configured ceiling: the governor never goes faster, and slows further when the
+    # site's rate-limit headers announce a lower limit
+    governor = RateGovernor(max_rate=site.max_requests_per_second)
+    client: SiteClient = cls(site.url, auth=auth, transport=transport, governor=governor)
     return client
 
 

@@ -273,14 +273,6 @@ def test_bad_configurations_are_refused_with_their_place() -> None:
         assert "hunter2" not in str(exc)
 
 
-RATE_BUG = (
-    "engine bug: SiteConfig.max_requests_per_second is never read (client_for_site builds the "
-    "clients without it; grep finds no use in src/jirabridge/sync), so the engine does not "
-    "pace itself: bench/sync_backfill.py with 50 configured sent about 105 requests/s to Cloud"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=RATE_BUG)
 async def test_the_configured_request_rate_is_kept(store: Store) -> None:
     import time
 

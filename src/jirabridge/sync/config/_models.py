@@ -181,7 +181,12 @@ class SiteConfig(_Model):
         default="UTC",
         description="Time zone of the integration user's profile: Jira reads JQL dates in it.",
     )
-    max_requests_per_second: float = Field(default=10.0, gt=0)
+    max_requests_per_second: float = Field(
+        default=10.0,
+        gt=0,
+        description="Ceiling on the engine's requests per second to this site (all workers "
+        "together); lower still when the site's rate-limit headers say so.",
+    )
     oauth: OAuthConfig | None = Field(
         default=None, description="Needed for auth 'oauth2' (url: the api.atlassian.com gateway)."
     )
