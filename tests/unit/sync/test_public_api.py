@@ -6,6 +6,7 @@ import importlib
 
 import pytest
 
+
 def _public_modules() -> list[str]:
     """Every public module of the package, found by walking it (so none can be forgotten)."""
     import pkgutil
