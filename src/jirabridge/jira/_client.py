@@ -20,7 +20,13 @@ from jirabridge.errors import (
 from jirabridge.jira._convert import IssueReader, IssueWriter
 from jirabridge.jira._errors import Scope, request_info
 from jirabridge.jira._governor import RateGovernor
-from jirabridge.jira._http import AmbiguousWriteError, BucketFn, JiraHttp, RetryPolicy
+from jirabridge.jira._http import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    AmbiguousWriteError,
+    BucketFn,
+    JiraHttp,
+    RetryPolicy,
+)
 from jirabridge.jira._metrics import CallStats
 from jirabridge.jira._model import (
     Attachment,
@@ -78,6 +84,7 @@ class BaseClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         if max_attachment_bytes < 1:
             raise FixConfigError("max_attachment_bytes must be at least 1")
@@ -95,6 +102,7 @@ class BaseClient:
             bucket_of=self._bucket_of(),
             sleep=sleep,
             rng=rng,
+            max_answer_bytes=max_answer_bytes,
         )
         self._fields: dict[str, FieldInfo] | None = None
         self._fields_lock = asyncio.Lock()

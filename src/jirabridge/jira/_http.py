@@ -57,6 +57,10 @@ class RetryPolicy:
 BucketFn = Callable[[str, str], str]
 
 
+DEFAULT_MAX_ANSWER_BYTES = 256 * 1024**2
+"""No JSON answer of Jira's comes near this; a larger body is refused while it streams."""
+
+
 class JiraHttp:
     """The transport-level part shared by both clients."""
 
@@ -73,6 +77,7 @@ class JiraHttp:
         bucket_of: BucketFn | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise FixConfigError(f"Jira base URL must start with http:// or https://: {base_url}")
@@ -84,6 +89,7 @@ class JiraHttp:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.transport = transport
+        self.max_answer_bytes = max_answer_bytes
         self.client = httpx.AsyncClient(
             base_url=self.base_url,
             auth=auth,
@@ -119,8 +125,9 @@ class JiraHttp:
         connection); otherwise :class:`AmbiguousWriteError` tells the caller to check first.
 
         ``path`` may be an absolute URL (a media redirect); ``credentials=False`` sends it
-        without our auth (a foreign host). ``max_bytes`` streams the body and stops with
-        :class:`SkipItemError` as soon as it grows past the cap.
+        without our auth (a foreign host). Every body is streamed and reading stops with
+        :class:`SkipItemError` as soon as it grows past ``max_bytes`` (default: the client's
+        ``max_answer_bytes``).
         """
         method = method.upper()
         if idempotent is None:
@@ -149,12 +156,9 @@ class JiraHttp:
                         headers=dict(headers) if headers else None,
                     )
                     response = await self.client.send(
-                        built,
-                        auth=httpx.USE_CLIENT_DEFAULT if credentials else None,
-                        stream=max_bytes is not None,
+                        built, auth=httpx.USE_CLIENT_DEFAULT if credentials else None, stream=True
                     )
-                    if max_bytes is not None:
-                        response = await _read_capped(response, max_bytes)
+                    response = await _read_capped(response, max_bytes or self.max_answer_bytes)
                 except httpx.HTTPError as exc:
                     self.stats.record(
                         endpoint=endpoint,
@@ -251,7 +255,7 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> httpx.Respon
             if size > max_bytes:
                 raise SkipItemError(
                     f"the answer is larger than the limit of {max_bytes} bytes"
-                    " (raise max_attachment_bytes to accept it)",
+                    " (raise the client's max_attachment_bytes or max_answer_bytes)",
                     request=request_info(response.request),
                 )
             chunks.append(chunk)

@@ -3,6 +3,8 @@ counting, no credentials to a foreign host) and bodies are read with a cap."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,6 +12,8 @@ import pytest
 
 from jirabridge.errors import BadInputError, FixConfigError, RetryLaterError, SkipItemError
 from jirabridge.jira import Attachment
+
+from .conftest import jira_json
 
 SITE = "https://jira.example.test"
 MEDIA = "https://media.example.test"
@@ -124,3 +128,24 @@ async def test_redirect_without_location_is_bad_input(make_client) -> None:
 def test_cap_must_be_positive(make_client) -> None:
     with pytest.raises(FixConfigError, match="max_attachment_bytes"):
         make_client(lambda r: httpx.Response(200), max_attachment_bytes=0)
+
+
+async def test_every_answer_is_read_with_a_cap(make_client) -> None:
+    big = jira_json(200, [{"id": f"customfield_{n}", "name": "x" * 50} for n in range(200)])
+    client = make_client(lambda r: big, max_answer_bytes=2_000)
+    with pytest.raises(SkipItemError, match="larger than the limit of 2000 bytes"):
+        await client.fields()
+    roomy = make_client(lambda r: big)  # the default cap is far above any real answer
+    assert len(await roomy.fields()) == 200
+
+
+async def test_gzip_answers_are_decoded_once(make_client) -> None:
+    raw = gzip.compress(json.dumps({"version": "9.4.0", "versionNumbers": [9, 4, 0]}).encode())
+    client = make_client(
+        lambda r: httpx.Response(
+            200,
+            content=raw,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+    )
+    assert (await client.server_info()).version_numbers == (9, 4, 0)
