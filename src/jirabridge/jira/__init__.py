@@ -73,6 +73,7 @@ from jirabridge.jira._paging import PaginationLoopError
 from jirabridge.jira._richtext import MarkupCodec, PlainCodec, RichTextCodec, default_codec
 from jirabridge.jira._server import ServerClient
 from jirabridge.jira._users import UserResolver, UserTable
+from jirabridge.jira._workflows import project_statuses
 
 __all__ = [
     "ATLASSIAN_TOKEN_URL",
@@ -128,4 +129,5 @@ __all__ = [
     "error_from_response",
     "error_from_transport",
     "oauth_problem",
+    "project_statuses",
 ]

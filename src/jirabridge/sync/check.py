@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from jirabridge.errors import JirabridgeError, ReauthenticateError
 from jirabridge.jira import JiraClient as BaseClient
-from jirabridge.jira._workflows import project_statuses
+from jirabridge.jira import project_statuses
 from jirabridge.sync.config import (
     ConfigProblem,
     CreateMirror,
