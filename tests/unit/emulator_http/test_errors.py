@@ -173,6 +173,23 @@ async def test_bulk_create_over_limit(client: httpx.AsyncClient, api: str, app) 
     assert len(app.site.issues) == before
 
 
+async def test_bulk_create_refused_by_the_xsrf_check_is_a_plain_jira_error(
+    client: httpx.AsyncClient, api: str, app
+) -> None:
+    """The XSRF filter answers before the bulk resource runs: Jira's plain error body, not
+    the bulk form (which the spec documents only for refusals of the request itself)."""
+    before = len(app.site.issues)
+    response = await client.post(
+        f"{api}/issue/bulk",
+        content=b"issueUpdates=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    body = assert_jira_error(response, 403)
+    assert body["errorMessages"] == ["XSRF check failed"]
+    assert "issues" not in body
+    assert len(app.site.issues) == before
+
+
 async def test_server_search_window(client: httpx.AsyncClient, flavour: str) -> None:
     if flavour == "cloud":
         body = assert_jira_error(await client.get("/rest/api/2/search", params={"jql": ""}), 410)

@@ -124,6 +124,10 @@ async def bulk_create(ctx: Ctx) -> Any:
                 400, [f"Bulk create is limited to {BULK_LIMIT} issues in one request."]
             )
     except JiraHttpError as exc:
+        if exc.status != 400:
+            # refused before the bulk resource runs (XSRF check, media type, size): Jira's
+            # filters answer with the plain error, not the bulk form
+            raise
         error = {
             "status": exc.status,
             "elementErrors": {"errorMessages": exc.error_messages, "errors": exc.errors},
