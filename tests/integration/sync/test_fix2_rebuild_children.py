@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 
-from jirabridge.emulator import create_app
-from jirabridge.jira import IssueInput, basic_auth
-from jirabridge.sync.config import ConfigWatcher, SiteConfig
+from jirabridge.jira import IssueInput
+from jirabridge.sync.config import ConfigWatcher
 from jirabridge.sync.engine import SiteClient
-from jirabridge.sync.runner import SyncRunner, client_for_site
+from jirabridge.sync.runner import SyncRunner
 from jirabridge.sync.store import AttachmentPair, CommentPair, LinkPair, Store, open_store
 
-from .test_apply_emulator import BASE_C, BASE_S, client, doc
-from .test_runner import SECRETS, write_config
+from .test_apply_emulator import doc
+from .test_runner import ops_sites
 
 
 def counts(store: Store) -> tuple[int, int, int]:
@@ -43,28 +40,8 @@ async def cloud_view(c: SiteClient, key: str) -> tuple[int, int, int]:
 
 
 async def test_rebuild_finds_comments_attachments_and_links(store: Store, tmp_path: Path) -> None:
-    server = create_app("server", base_url=BASE_S)
-    cloud = create_app("cloud", base_url=BASE_C)
-    s_bot = server.site.create_user(
-        "Bot", name="svc-jirabridge", password="pw", groups=["jira-administrators"]
-    )
-    server.site.create_user("Alice", name="alice", password="pw", groups=["jira-users"])
-    c_bot = cloud.site.create_user(
-        "Bot", email="bot@acme.io", api_token="tok", groups=["site-admins", "jira-admins"]
-    )
-    server.site.create_project("OPS", "Ops", server.site.admin_key)
-    cloud.site.create_project("OPS", "Ops", cloud.site.admin_key)
-    transports = {"srv": httpx.ASGITransport(app=server), "cld": httpx.ASGITransport(app=cloud)}
-    made: list[Any] = []
-
-    def factory(name: str, site: SiteConfig) -> SiteClient:
-        c = client_for_site(site, SECRETS.__getitem__, transport=transports[name])
-        made.append(c)
-        return c
-
-    alice = client("server", server, basic_auth("alice", "pw"))
-    path = tmp_path / "jirabridge.yaml"
-    write_config(path, s_bot.key, c_bot.key)
+    ops = ops_sites(tmp_path)
+    made, factory, path, alice = ops.made, ops.factory, ops.path, ops.alice
     fresh = open_store(f"sqlite:///{tmp_path / 'restored.db'}")
     try:
         a = await alice.create_issue(IssueInput(project_key="OPS", issue_type="Task", summary="a"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import httpx
 import yaml
 from sqlalchemy import func, select
 
-from jirabridge.emulator import create_app
+from jirabridge.emulator import EmulatorApp, create_app
 from jirabridge.jira import IssueInput
 from jirabridge.sync.config import ConfigWatcher, ReloadOutcome, SiteConfig
 from jirabridge.sync.engine import SiteClient
@@ -150,31 +152,10 @@ async def test_backfill_poll_reload_reconcile(store: Store, tmp_path: Path) -> N
 async def test_lost_store_is_rebuilt_from_the_sites_without_duplicates(
     store: Store, tmp_path: Path
 ) -> None:
-    from jirabridge.jira import basic_auth
     from jirabridge.sync.store import open_store
 
-    server = create_app("server", base_url=BASE_S)
-    cloud = create_app("cloud", base_url=BASE_C)
-    s_bot = server.site.create_user(
-        "Bot", name="svc-jirabridge", password="pw", groups=["jira-administrators"]
-    )
-    server.site.create_user("Alice", name="alice", password="pw", groups=["jira-users"])
-    c_bot = cloud.site.create_user(
-        "Bot", email="bot@acme.io", api_token="tok", groups=["site-admins", "jira-admins"]
-    )
-    server.site.create_project("OPS", "Ops", server.site.admin_key)
-    cloud.site.create_project("OPS", "Ops", cloud.site.admin_key)
-    transports = {"srv": httpx.ASGITransport(app=server), "cld": httpx.ASGITransport(app=cloud)}
-    made: list[Any] = []
-
-    def factory(name: str, site: SiteConfig) -> SiteClient:
-        c = client_for_site(site, SECRETS.__getitem__, transport=transports[name])
-        made.append(c)
-        return c
-
-    alice_s = client("server", server, basic_auth("alice", "pw"))
-    path = tmp_path / "jirabridge.yaml"
-    write_config(path, s_bot.key, c_bot.key)
+    ops = ops_sites(tmp_path)
+    made, factory, path, alice_s = ops.made, ops.factory, ops.path, ops.alice
     fresh = open_store(f"sqlite:///{tmp_path / 'restored.db'}")
     try:
         for i in range(3):
@@ -214,3 +195,45 @@ async def test_lost_store_is_rebuilt_from_the_sites_without_duplicates(
         fresh.dispose()
         for c in (*made, alice_s):
             await c.aclose()
+
+
+@dataclass
+class OpsSites:
+    """A Server and a Cloud emulator with an OPS project each, the engine's bot on both,
+    Alice on Server, a written config, and a client factory that remembers what it made."""
+
+    server: EmulatorApp
+    cloud: EmulatorApp
+    transports: dict[str, httpx.ASGITransport]
+    made: list[Any]
+    factory: Callable[[str, SiteConfig], SiteClient]
+    alice: Any
+    path: Path
+
+
+def ops_sites(tmp_path: Path) -> OpsSites:
+    from jirabridge.jira import basic_auth
+
+    server = create_app("server", base_url=BASE_S)
+    cloud = create_app("cloud", base_url=BASE_C)
+    s_bot = server.site.create_user(
+        "Bot", name="svc-jirabridge", password="pw", groups=["jira-administrators"]
+    )
+    server.site.create_user("Alice", name="alice", password="pw", groups=["jira-users"])
+    c_bot = cloud.site.create_user(
+        "Bot", email="bot@acme.io", api_token="tok", groups=["site-admins", "jira-admins"]
+    )
+    server.site.create_project("OPS", "Ops", server.site.admin_key)
+    cloud.site.create_project("OPS", "Ops", cloud.site.admin_key)
+    transports = {"srv": httpx.ASGITransport(app=server), "cld": httpx.ASGITransport(app=cloud)}
+    made: list[Any] = []
+
+    def factory(name: str, site: SiteConfig) -> SiteClient:
+        c = client_for_site(site, SECRETS.__getitem__, transport=transports[name])
+        made.append(c)
+        return c
+
+    alice = client("server", server, basic_auth("alice", "pw"))
+    path = tmp_path / "jirabridge.yaml"
+    write_config(path, s_bot.key, c_bot.key)
+    return OpsSites(server, cloud, transports, made, factory, alice, path)
