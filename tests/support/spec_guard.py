@@ -85,7 +85,10 @@ def install() -> None:
         await original(self, scope, receive, capture)
         if status:
             path = _GATEWAY.sub("", scope["path"])
-            _check(scope["method"], path, status, b"".join(chunks))
+            try:
+                _check(scope["method"], path, status, b"".join(chunks))
+            except Exception as exc:  # the checker itself failed: say so, never break the app
+                _violations.append(f"{scope['method']} {path} -> {status}: checker failed: {exc!r}")
 
     EmulatorApp.__call__ = checked  # type: ignore[method-assign]
 
