@@ -848,11 +848,17 @@ async def createmeta_issuetypes(ctx: Ctx) -> Any:
     view = view_of(ctx)
     project = site.get_project(ctx.path("projectIdOrKey"))
     values = [issue_type_json(view, t) for t in site.project_issue_types(project.id)]
+    return _createmeta_page(ctx, "issueTypes", values)
+
+
+def _createmeta_page(ctx: Ctx, key: str, values: list[Any]) -> dict[str, Any]:
+    """One page of the paged create metadata: Cloud names the list after what it holds and
+    has no ``isLast``; Server answers the usual ``values`` page."""
     start = ctx.query_int("startAt", 0)
     limit = ctx.query_int("maxResults", 50)
     if ctx.cloud:
         return {
-            "issueTypes": values[start : start + limit],
+            key: values[start : start + limit],
             "maxResults": limit,
             "startAt": start,
             "total": len(values),
@@ -874,16 +880,7 @@ async def createmeta_fields(ctx: Ctx) -> Any:
         field_meta(ctx, fd, project, itype, required=req, with_field_id=True, default=d)
         for fd, req, d in _create_fields(ctx, project, itype)
     ]
-    start = ctx.query_int("startAt", 0)
-    limit = ctx.query_int("maxResults", 50)
-    if ctx.cloud:
-        return {
-            "fields": values[start : start + limit],
-            "maxResults": limit,
-            "startAt": start,
-            "total": len(values),
-        }
-    return _page(values, start, limit)
+    return _createmeta_page(ctx, "fields", values)
 
 
 async def editmeta(ctx: Ctx) -> Any:
