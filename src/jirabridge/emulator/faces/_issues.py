@@ -303,8 +303,11 @@ class IssueRenderer:
             out["identifier"] = visibility.identifier
         return out
 
-    def comment(self, comment: Comment, *, rendered: bool = False) -> dict[str, Any]:
-        """A comment; ``rendered`` adds ``renderedBody`` (``expand=renderedBody``)."""
+    def comment(
+        self, comment: Comment, *, rendered: bool = False, properties: bool = False
+    ) -> dict[str, Any]:
+        """A comment; ``rendered`` adds ``renderedBody`` (``expand=renderedBody``),
+        ``properties`` its entity properties as ``[{key, value}]`` (``expand=properties``)."""
         out: dict[str, Any] = {
             "self": self.view.api(f"issue/{comment.issue_id}/comment/{comment.id}"),
             "id": str(comment.id),
@@ -316,6 +319,8 @@ class IssueRenderer:
         }
         if rendered:
             out["renderedBody"] = self.html(comment.body)
+        if properties:
+            out["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
         if comment.visibility is not None:
             out["visibility"] = self.visibility(comment.visibility)
         if self.view.cloud:

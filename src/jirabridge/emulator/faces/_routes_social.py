@@ -47,8 +47,13 @@ async def list_comments(ctx: Ctx) -> Any:
     comments = site.issue_comments(issue.id, ctx.user_key)
     if (ctx.query("orderBy") or "").lstrip("+") == "-created":
         comments = list(reversed(comments))
-    rendered = "renderedBody" in ctx.query_list("expand")
-    return _paged(ctx, [renderer.comment(c, rendered=rendered) for c in comments], "comments")
+    expand = ctx.query_list("expand")
+    rendered, props = "renderedBody" in expand, "properties" in expand
+    return _paged(
+        ctx,
+        [renderer.comment(c, rendered=rendered, properties=props) for c in comments],
+        "comments",
+    )
 
 
 async def add_comment(ctx: Ctx) -> Any:
@@ -64,7 +69,9 @@ async def add_comment(ctx: Ctx) -> Any:
         visibility=visibility_in(body.get("visibility")),
         properties=props,
     )
-    return _created(renderer_of(ctx).comment(comment))
+    return _created(
+        renderer_of(ctx).comment(comment, properties="properties" in ctx.query_list("expand"))
+    )
 
 
 async def comment_list(ctx: Ctx) -> Any:
@@ -79,6 +86,7 @@ async def comment_list(ctx: Ctx) -> Any:
         raise JiraHttpError(400, ["The number of comment ids must not exceed 1000."])
     site = ctx.site
     renderer = renderer_of(ctx)
+    expand = ctx.query_list("expand")
     values = []
     for cid in dict.fromkeys(ids):
         comment = site.comments.get(cid)
@@ -87,7 +95,13 @@ async def comment_list(ctx: Ctx) -> Any:
         issue = site.issues.get(comment.issue_id)
         if issue is None or not site.can_see(ctx.user_key, issue, comment.visibility):
             continue
-        values.append(renderer.comment(comment))
+        values.append(
+            renderer.comment(
+                comment,
+                rendered="renderedBody" in expand,
+                properties="properties" in expand,
+            )
+        )
     start = max(0, ctx.query_int("startAt", 0))
     limit = max(1, ctx.query_int("maxResults", 1000))
     chunk = values[start : start + limit]
@@ -104,7 +118,7 @@ def _properties_in(raw: Any) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, list) or not all(
-        isinstance(p, dict) and isinstance(p.get("key"), str) for p in raw
+        isinstance(p, dict) and isinstance(p.get("key"), str) and "value" in p for p in raw
     ):
         raise JiraHttpError(400, ["Properties must be a list of {key, value} objects."])
     return {p["key"]: p.get("value") for p in raw}
@@ -116,7 +130,10 @@ async def get_comment(ctx: Ctx) -> Any:
     comment = site.get_comment(issue.id, ctx.path("id"))
     if not site.can_see(ctx.user_key, issue, comment.visibility):
         raise JiraHttpError(404, [f"Can not find a comment for the id: {comment.id}."])
-    return renderer_of(ctx).comment(comment, rendered="renderedBody" in ctx.query_list("expand"))
+    expand = ctx.query_list("expand")
+    return renderer_of(ctx).comment(
+        comment, rendered="renderedBody" in expand, properties="properties" in expand
+    )
 
 
 async def update_comment(ctx: Ctx) -> Any:
@@ -127,6 +144,8 @@ async def update_comment(ctx: Ctx) -> Any:
     kwargs: dict[str, Any] = {}
     if "visibility" in body:
         kwargs["visibility"] = visibility_in(body.get("visibility"))
+    if "properties" in body:
+        kwargs["properties"] = _properties_in(body.get("properties"))
     comment = site.update_comment(ctx.user_key, issue.id, ctx.path("id"), text, **kwargs)
     return renderer_of(ctx).comment(comment)
 
@@ -390,9 +409,6 @@ async def delete_remote_link(ctx: Ctx) -> Any:
 
 
 def _entity(ctx: Ctx) -> tuple[str, str, str]:
-    if "commentId" in ctx.request.path_params:
-        comment_id = ctx.path("commentId")
-        return "comment", comment_id, f"comment/{comment_id}"
     issue = ctx.site.get_issue(ctx.path("issueIdOrKey"))
     return "issue", str(issue.id), f"issue/{issue.key}"
 
@@ -424,6 +440,41 @@ async def set_property(ctx: Ctx) -> Any:
 async def delete_property(ctx: Ctx) -> Any:
     entity, entity_id, _ = _entity(ctx)
     ctx.site.delete_property(entity, entity_id, ctx.path("propertyKey"))
+    return None
+
+
+# -- comment properties (``/comment/{commentId}/properties``: by comment id alone) ---------------
+
+
+async def comment_property_keys(ctx: Ctx) -> Any:
+    comment = ctx.site.visible_comment(ctx.user_key, ctx.path("commentId"))
+    view = view_of(ctx)
+    return {
+        "keys": [
+            {"self": view.api(f"comment/{comment.id}/properties/{key}"), "key": key}
+            for key in comment.properties
+        ]
+    }
+
+
+async def get_comment_property(ctx: Ctx) -> Any:
+    comment = ctx.site.visible_comment(ctx.user_key, ctx.path("commentId"))
+    key = ctx.path("propertyKey")
+    if key not in comment.properties:
+        raise JiraHttpError(404, [f"The property with key '{key}' does not exist."])
+    return {"key": key, "value": comment.properties[key]}
+
+
+async def set_comment_property(ctx: Ctx) -> Any:
+    value = await ctx.json()
+    created = ctx.site.set_comment_property(
+        ctx.user_key, ctx.path("commentId"), ctx.path("propertyKey"), value
+    )
+    return Response(status_code=201 if created else 200)
+
+
+async def delete_comment_property(ctx: Ctx) -> Any:
+    ctx.site.delete_comment_property(ctx.user_key, ctx.path("commentId"), ctx.path("propertyKey"))
     return None
 
 
@@ -491,20 +542,32 @@ async def remove_vote(ctx: Ctx) -> Any:
 _I = "/issue/{issueIdOrKey}"
 
 ROUTES: list[RouteSpec] = [
-    RouteSpec("GET", f"{_I}/comment", list_comments, note="paged: startAt, maxResults"),
+    RouteSpec(
+        "GET",
+        f"{_I}/comment",
+        list_comments,
+        note="paged: startAt, maxResults; expand=renderedBody,properties",
+    ),
     RouteSpec("POST", f"{_I}/comment", add_comment, note="visibility, properties"),
-    RouteSpec("GET", f"{_I}/comment/{{id}}", get_comment),
-    RouteSpec("PUT", f"{_I}/comment/{{id}}", update_comment),
+    RouteSpec("GET", f"{_I}/comment/{{id}}", get_comment, note="expand=renderedBody,properties"),
+    RouteSpec("PUT", f"{_I}/comment/{{id}}", update_comment, note="visibility, properties"),
     RouteSpec("DELETE", f"{_I}/comment/{{id}}", delete_comment),
-    RouteSpec("GET", f"{_I}/comment/{{commentId}}/properties", property_keys),
-    RouteSpec("GET", f"{_I}/comment/{{commentId}}/properties/{{propertyKey}}", get_property),
-    RouteSpec("PUT", f"{_I}/comment/{{commentId}}/properties/{{propertyKey}}", set_property),
-    RouteSpec("DELETE", f"{_I}/comment/{{commentId}}/properties/{{propertyKey}}", delete_property),
-    RouteSpec("POST", "/comment/list", comment_list, server=False, note="≤1,000 ids"),
-    RouteSpec("GET", "/comment/{commentId}/properties", property_keys),
-    RouteSpec("GET", "/comment/{commentId}/properties/{propertyKey}", get_property),
-    RouteSpec("PUT", "/comment/{commentId}/properties/{propertyKey}", set_property),
-    RouteSpec("DELETE", "/comment/{commentId}/properties/{propertyKey}", delete_property),
+    RouteSpec(
+        "POST",
+        "/comment/list",
+        comment_list,
+        server=False,
+        note="≤1,000 ids; expand=renderedBody,properties",
+    ),
+    RouteSpec("GET", "/comment/{commentId}/properties", comment_property_keys),
+    RouteSpec("GET", "/comment/{commentId}/properties/{propertyKey}", get_comment_property),
+    RouteSpec(
+        "PUT",
+        "/comment/{commentId}/properties/{propertyKey}",
+        set_comment_property,
+        note="author or admin",
+    ),
+    RouteSpec("DELETE", "/comment/{commentId}/properties/{propertyKey}", delete_comment_property),
     RouteSpec("GET", f"{_I}/worklog", list_worklogs),
     RouteSpec("POST", f"{_I}/worklog", add_worklog, note="adjustEstimate=auto|leave"),
     RouteSpec("GET", f"{_I}/worklog/{{id}}", get_worklog),

@@ -60,6 +60,21 @@ def _is_empty_body(body: Any) -> bool:
     return True
 
 
+def _checked_property(key: Any, value: Any) -> Any:
+    """An entity property value as stored (a JSON copy), after Jira's key and size checks."""
+    if not isinstance(key, str) or not key:
+        raise ValidationFailed("The property key cannot be empty.")
+    if len(key) > 255:
+        raise ValidationFailed("The property key cannot be longer than 255 characters.")
+    try:
+        encoded = json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed("The property value must be valid JSON.") from exc
+    if len(encoded) > 32768:
+        raise ValidationFailed("The property value cannot be longer than 32768 characters.")
+    return json.loads(encoded)
+
+
 class SocialMixin(ConfigMixin):
     # -- visibility -------------------------------------------------------------------------
 
@@ -114,6 +129,7 @@ class SocialMixin(ConfigMixin):
         actor = self._actor(actor_key)
         issue = self.get_issue(issue_ref)
         self._validate_comment(issue, body, visibility)
+        properties = {k: _checked_property(k, v) for k, v in (properties or {}).items()}
         comment = self._insert_comment(actor.key, issue, body, visibility, properties, created)
         self._emit(
             IssueUpdated(comment.created, actor.key, issue, IssueEventType.COMMENTED, None, comment)
@@ -204,10 +220,11 @@ class SocialMixin(ConfigMixin):
         body: Any,
         *,
         visibility: Visibility | Any | None = _KEEP,
+        properties: dict[str, Any] | None = None,
     ) -> Comment:
-        """Edit a comment's body (and visibility when given; ``None`` removes it). Only the
-        author and administrators may edit. Emits :class:`CommentUpdated` then
-        :class:`IssueUpdated` (``issue_comment_edited``)."""
+        """Edit a comment's body (and visibility when given; ``None`` removes it); given
+        ``properties`` are set (others stay). Only the author and administrators may edit.
+        Emits :class:`CommentUpdated` then :class:`IssueUpdated` (``issue_comment_edited``)."""
         actor = self._actor(actor_key)
         issue = self.get_issue(issue_ref)
         comment = self.get_comment(issue.id, comment_id)
@@ -216,9 +233,11 @@ class SocialMixin(ConfigMixin):
         if _is_empty_body(body):
             raise ValidationFailed(errors={"comment": "Comment body can not be empty!"})
         self._check_body_type(body)
+        checked = {k: _checked_property(k, v) for k, v in (properties or {}).items()}
         if visibility is not self._KEEP:
             self._check_visibility(issue, visibility)
             comment.visibility = visibility
+        comment.properties.update(checked)
         now = self.now()
         comment.body = body
         comment.updated = now
@@ -705,19 +724,10 @@ class SocialMixin(ConfigMixin):
     def set_property(self, entity: str, entity_id: int | str, key: str, value: Any) -> bool:
         """Set an entity property (entity: issue, comment, worklog, project, user, ...);
         returns True when it was created, False when replaced."""
-        if not key:
-            raise ValidationFailed("The property key cannot be empty.")
-        if len(key) > 255:
-            raise ValidationFailed("The property key cannot be longer than 255 characters.")
-        try:
-            encoded = json.dumps(value)
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailed("The property value must be valid JSON.") from exc
-        if len(encoded) > 32768:
-            raise ValidationFailed("The property value cannot be longer than 32768 characters.")
+        checked = _checked_property(key, value)
         bag = self._property_bag(entity, entity_id)
         created = key not in bag
-        bag[key] = json.loads(encoded)
+        bag[key] = checked
         return created
 
     def get_property(self, entity: str, entity_id: int | str, key: str) -> Any:
@@ -734,6 +744,44 @@ class SocialMixin(ConfigMixin):
         if key not in bag:
             raise NotFound(f"The property with key '{key}' does not exist.")
         del bag[key]
+
+    # -- comment properties: the comment's visibility and edit rights apply ---------------------
+
+    def visible_comment(self, viewer_key: str | None, comment_id: int | str) -> Comment:
+        """A comment by id alone (``/comment/{id}/properties``); NotFound when it does not
+        exist or ``viewer_key`` may not see it (Jira does not tell the two apart)."""
+        comment = by_id(self.comments, comment_id)
+        issue = None if comment is None else self.issues.get(comment.issue_id)
+        if (
+            comment is None
+            or issue is None
+            or not self.can_see(viewer_key, issue, comment.visibility)
+        ):
+            raise NotFound(f"Can not find a comment for the id: {comment_id}.")
+        return comment
+
+    def _editable_comment(self, actor_key: str, comment_id: int | str) -> Comment:
+        actor = self._actor(actor_key)
+        comment = self.visible_comment(actor.key, comment_id)
+        if not self._may_change_comment(actor.key, self.issues[comment.issue_id], comment):
+            raise PermissionDenied("You do not have the permission to edit this comment.")
+        return comment
+
+    def set_comment_property(
+        self, actor_key: str, comment_id: int | str, key: str, value: Any
+    ) -> bool:
+        """Set a property of a comment the actor may edit; True when it was created."""
+        comment = self._editable_comment(actor_key, comment_id)
+        checked = _checked_property(key, value)
+        created = key not in comment.properties
+        comment.properties[key] = checked
+        return created
+
+    def delete_comment_property(self, actor_key: str, comment_id: int | str, key: str) -> None:
+        comment = self._editable_comment(actor_key, comment_id)
+        if key not in comment.properties:
+            raise NotFound(f"The property with key '{key}' does not exist.")
+        del comment.properties[key]
 
     # -- watchers and votes -----------------------------------------------------------------
 
