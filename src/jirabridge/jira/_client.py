@@ -410,16 +410,21 @@ class BaseClient:
         )
 
     # -- comments -------------------------------------------------------------------------
-    async def comments(self, key: str, *, page_size: int = 100) -> AsyncIterator[Comment]:
+    async def comments(
+        self, key: str, *, page_size: int = 100, properties: bool = False
+    ) -> AsyncIterator[Comment]:
+        """Every comment of ``key``, oldest first; ``properties`` reads each comment's entity
+        properties in the same pages (``expand=properties``) into ``Comment.properties``."""
         reader = await self._plain_reader()
         path = f"{self.api}/issue/{key}/comment"
+        extra = {"expand": "properties"} if properties else {}
 
         async def fetch(start: int, size: int) -> Mapping[str, Any]:
             data = await self._json(
                 "GET",
                 path,
                 scope=Scope.ITEM,
-                params={"startAt": start, "maxResults": size, "orderBy": "created"},
+                params={"startAt": start, "maxResults": size, "orderBy": "created", **extra},
             )
             return data  # type: ignore[no-any-return]
 
@@ -433,16 +438,30 @@ class BaseClient:
         body: Adf,
         *,
         visibility: tuple[str, str] | None = None,
+        properties: Mapping[str, Any] | None = None,
     ) -> Comment:
-        """Add a comment. Not resent after an ambiguous failure (it would double)."""
+        """Add a comment, with entity ``properties`` set in the same POST (both flavours).
+
+        Not resent after an ambiguous failure (it would double): the
+        :class:`AmbiguousWriteError` goes up, and a marker property lets the caller find the
+        comment again. The returned comment carries the ``properties`` sent.
+        """
         writer = await self.writer()
         payload: dict[str, Any] = {"body": writer.rich(body)}
         if visibility is not None:
             payload["visibility"] = {"type": visibility[0], "value": visibility[1]}
+        if properties:
+            payload["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
         data = await self._json(
-            "POST", f"{self.api}/issue/{key}/comment", json_body=payload, scope=Scope.ITEM
+            "POST",
+            f"{self.api}/issue/{key}/comment",
+            json_body=payload,
+            scope=Scope.ITEM,
         )
-        return (await self._plain_reader()).comment(data)
+        comment = (await self._plain_reader()).comment(data)
+        if properties:
+            comment = dataclasses.replace(comment, properties=dict(properties))
+        return comment
 
     async def update_comment(self, key: str, comment_id: str, body: Adf) -> Comment:
         writer = await self.writer()
@@ -530,12 +549,32 @@ class BaseClient:
     # -- entity properties ----------------------------------------------------------------
     async def get_property(self, key: str, name: str) -> Any:
         """The value of issue property ``name``, or None when it is not set."""
-        response = await self.http.request(
-            "GET",
-            f"{self.api}/issue/{key}/properties/{name}",
+        return await self._property_value(f"{self.api}/issue/{key}/properties/{name}")
+
+    async def get_comment_property(self, comment_id: str, name: str) -> Any:
+        """The value of comment property ``name``, or None when it (or the comment) is not
+        there (``GET /comment/{id}/properties/{name}``)."""
+        return await self._property_value(f"{self.api}/comment/{comment_id}/properties/{name}")
+
+    async def set_comment_property(self, comment_id: str, name: str, value: Any) -> None:
+        """Set comment property ``name`` (a PUT: safe to repeat)."""
+        await self.http.request(
+            "PUT",
+            f"{self.api}/comment/{comment_id}/properties/{name}",
+            json_body=value,
+            scope=Scope.ITEM,
+        )
+
+    async def delete_comment_property(self, comment_id: str, name: str) -> None:
+        await self.http.request(
+            "DELETE",
+            f"{self.api}/comment/{comment_id}/properties/{name}",
             scope=Scope.ITEM,
             ok_statuses=(404,),
         )
+
+    async def _property_value(self, path: str) -> Any:
+        response = await self.http.request("GET", path, scope=Scope.ITEM, ok_statuses=(404,))
         if response.status_code == 404:
             return None
         try:

@@ -114,6 +114,17 @@ def _str_list(value: Any, what: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _entity_properties(value: Any) -> dict[str, Any]:
+    """Jira's ``[{"key": ..., "value": ...}]`` (an expanded ``properties``) as a dict."""
+    if value is None:
+        return {}
+    if not isinstance(value, list) or not all(
+        isinstance(p, Mapping) and isinstance(p.get("key"), str) for p in value
+    ):
+        raise BadInputError("entity properties must be a list of {key, value} objects")
+    return {p["key"]: p.get("value") for p in value}
+
+
 class IssueReader:
     """Reads one site's JSON into canonical objects.
 
@@ -191,6 +202,7 @@ class IssueReader:
             update_author=self.user(data.get("updateAuthor")),
             visibility=vis,
             id=str(data["id"]) if data.get("id") is not None else None,
+            properties=_entity_properties(data.get("properties")),
         )
 
     @_checked

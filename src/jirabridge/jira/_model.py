@@ -131,6 +131,8 @@ class Comment:
     update_author: UserRef | None = None
     visibility: tuple[str, str] | None = None
     id: str | None = field(default=None, compare=False)
+    properties: dict[str, Any] = field(default_factory=dict, compare=False)
+    """The comment's entity properties; filled only when asked for (``expand=properties``)."""
 
 
 @dataclass(frozen=True)

@@ -148,9 +148,13 @@ class RecordingClient:
             return []
         return await self.inner.transitions(key)
 
-    async def comments(self, key: str, *, page_size: int = 100) -> AsyncIterator[Comment]:
+    async def comments(
+        self, key: str, *, page_size: int = 100, properties: bool = False
+    ) -> AsyncIterator[Comment]:
         if key not in self._made:
-            async for comment in self.inner.comments(key, page_size=page_size):
+            async for comment in self.inner.comments(
+                key, page_size=page_size, properties=properties
+            ):
                 yield comment
         for comment in self._comments.get(key, []):
             yield comment
@@ -159,6 +163,13 @@ class RecordingClient:
         if key in self._made:
             raise SkipItemError(f"{key} has no property {name} (dry run)")
         return await self.inner.get_property(key, name)
+
+    async def get_comment_property(self, comment_id: str, name: str) -> Any:
+        for made in self._comments.values():
+            for comment in made:
+                if comment.id == comment_id:
+                    return comment.properties.get(name)
+        return await self.inner.get_comment_property(comment_id, name)
 
     async def download_attachment(self, attachment: Attachment | str) -> bytes:
         return await self.inner.download_attachment(attachment)
@@ -211,7 +222,12 @@ class RecordingClient:
         self._record(key, WriteKind.TRANSITION, f"transition {transition_id}")
 
     async def add_comment(
-        self, key: str, body: Adf, *, visibility: tuple[str, str] | None = None
+        self,
+        key: str,
+        body: Adf,
+        *,
+        visibility: tuple[str, str] | None = None,
+        properties: Mapping[str, Any] | None = None,
     ) -> Comment:
         made = Comment(
             body=body,
@@ -219,6 +235,7 @@ class RecordingClient:
             created=datetime.now(UTC),
             visibility=visibility,
             id=f"dry-{self.site}-c{next(self._numbers)}",
+            properties=dict(properties or {}),
         )
         self._comments.setdefault(key, []).append(made)
         self._record(key, WriteKind.COMMENT, _excerpt(body))
@@ -243,6 +260,9 @@ class RecordingClient:
 
     async def set_property(self, key: str, name: str, value: Any) -> None:
         self._record(key, WriteKind.PROPERTY, name)
+
+    async def set_comment_property(self, comment_id: str, name: str, value: Any) -> None:
+        self._record(comment_id, WriteKind.PROPERTY, f"comment {comment_id}: {name}")
 
     async def add_attachment(
         self, key: str, filename: str, content: bytes, mime_type: str = "application/octet-stream"

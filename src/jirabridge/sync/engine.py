@@ -38,7 +38,7 @@ Everything is typed against :class:`SiteClient`; ``jirabridge.jira.ServerClient`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -124,11 +124,22 @@ class SiteClient(Protocol):
         comment: Adf | None = None,
     ) -> None: ...
 
-    def comments(self, key: str, *, page_size: int = 100) -> AsyncIterator[Comment]: ...
+    def comments(
+        self, key: str, *, page_size: int = 100, properties: bool = False
+    ) -> AsyncIterator[Comment]: ...
 
     async def add_comment(
-        self, key: str, body: Adf, *, visibility: tuple[str, str] | None = None
+        self,
+        key: str,
+        body: Adf,
+        *,
+        visibility: tuple[str, str] | None = None,
+        properties: Mapping[str, Any] | None = None,
     ) -> Comment: ...
+
+    async def get_comment_property(self, comment_id: str, name: str) -> Any: ...
+
+    async def set_comment_property(self, comment_id: str, name: str, value: Any) -> None: ...
 
     async def update_comment(self, key: str, comment_id: str, body: Adf) -> Comment: ...
 
