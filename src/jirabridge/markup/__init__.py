@@ -28,6 +28,7 @@ from jirabridge.markup._context import (
     UserEntry,
     load_user_map,
 )
+from jirabridge.markup._rewrite import find_issue_keys, rewrite_href, rewrite_issue_keys
 
 __all__ = [
     "ConversionReport",
@@ -39,7 +40,10 @@ __all__ = [
     "UserDirectory",
     "UserEntry",
     "adf_to_wiki",
+    "find_issue_keys",
     "load_user_map",
+    "rewrite_href",
+    "rewrite_issue_keys",
     "validate_adf",
     "wiki_to_adf",
 ]

@@ -200,6 +200,7 @@ class ReportKind(Enum):
 
     UNRESOLVED_USER = "unresolved_user"
     UNMAPPED_ATTACHMENT = "unmapped_attachment"
+    UNMAPPED_ISSUE = "unmapped_issue"
     UNSUPPORTED = "unsupported"
     LOSSY = "lossy"
 
@@ -250,6 +251,10 @@ class ConversionReport:
     @property
     def unmapped_attachments(self) -> list[str]:
         return [item.detail for item in self.of_kind(ReportKind.UNMAPPED_ATTACHMENT)]
+
+    @property
+    def unmapped_issues(self) -> list[str]:
+        return [item.detail for item in self.of_kind(ReportKind.UNMAPPED_ISSUE)]
 
     def __bool__(self) -> bool:
         return bool(self.items) or self.dropped > 0

@@ -6,7 +6,7 @@ import re
 
 from jirabridge.markup._context import MarkupContext
 
-__all__ = ["rewrite_href", "rewrite_issue_keys"]
+__all__ = ["find_issue_keys", "rewrite_href", "rewrite_issue_keys"]
 
 _BROWSE = re.compile(r"(/browse/)([A-Z][A-Z0-9_]+-\d+)")
 _ISSUE_KEY = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9_]+-\d+)(?![A-Za-z0-9_])")
@@ -31,3 +31,11 @@ def rewrite_issue_keys(text: str, ctx: MarkupContext) -> str:
     if not ctx.issue_keys or "-" not in text:
         return text
     return _ISSUE_KEY.sub(lambda m: ctx.issue_keys.get(m[1], m[1]), text)
+
+
+def find_issue_keys(text: str) -> list[str]:
+    """The whole-word issue keys in ``text``, in order: the ones :func:`rewrite_issue_keys`
+    would replace when the mapping knows them."""
+    if "-" not in text:
+        return []
+    return _ISSUE_KEY.findall(text)
