@@ -8,6 +8,7 @@ from jirabridge.emulator.faces import (
     _routes_agile,
     _routes_issues,
     _routes_meta,
+    _routes_permissions,
     _routes_search,
     _routes_social,
 )
@@ -21,6 +22,7 @@ def route_specs() -> list[RouteSpec]:
     """Every operation the faces emulate (both flavours)."""
     return [
         *_routes_meta.ROUTES,
+        *_routes_permissions.ROUTES,
         *_routes_issues.ROUTES,
         *_routes_social.ROUTES,
         *_routes_search.ROUTES,

@@ -52,6 +52,11 @@ credentials                POST    ``{"kind": "password" | "api_token" | "pat", 
 credentials/revoke         POST    ``{"secret"}`` (also a site user's own token or password)
 credentials/expire         POST    ``{"secret"}``
 credentials/captcha        POST    ``{"after": 3}`` or ``{"clear": true, "login": null}``
+permissions                POST    ``{"projectKey", "user", "deny": [], "restore": [],
+                                   "restoreAll": false}`` -> ``{"projectKey", "userKey",
+                                   "denied": [...]}`` (project permissions taken from one
+                                   user in one project; ``/mypermissions`` and browsing
+                                   honour them)
 state                      GET     -> summary counts of infra and site
 =========================  ======  =========================================================
 """
@@ -258,6 +263,14 @@ class CaptchaBody(_Body):
     after: int | None = Field(default=None, ge=1)
     clear: bool = False
     login: str | None = None
+
+
+class PermissionsBody(_Body):
+    project_key: str = Field(min_length=1)
+    user: str = Field(min_length=1, description="user key, name or e-mail")
+    deny: list[str] = Field(default_factory=list)
+    restore: list[str] = Field(default_factory=list)
+    restore_all: bool = False
 
 
 class FlushBody(_Body):
@@ -587,6 +600,31 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
             infra.authenticator.captcha_after = body.after
         return JSONResponse({"after": infra.authenticator.captcha_after})
 
+    async def permissions(request: Request) -> Response:
+        from jirabridge.emulator.model import PERMISSIONS, deny_permissions, restore_permissions
+
+        body = await _parse(request, PermissionsBody)
+        site = infra.site
+        bad = [
+            k
+            for k in (*body.deny, *body.restore)
+            if k not in PERMISSIONS or PERMISSIONS[k].type != "PROJECT"
+        ]
+        if bad:  # refused before anything changes
+            return jira_error(400, [f"not project permission keys: {', '.join(bad)}"])
+        denied = restore_permissions(
+            site, body.project_key, body.user, None if body.restore_all else body.restore
+        )
+        if body.deny:
+            denied = deny_permissions(site, body.project_key, body.user, body.deny)
+        return JSONResponse(
+            {
+                "projectKey": site.get_project(body.project_key).key,
+                "userKey": site.find_user(body.user).key,
+                "denied": sorted(denied),
+            }
+        )
+
     async def state(request: Request) -> Response:
         return JSONResponse({**infra.summary(), "site": _site_counts(infra.site)})
 
@@ -616,6 +654,7 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
         ("/credentials/revoke", credential_revoke, "POST"),
         ("/credentials/expire", credential_expire, "POST"),
         ("/credentials/captcha", captcha, "POST"),
+        ("/permissions", permissions, "POST"),
         ("/state", state, "GET"),
     ]
     return [

@@ -58,6 +58,12 @@ from jirabridge.emulator.model._events import (
 )
 from jirabridge.emulator.model._ids import IdSource
 from jirabridge.emulator.model._issues import parse_visibility
+from jirabridge.emulator.model._permissions import (
+    PERMISSIONS,
+    deny_permissions,
+    has_permission,
+    restore_permissions,
+)
 from jirabridge.emulator.model._records import (
     Attachment,
     Board,
@@ -98,6 +104,7 @@ __all__ = [
     "CLASSIC_WORKFLOW",
     "DEFAULT_ADMIN_EMAIL",
     "DEFAULT_ADMIN_PASSWORD",
+    "PERMISSIONS",
     "SIMPLIFIED_WORKFLOW",
     "AgileFieldIds",
     "Attachment",
@@ -163,7 +170,10 @@ __all__ = [
     "WorklogCreated",
     "WorklogDeleted",
     "WorklogUpdated",
+    "deny_permissions",
     "field_kind",
+    "has_permission",
     "parse_visibility",
     "plain_text",
+    "restore_permissions",
 ]

@@ -122,9 +122,13 @@ class DirectoryMixin(SiteBase):
 
     def can_browse(self, user_key: str, project_id: int) -> bool:
         """Whether the user may browse the project: any active user may (the emulator's
-        permission scheme grants Browse Projects to all logged-in users)."""
+        permission scheme grants Browse Projects to all logged-in users) unless a test took
+        it away (``deny_permissions``)."""
         user = self.find_user(user_key)
-        return user is not None and user.active and project_id in self.projects
+        project = self.projects.get(project_id)
+        if user is None or not user.active or project is None:
+            return False
+        return "BROWSE_PROJECTS" not in project.denied.get(user.key, ())
 
     def create_group(self, name: str) -> Group:
         if name in self.groups:

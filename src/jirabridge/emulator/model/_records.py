@@ -189,6 +189,7 @@ class Project:
     default_workflow: str = "classic"
     issue_type_ids: list[int] = field(default_factory=list)
     roles: dict[str, set[str]] = field(default_factory=dict)  # role name -> user keys
+    denied: dict[str, set[str]] = field(default_factory=dict)  # user key -> permissions
     next_number: int = 1
     archived: bool = False
 
