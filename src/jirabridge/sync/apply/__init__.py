@@ -1,0 +1,56 @@
+"""The apply step: bring one leased job's issue and its mirror up to date.
+
+:class:`Applier` is the handler :func:`jirabridge.sync.queue.run_workers` calls. For a job it
+reads the changed issue and finds the pair it belongs to (site, project, issue types, JQL),
+then its mirror through the state store. What it syncs, and where that lives:
+
+- **Mirrors** (``_mirror``): an issue with no mirror gets one when the pair's ``create`` rule
+  allows it (a ``CreateMirror`` rule may set its issue type and write the mirror's key back);
+  both issues get the :data:`PROPERTY` marker and a remote link to each other. A retried job
+  adopts the mirror an attempt that died had already created (found by creator, summary and
+  age) instead of creating it twice. A Server epic gets an Epic Name (the summary); a sub-task
+  waits (retry later) until its parent has a mirror; when a parent gets its mirror, its
+  sub-tasks and epic children are queued again (woken from any backoff).
+- **Fields** (``_fields``, values shaped in ``_values``): both sides are diffed against the last
+  synced snapshots (:mod:`jirabridge.sync.diff`) and one edit is written per side. Custom field
+  values are shaped by the target site's field schema (``GET /field``) into typed
+  :class:`~jirabridge.jira.CustomFieldValue` (options, users, versions, dates, numbers,
+  cascading selects, textareas). ``parent`` (sub-task parent, epic) is an issue key mapped
+  through the pairs; a parent with no mirror yet stays pending for a later job.
+- **Status** (``_fields``): reached by a shortest path over the workflow as it is learnt while
+  walking (at most :data:`MAX_WORKFLOW_STEPS` moves), with the resolution when the last screen
+  has one; a failed walk walks the issue back to where it was and dead-letters the item with
+  the statuses it explored.
+- **Rules** (``_fields``): the pair's declarative rules on a transition (transition the mirror,
+  add a comment).
+- **Users and rich text** (``_users``): users of every user-typed field go through the pair's
+  user mapping (table, e-mail, fallback user). Every rich-text document (description,
+  textarea custom fields, comment bodies) goes through one seam,
+  :meth:`Applier.translate_doc` (prepared by :meth:`Applier.prepare_docs`), which today points
+  mentions at the other site's users (unknown ones become plain text).
+- **Comments** (``_comments``): mirrored by id with an attribution line, restricted ones kept,
+  dropped or made public per the pair; edits and deletes follow when configured; a comment we
+  posted whose pair row was lost is adopted by its text.
+- **Attachments** (``_attachments``): copied once each (``AttachmentPair``, with its sha256),
+  up to the pair's size limit.
+- **Links** (``_links``): issue links between paired issues are added on the other side and
+  never removed (merge, ``LinkPair``).
+- **Sprints** (``_sprints``): when the pair syncs them, the mirror follows its source into the
+  open sprint of the same name, or into the backlog (one move per job).
+- **Deletes** (``_deletes``): a deleted issue follows the pair's ``deletes`` rule (``mirror``
+  deletes the mirror and forgets the pair, ``log`` records it, ``none`` ignores it).
+
+Finally both issues are re-read and the new snapshots, conflicts, comment / attachment / link
+pairs, skipped fields and the job's completion are stored in one transaction.
+"""
+
+from __future__ import annotations
+
+from jirabridge.sync.apply._applier import Applier
+from jirabridge.sync.apply._base import PROPERTY, ApplyResult
+from jirabridge.sync.apply._fields import MAX_WORKFLOW_STEPS as MAX_WORKFLOW_STEPS
+from jirabridge.sync.apply._users import _mention_ids as _mention_ids  # used by tests
+from jirabridge.sync.apply._values import _input as _input  # used by tests
+from jirabridge.sync.apply._values import canonical_values
+
+__all__ = ["PROPERTY", "Applier", "ApplyResult", "canonical_values"]

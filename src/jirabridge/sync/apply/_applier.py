@@ -1,0 +1,234 @@
+"""The applier: one leased job from its issue to the stored snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from jirabridge.errors import RetryLaterError, SkipItemError
+from jirabridge.jira import Issue
+from jirabridge.sync.apply._attachments import _AttachmentsMixin
+from jirabridge.sync.apply._base import SPRINTS_KEY, STATUS_KEY, ApplyResult, _Ctx
+from jirabridge.sync.apply._comments import _CommentsMixin
+from jirabridge.sync.apply._deletes import _DeletesMixin
+from jirabridge.sync.apply._fields import _FieldsMixin
+from jirabridge.sync.apply._links import _LinksMixin
+from jirabridge.sync.apply._mirror import _MirrorMixin
+from jirabridge.sync.apply._sprints import _SprintsMixin
+from jirabridge.sync.apply._values import canonical_values
+from jirabridge.sync.config import CreateRule, PairConfig, Side
+from jirabridge.sync.diff import plan_fields, value_hash
+from jirabridge.sync.notices import EventKind
+from jirabridge.sync.pairs import (
+    PairRef,
+    SnapshotData,
+    link_comments,
+    load_snapshot,
+    record_conflict,
+    save_snapshot,
+)
+from jirabridge.sync.queue import Job
+from jirabridge.sync.store import AttachmentPair, AuditEntry, LinkPair
+
+
+class Applier(
+    _MirrorMixin,
+    _FieldsMixin,
+    _CommentsMixin,
+    _AttachmentsMixin,
+    _LinksMixin,
+    _SprintsMixin,
+    _DeletesMixin,
+):
+    """Applies queue jobs to the two sites of each pair."""
+
+    async def __call__(self, job: Job) -> bool:
+        """Handler for :func:`run_workers`: apply and complete the job (returns True)."""
+        await self.apply(job)
+        return True
+
+    async def apply(self, job: Job) -> ApplyResult:
+        site_cfg = self.config.sites.get(job.site)
+        if site_cfg is None:
+            return await self._finish(job, ApplyResult("ignored", f"unknown site {job.site}"))
+        side = Side(site_cfg.flavour.value)
+        client = self._client(job.site)
+        try:
+            issue = await client.get_issue(job.issue_id, expand=["changelog"])
+        except SkipItemError:
+            if any(n.event is EventKind.ISSUE_DELETED for n in job.notices):
+                return await self._deleted(job, side)
+            raise
+        pair = await self._pair_for(job.site, side, issue)
+        if pair is None:
+            return await self._finish(job, ApplyResult("ignored", "issue is in no pair"))
+        ctx = _Ctx(
+            pair=pair,
+            side=side,
+            clients={
+                Side.SERVER: self._client(pair.server.site),
+                Side.CLOUD: self._client(pair.cloud.site),
+            },
+        )
+        ctx.issues[side] = issue
+        ref = await asyncio.to_thread(self._find, pair.id, side, issue)
+        created = False
+        if ref is None:
+            if self._made_by_us(pair, side, issue):
+                # a mirror we created whose pair row is being written: try again shortly
+                raise RetryLaterError("mirror pairing in progress", retry_after=2)
+            if not self._may_create(pair, side):
+                return await self._finish(job, ApplyResult("ignored", "no mirror, none wanted"))
+            ref = await self._create_mirror(ctx, issue, retried=job.attempts > 1)
+            created = True
+        else:
+            other = side.other
+            ctx.issues[other] = await ctx.clients[other].get_issue(
+                ref.issue_id(other), expand=["changelog"]
+            )
+        result = await self._sync(job, ctx, ref, created)
+        if created:
+            await self._requeue_children(ctx, job.site, issue)
+        return result
+
+    async def _pair_for(self, site: str, side: Side, issue: Issue) -> PairConfig | None:
+        """The enabled pair whose side (site, project, issue types, JQL) holds ``issue``."""
+        for pair in self.config.pairs:
+            end = pair.server if side is Side.SERVER else pair.cloud
+            if pair.enabled and end.site == site and end.project == issue.project_key:
+                if end.issue_types and issue.issue_type not in end.issue_types:
+                    continue
+                if end.jql:
+                    jql = f"issuekey = {issue.key} AND ({end.jql})"
+                    found = [i async for i in self._client(site).search(jql, fields=["summary"])]
+                    if not found:
+                        continue
+                return pair
+        return None
+
+    @staticmethod
+    def _may_create(pair: PairConfig, side: Side) -> bool:
+        allowed = {
+            Side.SERVER: (CreateRule.BOTH, CreateRule.SERVER_TO_CLOUD),
+            Side.CLOUD: (CreateRule.BOTH, CreateRule.CLOUD_TO_SERVER),
+        }[side]
+        return pair.create in allowed
+
+    async def _sync(self, job: Job, ctx: _Ctx, ref: PairRef, created: bool) -> ApplyResult:
+        pair = ctx.pair
+        snaps = await asyncio.to_thread(self._snapshots, ref.id)
+        snap_s, snap_c = snaps[Side.SERVER], snaps[Side.CLOUD]
+        values = {
+            s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
+        }
+        await self._resolve_users(ctx, values)
+        await self.prepare_docs(ctx, {s: list(values[s].values()) for s in values})
+        keys = await self._issue_keys(pair, values)
+        plan = plan_fields(
+            pair.fields,
+            self._translator(ctx, keys),
+            server_now=values[Side.SERVER],
+            cloud_now=values[Side.CLOUD],
+            server_hashes=None if snap_s is None else snap_s.hashes,
+            cloud_hashes=None if snap_c is None else snap_c.hashes,
+            server_changed_at=self._changed_at(ctx, Side.SERVER),
+            cloud_changed_at=self._changed_at(ctx, Side.CLOUD),
+            origin=ref.origin if snap_s is None else None,
+        )
+        before_status = {s: ctx.issues[s].status for s in (Side.SERVER, Side.CLOUD)}
+        await self._write_fields(ctx, plan)
+        await self._run_rules(ctx, snaps)
+        comment_links = await self._sync_comments(ctx, ref)
+        attachment_links = await self._sync_attachments(ctx, ref)
+        link_links = await self._sync_links(ctx, ref)
+        sprint_names = await self._sync_sprints(ctx, snaps)
+        # the new "last synced" state: what we wrote, as the sites now show it, and for every
+        # other field what we read at the start. A change someone made while this job ran
+        # is then still a change next time (and its issue is not taken for our own echo).
+        for s in (Side.SERVER, Side.CLOUD):
+            ctx.issues[s] = await ctx.clients[s].get_issue(ctx.issues[s].key)
+        after = {
+            s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
+        }
+        updated: dict[Side, datetime | None] = {}
+        for s in (Side.SERVER, Side.CLOUD):
+            moved_meanwhile = False
+            for name in list(after[s]):
+                if name in ctx.written[s]:
+                    continue
+                if value_hash(after[s][name]) != value_hash(values[s].get(name)):
+                    moved_meanwhile = True
+                    after[s][name] = values[s].get(name)
+            status_now = ctx.issues[s].status
+            if "status" not in ctx.written[s] and status_now != before_status[s]:
+                moved_meanwhile = True
+                status_now = before_status[s]
+            after[s][STATUS_KEY] = status_now  # for the rules' "transitioned"
+            updated[s] = None if moved_meanwhile else ctx.issues[s].updated
+        for s in (Side.SERVER, Side.CLOUD):
+            if sprint_names is not None:
+                after[s][SPRINTS_KEY] = sprint_names[s]
+        for name, source in plan.pending:
+            # not written (e.g. the parent has no mirror yet): keep it a change for next time
+            old = snaps[source]
+            if old is not None and name in old.values:
+                after[source][name] = old.values[name]
+            else:
+                after[source].pop(name, None)
+        result = ApplyResult(
+            "created" if created else "synced",
+            f"{ref.server_key} <-> {ref.cloud_key}",
+            ctx.writes,
+        )
+        now = self.clock.now()
+
+        def commit() -> bool:
+            with self.queue.store.session() as session:
+                for s in (Side.SERVER, Side.CLOUD):
+                    save_snapshot(session, ref.id, s, after[s], issue_updated=updated[s], now=now)
+                for conflict in plan.conflicts:
+                    record_conflict(session, ref.id, conflict, now=now)
+                for link in comment_links:
+                    link_comments(session, ref.id, now=now, **link)
+                for row in attachment_links:
+                    session.add(AttachmentPair(issue_pair_id=ref.id, synced_at=now, **row))
+                for row in link_links:
+                    session.add(LinkPair(issue_pair_id=ref.id, synced_at=now, **row))
+                for name, why in plan.skipped:
+                    session.add(
+                        AuditEntry(
+                            at=now,
+                            kind="field_skipped",
+                            site=job.site,
+                            subject=job.issue_key or job.issue_id,
+                            message=f"{name}: {why}",
+                            details={"pair": pair.id},
+                        )
+                    )
+                return self.queue.complete(
+                    job, session=session, message=f"{result.action} {result.detail}"
+                )
+
+        await asyncio.to_thread(commit)
+        return result
+
+    def _snapshots(self, issue_pair_id: int) -> dict[Side, SnapshotData | None]:
+        with self.queue.store.session() as session:
+            return {s: load_snapshot(session, issue_pair_id, s) for s in (Side.SERVER, Side.CLOUD)}
+
+    def _changed_at(self, ctx: _Ctx, side: Side) -> dict[str, datetime]:
+        """When each synced field last changed on ``side`` by someone other than us."""
+        issue = ctx.issues[side]
+        ids = {
+            (r.server_id if side is Side.SERVER else r.cloud_id).lower(): r.name
+            for r in ctx.pair.fields
+        }
+        out: dict[str, datetime] = {}
+        for entry in issue.changelog:
+            if self._is_us(entry.author, ctx.pair, side):
+                continue
+            for item in entry.items:
+                name = ids.get((item.field_id or item.field).lower())
+                if name is not None and (name not in out or entry.created > out[name]):
+                    out[name] = entry.created
+        return out

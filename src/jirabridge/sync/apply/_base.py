@@ -1,0 +1,116 @@
+"""What every part of the applier shares: the job context, the result, the stores and lookups."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jirabridge.errors import FixConfigError
+from jirabridge.jira import Issue, Sprint, Transition, UserRef
+from jirabridge.sync.config import PairConfig, Side, SyncConfig
+from jirabridge.sync.engine import SiteClient
+from jirabridge.sync.pairs import PairRef, find_pair, find_pair_by_key
+from jirabridge.sync.queue import Clock, Job, Queue, SystemClock
+
+log = logging.getLogger("jirabridge.sync.apply")
+
+PROPERTY = "jirabridge"
+"""Entity property on both issues of a pair: ``{"pair": id, "server": key, "cloud": key}``,
+so the pairs can be rebuilt from the sites if the store is lost."""
+
+STATUS_KEY = "_status"  # kept in every snapshot, synced field or not
+SPRINTS_KEY = "_sprints"  # names of the open sprints the issue is in, when sprints sync
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    action: str  # "synced", "created", "ignored", "waiting"
+    detail: str = ""
+    writes: int = 0
+
+
+@dataclass
+class _Ctx:
+    """Everything one job needs, gathered before writing."""
+
+    pair: PairConfig
+    side: Side
+    clients: dict[Side, SiteClient]
+    issues: dict[Side, Issue] = field(default_factory=dict)
+    writes: int = 0
+    # rule names written to each side in this job (their re-read value becomes the snapshot)
+    written: dict[Side, set[str]] = field(
+        default_factory=lambda: {Side.SERVER: set(), Side.CLOUD: set()}
+    )
+
+
+class _ApplierBase:
+    """The state of an :class:`Applier` and the lookups all of its parts use."""
+
+    def __init__(
+        self,
+        config: SyncConfig,
+        clients: Mapping[str, SiteClient],
+        queue: Queue,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.clients = dict(clients)
+        self.queue = queue
+        self.clock: Clock = clock or SystemClock()
+        self._users: dict[tuple[str, Side], UserRef | None] = {}
+        self._exact_users: dict[tuple[str, Side], UserRef | None] = {}
+        self._sprint_cache: dict[
+            tuple[str, str], tuple[datetime, dict[int, Sprint], str | None]
+        ] = {}
+        self._mentions: dict[tuple[str, Side], str | None] = {}
+        # workflow learnt while walking: (site, project, issue type) -> status -> transitions
+        self._workflows: dict[tuple[str, str, str], dict[str, tuple[Transition, ...]]] = {}
+
+    def _client(self, site: str) -> SiteClient:
+        try:
+            return self.clients[site]
+        except KeyError as exc:
+            raise FixConfigError(f"no client for site {site!r}") from exc
+
+    def _find(self, pair_id: str, side: Side, issue: Issue) -> PairRef | None:
+        assert issue.id is not None
+        with self.queue.store.session() as session:
+            return find_pair(session, side=side, issue_id=issue.id, pair_id=pair_id)
+
+    def _integration_ids(self, pair: PairConfig, side: Side) -> frozenset[str]:
+        site = pair.server.site if side is Side.SERVER else pair.cloud.site
+        return frozenset({self.config.sites[site].integration_user})
+
+    def _is_us(self, user: UserRef | None, pair: PairConfig, side: Side) -> bool:
+        if user is None:
+            return False
+        ids = self._integration_ids(pair, side)
+        return bool({user.account_id, user.name, user.key} & ids)
+
+    def _made_by_us(self, pair: PairConfig, side: Side, issue: Issue) -> bool:
+        return self._is_us(issue.creator or issue.reporter, pair, side)
+
+    def _site_of(self, ctx: _Ctx, side: Side) -> str:
+        return ctx.pair.server.site if side is Side.SERVER else ctx.pair.cloud.site
+
+    def _rows(self, table: Any, issue_pair_id: int) -> list[Any]:
+        from sqlalchemy import select
+
+        with self.queue.store.session() as session:
+            return list(session.scalars(select(table).where(table.issue_pair_id == issue_pair_id)))
+
+    def _pair_by_key(self, pair_id: str, side: Side, key: str) -> PairRef | None:
+        with self.queue.store.session() as session:
+            return find_pair_by_key(session, side=side, key=key, pair_id=pair_id)
+
+    async def _finish(self, job: Job, result: ApplyResult) -> ApplyResult:
+        await asyncio.to_thread(
+            lambda: self.queue.complete(job, message=f"{result.action}: {result.detail}")
+        )
+        return result
