@@ -180,6 +180,25 @@ class BaseClient:
             raise BadInputError("Jira's /myself answer names no user")
         return user
 
+    async def my_permissions(self, project_key: str, keys: Sequence[str]) -> dict[str, bool]:
+        """Which of the permissions ``keys`` the logged-in user holds in ``project_key``
+        (``GET /mypermissions``; Cloud requires the ``permissions`` list, Server 8+ takes it).
+        Every asked key is in the result; an answer that leaves one out is refused."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        params = {"projectKey": project_key, "permissions": ",".join(wanted)}
+        answer = await self.http.json_object("GET", f"{self.api}/mypermissions", params=params)
+        held = expect_object(answer.get("permissions"), what="mypermissions permissions")
+        out: dict[str, bool] = {}
+        for key in wanted:
+            entry = held.get(key)
+            have = entry.get("havePermission") if isinstance(entry, Mapping) else None
+            if not isinstance(have, bool):
+                raise BadInputError(f"Jira's mypermissions answer says nothing of {key}")
+            out[key] = have
+        return out
+
     async def _plain_reader(self) -> IssueReader:
         return IssueReader(self.flavour, self.codec, fields=self._fields or {}, users=self.users)
 
