@@ -57,6 +57,7 @@ from jirabridge.emulator.infra._faults import (
     ErrorRule,
     FaultPlan,
     LatencyRule,
+    LostAnswerRule,
     TimeoutRule,
 )
 from jirabridge.emulator.infra._infra import Infra
@@ -91,6 +92,7 @@ __all__ = [
     "Infra",
     "InfraOptions",
     "LatencyRule",
+    "LostAnswerRule",
     "OAuthClient",
     "OAuthGrantError",
     "OAuthRequestError",

@@ -17,7 +17,9 @@ latency                    POST    ``{"ms": 50, "jitterMs": 0, "pattern": "*", "
                                    "replace": true, "clear": false}``
 faults                     POST    ``{"errors": [{"status": 503, "rate": 0.3, "pattern": "*",
                                    "method": null, "retryAfter": null}], "timeouts": [{"rate":
-                                   0.1, "hangSeconds": 30}], "seed": null, "replace": true,
+                                   0.1, "hangSeconds": 30}], "lostAnswers": [{"rate": 1,
+                                   "pattern": "*", "method": "POST"}] (done, then the
+                                   connection dropped), "seed": null, "replace": true,
                                    "clear": false}``
 downtime                   POST    ``{"seconds": 30, "mode": "503" | "refuse", "pattern": "*",
                                    "startsIn": 0, "clear": false}``
@@ -80,6 +82,7 @@ from jirabridge.emulator.infra._faults import (
     DowntimeMode,
     ErrorRule,
     LatencyRule,
+    LostAnswerRule,
     TimeoutRule,
 )
 from jirabridge.emulator.infra._ratelimit import (
@@ -157,9 +160,16 @@ class TimeoutBody(_Body):
     method: str | None = None
 
 
+class LostAnswerBody(_Body):
+    rate: float = Field(ge=0, le=1)
+    pattern: str = "*"
+    method: str | None = None
+
+
 class FaultsBody(_Body):
     errors: list[ErrorBody] = []
     timeouts: list[TimeoutBody] = []
+    lost_answers: list[LostAnswerBody] = []
     seed: int | None = None
     replace: bool = True
     clear: bool = False
@@ -403,6 +413,7 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
         if body.clear or body.replace:
             infra.faults.errors.clear()
             infra.faults.timeouts.clear()
+            infra.faults.lost_answers.clear()
         if not body.clear:
             infra.faults.errors.extend(
                 ErrorRule(e.status, e.rate, e.pattern, e.method, e.retry_after) for e in body.errors
@@ -410,10 +421,14 @@ def control_routes(infra: Infra) -> list[BaseRoute]:
             infra.faults.timeouts.extend(
                 TimeoutRule(t.rate, t.hang_seconds, t.pattern, t.method) for t in body.timeouts
             )
+            infra.faults.lost_answers.extend(
+                LostAnswerRule(x.rate, x.pattern, x.method) for x in body.lost_answers
+            )
         return JSONResponse(
             {
                 "errors": [vars(r) for r in infra.faults.errors],
                 "timeouts": [vars(r) for r in infra.faults.timeouts],
+                "lostAnswers": [vars(r) for r in infra.faults.lost_answers],
             }
         )
 

@@ -20,6 +20,7 @@ __all__ = [
     "FaultDecision",
     "FaultPlan",
     "LatencyRule",
+    "LostAnswerRule",
     "TimeoutRule",
 ]
 
@@ -36,6 +37,7 @@ class FaultAction(StrEnum):
     ERROR = "error"
     TIMEOUT = "timeout"
     DOWN = "down"
+    LOST_ANSWER = "lost_answer"
 
 
 def _match(pattern: str, method: str | None, req_method: str, path: str) -> bool:
@@ -92,6 +94,20 @@ class TimeoutRule:
 
 
 @dataclass(frozen=True)
+class LostAnswerRule:
+    """For a share ``rate`` of matching calls, do the work, then drop the connection instead
+    of answering: the caller cannot know whether its write happened (it did)."""
+
+    rate: float
+    pattern: str = "*"
+    method: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+
+
+@dataclass(frozen=True)
 class DowntimeWindow:
     """The site is down from ``start`` to ``end`` (emulator monotonic seconds)."""
 
@@ -123,6 +139,7 @@ class FaultPlan:
         self.latency: list[LatencyRule] = []
         self.errors: list[ErrorRule] = []
         self.timeouts: list[TimeoutRule] = []
+        self.lost_answers: list[LostAnswerRule] = []
         self.downtime: list[DowntimeWindow] = []
 
     def reset(self, seed: int | None = None) -> None:
@@ -132,6 +149,7 @@ class FaultPlan:
         self.latency.clear()
         self.errors.clear()
         self.timeouts.clear()
+        self.lost_answers.clear()
         self.downtime.clear()
 
     def reseed(self, seed: int) -> None:
@@ -155,7 +173,8 @@ class FaultPlan:
         return window
 
     def decide(self, method: str, path: str, now: float) -> FaultDecision:
-        """Latency and at most one fault for this call (downtime, then timeout, then error)."""
+        """Latency and at most one fault for this call (downtime, then timeout, then lost
+        answer, then error)."""
         latency = 0.0
         for rule in self.latency:
             if _match(rule.pattern, rule.method, method, path):
@@ -178,6 +197,11 @@ class FaultPlan:
                 return FaultDecision(
                     latency, FaultAction.TIMEOUT, hang_seconds=timeout.hang_seconds
                 )
+        for lost in self.lost_answers:
+            if _match(lost.pattern, lost.method, method, path) and (
+                self._random.random() < lost.rate
+            ):
+                return FaultDecision(latency, FaultAction.LOST_ANSWER)
         for error in self.errors:
             if _match(error.pattern, error.method, method, path) and (
                 self._random.random() < error.rate

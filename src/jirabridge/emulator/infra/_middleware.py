@@ -220,6 +220,7 @@ class InfraMiddleware:
                 return
 
         outcome = _Outcome()
+        lose = decision.action is FaultAction.LOST_ANSWER  # do the work, drop the answer
         extra = dict(rate.headers) if rate is not None else {}
         if infra.flavour is FlavourName.SERVER:
             extra["X-AUSERNAME"] = _username(infra.site, user_key)
@@ -235,7 +236,8 @@ class InfraMiddleware:
                     value = Headers(raw=message.get("headers", [])).get("retry-after")
                     if value and value.isdigit():
                         outcome.retry_after = float(value)
-            await send(message)
+            if not lose:
+                await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
@@ -247,6 +249,10 @@ class InfraMiddleware:
                 outcome.status or 500,
                 retry_after=outcome.retry_after,
                 latency=decision.latency,
+            )
+        if lose:
+            await _abort(
+                send, httpx.RemoteProtocolError("Server disconnected without sending a response.")
             )
 
     async def _oauth1(
