@@ -306,7 +306,7 @@ class BaseClient:
         (timeout, 5xx), ``check`` is asked whether the issue exists; only if it answers None is
         the create sent again. Without ``check`` the :class:`AmbiguousWriteError` goes up.
         """
-        body = {"fields": (await self.writer()).fields_of(data)}
+        body = _create_body(await self.writer(), data)
         for _ in range(self.http.retry.max_attempts):
             try:
                 answer = await self.http.json_object(
@@ -331,7 +331,7 @@ class BaseClient:
         results: list[BulkCreateResult] = []
         for start in range(0, len(items), BULK_CREATE_MAX):
             batch = items[start : start + BULK_CREATE_MAX]
-            body = {"issueUpdates": [{"fields": writer.fields_of(item)} for item in batch]}
+            body = {"issueUpdates": [_create_body(writer, item) for item in batch]}
             try:
                 answer = await self.http.request(
                     "POST",
@@ -817,6 +817,14 @@ class BaseClient:
         async for page in offset_pages(fetch, items_key="issues", page_size=50):
             out.extend(Answer.of(i, what="epic issue").text("key") for i in page)
         return out
+
+
+def _create_body(writer: IssueWriter, data: IssueInput) -> dict[str, Any]:
+    """One issue's create body: its fields, and its entity properties when it has any."""
+    body: dict[str, Any] = {"fields": writer.fields_of(data)}
+    if data.properties:
+        body["properties"] = [{"key": k, "value": v} for k, v in data.properties.items()]
+    return body
 
 
 def _match_bulk(response: httpx.Response, start: int, size: int) -> list[BulkCreateResult]:

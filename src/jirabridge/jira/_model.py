@@ -250,6 +250,8 @@ class IssueInput:
     """What to write when creating or editing an issue; ``None`` / empty means "leave out".
 
     ``extra_fields`` passes raw field JSON straight through (already in the target's shape).
+    ``properties`` are entity properties set in the same create (``POST /issue`` and
+    ``/issue/bulk`` take them on both flavours); an edit leaves them out.
     """
 
     project_key: str | None = None
@@ -268,6 +270,7 @@ class IssueInput:
     parent_key: str | None = None
     custom_fields: Mapping[str, CustomFieldValue] = field(default_factory=dict)
     extra_fields: Mapping[str, Any] = field(default_factory=dict)
+    properties: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
