@@ -42,6 +42,7 @@ from jirabridge.markup import (
 from jirabridge.sync.config import Side
 
 __all__ = [
+    "DocState",
     "MentionMiss",
     "MirroredAttachment",
     "RichTextLookups",
@@ -123,6 +124,41 @@ class Translated:
     doc: Any
     report: ConversionReport
     mention_misses: tuple[MentionMiss, ...] = ()
+
+
+@dataclass
+class DocState:
+    """What one apply job has gathered for the documents it translates (mutable: filled as
+    the job looks things up, read by every translation of the job).
+
+    - ``issue_keys``: per source side, source key -> the paired key on the other side;
+    - ``looked_up``: per source side, the keys already looked up (paired or not);
+    - ``attachments``: the issue pair's mirrored attachments, the ones this job copied too;
+    - ``names``: per source side, display names of mentioned users;
+    - ``notes``: what the job's translations could not carry over, one entry per kind,
+      reference and direction (``(kind, detail, source side)`` -> the source issue key).
+    """
+
+    issue_keys: dict[Side, dict[str, str]] = field(
+        default_factory=lambda: {Side.SERVER: {}, Side.CLOUD: {}}
+    )
+    looked_up: dict[Side, set[str]] = field(
+        default_factory=lambda: {Side.SERVER: set(), Side.CLOUD: set()}
+    )
+    attachments: list[MirroredAttachment] = field(default_factory=list)
+    names: dict[Side, dict[str, str]] = field(
+        default_factory=lambda: {Side.SERVER: {}, Side.CLOUD: {}}
+    )
+    notes: dict[tuple[ReportKind, str, Side], tuple[str, str]] = field(default_factory=dict)
+
+    def note(self, result: Translated, source: Side, issue_key: str) -> None:
+        """Keep what ``result`` could not translate (first occurrence wins): the detail,
+        and for a mention the text it became."""
+        shown = {m.user: m.text for m in result.mention_misses}
+        for item in result.report.items:
+            entry = (item.kind, item.detail, source)
+            if entry not in self.notes:
+                self.notes[entry] = (issue_key, shown.get(item.detail, ""))
 
 
 # ---- what a document refers to ------------------------------------------------------------
