@@ -9,8 +9,10 @@ Every status the pair moves a mirror to (status translation tables, ``transition
 must be in the project's workflows (``GET /project/{key}/statuses``) and reachable: the check
 reads, for each status of the project, the transitions of one issue in it (read-only, so a
 status that holds no issue cannot be looked into); when every status could be looked into
-and no transition leads to a mapped status, it is reported. Not yet: per-project
-permissions (the client exposes none).
+and no transition leads to a mapped status, it is reported. The integration user must hold,
+in each paired project, the permissions the pair's writes there need
+(:mod:`.check_permissions`, ``GET /mypermissions``), and every value a translation table
+gives an option field must be an option of it in the project (:mod:`.check_options`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Mapping
 from jirabridge.errors import JirabridgeError, ReauthenticateError
 from jirabridge.jira import JiraClient as BaseClient
 from jirabridge.jira import project_statuses
+from jirabridge.sync.check_options import check_options, table_entries
+from jirabridge.sync.check_permissions import check_permissions
 from jirabridge.sync.config import (
     ConfigProblem,
     CreateMirror,
@@ -43,6 +47,7 @@ async def check_live(
     config = loaded.config
     problems: list[ConfigProblem] = []
     fields: dict[str, set[str] | None] = {}
+    users: dict[str, str] = {}  # site -> who the credential logs in as, for messages
     for name, site in config.sites.items():
         loc: Loc = ("sites", name)
         client = clients.get(name)
@@ -60,6 +65,7 @@ async def check_live(
             fields[name] = None
             continue
         ids = {me.account_id, me.key, me.name} - {None}
+        users[name] = f"{me.label()} ({me.name or me.account_id or me.key})"
         if site.integration_user not in ids:
             who = me.label()
             problems.append(
@@ -75,7 +81,7 @@ async def check_live(
             problems.append(loaded.problem_at(loc, f"cannot list fields: {exc}"))
             fields[name] = None
     for index, pair in enumerate(config.pairs):
-        problems.extend(await _check_pair(loaded, pair, index, clients, fields))
+        problems.extend(await _check_pair(loaded, pair, index, clients, fields, users))
     problems.sort(key=lambda p: (p.line, p.column))
     return problems
 
@@ -86,6 +92,7 @@ async def _check_pair(
     index: int,
     clients: Mapping[str, SiteClient],
     fields: Mapping[str, set[str] | None],
+    users: Mapping[str, str],
 ) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     loc: Loc = ("pairs", index)
@@ -103,6 +110,11 @@ async def _check_pair(
                 loaded.problem_at((*loc, side.value, "project"), f"project {end.project}: {exc}")
             )
             continue
+        if isinstance(client, BaseClient):
+            user = users.get(end.site, "?")
+            problems.extend(await check_permissions(loaded, pair, index, side, client, user))
+            infos = await client.fields()  # read (and cached) by the site check above
+            problems.extend(await check_options(loaded, pair, index, side, client, infos))
         if end.jql:
             try:
                 async for _ in client.search(base_jql(end), fields=["summary"]):
@@ -162,6 +174,11 @@ def _names_for(pair: PairConfig, index: int, side: Side) -> dict[tuple[str, str]
         for src, dst in table.reverse.items():
             value = dst if side is Side.SERVER else src
             out.setdefault((name, value), (*tloc, "reverse", src))
+    for j, rule in enumerate(pair.fields):  # tables of these fields under other names
+        field_id = rule.server_id if side is Side.SERVER else rule.cloud_id
+        if field_id in _JQL_FIELDS:
+            for value, where in table_entries(pair, index, j, rule, side):
+                out.setdefault((field_id, value), where)
     for r, automation in enumerate(pair.rules):
         target = automation.when.side.other
         for a, action in enumerate(automation.then):

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import httpx
-import yaml
-
-from jirabridge.emulator import create_app
 from jirabridge.emulator.model import StatusCategory
 from jirabridge.emulator.model import Transition as WfTransition
-from jirabridge.sync.check import check_live
-from jirabridge.sync.config import parse_config
-from jirabridge.sync.runner import client_for_site
 
-from .test_apply_emulator import BASE_C, BASE_S
-from .test_check_serve import GOOD
-
-SECRETS = {"env:SRV_PW": "pw", "env:CLD_TOKEN": "tok"}
+from .check_sites import check_with, good_config
 
 
 def gated(site: Any, *, fill: bool) -> None:
@@ -60,33 +49,11 @@ def gated(site: Any, *, fill: bool) -> None:
 
 
 async def run(config: dict[str, Any], *, fill: bool) -> tuple[list[Any], list[str]]:
-    server = create_app("server", base_url=BASE_S)
-    cloud = create_app("cloud", base_url=BASE_C)
-    s_bot = server.site.create_user(
-        "Bot", name="svc-jirabridge", password="pw", groups=["jira-administrators"]
-    )
-    c_bot = cloud.site.create_user(
-        "Bot", email="bot@acme.io", api_token="tok", groups=["site-admins", "jira-admins"]
-    )
-    server.site.create_project("OPS", "Ops", server.site.admin_key)
-    cloud.site.create_project("OPS", "Ops", cloud.site.admin_key)
-    gated(cloud.site, fill=fill)
-    text = yaml.safe_dump(config, sort_keys=False)
-    loaded = parse_config(text.replace("SBOT", s_bot.key).replace("CBOT", c_bot.key), name="c")
-    apps = {"srv": server, "cld": cloud}
-    clients = {
-        name: client_for_site(site, SECRETS.__getitem__, transport=httpx.ASGITransport(apps[name]))
-        for name, site in loaded.config.sites.items()
-    }
-    try:
-        return await check_live(loaded, clients), text.splitlines()
-    finally:
-        for c in clients.values():
-            await c.aclose()  # type: ignore[attr-defined]
+    return await check_with(config, lambda sites: gated(sites.cloud.site, fill=fill))
 
 
 def config() -> dict[str, Any]:
-    cfg = json.loads(json.dumps(GOOD))
+    cfg = good_config()
     cfg["pairs"][0]["translations"]["status"]["map"].update(
         {"In Progress": "Archived", "Blocked": "Blocked", "Open": "Review"}
     )
@@ -113,7 +80,7 @@ async def test_unreachable_and_out_of_workflow_statuses_are_reported() -> None:
 
 
 async def test_reachable_statuses_pass_and_unknown_graphs_are_not_guessed() -> None:
-    cfg = json.loads(json.dumps(GOOD))
+    cfg = good_config()
     cfg["pairs"][0]["translations"]["status"]["map"]["To Do"] = "Review"
     problems, _ = await run(cfg, fill=True)
     assert problems == []

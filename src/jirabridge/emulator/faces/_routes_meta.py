@@ -754,6 +754,15 @@ def field_meta(
         allowed = [version_json(view, v) for v in site.project_versions(project.id)]
     elif fd.options and fd.schema_type in ("option", "array", "option-with-child"):
         allowed = [option_json(view, o) for o in fd.options.values() if o.parent_id is None]
+        if fd.schema_type == "option-with-child":  # a cascading field lists its children
+            for parent in allowed:
+                children = [
+                    option_json(view, o)
+                    for o in fd.options.values()
+                    if o.parent_id is not None and str(o.parent_id) == parent["id"]
+                ]
+                if children:
+                    parent["children"] = children
     if fd.schema_type == "user" or fd.items == "user":
         param = "query" if ctx.cloud else "username"
         out["autoCompleteUrl"] = view.api(f"user/search?{param}=")
