@@ -5,11 +5,11 @@ issue pairs again from the issues' ``jirabridge`` entity property. Without their
 attachment and link pairs the next sync would copy every comment and attachment a second
 time, so this module matches them again from what the sites hold:
 
-* **comments**: a comment by the integration user on one side whose words are the words of a
-  comment by someone else on the other side, optionally after the attribution line the apply
-  step puts first (its text ends with the source's text). Comments carry no machine-readable
-  marker, so this is the best match available; each comment is matched at most once, exact
-  matches before attributed ones, in creation order.
+* **comments**: by marker only (:mod:`jirabridge.sync.markers`): a comment on one side whose
+  ``jirabridge.origin`` property names this pair's other site and a comment id that is on the
+  other issue is that comment's mirror. Text is never compared: equal words are no proof (two
+  people can write "+1"), and comments without a marker (written before markers existed, or
+  by hand) are left unpaired rather than guessed. Each comment is matched at most once.
 * **attachments**: same filename and size, uploaded by the integration user on the mirror
   side, and the same sha256 of the content (both are downloaded).
 * **links**: a link on each side of the same type and direction whose other ends are paired.
@@ -30,6 +30,7 @@ from jirabridge.errors import SkipItemError
 from jirabridge.jira import Attachment, Comment, Issue, UserRef
 from jirabridge.sync.config import PairConfig, Side, SyncConfig
 from jirabridge.sync.engine import SiteClient
+from jirabridge.sync.markers import origin_of
 from jirabridge.sync.pairs import PairRef, find_pair_by_key, link_comments
 from jirabridge.sync.store import AttachmentPair, CommentPair, LinkPair, Store
 
@@ -90,9 +91,10 @@ async def rebuild_children(
         issues[side] = await clients[side].get_issue(
             ref.key(side), fields=["attachment", "issuelinks"]
         )
-        comments[side] = [c async for c in clients[side].comments(ref.key(side))]
+        comments[side] = [c async for c in clients[side].comments(ref.key(side), properties=True)]
 
-    comment_rows = _match_comments(comments, us)
+    sites = {Side.SERVER: pair.server.site, Side.CLOUD: pair.cloud.site}
+    comment_rows = _match_comments(comments, sites)
     attachment_rows = await _match_attachments(issues, clients, us)
     link_rows = await asyncio.to_thread(_match_links, store, pair.id, issues)
 
@@ -139,46 +141,32 @@ async def rebuild_children(
 
 
 def _match_comments(
-    comments: Mapping[Side, Sequence[Comment]], us: Mapping[Side, str]
+    comments: Mapping[Side, Sequence[Comment]], sites: Mapping[Side, str]
 ) -> list[dict[str, Any]]:
+    """Pair each marked comment with the comment its marker names on the other side."""
     rows: list[dict[str, Any]] = []
-    for source in (Side.SERVER, Side.CLOUD):
-        target = source.other
-        sources = [
-            c for c in comments[source] if c.id is not None and not _is(c.author, us[source])
-        ]
-        mirrors = [
-            (c, words(c.body))
-            for c in comments[target]
-            if c.id is not None and _is(c.author, us[target])
-        ]
+    for target in (Side.SERVER, Side.CLOUD):
+        source = target.other
+        sources = {c.id: c for c in comments[source] if c.id is not None}
         used: set[str] = set()
-        for exact in (True, False):
-            for comment in sources:
-                if comment.id in used:
-                    continue
-                text = words(comment.body)
-                if not text:
-                    continue
-                for mirror, mirror_text in mirrors:
-                    hit = mirror_text == text if exact else mirror_text.endswith(" " + text)
-                    if hit:
-                        used.add(comment.id or "")
-                        mirrors.remove((mirror, mirror_text))
-                        server_c, cloud_c = (
-                            (comment, mirror) if source is Side.SERVER else (mirror, comment)
-                        )
-                        rows.append(
-                            {
-                                "server_comment_id": server_c.id or "",
-                                "cloud_comment_id": cloud_c.id or "",
-                                "origin": source,
-                                "server_body": server_c.body,
-                                "cloud_body": cloud_c.body,
-                            }
-                        )
-                        break
-        # mirrors we matched are not sources for the other direction: they are ours
+        for mirror in comments[target]:
+            origin = origin_of(mirror)
+            if mirror.id is None or origin is None or origin[0] != sites[source]:
+                continue
+            original = sources.get(origin[1])
+            if original is None or origin[1] in used or origin_of(original) is not None:
+                continue  # its source is gone, taken, or itself a mirror
+            used.add(origin[1])
+            server_c, cloud_c = (original, mirror) if source is Side.SERVER else (mirror, original)
+            rows.append(
+                {
+                    "server_comment_id": server_c.id or "",
+                    "cloud_comment_id": cloud_c.id or "",
+                    "origin": source,
+                    "server_body": server_c.body,
+                    "cloud_body": cloud_c.body,
+                }
+            )
     return rows
 
 

@@ -1,5 +1,6 @@
-"""The matching rules of the child-pair rebuild: only the integration user's comments and
-uploads count as mirrors, and an attachment must have the same content, not just the name."""
+"""The matching rules of the child-pair rebuild: a comment pairs by its origin marker (never
+by its words), only the integration user's uploads count as mirrors, and an attachment must
+have the same content, not just the name."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from jirabridge.jira import Attachment, Comment, Issue, UserRef
 from jirabridge.sync.config import Side, parse_config
+from jirabridge.sync.markers import MARKER
 from jirabridge.sync.pairs import link_pair
 from jirabridge.sync.rebuild import rebuild_children
 from jirabridge.sync.store import AttachmentPair, CommentPair, Store
@@ -65,7 +67,10 @@ class FakeSite:
         assert key == self.issue.key
         return self.issue
 
-    async def comments(self, key: str, *, page_size: int = 100) -> AsyncIterator[Comment]:
+    async def comments(
+        self, key: str, *, page_size: int = 100, properties: bool = False
+    ) -> AsyncIterator[Comment]:
+        assert properties  # markers are read with the comments
         for c in self._comments:
             yield c
 
@@ -111,9 +116,28 @@ async def test_only_our_comments_and_same_content_attachments_match(store: Store
             ),
         ),
         [
-            # someone else wrote the same words: not our mirror
+            # the same words without a marker, by someone else or by us: not a mirror
             Comment(doc("Alice wrote on 2026-01-05:", "unrelated"), author=ALICE_C, id="c0"),
-            Comment(doc("Alice wrote on 2026-01-05:", "please look"), author=BOT_C, id="c1"),
+            Comment(doc("Alice wrote on 2026-01-05:", "unrelated"), author=BOT_C, id="c2"),
+            Comment(
+                doc("Alice wrote on 2026-01-05:", "please look"),
+                author=BOT_C,
+                id="c1",
+                properties={MARKER: {"site": "s", "issue": "OPS-1", "comment": "s1"}},
+            ),
+            # a marker naming a comment that is not there, or another site: no pair
+            Comment(
+                doc("x"),
+                author=BOT_C,
+                id="c3",
+                properties={MARKER: {"site": "s", "issue": "OPS-1", "comment": "s404"}},
+            ),  # fmt: skip
+            Comment(
+                doc("x"),
+                author=BOT_C,
+                id="c4",
+                properties={MARKER: {"site": "c", "issue": "OPS-1", "comment": "s2"}},
+            ),  # fmt: skip
         ],
         {"ca1": b"hello", "ca2": b"wxyz"},
     )

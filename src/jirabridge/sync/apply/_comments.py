@@ -1,30 +1,44 @@
-"""Comments mirrored by id: new ones posted (attributed), edits and deletes followed,
-orphans adopted."""
+"""Comments mirrored by id: new ones posted (attributed, with the origin marker in the same
+POST), edits and deletes followed; a mirror whose pair row is missing (the attempt died, or
+the POST's answer was lost) is found again by its marker and adopted, never posted twice."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from jirabridge.errors import SkipItemError
-from jirabridge.jira import Comment
+from jirabridge.jira import AmbiguousWriteError, Comment
 from jirabridge.sync.apply._base import _Ctx, log
 from jirabridge.sync.apply._users import _UsersMixin
 from jirabridge.sync.apply._values import _paragraph
 from jirabridge.sync.config import InternalComments, Side
 from jirabridge.sync.diff import value_hash
+from jirabridge.sync.markers import MARKER, comment_marker, find_marked, origin_of
 from jirabridge.sync.pairs import PairRef
 from jirabridge.sync.store import CommentPair
 
+AMBIGUOUS_POSTS = 3
+"""Comment POSTs whose outcome stayed unknown (and whose marker was not found after each)
+before the job gives up and is retried later (its retry adopts by marker too)."""
+
 
 class _CommentsMixin(_UsersMixin):
-    async def _sync_comments(self, ctx: _Ctx, ref: PairRef) -> list[dict[str, Any]]:
+    async def _sync_comments(
+        self, ctx: _Ctx, ref: PairRef, *, fresh: bool = False
+    ) -> list[dict[str, Any]]:
+        """Mirror comments both ways. ``fresh``: this job's first attempt just created the
+        mirror (``ctx.side.other``), which has no comments yet, so it is not read."""
         rules = ctx.pair.comments
         comments: dict[Side, list[Comment]] = {}
         for s in (Side.SERVER, Side.CLOUD):
-            comments[s] = [c async for c in ctx.clients[s].comments(ctx.issues[s].key)]
+            if fresh and s is ctx.side.other:
+                comments[s] = []
+                continue
+            comments[s] = [
+                c async for c in ctx.clients[s].comments(ctx.issues[s].key, properties=True)
+            ]
         pairs = await asyncio.to_thread(self._comment_pairs, ref.id)
         await self.prepare_docs(ctx, {s: [c.body for c in comments[s]] for s in comments})
         by_id = {
@@ -36,13 +50,13 @@ class _CommentsMixin(_UsersMixin):
             Side.CLOUD: {p.cloud_comment_id: p for p in pairs},
         }
         links: list[dict[str, Any]] = []
-        # comments we posted whose pair row was never written (the attempt died): adopted
-        # below by their text instead of being posted a second time
+        # mirrors we posted whose pair row was never written (the attempt died): adopted
+        # below by their marker instead of being posted a second time
         orphans: dict[Side, list[Comment]] = {
             s: [
                 c
                 for c in comments[s]
-                if c.id is not None and c.id not in paired[s] and self._is_us(c.author, ctx.pair, s)
+                if c.id is not None and c.id not in paired[s] and origin_of(c) is not None
             ]
             for s in (Side.SERVER, Side.CLOUD)
         }
@@ -53,24 +67,24 @@ class _CommentsMixin(_UsersMixin):
             for comment in comments[source]:
                 if comment.id is None or comment.id in paired[source]:
                     continue
-                if self._is_us(comment.author, ctx.pair, source):
-                    continue
+                if self._is_us(comment.author, ctx.pair, source) or origin_of(comment):
+                    continue  # a mirror (ours): never copied back
                 if comment.visibility is not None and rules.internal is InternalComments.SKIP:
+                    continue
+                marker = comment_marker(
+                    self._site_of(ctx, source), ctx.issues[source].key, comment.id
+                )
+                adopted = find_marked(orphans[target], (marker["site"], comment.id))
+                if adopted is not None:
+                    orphans[target].remove(adopted)
+                    links.append(self._link(source, comment, adopted))
                     continue
                 body = self._attributed(ctx, source, comment)
                 visibility = (
                     comment.visibility if rules.internal is InternalComments.KEEP_INTERNAL else None
                 )
-                wanted = _text(body)
-                adopted = next((c for c in orphans[target] if _text(c.body) == wanted), None)
-                if adopted is not None:
-                    orphans[target].remove(adopted)
-                    links.append(self._link(source, comment, adopted))
-                    continue
                 try:
-                    made = await ctx.clients[target].add_comment(
-                        ctx.issues[target].key, body, visibility=visibility
-                    )
+                    made, posted = await self._post_marked(ctx, target, body, visibility, marker)
                 except SkipItemError as exc:
                     if visibility is None:
                         raise
@@ -82,7 +96,7 @@ class _CommentsMixin(_UsersMixin):
                         exc,
                     )
                     continue
-                ctx.writes += 1
+                ctx.writes += posted
                 links.append(self._link(source, comment, made))
         for p in pairs:
             server_c = by_id[Side.SERVER].get(p.server_comment_id)
@@ -105,6 +119,38 @@ class _CommentsMixin(_UsersMixin):
                 ctx.writes += 1
                 links.append(self._link(origin, source_c, made))
         return links
+
+    async def _post_marked(
+        self,
+        ctx: _Ctx,
+        target: Side,
+        body: dict[str, Any],
+        visibility: tuple[str, str] | None,
+        marker: dict[str, str],
+    ) -> tuple[Comment, int]:
+        """Post a mirror with its marker; answers the comment and the POSTs sent. When a
+        POST's outcome is unknown (:class:`AmbiguousWriteError`), the target's comments are
+        read again: the one carrying the marker is adopted, else the POST is sent again."""
+        client, key = ctx.clients[target], ctx.issues[target].key
+        origin = (marker["site"], marker["comment"])
+        posts = 0
+        while True:
+            posts += 1
+            try:
+                made = await client.add_comment(
+                    key, body, visibility=visibility, properties={MARKER: marker}
+                )
+                return made, posts
+            except AmbiguousWriteError:
+                found = find_marked(
+                    [c async for c in client.comments(key, properties=True)], origin
+                )
+                if found is not None:
+                    log.info("comment POST on %s had an unknown outcome: found, adopted", key)
+                    return found, posts
+                if posts >= AMBIGUOUS_POSTS:
+                    raise
+                log.info("comment POST on %s had an unknown outcome: not there, sent again", key)
 
     def _comment_pairs(self, issue_pair_id: int) -> list[CommentPair]:
         from sqlalchemy import select
@@ -146,24 +192,3 @@ class _CommentsMixin(_UsersMixin):
         body.setdefault("version", 1)
         mapped: dict[str, Any] = self.translate_doc(ctx, body, source, source.other)
         return mapped
-
-
-def _text(doc: Any) -> str:
-    """The words of an ADF document, whitespace folded (to recognise a comment we posted
-    after its round trip through the other site's format)."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, Mapping):
-            if node.get("type") == "text":
-                out.append(str(node.get("text") or ""))
-            elif node.get("type") == "mention":
-                out.append(str((node.get("attrs") or {}).get("text") or ""))
-            walk(node.get("content"))
-            out.append(" ")
-
-    walk(doc)
-    return " ".join("".join(out).split())
