@@ -122,6 +122,9 @@ class Applier(
             s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
         }
         await self._resolve_users(ctx, values)
+        # attachments first: the documents written below may show the ones copied now
+        attachment_links = await self._sync_attachments(ctx, ref)
+        self.note_attachments(ctx, attachment_links)
         await self.prepare_docs(ctx, {s: list(values[s].values()) for s in values})
         keys = await self._issue_keys(pair, values)
         plan = plan_fields(
@@ -139,7 +142,6 @@ class Applier(
         await self._write_fields(ctx, plan)
         await self._run_rules(ctx, snaps)
         comment_links = await self._sync_comments(ctx, ref)
-        attachment_links = await self._sync_attachments(ctx, ref)
         link_links = await self._sync_links(ctx, ref)
         sprint_names = await self._sync_sprints(ctx, snaps)
         # the new "last synced" state: what we wrote, as the sites now show it, and for every
@@ -194,6 +196,7 @@ class Applier(
                     session.add(AttachmentPair(issue_pair_id=ref.id, synced_at=now, **row))
                 for row in link_links:
                     session.add(LinkPair(issue_pair_id=ref.id, synced_at=now, **row))
+                session.add_all(self.doc_audit(ctx, job.site, now))
                 for name, why in plan.skipped:
                     session.add(
                         AuditEntry(

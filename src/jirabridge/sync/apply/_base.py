@@ -15,6 +15,7 @@ from jirabridge.sync.config import PairConfig, Side, SyncConfig
 from jirabridge.sync.engine import SiteClient
 from jirabridge.sync.pairs import PairRef, find_pair, find_pair_by_key
 from jirabridge.sync.queue import Clock, Job, Queue, SystemClock
+from jirabridge.sync.richtext import DocState
 
 log = logging.getLogger("jirabridge.sync.apply")
 
@@ -46,6 +47,7 @@ class _Ctx:
     written: dict[Side, set[str]] = field(
         default_factory=lambda: {Side.SERVER: set(), Side.CLOUD: set()}
     )
+    docs: DocState = field(default_factory=DocState)  # rich-text lookups of this job (_users)
 
 
 class _ApplierBase:
@@ -69,6 +71,7 @@ class _ApplierBase:
             tuple[str, str], tuple[datetime, dict[int, Sprint], str | None]
         ] = {}
         self._mentions: dict[tuple[str, Side], str | None] = {}
+        self._misses: dict[tuple[str, str, Side], datetime] = {}  # lookups that found nobody
         # workflow learnt while walking: (site, project, issue type) -> status -> transitions
         self._workflows: dict[tuple[str, str, str], dict[str, tuple[Transition, ...]]] = {}
 

@@ -1,18 +1,44 @@
-"""Users and mentions: the other side's user for a user value, and rich text (ADF) translated
-for the other side (:meth:`_UsersMixin.translate_doc`, the one seam every document goes through)."""
+"""Users and rich text: the other side's user for a user value, and rich text (ADF) translated
+for the other side (:meth:`_UsersMixin.translate_doc`, the one seam every document goes through:
+mentions, issue keys, links and attachment references, see :mod:`jirabridge.sync.richtext`).
+
+A user lookup that finds nobody is believed for :data:`MISS_TTL_SECONDS` only, so someone
+created (or given a matching e-mail address) later is found; a mention that cannot be mapped is
+written as ``@Display Name`` text and recorded as an audit entry naming the user and the issue.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import select
 
 from jirabridge.errors import SkipItemError
 from jirabridge.jira import UserRef
-from jirabridge.sync.apply._base import _ApplierBase, _Ctx
+from jirabridge.markup import ReportKind
+from jirabridge.sync.apply._base import _ApplierBase, _Ctx, log
 from jirabridge.sync.apply._values import _plain
 from jirabridge.sync.config import PairConfig, Side
 from jirabridge.sync.diff import SKIP, Translator, is_user_list, is_user_value
+from jirabridge.sync.pairs import find_pair
+from jirabridge.sync.richtext import (
+    MirroredAttachment,
+    RichTextLookups,
+    mention_ids,
+    reference_keys,
+    translate_doc,
+)
+from jirabridge.sync.store import AttachmentPair, AuditEntry, IssuePair
+
+MISS_TTL_SECONDS = 300.0
+"""How long a user lookup that found nobody (a mention, an assignee) is believed."""
+
+_AUDITED = frozenset(
+    {ReportKind.UNRESOLVED_USER, ReportKind.UNMAPPED_ISSUE, ReportKind.UNMAPPED_ATTACHMENT}
+)
 
 
 class _UsersMixin(_ApplierBase):
@@ -36,8 +62,9 @@ class _UsersMixin(_ApplierBase):
         fallback user when nobody matches (right for an assignee, wrong for a mention)."""
         cache_key = (self._user_key(user), target)
         cache = self._users if fallback else self._exact_users
-        if cache_key in cache:
-            return cache[cache_key]
+        cache_name = "user" if fallback else "exact"
+        if cache.get(cache_key) is not None or self._miss_known(cache_name, cache_key):
+            return cache.get(cache_key)
         mapping = ctx.pair.users
         found: UserRef | None = None
         if target is Side.CLOUD:
@@ -63,6 +90,8 @@ class _UsersMixin(_ApplierBase):
                     UserRef(account_id=default) if target is Side.CLOUD else UserRef(name=default)
                 )
         cache[cache_key] = found
+        if found is None:
+            self._misses[(cache_name, *cache_key)] = self.clock.now()
         return found
 
     def _translator(
@@ -84,28 +113,166 @@ class _UsersMixin(_ApplierBase):
 
     async def prepare_docs(self, ctx: _Ctx, docs: Mapping[Side, Sequence[Any]]) -> None:
         """Look up, before anything is written, what :meth:`translate_doc` needs for
-        ``docs`` (values per source side; anything that is not ADF is passed over).
-        Today: the other side's user of every mention."""
+        ``docs`` (values per source side; anything that is not ADF is passed over): the other
+        side's user of every mention, the paired issue of every issue key, and the issue
+        pair's mirrored attachments."""
         await self._resolve_mentions(ctx, docs)
+        wanted = {
+            side: {k for v in values for k in reference_keys(v)} - ctx.docs.looked_up[side]
+            for side, values in docs.items()
+        }
+        keys, attachments = await asyncio.to_thread(self._doc_refs, ctx, wanted)
+        for side, found in keys.items():
+            ctx.docs.issue_keys[side].update(found)
+            ctx.docs.looked_up[side].update(wanted[side])
+        self.note_attachments(ctx, attachments)
+
+    def note_attachments(self, ctx: _Ctx, rows: Iterable[Mapping[str, Any] | Any]) -> None:
+        """Make mirrored attachments known to this job's translations: ``AttachmentPair``
+        rows, or the row dicts a copy made in this job (not stored yet)."""
+        known = {(a.server_id, a.cloud_id) for a in ctx.docs.attachments}
+        for row in rows:
+            values = row if isinstance(row, Mapping) else vars(row)
+            att = MirroredAttachment(
+                server_id=str(values["server_attachment_id"]),
+                cloud_id=str(values["cloud_attachment_id"]),
+                filename=str(values["filename"]),
+            )
+            if (att.server_id, att.cloud_id) not in known:
+                known.add((att.server_id, att.cloud_id))
+                ctx.docs.attachments.append(att)
+
+    def _doc_refs(
+        self, ctx: _Ctx, wanted: Mapping[Side, set[str]]
+    ) -> tuple[dict[Side, dict[str, str]], list[AttachmentPair]]:
+        """The paired keys of ``wanted`` (per source side) and the issue pair's attachment
+        rows, in one store session."""
+        keys: dict[Side, dict[str, str]] = {}
+        with self.queue.store.session() as session:
+            for side, wanted_keys in wanted.items():
+                if not wanted_keys:
+                    continue
+                column = IssuePair.server_key if side is Side.SERVER else IssuePair.cloud_key
+                rows = session.scalars(
+                    select(IssuePair).where(
+                        IssuePair.pair_id == ctx.pair.id, column.in_(sorted(wanted_keys))
+                    )
+                )
+                keys[side] = {
+                    (r.server_key if side is Side.SERVER else r.cloud_key): (
+                        r.cloud_key if side is Side.SERVER else r.server_key
+                    )
+                    for r in rows
+                }
+            issue = ctx.issues.get(ctx.side)
+            ref = None
+            if issue is not None and issue.id is not None:
+                ref = find_pair(session, side=ctx.side, issue_id=issue.id, pair_id=ctx.pair.id)
+            attachments: list[AttachmentPair] = []
+            if ref is not None:
+                attachments = list(
+                    session.scalars(
+                        select(AttachmentPair)
+                        .where(AttachmentPair.issue_pair_id == ref.id)
+                        .order_by(AttachmentPair.id)
+                    )
+                )
+        return keys, attachments
 
     def translate_doc(self, ctx: _Ctx, doc: Any, source: Side, target: Side) -> Any:
         """``doc`` (ADF read on ``source``) as it is written to ``target``.
 
         Every rich-text document passes through here: description, environment and textarea
         custom fields (through :meth:`_translator`), comment bodies (``_comments``). It is
-        synchronous: what it needs is looked up by :meth:`prepare_docs` first. Today it
-        points mentions at the target's users (:meth:`_map_mentions`)."""
-        del ctx, source  # not needed by the mention mapping
-        return self._map_mentions(doc, target)
+        synchronous: what it needs is looked up by :meth:`prepare_docs` first. Mentions point
+        at the target's users (someone unknown there becomes ``@Display Name`` text), keys of
+        paired issues and links to the source site point at the target, attachment
+        references at the mirrored attachments (:func:`jirabridge.sync.richtext.
+        translate_doc`). What could not be translated stays as it is and is recorded for
+        the job's audit entries (:meth:`doc_audit`)."""
+        ends = {Side.SERVER: ctx.pair.server, Side.CLOUD: ctx.pair.cloud}
+        source_url = self.config.sites[ends[source].site].url
+        target_url = self.config.sites[ends[target].site].url
+        mentioned = mention_ids(doc)
+        mentions = {
+            m: ident for m in mentioned if (ident := self._mentions.get((m, target))) is not None
+        }
+        lookups = RichTextLookups(
+            target=target,
+            issue_keys=ctx.docs.issue_keys[source],
+            base_urls={source_url: target_url} if source_url != target_url else {},
+            attachments=tuple(ctx.docs.attachments),
+            mentions=mentions,
+            names=ctx.docs.names[source],
+            projects=frozenset({ends[source].project}),
+        )
+        result = translate_doc(doc, lookups)
+        if result.report:
+            issue = ctx.issues.get(source)
+            ctx.docs.note(result, source, issue.key if issue is not None else "")
+        return result.doc
+
+    def doc_audit(self, ctx: _Ctx, site: str, now: datetime) -> list[AuditEntry]:
+        """One audit entry per reference this job's translations could not carry over: a
+        mention of someone unknown on the other site (``mention_unresolved``), an issue key
+        or attachment with no mirror (``reference_unmapped``)."""
+        out: list[AuditEntry] = []
+        for (kind, detail, source), (key, shown) in ctx.docs.notes.items():
+            if kind not in _AUDITED:
+                continue
+            target = source.other
+            details: dict[str, Any] = {
+                "pair": ctx.pair.id,
+                "source": source.value,
+                "target": target.value,
+                "issue": key,
+                "reference": detail,
+            }
+            if kind is ReportKind.UNRESOLVED_USER:
+                details["user"] = detail
+                details["written_as"] = shown
+                message = (
+                    f"mention of {detail} in {key} ({source.value}): nobody matches on "
+                    f"{target.value}, written as text {shown!r}"
+                )
+                entry_kind = "mention_unresolved"
+            else:
+                what = "issue" if kind is ReportKind.UNMAPPED_ISSUE else "attachment"
+                message = (
+                    f"{what} {detail} referenced in {key} ({source.value}) has no mirror on "
+                    f"{target.value}: the reference is kept as it is"
+                )
+                entry_kind = "reference_unmapped"
+            log.info("%s", message)
+            out.append(
+                AuditEntry(
+                    at=now,
+                    kind=entry_kind,
+                    site=site,
+                    subject=key,
+                    message=message,
+                    details=details,
+                )
+            )
+        return out
+
+    def _miss_known(self, cache: str, key: tuple[str, Side]) -> bool:
+        """Whether a lookup that found nobody is recent enough to be believed (someone may
+        be created, or get an e-mail address, later)."""
+        at = self._misses.get((cache, *key))
+        return at is not None and (self.clock.now() - at).total_seconds() < MISS_TTL_SECONDS
 
     async def _resolve_mentions(self, ctx: _Ctx, docs: Mapping[Side, Sequence[Any]]) -> None:
-        """Find the other side's user for every mention in ``docs`` (ADF per source side)."""
+        """Find the other side's user for every mention in ``docs`` (ADF per source side).
+        A user found is remembered; one not found is asked again after
+        :data:`MISS_TTL_SECONDS`."""
         for side, values in docs.items():
             ids: set[str] = set()
             for value in values:
-                _mention_ids(value, ids)
+                ids |= mention_ids(value)
             for mention_id in sorted(ids):
-                if (mention_id, side.other) in self._mentions:
+                cached = (mention_id, side.other)
+                if self._mentions.get(cached) is not None or self._miss_known("mention", cached):
                     continue
                 user: dict[str, Any] = (
                     {"name": mention_id} if side is Side.SERVER else {"accountId": mention_id}
@@ -122,28 +289,15 @@ class _UsersMixin(_ApplierBase):
                     )
                     if match is not None and match.email:
                         user["email"] = match.email
+                    if match is not None and match.display_name:
+                        ctx.docs.names[side][mention_id] = match.display_name
                 target = await self._map_user(ctx, user, side.other, fallback=False)
                 ident = None
                 if target is not None:
                     ident = target.account_id if side.other is Side.CLOUD else target.name
-                self._mentions[(mention_id, side.other)] = ident
-
-    def _map_mentions(self, doc: Any, target: Side) -> Any:
-        """``doc`` with each mention pointing at the target site's user; a mention of
-        someone unknown there becomes plain text (never someone else)."""
-        if isinstance(doc, list):
-            return [self._map_mentions(v, target) for v in doc]
-        if not isinstance(doc, dict):
-            return doc
-        if doc.get("type") == "mention":
-            attrs = dict(doc.get("attrs") or {})
-            ident = self._mentions.get((str(attrs.get("id")), target))
-            if ident is None:
-                text = str(attrs.get("text") or f"@{attrs.get('id', '?')}")
-                return {"type": "text", "text": text}
-            attrs["id"] = ident
-            return {**doc, "attrs": attrs}
-        return {k: self._map_mentions(v, target) for k, v in doc.items()}
+                self._mentions[cached] = ident
+                if ident is None:
+                    self._misses[("mention", *cached)] = self.clock.now()
 
     async def _issue_keys(
         self, pair: PairConfig, values: Mapping[Side, Mapping[str, Any]]
@@ -161,14 +315,5 @@ class _UsersMixin(_ApplierBase):
 
 
 def _mention_ids(value: Any, out: set[str]) -> None:
-    if isinstance(value, list):
-        for item in value:
-            _mention_ids(item, out)
-    elif isinstance(value, dict):
-        if value.get("type") == "mention":
-            ident = (value.get("attrs") or {}).get("id")
-            if ident:
-                out.add(str(ident))
-        for item in value.values():
-            if isinstance(item, list | dict):
-                _mention_ids(item, out)
+    """Add the user ids of the mentions in ``value`` to ``out`` (kept for tests)."""
+    out |= mention_ids(value)
