@@ -418,6 +418,15 @@ def register(app: typer.Typer) -> None:
                             }
                             for c in report.conflicts
                         ],
+                        "attachments_too_large": [
+                            {
+                                "at": e.at.isoformat(),
+                                "site": e.site,
+                                "issue": e.subject,
+                                "message": e.message,
+                            }
+                            for e in report.too_large
+                        ],
                     },
                     indent=2,
                 )
@@ -454,6 +463,13 @@ def register(app: typer.Typer) -> None:
         for k in report.conflicts:
             conflicts.add_row(*_cells(_when(k.at), k.issues, k.field, k.rule, k.winner))
         console.print(conflicts)
+        if report.too_large:
+            large = Table(title="attachments not copied: too large (latest)")
+            for column in ("when", "site", "issue", "file"):
+                large.add_column(column)
+            for e in report.too_large:
+                large.add_row(*_cells(_when(e.at), e.site or "-", e.subject or "-", e.message))
+            console.print(large)
 
     dlq = typer.Typer(help="The dead-letter queue: items that could not be synced.")
     app.add_typer(dlq, name="dlq")

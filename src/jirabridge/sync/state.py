@@ -84,6 +84,7 @@ class StatusReport:
     recent_errors: tuple[ErrorInfo, ...]
     retrying: tuple[ErrorInfo, ...]
     conflicts: tuple[ConflictInfo, ...] = ()
+    too_large: tuple[ErrorInfo, ...] = ()  # attachments not copied: over the size limit
 
 
 _ERROR_KINDS = ("dead_letter", "webhook_rejected", "error")
@@ -124,6 +125,15 @@ def status_report(queue: Queue, *, errors: int = 10) -> StatusReport:
             )
             if j.last_error
         )
+        too_large = tuple(
+            ErrorInfo(e.at, e.kind, e.site, e.subject, e.message)
+            for e in session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.kind == "attachment_too_large")
+                .order_by(AuditEntry.id.desc())
+                .limit(errors)
+            )
+        )
         conflict_rows = session.execute(
             select(Conflict, IssuePair.server_key, IssuePair.cloud_key)
             .join(IssuePair, IssuePair.id == Conflict.issue_pair_id, isouter=True)
@@ -145,4 +155,5 @@ def status_report(queue: Queue, *, errors: int = 10) -> StatusReport:
         cursors=cursors,
         recent_errors=recent,
         retrying=retrying,
+        too_large=too_large,
     )

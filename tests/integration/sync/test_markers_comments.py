@@ -27,7 +27,8 @@ def _pairs(store: Store) -> list[tuple[str, str]]:
         return [(r.server_comment_id, r.cloud_comment_id) for r in s.scalars(select(CommentPair))]
 
 
-async def _faults(world: World, site: str, body: dict[str, Any]) -> None:
+async def set_faults(world: World, site: str, body: dict[str, Any]) -> None:
+    """Set the fault rules of one emulator through its control plane."""
     app = world.apps[site]
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url=app.base_url
@@ -92,11 +93,11 @@ async def test_a_lost_comment_answer_is_adopted_not_posted_twice(store: Store) -
     async with build_world(store) as world:
         s_key, s_id, c_key, c_id = await paired(world)
         source = await world.alice["cld"].add_comment(c_key, doc("lost in transit"))
-        await _faults(
+        await set_faults(
             world, "srv", {"lostAnswers": [{"rate": 1, "pattern": "*/comment", "method": "POST"}]}
         )
         await world.apply("cld", c_id)
-        await _faults(world, "srv", {"clear": True})
+        await set_faults(world, "srv", {"clear": True})
 
         server = await _comments(world, "srv", s_key)
         assert len(server) == 1

@@ -1,28 +1,69 @@
-"""Attachments copied once each (recorded as ``AttachmentPair`` with their sha256)."""
+"""Attachments copied once each (recorded as ``AttachmentPair`` with their sha256).
+
+A copy is never made twice: an upload of ours whose pair row is missing (the attempt died
+after uploading) or whose answer was lost (:class:`AmbiguousWriteError`) is found again on the
+target by file name, size and uploader (us) and adopted. An attachment over the size limit
+is not copied and leaves an ``attachment_too_large`` audit entry (once per attachment), which
+``jirabridge status`` lists.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
-from jirabridge.errors import RetryLaterError
+from sqlalchemy import select
+
+from jirabridge.errors import RetryLaterError, SkipItemError
+from jirabridge.jira import AmbiguousWriteError, Attachment
 from jirabridge.sync.apply._base import _ApplierBase, _Ctx, log
 from jirabridge.sync.config import Side
 from jirabridge.sync.pairs import PairRef
-from jirabridge.sync.store import AttachmentPair
+from jirabridge.sync.store import AttachmentPair, AuditEntry
+
+TOO_LARGE = "attachment_too_large"
+"""Audit kind of an attachment not copied because of its size."""
+
+AMBIGUOUS_UPLOADS = 3
+"""Uploads whose outcome stayed unknown (and that were not found after each) before the job
+gives up and is retried later."""
+
+
+@dataclass(frozen=True)
+class _TooLarge:
+    site: str
+    issue_key: str
+    attachment: Attachment
+    limit: int | None  # None: the target site refused it (413) at a size it did not say
+
+    def message(self) -> str:
+        limit = "the target site's limit" if self.limit is None else f"{self.limit} bytes"
+        return f"{self.attachment.filename} ({self.attachment.size} bytes) not copied: over {limit}"
 
 
 class _AttachmentsMixin(_ApplierBase):
     async def _sync_attachments(self, ctx: _Ctx, ref: PairRef) -> list[dict[str, Any]]:
         """Copy each attachment once (by id, recorded with its sha256)."""
         direction = ctx.pair.attachments
+        limit = ctx.pair.max_attachment_bytes
         rows = await asyncio.to_thread(self._rows, AttachmentPair, ref.id)
         known = {
             Side.SERVER: {r.server_attachment_id for r in rows},
             Side.CLOUD: {r.cloud_attachment_id for r in rows},
         }
+        # uploads of ours with no pair row: an attempt died after uploading them
+        orphans = {
+            s: [
+                a
+                for a in ctx.issues[s].attachments
+                if a.id is not None and a.id not in known[s] and self._is_us(a.author, ctx.pair, s)
+            ]
+            for s in (Side.SERVER, Side.CLOUD)
+        }
         out: list[dict[str, Any]] = []
+        too_large: list[_TooLarge] = []
         for source in (Side.SERVER, Side.CLOUD):
             target = source.other
             if not direction.flows_to(target):
@@ -32,21 +73,29 @@ class _AttachmentsMixin(_ApplierBase):
                     continue
                 if self._is_us(att.author, ctx.pair, source):
                     continue  # one we uploaded whose pair row is missing: never copy back
-                if att.size > ctx.pair.max_attachment_bytes:
-                    log.warning("attachment %s of %s too large", att.filename, ref.key(source))
+                if att.size > limit:
+                    too_large.append(
+                        _TooLarge(self._site_of(ctx, source), ref.key(source), att, limit)
+                    )
                     continue
+                adopted = _same_file(orphans[target], att)
                 content = await ctx.clients[source].download_attachment(att)
-                made = await ctx.clients[target].add_attachment(
-                    ctx.issues[target].key,
-                    att.filename,
-                    content,
-                    att.mime_type or "application/octet-stream",
-                )
-                ctx.writes += 1
-                if not made or made[0].id is None:
-                    raise RetryLaterError(f"attachment {att.filename} upload gave no id")
-                ids = {source: att.id, target: made[0].id}
-                known[target].add(made[0].id)
+                if adopted is None:
+                    try:
+                        adopted = await self._upload_once(ctx, target, att, content)
+                    except SkipItemError as exc:
+                        if exc.jira is None or exc.jira.status != 413:
+                            raise
+                        too_large.append(
+                            _TooLarge(self._site_of(ctx, source), ref.key(source), att, None)
+                        )
+                        continue
+                else:
+                    orphans[target].remove(adopted)
+                    log.info("attachment %s on %s adopted", att.filename, ref.key(target))
+                assert adopted.id is not None
+                ids = {source: att.id, target: adopted.id}
+                known[target].add(adopted.id)
                 out.append(
                     {
                         "server_attachment_id": ids[Side.SERVER],
@@ -55,4 +104,82 @@ class _AttachmentsMixin(_ApplierBase):
                         "sha256": hashlib.sha256(content).hexdigest(),
                     }
                 )
+        if too_large:
+            await asyncio.to_thread(self._audit_too_large, ctx.pair.id, too_large)
         return out
+
+    async def _upload_once(
+        self, ctx: _Ctx, target: Side, att: Attachment, content: bytes
+    ) -> Attachment:
+        """Upload ``att`` to ``target``. When the outcome is unknown, the target issue's
+        attachments are read again and an upload of ours with the same name and size (not
+        paired yet) is adopted; else it is sent again."""
+        client, key = ctx.clients[target], ctx.issues[target].key
+        before = {a.id for a in ctx.issues[target].attachments}
+        uploads = 0
+        while True:
+            uploads += 1
+            try:
+                made = await client.add_attachment(
+                    key, att.filename, content, att.mime_type or "application/octet-stream"
+                )
+            except AmbiguousWriteError:
+                now = await client.get_issue(key, fields=["attachment"])
+                fresh = [
+                    a
+                    for a in now.attachments
+                    if a.id not in before and self._is_us(a.author, ctx.pair, target)
+                ]
+                found = _same_file(fresh, att)
+                if found is not None:
+                    log.info("upload to %s had an unknown outcome: found, adopted", key)
+                    ctx.writes += 1
+                    return found
+                if uploads >= AMBIGUOUS_UPLOADS:
+                    raise
+                log.info("upload to %s had an unknown outcome: not there, sent again", key)
+                continue
+            ctx.writes += 1
+            if not made or made[0].id is None:
+                raise RetryLaterError(f"attachment {att.filename} upload gave no id")
+            return made[0]
+
+    def _audit_too_large(self, pair_id: str, items: list[_TooLarge]) -> None:
+        """One ``attachment_too_large`` entry per attachment (same issue, name, size and
+        limit), however often it is seen."""
+        now = self.clock.now()
+        with self.queue.store.session() as session:
+            for item in items:
+                subject = item.issue_key[:200]
+                seen = session.scalars(
+                    select(AuditEntry.id)
+                    .where(AuditEntry.kind == TOO_LARGE)
+                    .where(AuditEntry.site == item.site)
+                    .where(AuditEntry.subject == subject)
+                    .where(AuditEntry.message == item.message())
+                ).first()
+                if seen is not None:
+                    continue
+                log.warning("%s: %s", item.issue_key, item.message())
+                session.add(
+                    AuditEntry(
+                        at=now,
+                        kind=TOO_LARGE,
+                        site=item.site,
+                        subject=subject,
+                        message=item.message(),
+                        details={
+                            "pair": pair_id,
+                            "issue": item.issue_key,
+                            "attachment_id": item.attachment.id,
+                            "filename": item.attachment.filename,
+                            "size": item.attachment.size,
+                            "limit": item.limit,
+                        },
+                    )
+                )
+
+
+def _same_file(candidates: list[Attachment], att: Attachment) -> Attachment | None:
+    """The first of ``candidates`` with ``att``'s file name and size."""
+    return next((c for c in candidates if (c.filename, c.size) == (att.filename, att.size)), None)
