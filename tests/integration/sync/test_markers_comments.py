@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from jirabridge.jira import AmbiguousWriteError, Comment, IssueInput
-from jirabridge.sync.markers import MARKER
+from jirabridge.sync.markers import MARKER, find_marked, origin_of
 from jirabridge.sync.store import CommentPair, IssuePair, Store
 
 from .test_apply_emulator import World, build_world, doc, text_of
@@ -164,3 +165,26 @@ async def test_a_fresh_mirror_is_not_asked_for_its_comments(store: Store) -> Non
         [mirror] = await _comments(world, "srv", pair.server_key)
         assert mirror.properties[MARKER]["issue"] == key
         assert (await world.apply("srv", pair.server_issue_id)).writes == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"site": "cld", "issue": "OPS-1", "comment": "10001"}, ("cld", "10001")),
+        ({"site": "cld", "comment": 10001}, ("cld", "10001")),  # a number is read as an id
+        ({"site": "cld", "comment": True}, None),
+        ({"site": "", "comment": "1"}, None),
+        ({"site": "cld", "comment": ""}, None),
+        ({"site": "cld"}, None),
+        ({"comment": "1"}, None),
+        ("cld:1", None),
+        (["cld", "1"], None),
+        (None, None),
+    ],
+)
+def test_only_a_well_formed_marker_names_an_origin(value: Any, expected: Any) -> None:
+    comment = Comment(doc("x"), id="5", properties={MARKER: value})
+    assert origin_of(comment) == expected
+    assert origin_of(Comment(doc("x"), id="5")) is None
+    found = find_marked([comment], ("cld", "10001"))
+    assert (found is comment) == (expected == ("cld", "10001"))
