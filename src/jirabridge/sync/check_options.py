@@ -4,7 +4,8 @@ A table translates the values of a select, multi-select, radio, checkbox or casc
 (and of version and component fields); every value it writes on one side must be an
 enabled option of that field in the side's project. The options come from the create
 metadata (``allowedValues``) of the project's issue types (the side's ``issue_types`` when
-it names some): a field on no create screen cannot be looked into and is not judged.
+it names some), else from the edit metadata of one issue of the project; a field on neither
+screen cannot be looked into and is not judged.
 """
 
 from __future__ import annotations
@@ -83,7 +84,17 @@ async def _issue_types(client: JiraClient, project: str, names: Sequence[str]) -
     ]
 
 
-async def _options(
+def _merge(out: dict[str, dict[str, bool]], field_id: Any, item: Any) -> None:
+    """Add one metadata entry's ``allowedValues`` to ``out`` (an option enabled anywhere
+    counts as enabled)."""
+    if not isinstance(item, Mapping) or "allowedValues" not in item:
+        return
+    known = out.setdefault(str(field_id), {})
+    for label, enabled in _labels(item.get("allowedValues") or ()):
+        known[label] = known.get(label, False) or enabled
+
+
+async def _create_options(
     client: JiraClient, project: str, names: Sequence[str], field_ids: set[str]
 ) -> dict[str, dict[str, bool]]:
     """Field id -> {option text: enabled} over the create screens of the project's issue
@@ -92,11 +103,43 @@ async def _options(
     for type_id in await _issue_types(client, project, names):
         for item in await client.create_meta(project, type_id):
             field_id = item.get("fieldId") or item.get("key")
-            if field_id not in field_ids or "allowedValues" not in item:
-                continue
-            known = out.setdefault(str(field_id), {})
-            for label, enabled in _labels(item.get("allowedValues") or ()):
-                known[label] = known.get(label, False) or enabled
+            if field_id in field_ids:
+                _merge(out, field_id, item)
+    return out
+
+
+async def _edit_options(
+    client: JiraClient, project: str, field_ids: set[str]
+) -> dict[str, dict[str, bool]]:
+    """The same from the edit screen of one issue of the project (none: nothing)."""
+    out: dict[str, dict[str, bool]] = {}
+    async for issue in client.search(f'project = "{project}"', fields=["summary"]):
+        for field_id, item in (await client.edit_meta(issue.key)).items():
+            if field_id in field_ids:
+                _merge(out, field_id, item)
+        break
+    return out
+
+
+async def _options(
+    client: JiraClient, project: str, names: Sequence[str], field_ids: set[str]
+) -> dict[str, dict[str, bool]]:
+    """Field id -> options, from the create screens; a field on none of them (or create
+    metadata the user may not read: it need not create there) from an issue's edit screen.
+    Fails only when neither can be read."""
+    try:
+        out = await _create_options(client, project, names, field_ids)
+    except JirabridgeError:
+        out = await _edit_options(client, project, field_ids)
+        if not out:
+            raise
+        return out
+    if field_ids - set(out):
+        try:
+            more = await _edit_options(client, project, field_ids - set(out))
+        except JirabridgeError:
+            more = {}  # the create screens said what they could
+        out.update(more)
     return out
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from jirabridge.emulator.model import FieldConfiguration
+
 from .check_sites import CheckSites, check_with, good_config
 
 SERVER_TEAM = "customfield_10500"
 CLOUD_TEAM = "customfield_10600"
 CLOUD_REGION = "customfield_10601"
 CLOUD_TAGS = "customfield_10602"
+CLOUD_SEVERITY = "customfield_10603"
 
 
 def option_fields(sites: CheckSites) -> None:
@@ -91,3 +94,40 @@ async def test_a_differently_named_priority_table_is_checked_too() -> None:
     assert "Blocker" in lines[found["pairs[0].translations.prio.map.Blocker"].line - 1]
     assert "'srv'" in found["pairs[0].translations.prio.map.Blocker"].message
     assert "'cld'" in found["pairs[0].translations.prio.map.High"].message
+
+
+def severity_on_edit_screen_only(sites: CheckSites, *, issue: bool) -> None:
+    """Cloud Severity (select S1, S2) is on OPS's edit screen but no create screen."""
+    cld = sites.cloud.site
+    cld.create_custom_field(
+        "Severity", "select", options=["S1", "S2"], field_id=CLOUD_SEVERITY, on_screens=False
+    )
+    base = cld.default_field_config
+    edit_only = FieldConfiguration(
+        create_fields=list(base.create_fields),
+        edit_fields=[*base.edit_fields, CLOUD_SEVERITY],
+        required=set(base.required),
+    )
+    cld.set_field_configuration("OPS", edit_only)
+    if issue:
+        fields = {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "x"}
+        cld.create_issue(cld.admin_key, fields)
+
+
+async def test_a_field_on_no_create_screen_is_judged_by_an_issue_edit_screen() -> None:
+    cfg = good_config()
+    cfg["pairs"][0]["fields"].append(
+        {
+            "name": "severity",
+            "server": "labels",
+            "cloud": CLOUD_SEVERITY,
+            "values": {"map": {"minor": "S2", "trivial": "S3"}},
+        }
+    )
+    problems, _ = await check_with(cfg, lambda s: severity_on_edit_screen_only(s, issue=True))
+    [problem] = problems
+    assert problem.path == "pairs[0].fields[4].values.map.trivial"
+    assert "'S3' is not an option" in problem.message and "'S1', 'S2'" in problem.message
+    # no issue to look into and on no create screen: cannot tell, so no verdict
+    problems, _ = await check_with(cfg, lambda s: severity_on_edit_screen_only(s, issue=False))
+    assert problems == []

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
+from jirabridge.sync.check_permissions import needs
+from jirabridge.sync.config import Side, parse_config
+
 from .check_sites import CheckSites, check_with, good_config
 
 
@@ -124,3 +129,39 @@ async def test_a_project_the_bot_cannot_browse_is_one_problem() -> None:
     [problem] = problems
     assert problem.path == "pairs[0].cloud.project"
     assert "OPS" in lines[problem.line - 1]
+
+
+def test_one_way_settings_need_nothing_of_their_source_side() -> None:
+    cfg = good_config()
+    pair = cfg["pairs"][0]
+    pair.update(
+        create="server_to_cloud",
+        attachments="server_to_cloud",
+        links="none",
+        comments={"direction": "server_to_cloud"},
+        rules=[],
+        fields=[
+            {"name": "summary", "direction": "server_to_cloud"},
+            {"name": "assignee", "direction": "both"},
+        ],
+    )
+    loaded = parse_config(yaml.safe_dump(cfg, sort_keys=False), name="c")
+
+    def keys(side: Side) -> set[str]:
+        return {k for n in needs(loaded, loaded.config.pairs[0], 0, side) for k in n.any_of}
+
+    # the Server side is only read, but every new pair is marked and linked on both sides
+    assert keys(Side.SERVER) == {"BROWSE_PROJECTS", "EDIT_ISSUES", "LINK_ISSUES", "ASSIGN_ISSUES"}
+    assert keys(Side.CLOUD) == {
+        "BROWSE_PROJECTS",
+        "CREATE_ISSUES",
+        "EDIT_ISSUES",
+        "LINK_ISSUES",
+        "ASSIGN_ISSUES",
+        "ADD_COMMENTS",
+        "EDIT_OWN_COMMENTS",
+        "EDIT_ALL_COMMENTS",
+        "DELETE_OWN_COMMENTS",
+        "DELETE_ALL_COMMENTS",
+        "CREATE_ATTACHMENTS",
+    }
