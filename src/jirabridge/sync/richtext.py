@@ -49,6 +49,7 @@ __all__ = [
     "Translated",
     "mention_ids",
     "reference_keys",
+    "refers_to_attachments",
     "translate_doc",
 ]
 
@@ -133,7 +134,8 @@ class DocState:
 
     - ``issue_keys``: per source side, source key -> the paired key on the other side;
     - ``looked_up``: per source side, the keys already looked up (paired or not);
-    - ``attachments``: the issue pair's mirrored attachments, the ones this job copied too;
+    - ``attachments``: the issue pair's mirrored attachments, the ones this job copied too
+      (``attachments_loaded`` once the stored ones are in);
     - ``names``: per source side, display names of mentioned users;
     - ``notes``: what the job's translations could not carry over, one entry per kind,
       reference and direction (``(kind, detail, source side)`` -> the source issue key).
@@ -146,6 +148,7 @@ class DocState:
         default_factory=lambda: {Side.SERVER: set(), Side.CLOUD: set()}
     )
     attachments: list[MirroredAttachment] = field(default_factory=list)
+    attachments_loaded: bool = False  # the stored ones (the issue pair exists)
     names: dict[Side, dict[str, str]] = field(
         default_factory=lambda: {Side.SERVER: {}, Side.CLOUD: {}}
     )
@@ -221,6 +224,17 @@ def reference_keys(doc: Any) -> set[str]:
                 if m:
                     out.add(m[1])
     return out
+
+
+def refers_to_attachments(doc: Any) -> bool:
+    """Whether ``doc`` holds a file reference (``media`` / ``mediaInline``) or a link to an
+    attachment (``/secure/attachment/``): only then are the mirrored attachments needed."""
+    for node in _nodes(doc):
+        if node.get("type") in _FILE_MEDIA and _attrs(node).get("type") != "external":
+            return True
+        if any("/secure/attachment/" in url for url in _urls(node)):
+            return True
+    return False
 
 
 def mention_ids(doc: Any) -> set[str]:

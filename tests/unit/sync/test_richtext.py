@@ -15,6 +15,7 @@ from jirabridge.sync.richtext import (
     RichTextLookups,
     mention_ids,
     reference_keys,
+    refers_to_attachments,
     translate_doc,
 )
 
@@ -338,3 +339,13 @@ def test_mention_ids_lists_every_mention() -> None:
 
 def test_report_kind_for_issues_exists() -> None:
     assert ReportKind.UNMAPPED_ISSUE.value == "unmapped_issue"
+
+
+def test_refers_to_attachments_only_for_file_references() -> None:
+    assert refers_to_attachments(doc(media("image.png")))
+    assert refers_to_attachments(doc(para({"type": "mediaInline", "attrs": {"type": "file"}})))
+    assert refers_to_attachments(doc(para(text("x", link(f"{SRV}/secure/attachment/1/a.png")))))
+    external = {"type": "media", "attrs": {"type": "external", "url": "https://x/y.png"}}
+    assert not refers_to_attachments(doc({"type": "mediaSingle", "content": [external]}))
+    assert not refers_to_attachments(doc(para(text("OPS-1", link(f"{SRV}/browse/OPS-1")))))
+    assert not refers_to_attachments("!image.png!")  # not ADF

@@ -29,6 +29,7 @@ from jirabridge.sync.richtext import (
     RichTextLookups,
     mention_ids,
     reference_keys,
+    refers_to_attachments,
     translate_doc,
 )
 from jirabridge.sync.store import AttachmentPair, AuditEntry, IssuePair
@@ -121,11 +122,18 @@ class _UsersMixin(_ApplierBase):
             side: {k for v in values for k in reference_keys(v)} - ctx.docs.looked_up[side]
             for side, values in docs.items()
         }
-        keys, attachments = await asyncio.to_thread(self._doc_refs, ctx, wanted)
+        files = not ctx.docs.attachments_loaded and any(
+            refers_to_attachments(v) for values in docs.values() for v in values
+        )
+        if not files and not any(wanted.values()):
+            return  # nothing to look up: no store round trip
+        keys, attachments = await asyncio.to_thread(self._doc_refs, ctx, wanted, files)
         for side, found in keys.items():
             ctx.docs.issue_keys[side].update(found)
             ctx.docs.looked_up[side].update(wanted[side])
-        self.note_attachments(ctx, attachments)
+        if attachments is not None:
+            self.note_attachments(ctx, attachments)
+            ctx.docs.attachments_loaded = True
 
     def note_attachments(self, ctx: _Ctx, rows: Iterable[Mapping[str, Any] | Any]) -> None:
         """Make mirrored attachments known to this job's translations: ``AttachmentPair``
@@ -143,10 +151,10 @@ class _UsersMixin(_ApplierBase):
                 ctx.docs.attachments.append(att)
 
     def _doc_refs(
-        self, ctx: _Ctx, wanted: Mapping[Side, set[str]]
-    ) -> tuple[dict[Side, dict[str, str]], list[AttachmentPair]]:
-        """The paired keys of ``wanted`` (per source side) and the issue pair's attachment
-        rows, in one store session."""
+        self, ctx: _Ctx, wanted: Mapping[Side, set[str]], files: bool
+    ) -> tuple[dict[Side, dict[str, str]], list[AttachmentPair] | None]:
+        """The paired keys of ``wanted`` (per source side) and, with ``files``, the issue
+        pair's attachment rows (None while the pair does not exist), in one store session."""
         keys: dict[Side, dict[str, str]] = {}
         with self.queue.store.session() as session:
             for side, wanted_keys in wanted.items():
@@ -166,9 +174,9 @@ class _UsersMixin(_ApplierBase):
                 }
             issue = ctx.issues.get(ctx.side)
             ref = None
-            if issue is not None and issue.id is not None:
+            if files and issue is not None and issue.id is not None:
                 ref = find_pair(session, side=ctx.side, issue_id=issue.id, pair_id=ctx.pair.id)
-            attachments: list[AttachmentPair] = []
+            attachments: list[AttachmentPair] | None = None
             if ref is not None:
                 attachments = list(
                     session.scalars(
