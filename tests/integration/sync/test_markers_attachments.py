@@ -95,6 +95,18 @@ async def test_an_upload_by_a_dead_attempt_is_adopted(store: Store) -> None:
         )
 
 
+async def test_an_orphan_of_ours_with_other_bytes_is_not_adopted(store: Store) -> None:
+    async with build_world(store) as world:
+        s_key, s_id, c_key, c_id = await paired(world)
+        [source] = await world.alice["cld"].add_attachment(c_key, "plan.txt", b"the plan")
+        [other] = await world.bot["srv"].add_attachment(s_key, "plan.txt", b"the plot")
+        result = await world.apply("cld", c_id)
+        assert result.writes == 1  # uploaded: the same name and size is not the same file
+        [copy] = [a for a in await _files(world, "srv", s_key) if a.id != other.id]
+        assert await world.bot["srv"].download_attachment(copy) == b"the plan"
+        assert _pairs(store) == [(copy.id, source.id, "plan.txt")]
+
+
 async def test_oversized_attachments_are_audited_once_and_shown_in_status(
     store: Store, store_url: tuple[str, str | None]
 ) -> None:

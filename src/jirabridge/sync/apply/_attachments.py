@@ -1,8 +1,9 @@
 """Attachments copied once each (recorded as ``AttachmentPair`` with their sha256).
 
-A copy is never made twice: an upload of ours whose pair row is missing (the attempt died
-after uploading) or whose answer was lost (:class:`AmbiguousWriteError`) is found again on the
-target by file name, size and uploader (us) and adopted. An attachment over the size limit
+A copy is never made twice: an upload whose answer was lost (:class:`AmbiguousWriteError`)
+is found again on the target as a new upload of ours with the same file name and size, and
+one of ours whose pair row is missing (the attempt died after uploading) as an unpaired upload
+of ours with the same name, size and bytes; either is adopted. An attachment over the size limit
 is not copied and leaves an ``attachment_too_large`` audit entry (once per attachment), which
 ``jirabridge status`` lists.
 """
@@ -78,8 +79,8 @@ class _AttachmentsMixin(_ApplierBase):
                         _TooLarge(self._site_of(ctx, source), ref.key(source), att, limit)
                     )
                     continue
-                adopted = _same_file(orphans[target], att)
                 content = await ctx.clients[source].download_attachment(att)
+                adopted = await self._orphan_copy(ctx, target, orphans[target], att, content)
                 if adopted is None:
                     try:
                         adopted = await self._upload_once(ctx, target, att, content)
@@ -107,6 +108,23 @@ class _AttachmentsMixin(_ApplierBase):
         if too_large:
             await asyncio.to_thread(self._audit_too_large, ctx.pair.id, too_large)
         return out
+
+    async def _orphan_copy(
+        self,
+        ctx: _Ctx,
+        target: Side,
+        orphans: list[Attachment],
+        att: Attachment,
+        content: bytes,
+    ) -> Attachment | None:
+        """The unpaired upload of ours that is ``att``'s copy: same name and size, and (read
+        only for such a candidate, which a dead attempt leaves rarely) the same bytes."""
+        for candidate in orphans:
+            if (candidate.filename, candidate.size) != (att.filename, att.size):
+                continue
+            if await ctx.clients[target].download_attachment(candidate) == content:
+                return candidate
+        return None
 
     async def _upload_once(
         self, ctx: _Ctx, target: Side, att: Attachment, content: bytes
