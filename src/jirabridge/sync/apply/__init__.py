@@ -29,10 +29,12 @@ then its mirror through the state store. What it syncs, and where that lives:
   :meth:`Applier.translate_doc` (prepared by :meth:`Applier.prepare_docs`), which today points
   mentions at the other site's users (unknown ones become plain text).
 - **Comments** (``_comments``): mirrored by id with an attribution line, restricted ones kept,
-  dropped or made public per the pair; edits and deletes follow when configured; a comment we
-  posted whose pair row was lost is adopted by its text.
+  dropped or made public per the pair; edits and deletes follow when configured; each mirror
+  carries the ``jirabridge.origin`` marker (``jirabridge.sync.markers``), by which a mirror
+  whose pair row was lost, or whose POST answer was lost, is adopted.
 - **Attachments** (``_attachments``): copied once each (``AttachmentPair``, with its sha256),
-  up to the pair's size limit.
+  up to the pair's size limit (over it: an ``attachment_too_large`` audit entry); an upload
+  whose answer or pair row was lost is adopted, never made twice.
 - **Links** (``_links``): issue links between paired issues are added on the other side and
   never removed (merge, ``LinkPair``).
 - **Sprints** (``_sprints``): when the pair syncs them, the mirror follows its source into the
