@@ -10,6 +10,7 @@ import pytest
 from jirabridge.markup import ReportKind, adf_to_wiki, wiki_to_adf
 from jirabridge.sync.config import Side
 from jirabridge.sync.richtext import (
+    DocState,
     MentionMiss,
     MirroredAttachment,
     RichTextLookups,
@@ -349,3 +350,17 @@ def test_refers_to_attachments_only_for_file_references() -> None:
     assert not refers_to_attachments(doc({"type": "mediaSingle", "content": [external]}))
     assert not refers_to_attachments(doc(para(text("OPS-1", link(f"{SRV}/browse/OPS-1")))))
     assert not refers_to_attachments("!image.png!")  # not ADF
+
+
+def test_doc_state_keeps_each_miss_once_per_direction() -> None:
+    state = DocState()
+    source = doc(para(mention("ghost", "@Gus"), text(" OPS-3 "), mention("ghost")), media("x.png"))
+    for _ in range(2):
+        state.note(translate_doc(source, to_cloud(mentions={})), Side.SERVER, "OPS-5")
+    state.note(translate_doc(doc(para(text("CLD-8"))), to_server()), Side.CLOUD, "CLD-7")
+    assert state.notes == {
+        (ReportKind.UNRESOLVED_USER, "ghost", Side.SERVER): ("OPS-5", "@Gus"),
+        (ReportKind.UNMAPPED_ISSUE, "OPS-3", Side.SERVER): ("OPS-5", ""),
+        (ReportKind.UNMAPPED_ATTACHMENT, "x.png", Side.SERVER): ("OPS-5", ""),
+        (ReportKind.UNMAPPED_ISSUE, "CLD-8", Side.CLOUD): ("CLD-7", ""),
+    }
