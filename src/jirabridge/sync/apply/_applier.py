@@ -141,7 +141,7 @@ class Applier(
         before_status = {s: ctx.issues[s].status for s in (Side.SERVER, Side.CLOUD)}
         await self._write_fields(ctx, plan)
         await self._run_rules(ctx, snaps)
-        comment_links = await self._sync_comments(ctx, ref)
+        comment_links = await self._sync_comments(ctx, ref, fresh=created and job.attempts <= 1)
         link_links = await self._sync_links(ctx, ref)
         sprint_names = await self._sync_sprints(ctx, snaps)
         # the new "last synced" state: what we wrote, as the sites now show it, and for every
