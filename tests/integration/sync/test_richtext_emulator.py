@@ -205,3 +205,25 @@ async def test_a_mention_miss_is_audited_and_a_user_created_later_is_found(store
                 s.scalars(select(AuditEntry).where(AuditEntry.kind == "mention_unresolved")).all()
             )
         assert count == 1
+
+
+async def test_a_comment_names_the_mirror_and_shows_the_mirrored_file(store: Store) -> None:
+    async with build_world(store, PAIR, markup=True) as world:
+        for n in range(3):
+            await create(world, "cld", f"unrelated {n}")
+        other_s, other_s_id = await create(world, "srv", "the other one")
+        await world.apply("srv", other_s_id)
+        main_s, main_s_id = await create(world, "srv", "main")
+        await world.alice["srv"].add_attachment(main_s, "log.txt", b"boom", "text/plain")
+        await world.apply("srv", main_s_id)  # creates the mirror, copies the file
+        main_c = mirror_of(world, main_s)
+        [log_c] = (await world.bot["cld"].get_issue(main_c)).attachments
+
+        wiki = f"Same as {other_s}, see [^log.txt] and {{{{{other_s}}}}}"
+        await world.alice["srv"].add_comment(main_s, wiki_to_adf(wiki))
+        await world.apply("srv", main_s_id)
+        [mirrored] = [c async for c in world.bot["cld"].comments(main_c)]
+        texts = " ".join(n["text"] for n in of_type(mirrored.body, "text"))
+        assert f"Same as {mirror_of(world, other_s)}, see" in texts
+        assert texts.rstrip().endswith(other_s)  # in code: as written
+        assert [m["attrs"]["id"] for m in of_type(mirrored.body, "media")] == [log_c.id]
