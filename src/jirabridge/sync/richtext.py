@@ -102,7 +102,8 @@ class RichTextLookups:
     - ``mentions``: source user id (username on Server, accountId on Cloud) -> the target's;
       a mentioned id missing from it is a miss. None leaves mentions untouched;
     - ``names``: display names of source users, for the text a missed mention becomes;
-    - ``projects``: source project keys whose unpaired issue keys in text are reported.
+    - ``unpaired``: source keys known to have no pair (looked up, not found): reported where
+      they are met in text (a key never looked up is not judged).
     """
 
     target: Side
@@ -111,7 +112,7 @@ class RichTextLookups:
     attachments: Sequence[MirroredAttachment] = ()
     mentions: Mapping[str, str] | None = None
     names: Mapping[str, str] = field(default_factory=dict)
-    projects: frozenset[str] = frozenset()
+    unpaired: frozenset[str] = frozenset()
 
     @property
     def source(self) -> Side:
@@ -316,9 +317,9 @@ class _Translator:
     def text(self, text: str, path: str, href: str | None) -> str:
         if href is not None and text == href:
             return self.url(href, path)  # a link showing its own URL shows the new one
-        if self.lk.projects:
+        if self.lk.unpaired:
             for key in find_issue_keys(text):
-                if key not in self.lk.issue_keys and key.rsplit("-", 1)[0] in self.lk.projects:
+                if key in self.lk.unpaired:
                     self.report.add(ReportKind.UNMAPPED_ISSUE, key, path)
         return rewrite_issue_keys(text, self.ctx)
 

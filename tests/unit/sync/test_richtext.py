@@ -63,7 +63,7 @@ def to_cloud(**kw: Any) -> RichTextLookups:
         "issue_keys": {"OPS-1": "CLD-7", "OPS-2": "CLD-9"},
         "base_urls": {SRV: CLD},
         "attachments": (IMAGE, PDF),
-        "projects": frozenset({"OPS"}),
+        "unpaired": frozenset({"OPS-3", "OPS-44"}),
     }
     base.update(kw)
     return RichTextLookups(**base)
@@ -75,7 +75,7 @@ def to_server(**kw: Any) -> RichTextLookups:
         "issue_keys": {"CLD-7": "OPS-1"},
         "base_urls": {CLD: SRV},
         "attachments": (IMAGE, PDF),
-        "projects": frozenset({"CLD"}),
+        "unpaired": frozenset({"CLD-8"}),
     }
     base.update(kw)
     return RichTextLookups(**base)
@@ -108,7 +108,7 @@ def test_keys_in_code_stay_as_written() -> None:
 def test_unpaired_key_of_the_source_project_is_kept_and_reported() -> None:
     out = translate_doc(doc(para(text("OPS-3 and ABC-1"))), to_cloud())
     assert first_inline(out)["text"] == "OPS-3 and ABC-1"
-    assert out.report.unmapped_issues == ["OPS-3"]  # ABC is no project of the pair
+    assert out.report.unmapped_issues == ["OPS-3"]  # ABC-1 was never looked up: not judged
     assert out.report.items[0].path == "$.content[0].content[0]"
 
 

@@ -212,7 +212,11 @@ class _UsersMixin(_ApplierBase):
             attachments=tuple(ctx.docs.attachments),
             mentions=mentions,
             names=ctx.docs.names[source],
-            projects=frozenset({ends[source].project}),
+            unpaired=frozenset(
+                k
+                for k in ctx.docs.looked_up[source] - ctx.docs.issue_keys[source].keys()
+                if k.rsplit("-", 1)[0] == ends[source].project  # other projects: not ours
+            ),
         )
         result = translate_doc(doc, lookups)
         if result.report:
