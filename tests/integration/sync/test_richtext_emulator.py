@@ -227,3 +227,24 @@ async def test_a_comment_names_the_mirror_and_shows_the_mirrored_file(store: Sto
         assert f"Same as {mirror_of(world, other_s)}, see" in texts
         assert texts.rstrip().endswith(other_s)  # in code: as written
         assert [m["attrs"]["id"] for m in of_type(mirrored.body, "media")] == [log_c.id]
+
+
+async def test_the_attribution_line_keeps_the_source_key_while_the_body_is_translated(
+    store: Store,
+) -> None:
+    pair = {**PAIR, "comments": {"attribution_template": "{key}: {author} wrote:"}}
+    async with build_world(store, pair, markup=True) as world:
+        for n in range(2):  # keys differ between the sites
+            await create(world, "cld", f"unrelated {n}")
+        main_s, main_s_id = await create(world, "srv", "main")
+        await world.apply("srv", main_s_id)
+        main_c = mirror_of(world, main_s)
+        assert main_c != main_s
+        await world.alice["srv"].add_comment(main_s, wiki_to_adf(f"{main_s} is broken"))
+        await world.apply("srv", main_s_id)
+        [mirrored] = [c async for c in world.bot["cld"].comments(main_c)]
+        first, *rest = mirrored.body["content"]
+        line = " ".join(n["text"] for n in of_type(first, "text"))
+        body = " ".join(n["text"] for part in rest for n in of_type(part, "text"))
+        assert line.startswith(f"{main_s}: ")  # where it was written
+        assert f"{main_c} is broken" in body  # the issue, as the other site names it

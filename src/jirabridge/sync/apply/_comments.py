@@ -174,8 +174,15 @@ class _CommentsMixin(_UsersMixin):
         }
 
     def _attributed(self, ctx: _Ctx, source: Side, comment: Comment) -> dict[str, Any]:
+        """The mirror body: the source body translated to the target side, then the
+        attribution line. The line is added after the translation so the source key it names
+        stays the source's key (translating it would point it at the mirror itself)."""
         rules = ctx.pair.comments
-        body: dict[str, Any] = dict(comment.body) if comment.body else {"type": "doc"}
+        original: dict[str, Any] = dict(comment.body) if comment.body else {"type": "doc"}
+        original.setdefault("type", "doc")
+        original.setdefault("version", 1)
+        original["content"] = list(original.get("content") or [])
+        body: dict[str, Any] = dict(self.translate_doc(ctx, original, source, source.other))
         content = list(body.get("content") or [])
         if rules.attribution:
             who = comment.author.label() if comment.author else "someone"
@@ -188,7 +195,4 @@ class _CommentsMixin(_UsersMixin):
             )
             content.insert(0, _paragraph(line))
         body["content"] = content
-        body.setdefault("type", "doc")
-        body.setdefault("version", 1)
-        mapped: dict[str, Any] = self.translate_doc(ctx, body, source, source.other)
-        return mapped
+        return body
