@@ -26,8 +26,12 @@ then its mirror through the state store. What it syncs, and where that lives:
 - **Users and rich text** (``_users``): users of every user-typed field go through the pair's
   user mapping (table, e-mail, fallback user). Every rich-text document (description,
   textarea custom fields, comment bodies) goes through one seam,
-  :meth:`Applier.translate_doc` (prepared by :meth:`Applier.prepare_docs`), which today points
-  mentions at the other site's users (unknown ones become plain text).
+  :meth:`Applier.translate_doc` (prepared by :meth:`Applier.prepare_docs`, logic in
+  :mod:`jirabridge.sync.richtext`): mentions point at the other site's users (an unknown one
+  becomes "@Display Name" and a ``mention_unresolved`` audit entry; a lookup miss is believed
+  for a few minutes only), keys and links of paired issues at their mirrors, links to the
+  source site at the target site, and attachment references at the mirrored attachment
+  (anything that cannot be mapped is kept as written and audited as ``reference_unmapped``).
 - **Comments** (``_comments``): mirrored by id with an attribution line, restricted ones kept,
   dropped or made public per the pair; edits and deletes follow when configured; each mirror
   carries the ``jirabridge.origin`` marker (``jirabridge.sync.markers``), by which a mirror
