@@ -1,7 +1,8 @@
 """SIGKILL the backfill at random moments 20 times, resume, and find no duplicates.
 
 The backfill runs as a real ``jirabridge backfill`` subprocess against both emulators served
-by uvicorn on loopback, with the state store on a SQLite file. Kill times come from a seeded
+by uvicorn on loopback, with the state store on SQLite or PostgreSQL (its URL goes to the
+subprocess in the config file, ``JIRABRIDGE_STORE_URL`` is cleared). Kill times come from a seeded
 RNG; a kill is counted as "mid-run" when the process was still running when it landed.
 """
 
@@ -15,7 +16,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,9 +26,12 @@ import yaml
 from sqlalchemy import select
 
 from jirabridge.emulator import create_app
-from jirabridge.sync.store import IssuePair, open_store
+from jirabridge.jira import IssueInput
+from jirabridge.sync.runner import SyncRunner
+from jirabridge.sync.store import IssuePair, Store, open_store
+from tests.support.served import base_url_of, bound_socket, serve_on
 
-from .served import free_port, serve
+from .harness import Bridge, adf_text, bridge, doc
 
 ISSUES = 90  # 60 on Server, 30 on Cloud
 LATENCY_MS = 50  # on every emulator request while killing, so a backfill spans many kills
@@ -65,7 +71,7 @@ def seed_sites(apps: dict) -> None:
             site.add_comment(who, issue.key, body)
 
 
-def write_config(path: Path, ports: dict[str, int], bots: dict[str, str], db: Path) -> None:
+def write_config(path: Path, urls: dict[str, str], bots: dict[str, str], store_url: str) -> None:
     path.write_text(
         yaml.safe_dump(
             {
@@ -73,7 +79,7 @@ def write_config(path: Path, ports: dict[str, int], bots: dict[str, str], db: Pa
                 "sites": {
                     "srv": {
                         "flavour": "server",
-                        "url": f"http://127.0.0.1:{ports['srv']}",
+                        "url": urls["srv"],
                         "auth": "basic",
                         "username": "svc",
                         "credential": "env:JB_SRV_PW",
@@ -82,7 +88,7 @@ def write_config(path: Path, ports: dict[str, int], bots: dict[str, str], db: Pa
                     },
                     "cld": {
                         "flavour": "cloud",
-                        "url": f"http://127.0.0.1:{ports['cld']}",
+                        "url": urls["cld"],
                         "auth": "api_token",
                         "username": "bot@acme.io",
                         "credential": "env:JB_CLD_TOKEN",
@@ -90,7 +96,7 @@ def write_config(path: Path, ports: dict[str, int], bots: dict[str, str], db: Pa
                         "max_requests_per_second": 500,
                     },
                 },
-                "store": {"url": f"sqlite:///{db}"},
+                "store": {"url": store_url},
                 "queue": {"coalesce_seconds": 0, "workers": 2, "lease_seconds": 3},
                 "pairs": [
                     {
@@ -106,9 +112,9 @@ def write_config(path: Path, ports: dict[str, int], bots: dict[str, str], db: Pa
     )
 
 
-def set_latency(port: int, ms: float) -> None:
+def set_latency(base: str, ms: float) -> None:
     body = {"ms": ms} if ms else {"clear": True}
-    r = httpx.post(f"http://127.0.0.1:{port}/_emulator/latency", json=body, timeout=30)
+    r = httpx.post(f"{base}/_emulator/latency", json=body, timeout=30)
     r.raise_for_status()
 
 
@@ -137,25 +143,32 @@ def comment_count(base: str, auth: tuple[str, str], api: str, key: str) -> int:
 
 
 @pytest.mark.slow
-def test_backfill_killed_twenty_times_resumes_without_duplicates(tmp_path: Path) -> None:
-    apps = {"srv": create_app("server"), "cld": create_app("cloud")}
+def test_backfill_killed_twenty_times_resumes_without_duplicates(
+    tmp_path: Path, store_url: str
+) -> None:
+    socks = {"srv": bound_socket(), "cld": bound_socket()}
+    urls = {n: base_url_of(sock) for n, sock in socks.items()}
+    apps = {
+        "srv": create_app("server", base_url=urls["srv"]),
+        "cld": create_app("cloud", base_url=urls["cld"]),
+    }
     seed_sites(apps)
     bots = {
         "srv": next(u.key for u in apps["srv"].site.users.values() if u.name == "svc"),
         "cld": next(u.key for u in apps["cld"].site.users.values() if u.email == "bot@acme.io"),
     }
-    ports = {"srv": free_port(), "cld": free_port()}
-    db = tmp_path / "state.db"
     config = tmp_path / "jirabridge.yaml"
-    write_config(config, ports, bots, db)
+    write_config(config, urls, bots, store_url)
     env = {**os.environ, "JB_SRV_PW": "pw", "JB_CLD_TOKEN": "tok"}
     env.pop("JIRABRIDGE_STORE_URL", None)
     cmd = [JB, "backfill", "--config", str(config)]
     rng = random.Random(20261124)
     mid_run = 0
-    with serve(apps, ports):
-        for port in ports.values():
-            set_latency(port, LATENCY_MS)
+    with ExitStack() as serving:
+        for name, app in apps.items():
+            serving.enter_context(serve_on(app, socks[name]))
+        for base in urls.values():
+            set_latency(base, LATENCY_MS)
         for _ in range(KILLS):
             proc = subprocess.Popen(
                 cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path
@@ -167,20 +180,19 @@ def test_backfill_killed_twenty_times_resumes_without_duplicates(tmp_path: Path)
             proc.wait(timeout=30)
             assert proc.stderr is not None
             proc.stderr.close()
-        for port in ports.values():
-            set_latency(port, 0)
+        for base in urls.values():
+            set_latency(base, 0)
         # resume until done, twice (the second one must find nothing to create)
         for _ in range(2):
             done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stderr[-2000:]
-        srv_base = f"http://127.0.0.1:{ports['srv']}"
-        cld_base = f"http://127.0.0.1:{ports['cld']}"
+        srv_base, cld_base = urls["srv"], urls["cld"]
         on_srv = summaries(srv_base, ("svc", "pw"), "2")
         on_cld = summaries(cld_base, ("bot@acme.io", "tok"), "3")
         expected = Counter({f"item {i}": 1 for i in range(ISSUES)})
         assert on_srv == expected, "duplicate or missing issues on Server"
         assert on_cld == expected, "duplicate or missing issues on Cloud"
-        store = open_store(f"sqlite:///{db}")
+        store = open_store(store_url)
         try:
             with store.session() as s:
                 rows = list(s.scalars(select(IssuePair)))
@@ -197,84 +209,56 @@ class Killed(BaseException):
     """The process dies here (not an Exception: nothing in the engine may catch it)."""
 
 
+async def die_after_then_resume(b: Bridge, store: Store, client: Any, method: str) -> None:
+    """The backfill dies right after ``client.method`` was answered, before anything is
+    stored; then a new runner on the same store (the resumed process) backfills twice."""
+    real = getattr(client, method)
+
+    async def call_then_die(*a: object, **kw: object) -> object:
+        await real(*a, **kw)
+        raise Killed
+
+    setattr(client, method, call_then_die)
+    with pytest.raises(Killed):
+        await b.runner.backfill()
+    setattr(client, method, real)
+    resumed = SyncRunner(b.runner.config, store, clients=b.runner.clients)
+    await asyncio.sleep(0.6)  # the dead worker's lease runs out
+    await asyncio.wait_for(resumed.backfill(), 60)
+    await asyncio.wait_for(resumed.backfill(), 60)
+
+
 @pytest.mark.parametrize("origin", ["srv", "cld"])
 async def test_crash_right_after_a_create_does_not_duplicate_the_mirror(
-    tmp_path: Path, origin: str
+    store: Store, origin: str
 ) -> None:
     """The deterministic version of the kill test: the worker dies right after the mirror's
     create has been answered, before anything is stored; a new runner on the same store
     (the resumed process) must not create the mirror again."""
-    from jirabridge.jira import IssueInput
-    from jirabridge.sync.runner import SyncRunner
-
-    from .harness import bridge
-
     target = "cld" if origin == "srv" else "srv"
-    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
     queue = {"coalesce_seconds": 0, "workers": 1, "lease_seconds": 0.5}
-    try:
-        async with bridge(store, queue=queue) as b:
-            key = await b.alice[origin].create_issue(
-                IssueInput(project_key="OPS", issue_type="Task", summary="only once")
-            )
-            client = b.bot[target]
-            real_create = client.create_issue
-
-            async def create_then_die(data: IssueInput, *a: object, **kw: object) -> str:
-                await real_create(data, *a, **kw)
-                raise Killed
-
-            client.create_issue = create_then_die
-            with pytest.raises(Killed):
-                await b.runner.backfill()
-            client.create_issue = real_create
-            resumed = SyncRunner(b.runner.config, store, clients=b.runner.clients)
-            await asyncio.sleep(0.6)  # the dead worker's lease runs out
-            await asyncio.wait_for(resumed.backfill(), 60)
-            await asyncio.wait_for(resumed.backfill(), 60)
-            found = [i.summary async for i in b.bot[target].search('project = "OPS"')]
-            assert found == ["only once"]
-            del key
-    finally:
-        store.dispose()
+    async with bridge(store, queue=queue) as b:
+        await b.alice[origin].create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary="only once")
+        )
+        await die_after_then_resume(b, store, b.bot[target], "create_issue")
+        found = [i.summary async for i in b.bot[target].search('project = "OPS"')]
+        assert found == ["only once"]
 
 
 @pytest.mark.parametrize("origin", ["srv", "cld"])
 async def test_crash_right_after_a_comment_write_does_not_duplicate_it(
-    tmp_path: Path, origin: str
+    store: Store, origin: str
 ) -> None:
-    from jirabridge.jira import IssueInput
-    from jirabridge.sync.runner import SyncRunner
-
-    from .harness import adf_text, bridge, doc
-
     target = "cld" if origin == "srv" else "srv"
-    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
     queue = {"coalesce_seconds": 0, "workers": 1, "lease_seconds": 0.5}
-    try:
-        async with bridge(store, queue=queue) as b:
-            key = await b.alice[origin].create_issue(
-                IssueInput(project_key="OPS", issue_type="Task", summary="talk")
-            )
-            await b.settle()
-            mirror = b.mirror_of(origin, key)
-            await b.alice[origin].add_comment(key, doc("said once"))
-            client = b.bot[target]
-            real_add = client.add_comment
-
-            async def add_then_die(*a: object, **kw: object) -> object:
-                await real_add(*a, **kw)
-                raise Killed
-
-            client.add_comment = add_then_die
-            with pytest.raises(Killed):
-                await b.runner.backfill()
-            client.add_comment = real_add
-            resumed = SyncRunner(b.runner.config, store, clients=b.runner.clients)
-            await asyncio.sleep(0.6)  # the dead worker's lease runs out
-            await asyncio.wait_for(resumed.backfill(), 60)
-            await asyncio.wait_for(resumed.backfill(), 60)
-            texts = [adf_text(c.body) async for c in b.bot[target].comments(mirror)]
-            assert len(texts) == 1 and "said once" in texts[0]
-    finally:
-        store.dispose()
+    async with bridge(store, queue=queue) as b:
+        key = await b.alice[origin].create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary="talk")
+        )
+        await b.settle()
+        mirror = b.mirror_of(origin, key)
+        await b.alice[origin].add_comment(key, doc("said once"))
+        await die_after_then_resume(b, store, b.bot[target], "add_comment")
+        texts = [adf_text(c.body) async for c in b.bot[target].comments(mirror)]
+        assert len(texts) == 1 and "said once" in texts[0]

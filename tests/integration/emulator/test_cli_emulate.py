@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.emulator.servers import free_port
+from tests.support.served import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 

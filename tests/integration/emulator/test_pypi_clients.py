@@ -10,16 +10,16 @@ from atlassian import Jira as AtlassianJira
 from jira import JIRA
 
 from jirabridge.emulator import create_app
-from tests.integration.emulator.servers import free_port, serve
+from tests.support.served import base_url_of, bound_socket, serve_on
 from tests.unit.emulator_http.sites import AUTH, small_site
 
 
 @pytest.fixture(params=["server", "cloud"])
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, str, Any]]:
     flavour = str(request.param)
-    port = free_port()
-    app = create_app(flavour, small_site(flavour), base_url=f"http://127.0.0.1:{port}")
-    with serve(app, port) as url:
+    sock = bound_socket()
+    app = create_app(flavour, small_site(flavour), base_url=base_url_of(sock))
+    with serve_on(app, sock) as url:
         yield flavour, url, app
 
 

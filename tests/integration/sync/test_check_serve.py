@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from jirabridge.sync.queue import Queue
 from jirabridge.sync.runner import client_for_site, serve_app
 from jirabridge.sync.store import Store
 from jirabridge.sync.webhooks import ReceiverSite, create_receiver
+from tests.support.served import free_port
 
 from .test_apply_emulator import BASE_C, BASE_S
 
@@ -146,12 +146,6 @@ async def test_receiver_on_a_real_socket(store: Store) -> None:
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.slow
