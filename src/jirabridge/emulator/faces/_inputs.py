@@ -26,7 +26,18 @@ def rich_in(ctx: Ctx, value: Any, field_id: str) -> Any:
             raise JiraHttpError(400, errors={field_id: ADF_REQUIRED})
     elif not isinstance(value, str):
         raise JiraHttpError(400, errors={field_id: STRING_REQUIRED})
-    return from_wire(value, native_adf=ctx.cloud, site=ctx.site)
+    files = _issue_files(ctx) if ctx.cloud and isinstance(value, str) else None
+    return from_wire(value, native_adf=ctx.cloud, site=ctx.site, attachments=files)
+
+
+def _issue_files(ctx: Ctx) -> dict[str, str] | None:
+    """File name -> media id of the attachments of the request's issue (a wiki ``!name!``
+    written to Cloud shows that file); None when the request names no existing issue."""
+    ref = ctx.request.path_params.get("issueIdOrKey")
+    if not isinstance(ref, str):
+        return None
+    issue = ctx.site.find_issue(ref)
+    return None if issue is None else ctx.site.issue_media_ids(issue.id)
 
 
 def visibility_in(raw: Any, field_id: str = "commentLevel") -> Visibility | None:

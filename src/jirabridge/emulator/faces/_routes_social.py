@@ -16,6 +16,7 @@ from jirabridge.emulator.faces._render import user_json
 from jirabridge.emulator.faces._table import ROOT, RouteSpec
 from jirabridge.emulator.faces._views import renderer_of, view_of
 from jirabridge.emulator.faces._wire import parse_datetime, parse_json
+from jirabridge.emulator.model import Attachment
 
 __all__ = ["ROUTES", "content_disposition"]
 
@@ -285,7 +286,33 @@ async def delete_attachment(ctx: Ctx) -> Any:
 
 
 async def attachment_content(ctx: Ctx) -> Any:
+    return _content(ctx.site.get_attachment(ctx.path("id")))
+
+
+MEDIA_PATH = "/media/file/{fileId}/binary"
+"""Where the emulator serves Cloud's Media API (``https://api.media.atlassian.com``) under its
+own base URL: ``/media/file/<media id>/binary``."""
+
+
+async def attachment_content_cloud(ctx: Ctx) -> Any:
+    """Cloud's ``/attachment/content/{id}``: 303 to the file on the Media API (whose URL
+    carries the attachment's media file id, the id ADF ``media`` nodes use), or the bytes
+    themselves with ``redirect=false``."""
     attachment = ctx.site.get_attachment(ctx.path("id"))
+    if (ctx.query("redirect") or "").lower() == "false":
+        return _content(attachment)
+    media_id = ctx.site.media_id_of(attachment)
+    name = quote(attachment.filename, safe="")
+    location = f"{ctx.face.base_url}{MEDIA_PATH.format(fileId=media_id)}?dl=true&name={name}"
+    return Response(status_code=303, headers={"Location": location})
+
+
+async def media_binary(ctx: Ctx) -> Any:
+    """The Media API's file download (reached through the 303 of ``/attachment/content``)."""
+    return _content(ctx.site.attachment_by_media_id(ctx.path("fileId")))
+
+
+def _content(attachment: Attachment) -> Response:
     return Response(
         attachment.content,
         media_type=attachment.mime_type,
@@ -579,7 +606,21 @@ ROUTES: list[RouteSpec] = [
     RouteSpec("GET", "/attachment/meta", attachment_meta),
     RouteSpec("GET", "/attachment/{id}", get_attachment),
     RouteSpec("DELETE", "/attachment/{id}", delete_attachment),
-    RouteSpec("GET", "/attachment/content/{id}", attachment_content, server=False),
+    RouteSpec(
+        "GET",
+        "/attachment/content/{id}",
+        attachment_content_cloud,
+        server=False,
+        note="303 to the media file (its media id); redirect=false: the bytes",
+    ),
+    RouteSpec(
+        "GET",
+        MEDIA_PATH,
+        media_binary,
+        family=ROOT,
+        server=False,
+        note="Media API file download (api.media.atlassian.com)",
+    ),
     RouteSpec(
         "GET",
         "/secure/attachment/{id}/{filename}",

@@ -83,6 +83,7 @@ class SiteBase:
         self.remote_links_by_issue: dict[int, list[int]] = {}
         self.attachments: dict[int, Attachment] = {}
         self.attachments_by_issue: dict[int, list[int]] = {}
+        self._media_index: dict[str, int] = {}  # Cloud media id -> attachment id (a cache)
         self.worklogs: dict[int, Worklog] = {}
         self.worklogs_by_issue: dict[int, list[int]] = {}
         self.boards: dict[int, Board] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from collections.abc import Mapping
@@ -81,6 +82,12 @@ class IdSource:
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+
+    def derived_uuid(self, kind: str, number: int) -> str:
+        """A UUID that depends only on the seed, ``kind`` and ``number`` (the random
+        generator is not touched, so adding one changes no other id of the site)."""
+        digest = hashlib.sha256(f"{self.seed}:{kind}:{number}".encode()).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def token(self, length: int = 24) -> str:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -404,6 +404,7 @@ class Attachment:
     content: bytes
     author_key: str
     created: datetime
+    media_id: str | None = None  # Cloud: the Media Services file id (a UUID) of the content
 
     @property
     def size(self) -> int:

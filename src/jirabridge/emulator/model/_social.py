@@ -456,6 +456,9 @@ class SocialMixin(ConfigMixin):
             author_key=actor.key,
             created=now,
         )
+        if self.flavour is Flavour.CLOUD:
+            att.media_id = self.ids.derived_uuid("media", att.id)
+            self._media_index[att.media_id] = att.id
         self.attachments[att.id] = att
         ids.append(att.id)
         history = self._record(
@@ -473,6 +476,39 @@ class SocialMixin(ConfigMixin):
         if att is None:
             raise NotFound(f"Attachment with id '{attachment_id}' does not exist")
         return att
+
+    def media_id_of(self, att: Attachment) -> str | None:
+        """The Media Services file id of a Cloud attachment (None on Server). An attachment
+        of a state saved before media ids existed gets the one it would have had."""
+        if self.flavour is not Flavour.CLOUD:
+            return None
+        if att.media_id is None:
+            att.media_id = self.ids.derived_uuid("media", att.id)
+        return att.media_id
+
+    def attachment_by_media_id(self, media_id: str) -> Attachment:
+        """The Cloud attachment whose content is the media file ``media_id``."""
+        aid = self._media_index.get(media_id)
+        if aid is None or aid not in self.attachments:
+            # built lazily: a loaded state or a deleted attachment leaves the index behind
+            self._media_index = {
+                m: a.id for a in self.attachments.values() if (m := self.media_id_of(a))
+            }
+            aid = self._media_index.get(media_id)
+        if aid is None:
+            raise NotFound(f"The file '{media_id}' does not exist.")
+        return self.attachments[aid]
+
+    def issue_media_ids(self, issue_id: int) -> dict[str, str]:
+        """File name -> media id of the attachments of a Cloud issue (the newest of equal
+        names wins, as a wiki ``!name!`` shows it); empty on Server."""
+        out: dict[str, str] = {}
+        for aid in self.attachments_by_issue.get(issue_id, ()):
+            att = self.attachments.get(aid)
+            media_id = None if att is None else self.media_id_of(att)
+            if att is not None and media_id is not None:
+                out[att.filename] = media_id
+        return out
 
     def issue_attachments(self, issue_ref: int | str) -> list[Attachment]:
         issue = self.get_issue(issue_ref)
