@@ -43,6 +43,7 @@ import httpx
 LIMIT = 50  # Cloud requests per second
 LATENCY_MS = 30
 SECRETS = {"env:SRV_PW": "pw", "env:CLD_TOKEN": "tok"}
+URL_FIELD = "customfield_10095"  # Cloud URL field: the mirror's visible link to its source
 
 
 def build(issues: int, comments: int) -> tuple[Any, Any, str, str, str]:
@@ -62,10 +63,13 @@ def build(issues: int, comments: int) -> tuple[Any, Any, str, str, str]:
     )
     project = next(iter(server.site.projects.values())).key
     cloud.site.create_project(project, "Bench", cloud.site.admin_key)
+    cloud.site.create_custom_field("Server issue", "url", field_id=URL_FIELD)
     return server, cloud, project, s_bot.key, c_bot.key
 
 
-def config(project: str, s_bot: str, c_bot: str, store: str, workers: int) -> Any:
+def config(
+    project: str, s_bot: str, c_bot: str, store: str, workers: int, remote_link: bool
+) -> Any:
     from jirabridge.sync.config import SyncConfig
 
     return SyncConfig.model_validate(
@@ -105,13 +109,20 @@ def config(project: str, s_bot: str, c_bot: str, store: str, workers: int) -> An
                         {"name": "labels"},
                     ],
                     "comments": {"attribution_template": "{author} wrote:"},
+                    # the visible link on the Cloud mirror: a URL field set in the create
+                    # (no call), or with --remote-link a remote link (one call per issue)
+                    "cross_reference": (
+                        {"remote_links": ["server", "cloud"]}
+                        if remote_link
+                        else {"remote_links": ["server"], "url_fields": {"cloud": URL_FIELD}}
+                    ),
                 }
             ],
         }
     )
 
 
-async def run(issues: int, comments: int, workers: int) -> None:
+async def run(issues: int, comments: int, workers: int, remote_link: bool) -> None:
     from jirabridge.emulator.infra import ControlClient
     from jirabridge.sync.runner import SyncRunner, client_for_site
     from jirabridge.sync.store import open_store
@@ -126,7 +137,14 @@ async def run(issues: int, comments: int, workers: int) -> None:
         await ctl.reset_counters()
         with tempfile.TemporaryDirectory() as tmp:
             store = open_store(f"sqlite:///{Path(tmp) / 'state.db'}")
-            cfg = config(project, s_bot, c_bot, f"sqlite:///{Path(tmp) / 'state.db'}", workers)
+            cfg = config(
+                project,
+                s_bot,
+                c_bot,
+                f"sqlite:///{Path(tmp) / 'state.db'}",
+                workers,
+                remote_link,
+            )
             clients = {
                 n: client_for_site(s, SECRETS.__getitem__, transport=transports[n], name=n)
                 for n, s in cfg.sites.items()
@@ -154,6 +172,8 @@ async def run(issues: int, comments: int, workers: int) -> None:
         f"backfill: {issues:,} Server issues, {seeded_comments:,} comments ({per_issue:.2f}/issue)"
     )
     print(f"  Cloud limit {LIMIT} requests/s, latency {LATENCY_MS} ms; engine workers {workers}")
+    link = "remote link (1 call/issue)" if remote_link else f"URL field {URL_FIELD} in the create"
+    print(f"  visible link on the Cloud mirror: {link}")
     print(
         f"  poll errors: {len(result.errors)}; dead letters: {stats.dead}; queued: {stats.queued}"
     )
@@ -190,9 +210,15 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="5,000 issues, 20,000 comments")
     parser.add_argument("--issues", type=int, default=None)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument(
+        "--remote-link",
+        action="store_true",
+        help="a remote link on the Cloud mirror too (one Cloud call per issue) instead of "
+        "the URL field set in the create",
+    )
     args = parser.parse_args()
     issues = args.issues or (5_000 if args.full else 500)
-    asyncio.run(run(issues, issues * 4, args.workers))
+    asyncio.run(run(issues, issues * 4, args.workers, args.remote_link))
 
 
 if __name__ == "__main__":

@@ -275,28 +275,14 @@ class SyncRunner:
         return bool(count)
 
     async def backfill(self, *, progress: Callable[[int, int], None] | None = None) -> RoundResult:
-        """Read every issue of every pair (a fresh cursor reads all), then apply.
+        """Read every issue of every pair (a fresh cursor reads all), create the missing
+        mirrors in bulk, then apply (:func:`jirabridge.sync.backfill.backfill`).
 
         ``progress(done, total)`` is called while applying: jobs (issues) finished out of
         the jobs the read queued; the last call is ``(total - waiting, total)``."""
-        result = await self.poll_round()
-        if progress is None:
-            await self.drain()
-            return result
+        from jirabridge.sync.backfill import backfill
 
-        def remaining() -> int:
-            stats = self.queue.stats()
-            return stats.queued + stats.leased
-
-        total = await asyncio.to_thread(remaining)
-        progress(0, total)
-        draining = asyncio.create_task(self.drain())
-        while not draining.done():
-            await asyncio.wait({draining}, timeout=0.2)
-            left = await asyncio.to_thread(remaining)
-            progress(max(0, total - left), total)
-        await draining
-        return result
+        return await backfill(self, progress=progress)
 
     async def reconcile(self) -> int:
         """Queue every known issue pair for a field-by-field comparison and repair."""

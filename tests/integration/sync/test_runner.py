@@ -176,19 +176,31 @@ async def test_lost_store_is_rebuilt_from_the_sites_without_duplicates(
             await restored.backfill()
         assert len([i async for i in restored.clients["cld"].search('project = "OPS"')]) == 3
 
-        # an ambiguous create is found again instead of being sent twice
-        bot_c = restored.clients["cld"]
-        key = await bot_c.create_issue(
-            IssueInput(project_key="OPS", issue_type="Task", summary="maybe created")
-        )
+        # an ambiguous create is found again (by the marker it carries from its create)
+        # instead of being sent twice; an unmarked issue of the same summary is not ours
+        from jirabridge.sync.apply import PROPERTY
         from jirabridge.sync.config import Side
 
+        bot_c = restored.clients["cld"]
+        marker = {"pair": "ops", "server": "OPS-99", "origin": "server:99999"}
+        key = await bot_c.create_issue(
+            IssueInput(
+                project_key="OPS",
+                issue_type="Task",
+                summary="maybe created",
+                properties={PROPERTY: marker},
+            )
+        )
+        await bot_c.create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary="maybe created")
+        )
         found = await restored.applier.find_unpaired_mirror(
-            bot_c, "ops", Side.CLOUD, "OPS", IssueInput(summary="maybe created")
+            bot_c, "ops", Side.CLOUD, "OPS", "server:99999"
         )
         assert found == key
+        paired = [i async for i in alice_s.search('project = "OPS" AND summary ~ "server 0"')]
         none = await restored.applier.find_unpaired_mirror(
-            bot_c, "ops", Side.CLOUD, "OPS", IssueInput(summary="server 0")
+            bot_c, "ops", Side.CLOUD, "OPS", f"server:{paired[0].id}"
         )
         assert none is None  # exists, but already paired: not ours to reuse
     finally:

@@ -53,6 +53,7 @@ class Applier(
             return await self._finish(job, ApplyResult("ignored", f"unknown site {job.site}"))
         side = Side(site_cfg.flavour.value)
         client = self._client(job.site)
+        await self.fresh.wait(job.site, job.issue_id)  # a backfill creating its mirror
         try:
             issue = await client.get_issue(job.issue_id, expand=["changelog"])
         except SkipItemError:
@@ -79,13 +80,20 @@ class Applier(
                 raise RetryLaterError("mirror pairing in progress", retry_after=2)
             if not self._may_create(pair, side):
                 return await self._finish(job, ApplyResult("ignored", "no mirror, none wanted"))
-            ref = await self._create_mirror(ctx, issue, retried=job.attempts > 1)
+            retried = job.attempts > 1 or self.fresh.must_check(job.site, job.issue_id)
+            ref = await self._create_mirror(ctx, issue, retried=retried)
             created = True
         else:
             other = side.other
-            ctx.issues[other] = await ctx.clients[other].get_issue(
-                ref.issue_id(other), expand=["changelog"]
-            )
+            mirror = self.fresh.take(pair.id, other, ref.issue_id(other))
+            if mirror is not None:  # created in bulk by the backfill, read right after
+                ctx.issues[other] = mirror
+                ctx.fresh.add(other)
+                ctx.settle_later.add(other)
+            else:
+                ctx.issues[other] = await ctx.clients[other].get_issue(
+                    ref.issue_id(other), expand=["changelog"]
+                )
         result = await self._sync(job, ctx, ref, created)
         if created:
             await self._requeue_children(ctx, job.site, issue)
@@ -141,13 +149,20 @@ class Applier(
         before_status = {s: ctx.issues[s].status for s in (Side.SERVER, Side.CLOUD)}
         await self._write_fields(ctx, plan)
         await self._run_rules(ctx, snaps)
-        comment_links = await self._sync_comments(ctx, ref, fresh=created and job.attempts <= 1)
+        comment_links = await self._sync_comments(ctx, ref, fresh=ctx.side.other in ctx.fresh)
         link_links = await self._sync_links(ctx, ref)
         sprint_names = await self._sync_sprints(ctx, snaps)
         # the new "last synced" state: what we wrote, as the sites now show it, and for every
         # other field what we read at the start. A change someone made while this job ran
         # is then still a change next time (and its issue is not taken for our own echo).
+        unread: set[Side] = set()
         for s in (Side.SERVER, Side.CLOUD):
+            if s in ctx.settle_later and not ctx.written[s] and not pair.rules:
+                # a mirror the backfill just created that got no field write since
+                # (comments at most): its fields are as read after the create; its
+                # ``updated`` moved with our comments: left unknown, the backfill settles it
+                unread.add(s)
+                continue
             ctx.issues[s] = await ctx.clients[s].get_issue(ctx.issues[s].key)
         after = {
             s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
@@ -166,7 +181,7 @@ class Applier(
                 moved_meanwhile = True
                 status_now = before_status[s]
             after[s][STATUS_KEY] = status_now  # for the rules' "transitioned"
-            updated[s] = None if moved_meanwhile else ctx.issues[s].updated
+            updated[s] = None if moved_meanwhile or s in unread else ctx.issues[s].updated
         for s in (Side.SERVER, Side.CLOUD):
             if sprint_names is not None:
                 after[s][SPRINTS_KEY] = sprint_names[s]

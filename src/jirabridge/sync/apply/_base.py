@@ -48,6 +48,12 @@ class _Ctx:
         default_factory=lambda: {Side.SERVER: set(), Side.CLOUD: set()}
     )
     docs: DocState = field(default_factory=DocState)  # rich-text lookups of this job (_users)
+    # sides whose issue this job (or the backfill just before it) created: it has no
+    # comments to list, and ``issues[side]`` is as it was read right after the create
+    fresh: set[Side] = field(default_factory=set)
+    # fresh sides a backfill created in bulk: their ``updated`` after this job is read by
+    # the backfill's settle pass (one search per 100 issues), not by one GET each here
+    settle_later: set[Side] = field(default_factory=set)
 
 
 class _ApplierBase:

@@ -1,10 +1,17 @@
-"""Creating a mirror (or adopting one an attempt that died created), and waking its children."""
+"""Creating a mirror (or adopting one an attempt that died created, found by its marker),
+the cross-references, the hand-over of bulk-created mirrors, and waking its children."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Container, Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
-from jirabridge.errors import JirabridgeError, RetryLaterError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jirabridge.errors import JirabridgeError, RetryLaterError, SkipItemError
 from jirabridge.jira import Issue, IssueInput, RemoteLink
 from jirabridge.sync.apply._base import PROPERTY, _Ctx, log
 from jirabridge.sync.apply._users import _UsersMixin
@@ -14,19 +21,97 @@ from jirabridge.sync.diff import plan_fields
 from jirabridge.sync.engine import SiteClient
 from jirabridge.sync.notices import ChangeNotice, EventKind
 from jirabridge.sync.pairs import PairRef, find_pair, link_pair
+from jirabridge.sync.store import IssuePair
 
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
 EPIC_LINK = "com.pyxis.greenhopper.jira:gh-epic-link"
 
 
+class FreshMirrors:
+    """Mirrors a backfill creates in bulk, handed over to the jobs of their source issues.
+
+    The backfill :meth:`hold` s every source issue it is about to mirror before the workers
+    start; a job for a held issue waits (:meth:`wait`) until the backfill has recorded the
+    pair (or given the issue back to the job's own create path), then :meth:`take` s the
+    mirror as read right after its create: that job neither reads the mirror again nor
+    lists its comments (it has none). In memory only: after a restart every job reads as
+    usual, and the backfill adopts what a dead run created (:meth:`_MirrorMixin.orphans`)."""
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, str], asyncio.Event] = {}
+        self._issues: dict[tuple[str, Side, str], Issue] = {}
+        self._check: set[tuple[str, str]] = set()
+
+    def hold(self, site: str, issue_ids: Iterable[str]) -> None:
+        for issue_id in issue_ids:
+            self._held.setdefault((site, issue_id), asyncio.Event())
+
+    def release(self, site: str, issue_id: str, *, check: bool = False) -> None:
+        """The backfill is done with this source issue (mirrored, or left to its job).
+        ``check``: a bulk create for it may have happened (its outcome is unknown), so
+        its job must look for the mirror by its marker before creating one."""
+        event = self._held.pop((site, issue_id), None)
+        if event is not None:
+            if check:
+                self._check.add((site, issue_id))
+            event.set()
+
+    def must_check(self, site: str, issue_id: str) -> bool:
+        return (site, issue_id) in self._check
+
+    def put(self, pair_id: str, side: Side, mirror: Issue) -> None:
+        if mirror.id is not None:
+            self._issues[(pair_id, side, mirror.id)] = mirror
+
+    async def wait(self, site: str, issue_id: str) -> None:
+        event = self._held.get((site, issue_id))
+        if event is not None:
+            await event.wait()
+
+    def take(self, pair_id: str, side: Side, issue_id: str) -> Issue | None:
+        return self._issues.pop((pair_id, side, issue_id), None)
+
+    def clear(self) -> None:
+        for site, issue_id in list(self._held):
+            self.release(site, issue_id, check=True)
+        self._issues.clear()
+        self._check.clear()
+
+
+def marker_of(
+    pair_id: str, origin: Side, source: Issue, mirror_key: str | None = None
+) -> dict[str, Any]:
+    """The :data:`PROPERTY` value: the pair, the keys known, and ``origin`` naming the source
+    issue by side and id (a mirror carries it from its create, so it can be found again)."""
+    marker: dict[str, Any] = {"pair": pair_id, origin.value: source.key}
+    if mirror_key is not None:
+        marker[origin.other.value] = mirror_key
+    marker["origin"] = f"{origin.value}:{source.id}"
+    return marker
+
+
+def record_pair(
+    session: Session, pair_id: str, origin: Side, source: Issue, mirror: Issue, *, now: datetime
+) -> PairRef:
+    """Record ``source`` (on side ``origin``) and its ``mirror`` as a pair (idempotent)."""
+    server, cloud = (source, mirror) if origin is Side.SERVER else (mirror, source)
+    return link_pair(
+        session,
+        pair_id=pair_id,
+        server=(server.id or "", server.key),
+        cloud=(cloud.id or "", cloud.key),
+        origin=origin,
+        now=now,
+    )
+
+
 class _MirrorMixin(_UsersMixin):
-    async def _create_mirror(self, ctx: _Ctx, source: Issue, *, retried: bool = False) -> PairRef:
-        """Create ``source``'s mirror and record the pair. ``retried``: an earlier attempt
-        of this job may have created the mirror and died before recording it (a crash, a
-        lost lease), so look for that unpaired mirror first and adopt it."""
-        pair, side = ctx.pair, ctx.side
-        target = side.other
-        rule = next(
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fresh = FreshMirrors()
+
+    def _create_rule(self, pair: PairConfig, side: Side) -> CreateMirror | None:
+        return next(
             (
                 action
                 for r in pair.rules
@@ -36,6 +121,14 @@ class _MirrorMixin(_UsersMixin):
             ),
             None,
         )
+
+    async def mirror_input(self, ctx: _Ctx, source: Issue) -> IssueInput:
+        """What creating ``source``'s mirror sends: the synced fields translated, the issue
+        type, the marker property (and an epic's Epic Name, a URL field if configured).
+        A sub-task whose parent has no mirror yet is a :class:`RetryLaterError`."""
+        pair, side = ctx.pair, ctx.side
+        target = side.other
+        rule = self._create_rule(pair, side)
         values = canonical_values(source, pair.fields, side)
         await self._resolve_users(ctx, {side: values})
         await self.prepare_docs(ctx, {side: list(values.values())})
@@ -61,92 +154,158 @@ class _MirrorMixin(_UsersMixin):
             )
         client = ctx.clients[target]
         data = _input(fields, skip=_NOT_EDITABLE, info=await client.fields())
+        extra = dict(data.extra_fields)
+        url_field = pair.cross_reference.url_fields.get(target)
+        if url_field:
+            extra[url_field] = self._url_of(ctx, side, source)
         data = IssueInput(
             **{
                 **_input_kwargs(data),
                 "project_key": end.project,
                 "issue_type": issue_type,
                 "summary": data.summary if data.summary is not None else source.summary,
+                "extra_fields": extra,
+                "properties": {PROPERTY: marker_of(pair.id, side, source)},
             }
         )
-        origin_tag = f"{side.value}:{source.id}"
         if target is Side.SERVER and (issue_type or "").lower() == "epic":
             data = await self._with_epic_name(client, data)
+        return data
+
+    def _url_of(self, ctx: _Ctx, side: Side, issue: Issue) -> str:
+        """The address a person opens (``Issue.url`` is the REST resource, not a page)."""
+        site = self._site_of(ctx, side)
+        return f"{str(self.config.sites[site].url).rstrip('/')}/browse/{issue.key}"
+
+    async def _create_mirror(self, ctx: _Ctx, source: Issue, *, retried: bool = False) -> PairRef:
+        """Create ``source``'s mirror and record the pair. ``retried``: an earlier attempt
+        of this job may have created the mirror and died before recording it (a crash, a
+        lost lease), so look for that unpaired mirror first and adopt it."""
+        pair, side = ctx.pair, ctx.side
+        target = side.other
+        data = await self.mirror_input(ctx, source)
+        end = pair.cloud if target is Side.CLOUD else pair.server
+        client = ctx.clients[target]
+        origin_tag = f"{side.value}:{source.id}"
 
         async def check() -> str | None:
-            return await self.find_unpaired_mirror(client, pair.id, target, end.project, data)
+            return await self.find_unpaired_mirror(client, pair.id, target, end.project, origin_tag)
 
         key = await check() if retried else None
         if key is not None:
             log.warning("adopting %s: created for %s by an attempt that died", key, source.key)
         else:
             key = await client.create_issue(data, check=check)
+            ctx.fresh.add(target)  # new: nothing to list on it (an adopted one may have)
         ctx.writes += 1
         mirror = await client.get_issue(key, expand=["changelog"])
         ctx.issues[target] = mirror
         assert source.id is not None and mirror.id is not None
-        server, cloud = (source, mirror) if side is Side.SERVER else (mirror, source)
-        assert server.id is not None and cloud.id is not None
         now = self.clock.now()
 
         def record() -> PairRef:
             with self.queue.store.session() as session:
-                return link_pair(
-                    session,
-                    pair_id=pair.id,
-                    server=(server.id or "", server.key),
-                    cloud=(cloud.id or "", cloud.key),
-                    origin=side,
-                    now=now,
-                )
+                return record_pair(session, pair.id, side, source, mirror, now=now)
 
         ref = await asyncio.to_thread(record)
-        marker = {
-            "pair": pair.id,
-            "server": server.key,
-            "cloud": cloud.key,
-            "origin": origin_tag,
-        }
-        for s, issue in ((Side.SERVER, server), (Side.CLOUD, cloud)):
-            await ctx.clients[s].set_property(issue.key, PROPERTY, marker)
-            other = cloud if s is Side.SERVER else server
-            other_site = pair.cloud.site if s is Side.SERVER else pair.server.site
+        ctx.writes += await self.cross_reference(ctx, source, mirror, mirror_marker=True)
+        return ref
+
+    async def cross_reference(
+        self, ctx: _Ctx, source: Issue, mirror: Issue, *, mirror_marker: bool
+    ) -> int:
+        """Point ``source`` (on ``ctx.side``) and its new ``mirror`` at each other: the
+        marker property (on the mirror too when ``mirror_marker``; a bulk create already
+        set it there), remote links on the configured sides, the key written back.
+        Every write is a PUT or an upsert, safe to repeat. Returns the writes made."""
+        pair, side = ctx.pair, ctx.side
+        target = side.other
+        marker = marker_of(pair.id, side, source, mirror.key)
+        writes = 0
+        for s, issue, other in ((side, source, mirror), (target, mirror, source)):
+            if s is side or mirror_marker:
+                await ctx.clients[s].set_property(issue.key, PROPERTY, marker)
+                writes += 1
+            if s not in pair.cross_reference.remote_links:
+                continue
+            other_site = self._site_of(ctx, s.other)
             await ctx.clients[s].put_remote_link(
                 issue.key,
                 RemoteLink(
-                    url=other.url or f"{self.config.sites[other_site].url}/browse/{other.key}",
+                    url=self._url_of(ctx, s.other, other),
                     title=f"{other.key} (mirror on {other_site})",
                     global_id=f"jirabridge:{pair.id}:{other.key}",
                     relationship="synced with",
                 ),
             )
-            ctx.writes += 2
+            writes += 1
+        rule = self._create_rule(pair, side)
         if rule is not None and rule.write_back_field:
             await ctx.clients[side].edit_issue(
                 source.key, IssueInput(extra_fields={rule.write_back_field: mirror.key})
             )
-            ctx.writes += 1
-        return ref
+            writes += 1
+        return writes
 
     async def find_unpaired_mirror(
-        self, client: SiteClient, pair_id: str, side: Side, project: str, data: IssueInput
+        self, client: SiteClient, pair_id: str, side: Side, project: str, origin: str
     ) -> str | None:
-        """After an ambiguous create (timeout, 5xx): the issue we may have created anyway.
+        """After an ambiguous create (timeout, 5xx) or a create that died: the mirror we
+        may have created anyway, recognised by the marker it carries from its create
+        (``origin`` = "<side>:<source issue id>"); None means it was not created and may
+        be sent again. Never a guess by summary: an issue without our marker is not ours."""
+        found = await self.orphans(client, pair_id, side, project, wanted={origin})
+        hit = found.get(origin)
+        return None if hit is None else hit[0]
 
-        Entity properties cannot be searched without an app, so look for an issue created
-        by the integration user in the last 15 minutes with the same summary that is in no
-        pair yet; None means the create did not happen and may be sent again."""
-        jql = (
-            f'project = "{project}" AND creator = currentUser() AND created >= -15m '
-            "ORDER BY created DESC"
-        )
-        async for found in client.search(jql, fields=["summary", "created"]):
-            if found.summary != data.summary or found.id is None:
+    async def orphans(
+        self,
+        client: SiteClient,
+        pair_id: str,
+        side: Side,
+        project: str,
+        *,
+        wanted: Container[str] | None = None,
+    ) -> dict[str, tuple[str, str]]:
+        """Issues of ``project`` (on ``side``) we created that are in no pair: origin tag ->
+        (key, id), read from their marker property. Entity properties cannot be searched
+        without an app, so this lists the integration user's issues (one search) and reads
+        the marker of only those the store does not know. ``wanted``: the origins sought."""
+        jql = f'project = "{project}" AND creator = currentUser() ORDER BY created DESC'
+        unknown: list[Issue] = []
+        async for issue in client.search(jql, fields=["created"]):
+            if issue.id is not None:
+                unknown.append(issue)
+        ids = [i.id or "" for i in unknown]
+        paired = await asyncio.to_thread(self._paired_ids, pair_id, side, ids)
+        out: dict[str, tuple[str, str]] = {}
+        for issue in unknown:
+            if issue.id in paired:
                 continue
-            paired = await asyncio.to_thread(self._find_by_id, pair_id, side, found.id)
-            if paired is None:
-                return found.key
-        return None
+            try:
+                marker = await client.get_property(issue.key, PROPERTY)
+            except SkipItemError:
+                continue  # deleted meanwhile
+            if not isinstance(marker, dict) or marker.get("pair") != pair_id:
+                continue
+            origin = marker.get("origin")
+            if not isinstance(origin, str) or (wanted is not None and origin not in wanted):
+                continue
+            out.setdefault(origin, (issue.key, issue.id or ""))
+        return out
+
+    def _paired_ids(self, pair_id: str, side: Side, issue_ids: Sequence[str]) -> set[str]:
+        column = IssuePair.server_issue_id if side is Side.SERVER else IssuePair.cloud_issue_id
+        out: set[str] = set()
+        with self.queue.store.session() as session:
+            for start in range(0, len(issue_ids), 500):
+                chunk = issue_ids[start : start + 500]
+                out.update(
+                    session.scalars(
+                        select(column).where(IssuePair.pair_id == pair_id, column.in_(chunk))
+                    )
+                )
+        return out
 
     def _find_by_id(self, pair_id: str, side: Side, issue_id: str) -> PairRef | None:
         with self.queue.store.session() as session:

@@ -21,6 +21,7 @@ __all__ = [
     "ConflictRule",
     "CreateMirror",
     "CreateRule",
+    "CrossReference",
     "Direction",
     "FieldRule",
     "Flavour",
@@ -464,6 +465,26 @@ class Rule(_Model):
     then: list[RuleAction] = Field(min_length=1)
 
 
+class CrossReference(_Model):
+    """How a mirror and its source point at each other where people can see it.
+
+    The state store and the ``jirabridge`` entity property are always written (the mirror's
+    property rides in its create). On top of that, ``remote_links`` names the sides whose
+    issues get a remote link to their pair (one call per issue per side), and ``url_fields``
+    names, per side, a URL custom field that a mirror created on that side receives its
+    source's address in, set in the create itself (no extra call: the way to give Cloud
+    mirrors a visible link when a backfill must stay within Cloud's rate limit)."""
+
+    remote_links: list[Side] = Field(
+        default_factory=lambda: [Side.SERVER, Side.CLOUD],
+        description="Sides whose issues get a remote link to their pair (default: both).",
+    )
+    url_fields: dict[Side, str] = Field(
+        default_factory=dict,
+        description="Per side: a URL field set in a mirror's create to its source's address.",
+    )
+
+
 class PairConfig(_Model):
     """A Server project kept in sync with a Cloud project."""
 
@@ -496,6 +517,7 @@ class PairConfig(_Model):
         description="Which way sprint membership follows (sprints matched by name).",
     )
     rules: list[Rule] = Field(default_factory=list)
+    cross_reference: CrossReference = Field(default_factory=CrossReference)
     enabled: bool = True
 
     def field(self, name: str) -> FieldRule | None:
