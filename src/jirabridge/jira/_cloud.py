@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import httpx
 
 from jirabridge.errors import BadInputError, JiraErrorBody
 from jirabridge.jira._client import BaseClient
 from jirabridge.jira._convert import parse_datetime
 from jirabridge.jira._errors import Scope
 from jirabridge.jira._http import BucketFn
-from jirabridge.jira._model import ChangelogEntry, JiraFlavour, UserRef
+from jirabridge.jira._model import Attachment, ChangelogEntry, JiraFlavour, UserRef
 from jirabridge.jira._paging import offset_pages, token_pages
 from jirabridge.jira._shape import Answer, expect_list
 
@@ -19,6 +23,11 @@ __all__ = ["BULK_CHANGELOG_FIELDS_MAX", "BULK_CHANGELOG_ISSUES_MAX", "CloudClien
 
 BULK_CHANGELOG_ISSUES_MAX = 1000
 BULK_CHANGELOG_FIELDS_MAX = 10
+
+_REDIRECTS = (302, 303, 307)
+_MEDIA_FILE = re.compile(
+    r"/file/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/binary$"
+)
 
 
 class CloudClient(BaseClient):
@@ -154,6 +163,27 @@ class CloudClient(BaseClient):
                 if key in found:
                     ids[key] = found[key]
         return ids
+
+    # -- attachments ----------------------------------------------------------------------
+    async def media_id(self, attachment: Attachment | str) -> str | None:
+        """The Media Services file id (a UUID) of an attachment: what ADF ``media`` nodes
+        carry to show it. Attachment metadata does not say it; ``/attachment/content/{id}``
+        answers 303 to ``.../file/<media id>/binary``, which is read here without being
+        followed (one call, no body). None when Jira answers without such a redirect."""
+        attachment_id = attachment.id if isinstance(attachment, Attachment) else attachment
+        if not attachment_id or not attachment_id.isascii() or not attachment_id.isdigit():
+            raise BadInputError(f"not an attachment id: {attachment_id!r}")
+        response = await self.http.request(
+            "GET",
+            f"{self.api}/attachment/content/{attachment_id}",
+            scope=Scope.ITEM,
+            ok_statuses=_REDIRECTS,
+            max_bytes=self.max_attachment_bytes,
+        )
+        if response.status_code not in _REDIRECTS:
+            return None
+        found = _MEDIA_FILE.search(httpx.URL(response.headers.get("location", "")).path)
+        return None if found is None else str(uuid.UUID(found[1]))
 
     # -- app webhooks (OAuth 2.0 / Connect apps; they expire after 30 days) -----------------
     async def register_webhooks(
