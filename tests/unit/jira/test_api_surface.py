@@ -26,6 +26,7 @@ def test_both_clients_offer_the_same_interface() -> None:
         "webhooks",
         "refresh_webhooks",
         "delete_webhooks",
+        "media_id",
     }
     assert methods(jira.ServerClient) - server_only == methods(jira.CloudClient) - cloud_only
 
