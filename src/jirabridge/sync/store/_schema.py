@@ -160,6 +160,9 @@ class AttachmentPair(Base):
     filename: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime]
+    # Jira Cloud's Media Services file id of the Cloud attachment (what ADF media nodes
+    # carry); None until learned (rows from before migration 0002, a Cloud that did not say)
+    cloud_media_id: Mapped[str | None] = mapped_column(String(50), default=None)
 
 
 class LinkPair(Base):
