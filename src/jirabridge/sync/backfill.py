@@ -108,14 +108,22 @@ async def backfill(
     for work in works:
         applier.fresh.hold(work.site, work.issue_ids)
     creator = asyncio.create_task(_create_all(applier, works))
+    draining = asyncio.create_task(_drain(runner, progress))
     try:
-        await _drain(runner, progress)
-        await creator  # done by now: every held job waited for it
+        await asyncio.wait({creator, draining}, return_when=asyncio.FIRST_COMPLETED)
+        if creator.done() and not creator.cancelled():
+            failure = creator.exception()
+            if failure is not None and not isinstance(failure, Exception):
+                raise failure  # the process is going down (a kill, an exit): stop here
+            if failure is not None:  # its held jobs were given back: they create alone
+                log.warning("bulk creation stopped; the jobs go on one by one: %s", failure)
+        await draining
     finally:
-        if not creator.done():
-            creator.cancel()
-            with contextlib.suppress(asyncio.CancelledError, JirabridgeError):
-                await creator
+        for task in (creator, draining):
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         applier.fresh.clear()
     for work in works:
         await _settle(applier, work)

@@ -241,7 +241,7 @@ async def test_crash_right_after_a_create_does_not_duplicate_the_mirror(
         await b.alice[origin].create_issue(
             IssueInput(project_key="OPS", issue_type="Task", summary="only once")
         )
-        await die_after_then_resume(b, store, b.bot[target], "create_issue")
+        await die_after_then_resume(b, store, b.bot[target], "bulk_create")
         found = [i.summary async for i in b.bot[target].search('project = "OPS"')]
         assert found == ["only once"]
 
