@@ -63,8 +63,10 @@ _CARDS = frozenset({"inlineCard", "blockCard", "embedCard"})
 class MirroredAttachment:
     """One attachment and its copy on the other site (an ``AttachmentPair`` row).
 
-    ``cloud_media_id`` is Jira Cloud's media file id when it is known; without it the Cloud
-    attachment id stands for the file (the only reference the emulator has)."""
+    ``cloud_media_id`` is Jira Cloud's Media Services file id of the Cloud attachment (what
+    a Cloud ``media`` node carries), learned when the pair is recorded. Without it (a pair
+    not yet asked) the Cloud attachment id stands for the file: a document written by an
+    older version may carry it, and it is the best a target without media ids can get."""
 
     server_id: str
     cloud_id: str

@@ -88,7 +88,9 @@ async def test_server_description_arrives_on_cloud_pointing_at_mirrors_and_back(
         cloud = await world.bot["cld"].get_issue(main_c)
         [image_c] = cloud.attachments
         [media] = of_type(cloud.description, "media")
-        assert media["attrs"]["id"] == image_c.id  # the mirrored attachment, not the file name
+        # the mirrored attachment's media file id (not the file name, not the attachment id)
+        media_ids = world.apps["cld"].site
+        assert media["attrs"]["id"] == media_ids.get_attachment(image_c.id).media_id
         texts = " ".join(n["text"] for n in of_type(cloud.description, "text"))
         assert f"See {other_c} and" in texts
         assert "OPS-99" in texts  # no such pair: kept as written
@@ -118,8 +120,8 @@ async def test_server_description_arrives_on_cloud_pointing_at_mirrors_and_back(
                         {"type": "inlineCard", "attrs": {"url": f"{BASE_C}/browse/{other_c}"}},
                     ],
                 },
-                media_single(image_c.id or ""),
-                media_single(trace_c.id or ""),
+                media_single(media_ids.get_attachment(image_c.id).media_id),
+                media_single(media_ids.get_attachment(trace_c.id).media_id),
             ],
         }
         await world.alice["cld"].edit_issue(main_c, IssueInput(description=body))
@@ -226,7 +228,8 @@ async def test_a_comment_names_the_mirror_and_shows_the_mirrored_file(store: Sto
         texts = " ".join(n["text"] for n in of_type(mirrored.body, "text"))
         assert f"Same as {mirror_of(world, other_s)}, see" in texts
         assert texts.rstrip().endswith(other_s)  # in code: as written
-        assert [m["attrs"]["id"] for m in of_type(mirrored.body, "media")] == [log_c.id]
+        log_media = world.apps["cld"].site.get_attachment(log_c.id).media_id
+        assert [m["attrs"]["id"] for m in of_type(mirrored.body, "media")] == [log_media]
 
 
 async def test_the_attribution_line_keeps_the_source_key_while_the_body_is_translated(

@@ -6,6 +6,17 @@ one of ours whose pair row is missing (the attempt died after uploading) as an u
 of ours with the same name, size and bytes; either is adopted. An attachment over the size limit
 is not copied and leaves an ``attachment_too_large`` audit entry (once per attachment), which
 ``jirabridge status`` lists.
+
+Media ids: an ADF ``media`` node on Cloud names its file by the Cloud attachment's Media
+Services file id, which attachment metadata does not carry. It is learned when the pair is
+recorded (``CloudClient.media_id``: one bodyless call per Cloud attachment) and stored with it
+(``cloud_media_id``), so the rich-text translation maps media id <-> file name both ways. It
+is learned only when the issue pair syncs comments or a field that may be rich text; a stored
+pair without one (made before migration 0002, or by ``jirabridge rebuild``) gets it in its
+next job. Learned eagerly rather than the first time a document embeds the file: a Cloud
+document names a file only by media id, so a lazy lookup would have to ask for every unknown
+attachment of the issue at that moment anyway, and from the rich-text path that has no store
+row to update; eagerly it costs one small GET next to the download and upload of the copy.
 """
 
 from __future__ import annotations
@@ -13,14 +24,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from jirabridge.errors import RetryLaterError, SkipItemError
 from jirabridge.jira import AmbiguousWriteError, Attachment
 from jirabridge.sync.apply._base import _ApplierBase, _Ctx, log
-from jirabridge.sync.config import Side
+from jirabridge.sync.config import Direction, PairConfig, Side
 from jirabridge.sync.pairs import PairRef
 from jirabridge.sync.store import AttachmentPair, AuditEntry
 
@@ -30,6 +41,32 @@ TOO_LARGE = "attachment_too_large"
 AMBIGUOUS_UPLOADS = 3
 """Uploads whose outcome stayed unknown (and that were not found after each) before the job
 gives up and is retried later."""
+
+
+_RICH_SYSTEM_FIELDS = frozenset({"description", "environment"})
+
+
+@runtime_checkable
+class _MediaIds(Protocol):
+    """A client that can tell an attachment's media file id (Jira Cloud)."""
+
+    async def media_id(self, attachment: Attachment | str) -> str | None: ...
+
+
+def wants_media_ids(pair: PairConfig) -> bool:
+    """Whether documents of ``pair`` may embed attachments: comments sync, or a field that
+    may be rich text does (description, environment, a custom field: it may be a textarea)."""
+    if pair.comments.direction is not Direction.NONE:
+        return True
+    return any(
+        rule.direction is not Direction.NONE
+        and (_may_be_rich(rule.server_id) or _may_be_rich(rule.cloud_id))
+        for rule in pair.fields
+    )
+
+
+def _may_be_rich(field_id: str) -> bool:
+    return field_id in _RICH_SYSTEM_FIELDS or field_id.startswith("customfield_")
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,9 @@ class _AttachmentsMixin(_ApplierBase):
             ]
             for s in (Side.SERVER, Side.CLOUD)
         }
+        media = wants_media_ids(ctx.pair)
+        if media:
+            await self._learn_stored_media_ids(ctx, rows)
         out: list[dict[str, Any]] = []
         too_large: list[_TooLarge] = []
         for source in (Side.SERVER, Side.CLOUD):
@@ -97,17 +137,57 @@ class _AttachmentsMixin(_ApplierBase):
                 assert adopted.id is not None
                 ids = {source: att.id, target: adopted.id}
                 known[target].add(adopted.id)
+                cloud_att = att if source is Side.CLOUD else adopted
                 out.append(
                     {
                         "server_attachment_id": ids[Side.SERVER],
                         "cloud_attachment_id": ids[Side.CLOUD],
                         "filename": att.filename[:500],
                         "sha256": hashlib.sha256(content).hexdigest(),
+                        "cloud_media_id": await self._media_id(ctx, cloud_att) if media else None,
                     }
                 )
         if too_large:
             await asyncio.to_thread(self._audit_too_large, ctx.pair.id, too_large)
         return out
+
+    async def _media_id(self, ctx: _Ctx, att: Attachment) -> str | None:
+        """The media file id of a Cloud attachment: ``""`` when Cloud answered without one
+        (not asked again), None when it could not be asked now (asked in a later job)."""
+        client = ctx.clients[Side.CLOUD]
+        if not isinstance(client, _MediaIds) or att.id is None:
+            return None
+        try:
+            found = await client.media_id(att)
+        except SkipItemError as exc:  # gone meanwhile, or not ours to read
+            log.info("media id of attachment %s not learned: %s", att.id, exc)
+            return None
+        if found is None:
+            log.warning("Jira Cloud gave no media id for attachment %s", att.id)
+        return found or ""
+
+    async def _learn_stored_media_ids(self, ctx: _Ctx, rows: list[AttachmentPair]) -> None:
+        """Learn and store the media id of paired attachments recorded without one (their
+        Cloud attachment still on the issue as read)."""
+        present = {a.id: a for a in ctx.issues[Side.CLOUD].attachments}
+        learned: dict[int, str] = {}
+        for row in rows:
+            att = present.get(row.cloud_attachment_id)
+            if row.cloud_media_id is None and att is not None:
+                found = await self._media_id(ctx, att)
+                if found is not None:
+                    learned[row.id] = row.cloud_media_id = found
+        if learned:
+            await asyncio.to_thread(self._store_media_ids, learned)
+
+    def _store_media_ids(self, learned: dict[int, str]) -> None:
+        with self.queue.store.session() as session:
+            for row_id, media_id in learned.items():
+                session.execute(
+                    update(AttachmentPair)
+                    .where(AttachmentPair.id == row_id)
+                    .values(cloud_media_id=media_id)
+                )
 
     async def _orphan_copy(
         self,

@@ -145,6 +145,7 @@ class _UsersMixin(_ApplierBase):
                 server_id=str(values["server_attachment_id"]),
                 cloud_id=str(values["cloud_attachment_id"]),
                 filename=str(values["filename"]),
+                cloud_media_id=values.get("cloud_media_id") or None,
             )
             if (att.server_id, att.cloud_id) not in known:
                 known.add((att.server_id, att.cloud_id))
