@@ -2,63 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
 
 import typer
 
-T = TypeVar("T")
-
-
-class _Interrupted(Exception):
-    """Ctrl-C reached the demo."""
-
-
-def _run_interruptibly(make: Coroutine[Any, Any, T]) -> T:
-    """Run the demo; Ctrl-C (SIGINT) stops it whatever it is doing.
-
-    ``asyncio.run`` turns SIGINT into one cancellation of the main task, which is lost when it
-    lands while a worker is inside a block that swallows its own cancellation. Here the
-    handler keeps cancelling the main task until it ends, then reports the interrupt."""
-
-    async def main() -> T:
-        task = asyncio.current_task()
-        assert task is not None
-        loop = asyncio.get_running_loop()
-        interrupted = asyncio.Event()
-
-        async def keep_cancelling() -> None:
-            # again, with growing gaps, so the demo's own clean-up gets time to finish
-            gap = 0.5
-            while not task.done():
-                task.cancel()
-                await asyncio.sleep(gap)
-                gap = min(gap * 2, 4.0)
-
-        pending: list[asyncio.Task[None]] = []
-
-        def on_sigint() -> None:
-            if not interrupted.is_set():
-                interrupted.set()
-                pending.append(loop.create_task(keep_cancelling()))
-
-        loop.add_signal_handler(signal.SIGINT, on_sigint)
-        try:
-            return await make
-        except asyncio.CancelledError:
-            if interrupted.is_set():
-                raise _Interrupted from None
-            raise
-        finally:
-            loop.remove_signal_handler(signal.SIGINT)
-            if interrupted.is_set():
-                raise _Interrupted
-
-    return asyncio.run(main())
+from jirabridge.cli._interrupt import Interrupted, run_interruptibly
 
 
 def demo(
@@ -111,8 +60,8 @@ def demo(
             pause_engine=pause_engine,
             live=not as_json,
         )
-        report = _run_interruptibly(run_demo(options, console, report_ready=show))
-    except (KeyboardInterrupt, _Interrupted):
+        report = run_interruptibly(lambda _stop: run_demo(options, console, report_ready=show))
+    except (KeyboardInterrupt, Interrupted):
         console.print("Interrupted; everything was stopped.")
         raise typer.Exit(130) from None
     except JirabridgeError as exc:

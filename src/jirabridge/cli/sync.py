@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -346,16 +346,13 @@ def register(app: typer.Typer) -> None:
         import asyncio
         import signal
 
+        from jirabridge.cli._interrupt import Interrupted, run_interruptibly
         from jirabridge.sync.runner import serve_app
 
         with _errors():
             runner, resolve = _runner(config, store, secrets_file, key_file)
 
-            async def main() -> None:
-                stop = asyncio.Event()
-                loop = asyncio.get_running_loop()
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(sig, stop.set)
+            async def main(stop: asyncio.Event) -> None:
                 tasks = [runner.run(stop)]
                 if webhooks:
                     hooks = runner.config.webhooks
@@ -372,7 +369,10 @@ def register(app: typer.Typer) -> None:
                     )
                 await asyncio.gather(*tasks)
 
-            asyncio.run(main())
+            # the first SIGINT / SIGTERM stops gracefully (running jobs are given back);
+            # whatever still runs 5 s later is cancelled until it ends
+            with suppress(Interrupted, KeyboardInterrupt):
+                run_interruptibly(main, signals=(signal.SIGINT, signal.SIGTERM), grace=5.0)
         typer.echo("stopped")
 
     @app.command("status")

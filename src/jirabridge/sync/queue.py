@@ -7,10 +7,12 @@ Guarantees, all kept by the database rather than by the process:
   added to it, so a burst of edits becomes one job.
 * **Order per key.** A key has at most one *leased* job, so a key's jobs never run in
   parallel; notices arriving while a job runs wait in the next (queued) job.
-* **Crash safety.** A lease has an expiry; a job whose worker died (SIGKILL at any point) is
-  reclaimed when its lease expires and runs again. Completion deletes the job and its
-  notices in one transaction, so nothing is lost and nothing is completed twice. Applying a
-  job twice is harmless because the engine diffs against the last synced state.
+* **Crash safety.** A lease has an expiry, pushed out by a heartbeat while the job runs; a
+  job whose worker died (SIGKILL at any point) runs again: at once when the dead process was
+  on this host (the lease names host and pid), else when its lease expires. Completion
+  deletes the job and its notices in one transaction, so nothing is lost and nothing is
+  completed twice. Applying a job twice is harmless because the engine diffs against the
+  last synced state.
 * **Retries and dead letters.** :class:`~jirabridge.errors.RetryLaterError` (and unexpected
   errors) retry with exponential backoff (``retry_after`` honoured); ``SkipItemError``,
   ``BadInputError`` and jobs that exhausted ``max_attempts`` go to the dead-letter queue with
@@ -23,14 +25,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import logging
+import os
+import re
+import socket
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,6 +70,9 @@ __all__ = [
     "Queue",
     "QueueStats",
     "SystemClock",
+    "Wakeup",
+    "cancel_and_wait",
+    "owner_is_gone",
     "run_workers",
 ]
 
@@ -126,6 +136,89 @@ _MAX_RACE_RETRIES = 8
 log = logging.getLogger("jirabridge.sync.queue")
 
 
+class Wakeup:
+    """Wakes this process's idle workers when a job may have become due.
+
+    :meth:`notify` is safe from any thread: the webhook receiver and the poller enqueue in
+    worker threads, so the event of a loop is set through ``call_soon_threadsafe``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    def subscribe(self, event: asyncio.Event) -> None:
+        """Set ``event`` (on the running loop) on every notification until unsubscribed."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            self._events.append((loop, event))
+
+    def unsubscribe(self, event: asyncio.Event) -> None:
+        with self._lock:
+            self._events = [(lp, ev) for lp, ev in self._events if ev is not event]
+
+    def notify(self) -> None:
+        with self._lock:
+            events = list(self._events)
+        if not events:
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, ev in events:
+            if loop is running:
+                ev.set()
+            elif not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(ev.set)
+
+
+_WAKE_PENDING = "jirabridge.queue.wake"
+_WAKE_LISTENING = "jirabridge.queue.wake-listener"
+
+
+def _host_id() -> str:
+    """This host, as lease owners name it: the host name plus the pid namespace (two
+    containers may share a name, never a pid namespace)."""
+    host = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())[:40] or "host"
+    with contextlib.suppress(OSError):
+        host += f"~{os.stat('/proc/self/ns/pid').st_ino:x}"
+    return host
+
+
+_HOST = _host_id()
+_INCARNATION = uuid.uuid4().hex[:6]  # tells this process from an earlier one with its pid
+_OWNER = re.compile(r"@(?P<host>[^@:/]+):(?P<pid>\d+):(?P<inc>[0-9a-f]+)/[0-9a-f]+$")
+
+
+def _lease_owner(worker: str) -> str:
+    """``worker@host:pid:incarnation/token``: a fresh token per lease, so a stale worker can
+    never finish someone else's lease, and the process, so a dead one's leases are known."""
+    return f"{worker[:30]}@{_HOST}:{os.getpid()}:{_INCARNATION}/{uuid.uuid4().hex[:12]}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """True when ``owner`` names a process of this host that no longer runs. Owners of other
+    hosts (or of an unknown form) are never judged: their leases expire."""
+    m = _OWNER.search(owner)
+    if m is None or m["host"] != _HOST or os.name != "posix":
+        return False
+    pid = int(m["pid"])
+    if pid == os.getpid():
+        return m["inc"] != _INCARNATION  # an earlier process that had our pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. another user's process: it runs
+        return False
+    try:  # killed but not yet reaped by its parent: as dead as it gets
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[:1] == [b"Z"]
+    except OSError:
+        return False
+
+
 class Queue:
     """The durable per-issue queue on top of the state store."""
 
@@ -136,13 +229,19 @@ class Queue:
         config: QueueConfig | None = None,
         clock: Clock | None = None,
         site_sides: Mapping[str, str] | None = None,
+        wakeup: Wakeup | None = None,
     ) -> None:
         """``site_sides`` maps site names to ``"server"``/``"cloud"`` so notices of paired
-        issues share the pair's key (both sides of a pair are then applied in one order)."""
+        issues share the pair's key (both sides of a pair are then applied in one order).
+        ``wakeup`` is notified after every committed enqueue (share one between queues on
+        the same store so their workers wake too)."""
         self.store = store
         self.config = config or QueueConfig()
         self.clock: Clock = clock or SystemClock()
         self.site_sides = dict(site_sides or {})
+        self.wakeup = wakeup or Wakeup()
+        self.next_due: datetime | None = None
+        """After :meth:`lease`: when the earliest queued job not yet due becomes due."""
 
     # ---- keys -----------------------------------------------------------------------------
 
@@ -196,14 +295,33 @@ class Queue:
         records the dedupe id in the same one). ``wake``: due now even when the key's job
         is backing off (what it waited for has happened, e.g. its parent got a mirror)."""
         if session is not None:
+            self.notify_after_commit(session)
             return self._enqueue_in(session, notice, immediate, wake)
         for _ in range(_MAX_RACE_RETRIES):
             try:
                 with self.store.session() as own:
-                    return self._enqueue_in(own, notice, immediate, wake)
+                    job_id = self._enqueue_in(own, notice, immediate, wake)
             except _RaceError:
                 continue
+            self.wakeup.notify()
+            return job_id
         raise RetryLaterError("queue is too busy to accept the notice; try again")
+
+    def notify_after_commit(self, session: Session) -> None:
+        """Wake the workers once ``session`` commits (not before: they would not see the
+        job yet; not on a rollback: there is nothing to see)."""
+        session.info[_WAKE_PENDING] = True
+        if session.info.get(_WAKE_LISTENING):
+            return
+        session.info[_WAKE_LISTENING] = True
+
+        def committed(s: Session) -> None:
+            if s.get_nested_transaction() is not None:
+                return  # a savepoint was released: the transaction still runs
+            if s.info.pop(_WAKE_PENDING, False):
+                self.wakeup.notify()
+
+        event.listen(session, "after_commit", committed)
 
     def enqueue_many(self, notices: Iterable[ChangeNotice]) -> list[int]:
         return [self.enqueue(n) for n in notices]
@@ -261,32 +379,37 @@ class Queue:
     # ---- lease ----------------------------------------------------------------------------
 
     def lease(self, owner: str, *, limit: int = 1) -> list[Job]:
-        """Lease up to ``limit`` due jobs whose key has no job running."""
-        self.reclaim_expired()
+        """Lease up to ``limit`` due jobs whose key has no job running, in one transaction.
+
+        Leases of dead workers are reclaimed first. Sets :attr:`next_due`."""
         now = self.clock.now()
+        jobs: list[Job] = []
         with self.store.session() as session:
+            self._reclaim(session, now)
             candidates = session.scalars(
                 select(QueueJob.id)
                 .where(QueueJob.state == JobState.QUEUED, QueueJob.available_at <= now)
                 .order_by(QueueJob.available_at, QueueJob.id)
                 .limit(max(limit * 4, 16))
             ).all()
-        jobs: list[Job] = []
-        for job_id in candidates:
-            if len(jobs) >= limit:
-                break
-            job = self._try_lease(job_id, owner)
-            if job is not None:
-                jobs.append(job)
+            for job_id in candidates:
+                if len(jobs) >= limit:
+                    break
+                job = self._try_lease(session, job_id, owner, now)
+                if job is not None:
+                    jobs.append(job)
+            self.next_due = session.scalar(
+                select(func.min(QueueJob.available_at)).where(
+                    QueueJob.state == JobState.QUEUED, QueueJob.available_at > now
+                )
+            )
         return jobs
 
-    def _try_lease(self, job_id: int, worker: str) -> Job | None:
-        # a fresh token per lease: a stale worker can never finish someone else's lease
-        owner = f"{worker}/{uuid.uuid4().hex[:12]}"
-        now = self.clock.now()
+    def _try_lease(self, session: Session, job_id: int, worker: str, now: datetime) -> Job | None:
+        owner = _lease_owner(worker)
         expires = now + timedelta(seconds=self.config.lease_seconds)
         try:
-            with self.store.session() as session:
+            with session.begin_nested():
                 row = session.get(QueueJob, job_id, with_for_update={"skip_locked": True})
                 if row is None or row.state is not JobState.QUEUED or row.available_at > now:
                     return None
@@ -322,10 +445,6 @@ class Queue:
                 )
         except IntegrityError:
             return None  # another worker leased this key first
-        except FixConfigError as exc:
-            # the store translated a constraint race (or a real problem: make it visible)
-            log.warning("could not lease job %s: %s", job_id, exc)
-            return None
 
     def extend(self, job: Job) -> bool:
         """Push the lease's expiry out again (a heartbeat for long jobs)."""
@@ -340,26 +459,42 @@ class Queue:
         return done is not None
 
     def reclaim_expired(self) -> int:
-        """Put jobs whose lease expired (their worker died) back in the queue."""
-        now = self.clock.now()
-        count = 0
+        """Put jobs whose worker died back in the queue: leases that expired, and leases of
+        processes of this host that are gone (no need to wait those out)."""
         with self.store.session() as session:
-            expired = session.scalars(
-                select(QueueJob)
-                .where(QueueJob.state == JobState.LEASED, QueueJob.lease_expires_at < now)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for row in expired:
-                count += 1
-                if row.attempts >= self.config.max_attempts:
-                    self._to_dead(
-                        session,
-                        row,
-                        f"lease expired {row.attempts} times (worker crashed or hung)",
-                        "LeaseExpired",
-                    )
-                    continue
-                self._requeue(session, row, available_at=now, error="lease expired")
+            return self._reclaim(session, self.clock.now())
+
+    def _reclaim(self, session: Session, now: datetime) -> int:
+        leased = session.execute(
+            select(QueueJob.id, QueueJob.lease_owner, QueueJob.lease_expires_at).where(
+                QueueJob.state == JobState.LEASED
+            )
+        ).all()
+        reasons: dict[int, str] = {}
+        for job_id, owner, expires in leased:
+            if expires is None or expires < now:
+                reasons[job_id] = "lease expired"
+            elif owner and owner_is_gone(owner):
+                reasons[job_id] = "its worker process is gone"
+        if not reasons:
+            return 0
+        count = 0
+        rows = session.scalars(
+            select(QueueJob)
+            .where(QueueJob.id.in_(list(reasons)), QueueJob.state == JobState.LEASED)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            count += 1
+            if row.attempts >= self.config.max_attempts:
+                self._to_dead(
+                    session,
+                    row,
+                    f"{reasons[row.id]} {row.attempts} times (worker crashed or hung)",
+                    "LeaseExpired",
+                )
+                continue
+            self._requeue(session, row, available_at=now, error=reasons[row.id])
         return count
 
     # ---- finish ---------------------------------------------------------------------------
@@ -529,6 +664,7 @@ class Queue:
             rows = session.scalars(
                 _dead_filter(select(DeadLetter), ids, reason).with_for_update()
             ).all()
+            self.notify_after_commit(session)
             for row in rows:
                 for raw in row.payload.get("notices", []):
                     self._enqueue_in(session, ChangeNotice.from_json(raw), True)
@@ -634,15 +770,58 @@ async def run_workers(
     owner_prefix: str = "worker",
     idle_seconds: float = 0.5,
 ) -> None:
-    """Run ``workers`` concurrent loops that lease jobs and hand them to ``handler``.
+    """Hand due jobs to up to ``workers`` concurrent ``handler`` calls until ``stop`` is set.
 
-    Different keys run in parallel; one key never does. Database calls run in threads so the
-    event loop stays free for the handlers' HTTP calls."""
+    One dispatcher leases as many due jobs as there are free workers (one transaction)
+    whenever one may have become due: a notice was enqueued in this process (the queue's
+    :class:`Wakeup`), a job finished (its key may have a job waiting), or the earliest
+    coalescing delay or backoff ran out; at the latest every ``idle_seconds`` (notices from
+    other processes). A running job's lease is kept alive by a heartbeat. Different keys run
+    in parallel; one key never does. Database calls run in threads so the event loop stays
+    free for the handlers' HTTP calls.
+
+    A stop interrupts running handlers and gives their jobs back (due now, the attempt not
+    counted). So does cancellation, which always propagates: the task ends cancelled, also
+    when it is cancelled again while a handler is still handling its own cancellation."""
+    loop = asyncio.get_running_loop()
+    kick = asyncio.Event()  # something may be due now, or a worker became free
+    stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    stopped.add_done_callback(lambda _f: kick.set())
+    running: set[asyncio.Task[None]] = set()
 
     async def pause() -> None:
         # the state store failed: wait a little (or until stopped) before the next try
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), max(idle_seconds, 0.05) * 4)
+        await asyncio.wait({stopped}, timeout=max(idle_seconds, 0.05) * 4)
+
+    def give_back(jobs: Sequence[Job]) -> None:
+        # leased by a lease call whose caller was cancelled meanwhile
+        for job in jobs:
+            with contextlib.suppress(RuntimeError):  # the executor is shut down: it expires
+                loop.run_in_executor(None, functools.partial(_release_quietly, queue, job))
+
+    async def lease(limit: int) -> list[Job]:
+        call = loop.run_in_executor(None, functools.partial(queue.lease, owner_prefix, limit=limit))
+        try:
+            return await asyncio.shield(call)
+        except asyncio.CancelledError:
+            call.add_done_callback(
+                lambda f: None if f.cancelled() or f.exception() else give_back(f.result())
+            )
+            raise
+
+    async def heartbeat(job: Job, work: asyncio.Future[Any]) -> None:
+        interval = max(queue.config.lease_seconds / 3, 0.01)
+        while not work.done():
+            await asyncio.sleep(interval)
+            try:
+                held = await asyncio.to_thread(queue.extend, job)
+            except Exception as exc:  # the store failed: try again on the next beat
+                log.warning("lease of job %s not extended: %s", job.id, _why(exc))
+                continue
+            if not held and not work.done():
+                log.warning("job %s lost its lease (it was taken over): stopped", job.id)
+                work.cancel()
+                return
 
     async def finish(job: Job, work: asyncio.Future[bool | None]) -> None:
         try:
@@ -658,59 +837,116 @@ async def run_workers(
                 "job %s not recorded as finished (the state store failed; its lease will "
                 "expire and it runs again): %s",
                 job.id,
-                redact(str(exc) or type(exc).__name__),
+                _why(exc),
             )
             await pause()
 
-    async def release(job: Job) -> None:
-        # never dead-lettered, never lost: the job is due again for the next run
+    async def run_job(job: Job) -> None:
+        work: asyncio.Future[bool | None] = asyncio.ensure_future(handler(job))
+        beat = asyncio.ensure_future(heartbeat(job, work))
+        cancelled = False
         try:
-            await asyncio.shield(asyncio.to_thread(queue.release, job))
-        except Exception as exc:  # the lease then expires and is reclaimed
-            log.warning("job %s not released on stop (its lease will expire): %s", job.id, exc)
+            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            cancelled = True
+        interrupted = not work.done()
+        if interrupted:  # stopped or cancelled: the handler ends first, then the job goes back
+            cancelled = await cancel_and_wait(work) or cancelled
+        beat.cancel()
+        cancelled = await _wait_out(beat) or cancelled
+        if interrupted or work.cancelled():
+            back = asyncio.ensure_future(asyncio.to_thread(_release_quietly, queue, job))
+            cancelled = await _wait_out(back) or cancelled
+        else:
+            await finish(job, work)
+        if cancelled:
+            raise asyncio.CancelledError
 
-    async def loop(n: int) -> None:
-        owner = f"{owner_prefix}-{n}"
+    def ended(task: asyncio.Task[None]) -> None:
+        running.discard(task)
+        kick.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a worker failed: %s", _why(task.exception()))
+
+    cancelled = False
+    queue.wakeup.subscribe(kick)
+    try:
         while not stop.is_set():
+            free = workers - len(running)
+            kick.clear()
+            if free <= 0:
+                await kick.wait()
+                continue
             try:
-                jobs = await asyncio.to_thread(queue.lease, owner)
+                jobs = await lease(free)
             except Exception as exc:  # the state store failed: back off, try again
-                log.warning(
-                    "could not lease a job (the state store failed): %s",
-                    redact(str(exc) or type(exc).__name__),
-                )
+                log.warning("could not lease a job (the state store failed): %s", _why(exc))
                 await pause()
                 continue
-            if not jobs:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle_seconds)
-                continue
-            job = jobs[0]
-            if stop.is_set():  # stopped while leasing: do not start it
-                await release(job)
+            if stop.is_set():  # stopped while leasing: do not start them
+                for job in jobs:
+                    await asyncio.to_thread(_release_quietly, queue, job)
                 break
-            work: asyncio.Future[bool | None] = asyncio.ensure_future(handler(job))
-            stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
-            try:
-                await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            except asyncio.CancelledError:
-                work.cancel()
-                stopped.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await work
-                await release(job)
-                raise
-            stopped.cancel()
-            if work.done():
-                if work.cancelled():
-                    await release(job)
-                    raise asyncio.CancelledError
-                await finish(job, work)
+            for job in jobs:
+                task = asyncio.create_task(run_job(job))
+                running.add(task)
+                task.add_done_callback(ended)
+            if len(jobs) >= free or kick.is_set():
                 continue
-            # stop was set while the job ran (e.g. waiting out a long Retry-After)
-            work.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
-            await release(job)
+            delay = idle_seconds
+            if queue.next_due is not None:
+                due_in = (queue.next_due - queue.clock.now()).total_seconds()
+                delay = min(delay, max(due_in, 0.001))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(kick.wait(), delay)
+    finally:
+        queue.wakeup.unsubscribe(kick)
+        stopped.cancel()  # running jobs see it: they interrupt their handlers and give back
+        while running:
+            try:
+                await asyncio.wait(set(running))
+            except asyncio.CancelledError:
+                cancelled = True
+                for task in running:
+                    task.cancel()
+    if cancelled:
+        raise asyncio.CancelledError
 
-    await asyncio.gather(*(loop(n) for n in range(workers)))
+
+async def cancel_and_wait(work: asyncio.Future[Any]) -> bool:
+    """Cancel ``work`` and wait until it has ended (cancelling it again whenever we are
+    cancelled meanwhile); True when we were."""
+    cancelled = False
+    work.cancel()
+    while not work.done():
+        try:
+            await asyncio.wait({work})
+        except asyncio.CancelledError:
+            cancelled = True
+            work.cancel()
+    return cancelled
+
+
+async def _wait_out(fut: asyncio.Future[Any]) -> bool:
+    """Wait until ``fut`` is done even when cancelled meanwhile; True when we were."""
+    cancelled = False
+    while not fut.done():
+        try:
+            await asyncio.wait({fut})
+        except asyncio.CancelledError:
+            cancelled = True
+    if not fut.cancelled():
+        fut.exception()  # retrieved: it was logged where it happened
+    return cancelled
+
+
+def _release_quietly(queue: Queue, job: Job) -> None:
+    # never dead-lettered, never lost: the job is due again for the next run
+    try:
+        queue.release(job)
+    except Exception as exc:  # the lease then expires (or dies with this process)
+        log.warning("job %s not released on stop (its lease will expire): %s", job.id, _why(exc))
+
+
+def _why(exc: BaseException | None) -> str:
+    return redact(str(exc) or type(exc).__name__)

@@ -7,8 +7,10 @@
     await runner.run(stop)              # poll on the interval, apply with N workers, reload
     app = runner.receiver_app(resolve)  # the webhook receiver, on the same queue
 
-A changed configuration file is picked up on every poll round; a bad one is reported and the
-old configuration keeps running. Sites whose URL, auth or credential changed get new clients.
+A changed configuration file is picked up within about a second while :meth:`SyncRunner.run`
+runs (its own task watches the file, whatever the poll interval), and at the start of every
+poll round otherwise; a bad one is reported and the old configuration keeps running. Sites
+whose URL, auth or credential changed get new clients.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -25,7 +27,7 @@ import httpx
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from jirabridge.errors import FixConfigError, JirabridgeError
+from jirabridge.errors import FixConfigError, JirabridgeError, redact
 from jirabridge.jira import Issue
 from jirabridge.sync.apply import Applier
 from jirabridge.sync.config import (
@@ -34,12 +36,13 @@ from jirabridge.sync.config import (
     Flavour,
     PairConfig,
     ReloadOutcome,
+    ReloadResult,
     SiteConfig,
     SyncConfig,
 )
 from jirabridge.sync.engine import PollOutcome, SiteClient, poll_once
 from jirabridge.sync.notices import ChangeNotice, EventKind, NoticeSource
-from jirabridge.sync.queue import Clock, Job, Queue, SystemClock, run_workers
+from jirabridge.sync.queue import Clock, Job, Queue, SystemClock, cancel_and_wait, run_workers
 from jirabridge.sync.store import IssuePair, Store
 from jirabridge.sync.webhooks import (
     ReceiverSite,
@@ -146,10 +149,14 @@ class SyncRunner:
         factory: ClientFactory | None = None,
         clock: Clock | None = None,
         site_now: Callable[[str], datetime] | None = None,
+        reload_seconds: float = 1.0,
     ) -> None:
         """``factory`` builds a client for a site (needed for hot reload of sites);
-        ``site_now`` gives a site's current time (default: this machine's clock)."""
+        ``site_now`` gives a site's current time (default: this machine's clock);
+        ``reload_seconds``: how often :meth:`run` looks at the configuration file."""
         self.watcher = source if isinstance(source, ConfigWatcher) else None
+        self.reload_seconds = reload_seconds
+        self._queue: Queue | None = None
         self._config = source.current if isinstance(source, ConfigWatcher) else source
         self.store = store
         self.clock: Clock = clock or SystemClock()
@@ -166,18 +173,38 @@ class SyncRunner:
     def config(self) -> SyncConfig:
         return self._config
 
+    @property
+    def queue(self) -> Queue:
+        """The queue; one object for the runner's life (a reload updates its settings), so
+        the receiver, the workers and the applier never hold a stale one."""
+        assert self._queue is not None
+        return self._queue
+
     def _build(self) -> None:
         sides = {name: site.flavour.value for name, site in self._config.sites.items()}
-        self.queue = Queue(
-            self.store, config=self._config.queue, clock=self.clock, site_sides=sides
-        )
+        if self._queue is None:
+            self._queue = Queue(
+                self.store, config=self._config.queue, clock=self.clock, site_sides=sides
+            )
+        else:
+            self._queue.config = self._config.queue
+            self._queue.site_sides = sides
         self.applier = Applier(self._config, self.clients, self.queue, clock=self.clock)
 
     def reload(self) -> ReloadOutcome:
         """Pick up a changed configuration file (a bad one is reported and ignored)."""
         if self.watcher is None:
             return ReloadOutcome.UNCHANGED
-        result = self.watcher.poll()
+        return self._take(self.watcher.poll())
+
+    async def reload_async(self) -> ReloadOutcome:
+        """:meth:`reload` with the file read in a thread (the event loop keeps running)."""
+        if self.watcher is None:
+            return ReloadOutcome.UNCHANGED
+        return self._take(await asyncio.to_thread(self.watcher.poll))
+
+    def _take(self, result: ReloadResult) -> ReloadOutcome:
+        assert self.watcher is not None
         if result.outcome is ReloadOutcome.REJECTED:
             for problem in result.problems:
                 log.error("configuration not reloaded: %s", problem)
@@ -197,9 +224,12 @@ class SyncRunner:
 
     # ---- polling --------------------------------------------------------------------------
 
-    async def poll_round(self, *, initial: datetime | None = None) -> RoundResult:
-        """Reload the config if it changed, then poll every side of every enabled pair."""
-        outcome = self.reload()
+    async def poll_round(
+        self, *, initial: datetime | None = None, reload: bool = True
+    ) -> RoundResult:
+        """Reload the config if it changed (unless ``reload`` is False), then poll every side
+        of every enabled pair."""
+        outcome = await self.reload_async() if reload else ReloadOutcome.UNCHANGED
         polls: list[PollOutcome] = []
         errors: list[str] = []
         for pair in self._config.pairs:
@@ -405,27 +435,50 @@ class SyncRunner:
         return count
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll every ``polling.interval_seconds`` and apply with the configured workers
-        until ``stop`` is set."""
+        """Until ``stop`` is set: poll every ``polling.interval_seconds``, apply with the
+        configured workers, and reload the configuration file when it changes (checked
+        every ``reload_seconds``, independently of polling).
+
+        Cancellation propagates: running jobs are given back, and the task ends cancelled."""
 
         async def poller() -> None:
             while not stop.is_set():
                 # a poll stuck in retries (site down) must not hold up a shutdown
-                round_ = asyncio.create_task(self.poll_round())
-                stopped = asyncio.create_task(stop.wait())
-                await asyncio.wait({round_, stopped}, return_when=asyncio.FIRST_COMPLETED)
-                for task in (round_, stopped):
-                    if not task.done():
-                        task.cancel()
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await task
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._config.polling.interval_seconds)
+                try:
+                    await self._until_stopped(self.poll_round(reload=False), stop)
+                except Exception as exc:  # one bad round must not end the run
+                    log.error("poll round failed: %s", redact(str(exc) or type(exc).__name__))
+                await _sleep_unless(stop, self._config.polling.interval_seconds)
+
+        async def reloader() -> None:
+            while not stop.is_set():
+                try:
+                    await self.reload_async()
+                except Exception as exc:  # e.g. a client factory failed: keep the old config
+                    log.error(
+                        "configuration not reloaded: %s", redact(str(exc) or type(exc).__name__)
+                    )
+                await _sleep_unless(stop, self.reload_seconds)
 
         await asyncio.gather(
             poller(),
+            reloader(),
             run_workers(self.queue, self._apply, workers=self._config.queue.workers, stop=stop),
         )
+
+    @staticmethod
+    async def _until_stopped(work: Awaitable[object], stop: asyncio.Event) -> None:
+        """Await ``work`` until it ends or ``stop`` is set (then it is cancelled)."""
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not task.done() and await cancel_and_wait(task):
+                raise asyncio.CancelledError
+        if not task.cancelled():
+            task.result()
 
     async def _apply(self, job: Job) -> bool:
         # the applier of the configuration in force now (it changes on reload)
@@ -450,6 +503,12 @@ class SyncRunner:
             clock=self.clock,
             immediate=lambda notice: immediate_fields(self._config)(notice),
         )
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or less when ``stop`` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def serve_app(
