@@ -127,6 +127,24 @@ def test_media_ids_follow_the_seed_and_survive_save_and_load(tmp_path: Path) -> 
     assert server.add_attachment(server.admin_key, issue.id, "f.png", b"x").media_id is None
 
 
+def test_a_state_saved_before_media_ids_gives_the_ids_they_would_have_had() -> None:
+    site = Site("cloud", seed=3)
+    project = site.create_project("M", "Media", site.admin_key)
+    issue = site.create_issue(
+        site.admin_key, {"project": project.id, "issuetype": "Task", "summary": "s"}
+    )
+    att = site.add_attachment(site.admin_key, issue.id, "f.png", b"x")
+    state = site.to_state()
+    [[_, record]] = state["stores"]["attachments"]["$map"]
+    del record["f"]["media_id"]  # as version 1 files written before media ids hold them
+    old = Site("cloud")
+    old.restore(state)
+    assert old.attachments[att.id].media_id is None
+    assert att.media_id is not None
+    assert old.attachment_by_media_id(att.media_id).id == att.id
+    assert old.media_id_of(old.attachments[att.id]) == att.media_id
+
+
 async def test_wiki_written_through_v2_embeds_the_issue_file_by_media_id(
     app: Any, client: httpx.AsyncClient
 ) -> None:
