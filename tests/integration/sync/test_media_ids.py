@@ -159,3 +159,27 @@ def mirror_of_cloud(world: World, cloud_key: str) -> str:
     with world.queue.store.session() as s:
         row = s.scalars(select(IssuePair).where(IssuePair.cloud_key == cloud_key)).one()
         return row.server_key
+
+
+async def test_a_cloud_that_names_no_media_id_is_asked_once(store: Store) -> None:
+    async with build_world(store, PAIR, markup=True) as world:
+        asked: list[str | None] = []
+
+        async def silent(attachment: Any) -> None:
+            asked.append(attachment.id)
+            return None  # e.g. answered with the bytes instead of a redirect
+
+        world.bot["cld"].media_id = silent
+        key_s, id_s = await create(world, "srv", "main")
+        await world.apply("srv", id_s)
+        await world.alice["srv"].add_attachment(key_s, "shot.png", b"png", "image/png")
+        await world.apply("srv", id_s)
+        assert stored_media_ids(store) == {"shot.png": ""}  # asked: none given
+        wiki = wiki_to_adf("!shot.png!")
+        await world.alice["srv"].edit_issue(key_s, IssueInput(description=wiki))
+        await world.apply("srv", id_s)
+        assert len(asked) == 1
+        cloud = await world.bot["cld"].get_issue(mirror_of(world, key_s))
+        # the best left: the Cloud attachment id (what older documents carry too)
+        [copy] = cloud.attachments
+        assert [m["attrs"]["id"] for m in of_type(cloud.description, "media")] == [copy.id]
