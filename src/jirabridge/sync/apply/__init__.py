@@ -36,7 +36,8 @@ then its mirror through the state store. What it syncs, and where that lives:
   dropped or made public per the pair; edits and deletes follow when configured; each mirror
   carries the ``jirabridge.origin`` marker (``jirabridge.sync.markers``), by which a mirror
   whose pair row was lost, or whose POST answer was lost, is adopted.
-- **Attachments** (``_attachments``): copied once each (``AttachmentPair``, with its sha256),
+- **Attachments** (``_attachments``): copied once each (``AttachmentPair``, with its sha256
+  and the Cloud attachment's media file id, by which Cloud documents embed it),
   up to the pair's size limit (over it: an ``attachment_too_large`` audit entry); an upload
   whose answer or pair row was lost is adopted, never made twice.
 - **Links** (``_links``): issue links between paired issues are added on the other side and
