@@ -24,8 +24,15 @@ So ``min_calls = 1/50 + C`` and the ceiling is ``50 / min_calls`` issues per sec
 script prints issues/s, its ratio to that ceiling (target >= 0.9) and the engine's Cloud
 calls per issue from the emulator's request counters against the minimum.
 
+The Cloud site is configured with ``max_requests_per_second: 50``, so the engine holds all
+its Cloud calls to 50/s in total, whatever the emulator's per-endpoint rule would allow: the
+ratio can only reach 0.9 near the minimum number of calls. The visible link on the Cloud
+mirror is therefore the pair's ``cross_reference.url_fields`` (a URL field set in the bulk
+create); ``--remote-link`` measures a remote link per mirror instead (one more call each).
+
     .venv/bin/python bench/sync_backfill.py           # 500 issues, 2,000 comments
     .venv/bin/python bench/sync_backfill.py --full    # 5,000 issues, 20,000 comments
+    .venv/bin/python bench/sync_backfill.py --remote-link  # remote links on Cloud mirrors
 """
 
 from __future__ import annotations
