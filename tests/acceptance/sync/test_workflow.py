@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -309,35 +310,158 @@ async def test_conflict_follows_the_configured_rule_and_is_recorded(
         assert conflict.winner == {"srv": "server", "cld": "cloud"}[winner]
 
 
+SNAPSHOT_TAKES_A_LATE_EDIT = (
+    "engine bug (sync/apply/_applier.py, _sync, the 'after' block: a written field keeps the "
+    "re-read value unchecked): a person's edit of a field the engine has just written, made "
+    "before the engine re-reads the issue, is stored as synced and never reaches the other side"
+)
+WRITE_OVERWRITES_AN_EDIT = (
+    "engine limitation (sync/apply/_applier.py, _write_fields): the engine writes what it read "
+    "at the start of the job; a person's edit of that field on the target in between is "
+    "overwritten and lost, though it is the latest change"
+)
+
+
+PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
+EDITED = ("summary", "priority", "labels")
+SIDE_NAME = {"srv": "server", "cld": "cloud"}
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One person's edit of one field of one pair (``pair`` indexes the list of pairs)."""
+
+    pair: int
+    side: str
+    field: str
+    value: str | tuple[str, ...]
+
+
+def plan_edits(count: int, start: list[dict[str, Any]], seed: int) -> list[Edit]:
+    """``count`` edits, random pair / side / field, each a real change on its side whatever
+    the engine did meanwhile: summaries and labels are unique, and a priority edit picks one
+    its pair has never had (when none is left, the edit goes to the summary). A value then
+    names the edit that wrote it. Per pair, the list order is the order they are made in.
+    ``start``: the values of each pair before."""
+    rng = random.Random(seed)
+    had = [{values["priority"]} for values in start]
+    edits = []
+    for n in range(count):
+        i, side, what = rng.randrange(len(start)), rng.choice(["srv", "cld"]), rng.choice(EDITED)
+        fresh = [p for p in PRIORITIES if p not in had[i]]
+        value: str | tuple[str, ...] = f"edit {n}"
+        if what == "priority" and fresh:
+            value = rng.choice(fresh)
+            had[i].add(value)
+        elif what == "labels":
+            value = (f"l{n}",)
+        else:
+            what = "summary"
+        edits.append(Edit(i, side, what, value))
+    return edits
+
+
+async def make_edits(b: Bridge, pairs: list[dict[str, str]], edits: list[Edit]) -> None:
+    """All pairs at once; one pair's edits one after another, alice and bob in turn, each a
+    few milliseconds after the last answer so their changelog times (milliseconds, the
+    same clock on both sites) are strictly in list order."""
+
+    async def one_pair(mine: list[Edit]) -> None:
+        for n, e in enumerate(mine):
+            who = (b.alice, b.bob)[n % 2][e.side]
+            await who.edit_issue(pairs[e.pair][e.side], IssueInput(**{e.field: e.value}))
+            await asyncio.sleep(0.005)
+
+    await asyncio.gather(*(one_pair([e for e in edits if e.pair == i]) for i in range(len(pairs))))
+
+
+async def ten_pairs(b: Bridge) -> list[dict[str, str]]:
+    """Ten issues, made on either side, and their mirrors: ``{"srv": key, "cld": key}``."""
+    pairs = []
+    for i in range(10):
+        side = "srv" if i % 2 else "cld"
+        key = await b.alice[side].create_issue(
+            IssueInput(project_key="OPS", issue_type="Task", summary=f"issue {i}")
+        )
+        pairs.append({side: key})
+    await b.settle()
+    for pair in pairs:
+        [(side, key)] = pair.items()
+        pair[OTHER[side]] = b.mirror_of(side, key)
+    return pairs
+
+
+async def edited_values(b: Bridge, side: str, key: str) -> dict[str, Any]:
+    issue = await b.bot[side].get_issue(key)
+    return {"summary": issue.summary, "priority": issue.priority, "labels": tuple(issue.labels)}
+
+
+def pair_index(b: Bridge, pairs: list[dict[str, str]]) -> dict[int | None, int]:
+    """Issue pair id in the store -> index in ``pairs``."""
+    index = {p["srv"]: i for i, p in enumerate(pairs)}
+    return {r.id: index[r.server_key] for r in b.pairs().values()}
+
+
+def plain(value: Any) -> Any:
+    """A value as a conflict record keeps it, in the shape :class:`Edit` uses."""
+    value = value.get("value") if isinstance(value, dict) else value
+    if isinstance(value, dict):
+        return value.get("name")
+    return tuple(sorted(value)) if isinstance(value, list) else value
+
+
+Outcome = tuple[list[dict[str, Any]], set[tuple[int, str, Any, Any, str, str]]]
+
+
+def expected_outcome(
+    edits: list[Edit], start: list[dict[str, Any]], rules: dict[str, str]
+) -> Outcome:
+    """What the engine must end with when it sees all ``edits`` at once: per pair the value
+    of each field, and the conflicts (pair, field, Server value, Cloud value, rule, winner).
+    Edited on one side: that side's last value. On both: a conflict, won by the rule's side,
+    or for ``latest`` by the side whose last edit came later (list order is time order)."""
+    values = [dict(before) for before in start]
+    conflicts = set()
+    for i in range(len(start)):
+        for name, rule in rules.items():
+            last = {
+                e.side: (n, e.value) for n, e in enumerate(edits) if (e.pair, e.field) == (i, name)
+            }
+            if not last:
+                continue
+            winner = max(last, key=lambda side: last[side][0])
+            if len(last) == 2:
+                winner = {"server_wins": "srv", "cloud_wins": "cld"}.get(rule, winner)
+                row = (i, name, last["srv"][1], last["cld"][1], rule, SIDE_NAME[winner])
+                conflicts.add(row)
+            values[i][name] = last[winner][1]
+    return values, conflicts
+
+
+async def assert_values(
+    b: Bridge, pairs: list[dict[str, str]], values: list[dict[str, Any]]
+) -> None:
+    for i, pair in enumerate(pairs):
+        for side in ("srv", "cld"):
+            assert await edited_values(b, side, pair[side]) == values[i], (i, side)
+
+
 @pytest.mark.slow
-async def test_hundred_concurrent_edits_on_both_sides_converge(store: Store) -> None:
-    fields = [{"name": "summary"}, {"name": "priority"}, {"name": "labels"}]
-    async with bridge(store, {"fields": fields}, with_webhooks=True) as b:
-        keys = []
-        for i in range(10):
-            k = await b.alice["srv" if i % 2 else "cld"].create_issue(
-                IssueInput(project_key="OPS", issue_type="Task", summary=f"issue {i}")
-            )
-            keys.append(k)
-        await b.settle()
-        pairs = [
-            (k, b.mirror_of("srv", k)) if i % 2 else (b.mirror_of("cld", k), k)
-            for i, k in enumerate(keys)
-        ]
-        rng = random.Random(4)
-        edits = []
-        for n in range(100):
-            s_key, c_key = rng.choice(pairs)
-            side = rng.choice(["srv", "cld"])
-            who = rng.choice([b.alice, b.bob])[side]
-            k = s_key if side == "srv" else c_key
-            what = rng.choice(["summary", "priority", "labels"])
-            data = {
-                "summary": IssueInput(summary=f"edit {n}"),
-                "priority": IssueInput(priority=rng.choice(["Low", "Medium", "High"])),
-                "labels": IssueInput(labels=(f"l{n}",)),
-            }[what]
-            edits.append(who.edit_issue(k, data))
+@pytest.mark.xfail(
+    strict=False,
+    reason="now and then (3 runs in 30 here) an edit lands in the engine's write window "
+    "and is lost: the two engine faults the same-field cases of test_an_edit_landing_during_"
+    "an_apply_is_not_lost pin (strict xfails); drop this marker with those",
+)
+async def test_hundred_concurrent_edits_converge_on_the_latest_change(store: Store) -> None:
+    """100 edits on both sides of ten pairs while the engine runs (webhooks and polling).
+    Rule ``latest``: whatever the engine saw in between, each field ends at the value of its
+    last edit, on both sides; and every conflict it met names the later edit's side."""
+    rules = dict.fromkeys(EDITED, "latest")
+    async with bridge(store, {"fields": [{"name": n} for n in rules]}, with_webhooks=True) as b:
+        pairs = await ten_pairs(b)
+        start = [await edited_values(b, "srv", p["srv"]) for p in pairs]
+        edits = plan_edits(100, start, seed=4)
 
         async def engine() -> None:  # the runner polls and applies while people edit
             stop = asyncio.Event()
@@ -346,41 +470,115 @@ async def test_hundred_concurrent_edits_on_both_sides_converge(store: Store) -> 
             stop.set()
             await task
 
-        await asyncio.gather(engine(), *edits)
+        await asyncio.gather(engine(), make_edits(b, pairs, edits))
         await b.flush_webhooks()
         await b.settle(rounds=12)
-        for s_key, c_key in pairs:
-            s = await b.bot["srv"].get_issue(s_key)
-            c = await b.bot["cld"].get_issue(c_key)
-            assert (s.summary, s.priority, s.labels) == (c.summary, c.priority, c.labels)
+        values, _ = expected_outcome(edits, start, rules)
+        await assert_values(b, pairs, values)
         assert b.runner.queue.dead_letters() == []
-        assert len([i async for i in b.bot["cld"].search('project = "OPS"')]) == 10
-        assert len([i async for i in b.bot["srv"].search('project = "OPS"')]) == 10
+        # which edits met in one job depends on the engine's timing; each that did names the
+        # values of one edit per side, and the side of the later one as the winner
+        made = {(e.pair, e.field, e.value): (n, e.side) for n, e in enumerate(edits)}
+        pair_of = pair_index(b, pairs)
+        for c in b.conflicts():
+            i = pair_of[c.issue_pair_id]
+            s_at, s_side = made[(i, c.field, plain(c.server_value))]
+            c_at, c_side = made[(i, c.field, plain(c.cloud_value))]
+            assert (s_side, c_side, c.rule) == ("srv", "cld", "latest"), c
+            assert c.winner == ("server" if s_at > c_at else "cloud"), c
+        for side in ("srv", "cld"):
+            assert len([i async for i in b.bot[side].search('project = "OPS"')]) == 10
 
 
-async def test_an_edit_landing_during_an_apply_is_not_lost(store: Store) -> None:
+@pytest.mark.slow
+async def test_hundred_edits_on_both_sides_follow_each_fields_rule(store: Store) -> None:
+    """100 edits on both sides of ten pairs while the engine is down, then it catches up.
+    Summary: latest change wins; priority: Server wins; labels: Cloud wins. A field edited
+    on one side only takes that side's last value; edited on both, the rule's winner's
+    last value, with one conflict recorded for review naming both values and the winner."""
+    rules = {"summary": "latest", "priority": "server_wins", "labels": "cloud_wins"}
+    fields = [{"name": name, "conflict": rule} for name, rule in rules.items()]
+    async with bridge(store, {"fields": fields}, with_webhooks=True) as b:
+        pairs = await ten_pairs(b)
+        start = [await edited_values(b, "srv", p["srv"]) for p in pairs]
+        edits = plan_edits(100, start, seed=7)
+        await make_edits(b, pairs, edits)
+        await b.flush_webhooks()
+        await b.settle(rounds=12)
+        values, conflicts = expected_outcome(edits, start, rules)
+        await assert_values(b, pairs, values)
+        pair_of = pair_index(b, pairs)
+        recorded = {
+            (pair_of[c.issue_pair_id], c.field, plain(c.server_value), plain(c.cloud_value))
+            + (c.rule, c.winner)
+            for c in b.conflicts()
+        }
+        assert len(b.conflicts()) == len(recorded), "a conflict recorded twice"
+        assert recorded == conflicts
+        assert {row[1] for row in conflicts} == set(rules), "the seed must make each rule meet"
+        assert b.runner.queue.dead_letters() == []
+
+
+BOBS_SUMMARY = ("cld", {"summary": "bob's word"}, ("bob's word", "Medium"))
+
+
+@pytest.mark.parametrize(
+    ("when", "side", "change", "end"),
+    [
+        pytest.param(
+            "after", "srv", {"priority": "Highest"}, ("alice's word", "Highest"), id="other-field"
+        ),
+        pytest.param(
+            "after",
+            *BOBS_SUMMARY,
+            id="same-field-after",
+            marks=pytest.mark.xfail(strict=True, reason=SNAPSHOT_TAKES_A_LATE_EDIT),
+        ),
+        pytest.param(
+            "before",
+            *BOBS_SUMMARY,
+            id="same-field-before",
+            marks=pytest.mark.xfail(strict=True, reason=WRITE_OVERWRITES_AN_EDIT),
+        ),
+    ],
+)
+async def test_an_edit_landing_during_an_apply_is_not_lost(
+    store: Store, when: str, side: str, change: dict[str, str], end: tuple[str, str]
+) -> None:
+    """Alice changes the Server summary; while the engine copies it to the Cloud mirror, Bob
+    makes ``change`` on ``side`` just ``when`` the engine's write: Bob's is the latest change,
+    so under the ``latest`` rule both sides end with his edit and Alice's where his is not
+    (the hundred-edits test meets the same-field cases by chance, now and then)."""
     fields = [{"name": "summary"}, {"name": "priority"}]
     async with bridge(store, {"fields": fields}) as b:
         key, mirror = await new_pair(b, "srv")
+        keys = {"srv": key, "cld": mirror}
         cloud = b.bot["cld"]
         real_edit = cloud.edit_issue
         done: list[bool] = []
 
-        async def edit_then_person_edits_server(k: str, data: IssueInput, **kw: Any) -> Any:
+        async def bob_edits_around_the_write(k: str, data: IssueInput, **kw: Any) -> Any:
+            first = not done
+            done.append(True)
+            if first and when == "before":
+                await asyncio.sleep(0.005)  # a later millisecond than alice's edit
+                await b.bob[side].edit_issue(keys[side], IssueInput(**change))
             result = await real_edit(k, data, **kw)
-            if not done:  # a person edits the Server issue right after the engine's write
-                done.append(True)
-                await b.bob["srv"].edit_issue(key, IssueInput(priority="Highest"))
+            if first and when == "after":
+                await b.bob[side].edit_issue(keys[side], IssueInput(**change))
             return result
 
-        cloud.edit_issue = edit_then_person_edits_server
-        await b.alice["srv"].edit_issue(key, IssueInput(summary="first"))
+        cloud.edit_issue = bob_edits_around_the_write
+        await b.alice["srv"].edit_issue(key, IssueInput(summary="alice's word"))
         await b.settle()
         assert done
         cloud.edit_issue = real_edit
         await b.settle()
-        m = await b.bot["cld"].get_issue(mirror)
-        assert (m.summary, m.priority) == ("first", "Highest")
+        got = {}
+        for s, k in keys.items():
+            issue = await b.bot[s].get_issue(k)
+            got[s] = (issue.summary, issue.priority)
+        assert got == {"srv": end, "cld": end}
 
 
 async def test_comment_formatting_and_mention_cloud_to_server_with_edit(store: Store) -> None:
