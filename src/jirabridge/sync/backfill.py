@@ -49,7 +49,7 @@ from jirabridge.sync.apply._base import STATUS_KEY, _Ctx
 from jirabridge.sync.apply._mirror import record_pair
 from jirabridge.sync.config import CreateRule, PairConfig, Side
 from jirabridge.sync.diff import value_hash
-from jirabridge.sync.engine import SiteClient
+from jirabridge.sync.engine import SiteClient, base_jql
 from jirabridge.sync.pairs import PairRef
 from jirabridge.sync.store import (
     AttachmentPair,
@@ -93,6 +93,12 @@ class _Work:
     issue_ids: list[str]
     done: set[str] = field(default_factory=set)  # source ids handed on (paired or not)
     made: list[PairRef] = field(default_factory=list)  # mirrors created (to settle)
+
+    def give_back(self, applier: Applier, issue_id: str, *, check: bool = False) -> None:
+        """Done with this source issue: its job may go (once per work)."""
+        if issue_id not in self.done:
+            self.done.add(issue_id)
+            applier.fresh.release(self.site, issue_id, check=check)
 
 
 async def backfill(
@@ -193,8 +199,7 @@ async def _create_all(applier: Applier, works: Sequence[_Work]) -> None:
         finally:
             # whatever is still held goes to its job, which looks for an orphan first
             for issue_id in work.issue_ids:
-                if issue_id not in work.done:
-                    applier.fresh.release(work.site, issue_id, check=True)
+                work.give_back(applier, issue_id, check=True)
 
 
 async def _create(applier: Applier, work: _Work) -> None:
@@ -235,12 +240,27 @@ async def _batch(
     pair, side, site = work.pair, work.side, work.site
     target = side.other
     fresh = applier.fresh
+    end = pair.server if side is Side.SERVER else pair.cloud
+    # the site's queue holds every pair's issues: only this pair side's (project, JQL,
+    # issue types) are read; the others go to their jobs
+    scope = base_jql(end)
+    shared = [
+        p
+        for p in applier.config.pairs
+        if p.enabled
+        and (p.server if side is Side.SERVER else p.cloud).site == site
+        and (p.server if side is Side.SERVER else p.cloud).project == end.project
+    ]
     sources: dict[str, Issue] = {}
     for start in range(0, len(ids), BULK):
         part = ", ".join(ids[start : start + BULK])
-        async for issue in clients[side].search(f"id in ({part})", page_size=BULK):
-            if issue.id is not None:
-                sources[issue.id] = issue
+        jql = f"id in ({part}) AND {scope}"
+        async for issue in clients[side].search(jql, page_size=BULK):
+            if issue.id is None:
+                continue
+            if len(shared) > 1 and await applier._pair_for(site, side, issue) is not pair:
+                continue  # another pair takes this issue (the first that matches, as jobs do)
+            sources[issue.id] = issue
     todo: list[tuple[Issue, IssueInput]] = []
     found: dict[str, tuple[str, str]] = {}  # source id -> mirror (key, id), adopted
     later: list[str] = []
@@ -249,7 +269,7 @@ async def _batch(
         if source is None or applier._made_by_us(pair, side, source):
             # gone, moved or hidden, or a mirror we made (its pair row is being written
             # or was lost): its job sees why, never a mirror of a mirror
-            fresh.release(site, issue_id)
+            work.give_back(applier, issue_id)
             continue
         hit = adopted.pop(f"{side.value}:{issue_id}", None)
         if hit is not None:
@@ -261,7 +281,7 @@ async def _batch(
             if not last and isinstance(exc, RetryLaterError):  # its parent is not mirrored
                 later.append(issue_id)
             else:  # its job creates it one by one, or dead-letters it with the reason
-                fresh.release(site, issue_id)
+                work.give_back(applier, issue_id)
             continue
         todo.append((source, data))
     creator = clients[target]
@@ -275,7 +295,7 @@ async def _batch(
             created[source.id] = (outcome.key, outcome.id)
         elif isinstance(outcome.error, SkipItemError) and outcome.error.jira is not None:
             log.warning("%s not created in bulk: %s", source.key, outcome.error)
-            fresh.release(site, source.id)  # refused: its job tries alone, with the reason
+            work.give_back(applier, source.id)  # refused: its job tries alone, with the reason
         else:
             unknown[f"{side.value}:{source.id}"] = source  # may or may not exist
     if unknown:
@@ -288,13 +308,13 @@ async def _batch(
             if origin in again:
                 found[source.id] = again[origin]
             else:
-                fresh.release(site, source.id, check=True)
+                work.give_back(applier, source.id, check=True)
     mirrors = await _read(clients[target], [k for k, _ in (*created.values(), *found.values())])
     pairs: list[tuple[Issue, Issue, bool]] = []
     for source_id, (key, _) in (*created.items(), *found.items()):
         mirror = mirrors.get(key)
         if mirror is None:  # deleted already: its job decides
-            fresh.release(site, source_id, check=True)
+            work.give_back(applier, source_id, check=True)
             continue
         pairs.append((sources[source_id], mirror, source_id in created))
     await _cross_reference(applier, pair, side, pairs)
@@ -304,8 +324,7 @@ async def _batch(
         if ref is not None and new:
             fresh.put(pair.id, target, mirror)
             work.made.append(ref)
-        fresh.release(site, source.id)
-    work.done.update(p[0].id or "" for p in pairs)
+        work.give_back(applier, source.id)
     return later
 
 

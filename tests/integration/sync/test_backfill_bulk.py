@@ -229,3 +229,66 @@ async def test_a_mirror_the_bulk_create_refuses_goes_to_its_job_and_is_dead_lett
         assert all("Team" in (d.reason or "") for d in dead)
         assert len(cloud.issues) == 3
         assert isinstance(base, FieldConfiguration)
+
+
+async def test_sub_tasks_are_created_after_their_parent_in_a_later_bulk_batch(
+    store: Store,
+) -> None:
+    async with build_world(store, {"fields": [{"name": "summary"}, {"name": "parent"}]}) as world:
+        srv = world.alice["srv"]
+        story = await srv.create_issue(
+            IssueInput(project_key="OPS", issue_type="Story", summary="Story")
+        )
+        steps = [
+            await srv.create_issue(
+                IssueInput(
+                    project_key="OPS", issue_type="Sub-task", summary=f"Step {i}", parent_key=story
+                )
+            )
+            for i in range(3)
+        ]
+        runner = runner_of(world, store)
+        async with control(world) as ctl:
+            await ctl.reset_counters()
+            async with asyncio.timeout(60):
+                await runner.backfill()
+            calls = await cloud_calls(ctl)
+        with store.session() as s:
+            pairs = {r.server_key: r.cloud_key for r in s.scalars(select(IssuePair))}
+        assert set(pairs) == {story, *steps}
+        for step in steps:
+            mirror = await world.bot["cld"].get_issue(pairs[step])
+            assert mirror.parent_key == pairs[story]
+        assert calls["POST /rest/api/3/issue"] == 0  # all in bulk: the story, then its steps
+        assert calls["POST /rest/api/3/issue/bulk"] == 2
+        assert max(origins(world).values()) == 1
+
+
+async def test_two_pairs_on_one_site_each_mirror_only_their_own_project(store: Store) -> None:
+    async with build_world(store) as world:
+        for app in world.apps.values():
+            app.site.create_project("DEV", "Dev", app.site.admin_key)
+        ops = world.config.pairs[0]
+        dev = ops.model_copy(
+            update={
+                "id": "dev",
+                "server": ops.server.model_copy(update={"project": "DEV"}),
+                "cloud": ops.cloud.model_copy(update={"project": "DEV"}),
+            }
+        )
+        world.config = world.config.model_copy(update={"pairs": [ops, dev]})
+        for project in ("OPS", "DEV", "OPS", "DEV", "OPS"):
+            await world.alice["srv"].create_issue(
+                IssueInput(project_key=project, issue_type="Task", summary=f"in {project}")
+            )
+        runner = runner_of(world, store)
+        async with asyncio.timeout(60):
+            await runner.backfill()
+        cloud = world.apps["cld"].site
+        made = Counter(
+            (cloud.projects[i.project_id].key, i.fields["summary"]) for i in cloud.issues.values()
+        )
+        assert made == {("OPS", "in OPS"): 3, ("DEV", "in DEV"): 2}
+        with store.session() as s:
+            by_pair = Counter(r.pair_id for r in s.scalars(select(IssuePair)))
+        assert by_pair == {"ops": 3, "dev": 2}

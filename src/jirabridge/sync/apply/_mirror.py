@@ -39,22 +39,29 @@ class FreshMirrors:
 
     def __init__(self) -> None:
         self._held: dict[tuple[str, str], asyncio.Event] = {}
+        self._holds: dict[tuple[str, str], int] = {}  # several pairs may hold one issue
         self._issues: dict[tuple[str, Side, str], Issue] = {}
         self._check: set[tuple[str, str]] = set()
 
     def hold(self, site: str, issue_ids: Iterable[str]) -> None:
         for issue_id in issue_ids:
-            self._held.setdefault((site, issue_id), asyncio.Event())
+            key = (site, issue_id)
+            self._held.setdefault(key, asyncio.Event())
+            self._holds[key] = self._holds.get(key, 0) + 1
 
     def release(self, site: str, issue_id: str, *, check: bool = False) -> None:
         """The backfill is done with this source issue (mirrored, or left to its job).
         ``check``: a bulk create for it may have happened (its outcome is unknown), so
         its job must look for the mirror by its marker before creating one."""
-        event = self._held.pop((site, issue_id), None)
-        if event is not None:
-            if check:
-                self._check.add((site, issue_id))
-            event.set()
+        key = (site, issue_id)
+        if key not in self._held:
+            return
+        if check:
+            self._check.add(key)
+        self._holds[key] -= 1
+        if self._holds[key] <= 0:  # the last holder: the job may go
+            del self._holds[key]
+            self._held.pop(key).set()
 
     def must_check(self, site: str, issue_id: str) -> bool:
         return (site, issue_id) in self._check
@@ -72,8 +79,10 @@ class FreshMirrors:
         return self._issues.pop((pair_id, side, issue_id), None)
 
     def clear(self) -> None:
-        for site, issue_id in list(self._held):
-            self.release(site, issue_id, check=True)
+        for event in self._held.values():
+            event.set()
+        self._held.clear()
+        self._holds.clear()
         self._issues.clear()
         self._check.clear()
 
