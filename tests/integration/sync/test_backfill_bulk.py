@@ -65,6 +65,15 @@ async def cloud_calls(ctl: ControlClient) -> Counter[str]:
     return out
 
 
+async def backfill_counting(world: Any, runner: SyncRunner) -> Counter[str]:
+    """Run a backfill; the Cloud calls it made, by method and endpoint."""
+    async with control(world) as ctl:
+        await ctl.reset_counters()
+        async with asyncio.timeout(60):
+            await runner.backfill()
+        return await cloud_calls(ctl)
+
+
 def origins(world: Any) -> Counter[str]:
     """origin tag -> how many Cloud issues carry it (a duplicate shows as 2)."""
     site = world.apps["cld"].site
@@ -81,11 +90,7 @@ async def test_backfill_creates_mirrors_in_bulk_without_reading_them(store: Stor
         world.apps["cld"].site.create_custom_field("Server issue", "url", field_id=URL_FIELD)
         keys = await seed(world, 12)
         runner = runner_of(world, store)
-        async with control(world) as ctl:
-            await ctl.reset_counters()
-            async with asyncio.timeout(60):
-                await runner.backfill()
-            calls = await cloud_calls(ctl)
+        calls = await backfill_counting(world, runner)
         cloud = world.apps["cld"].site
         assert len(cloud.issues) == 12
         # two bulk creates (a first batch of 10, then the rest), nothing one by one
@@ -117,11 +122,7 @@ async def test_backfill_creates_mirrors_in_bulk_without_reading_them(store: Stor
             url = mirror.custom_fields[URL_FIELD].value
             assert url.endswith(f"/browse/{key}")
         # settled: the engine's own writes are not changes; a second run writes nothing
-        async with control(world) as ctl:
-            await ctl.reset_counters()
-            async with asyncio.timeout(60):
-                await runner.backfill()
-            again = await cloud_calls(ctl)
+        again = await backfill_counting(world, runner)
         writes = {
             k: n for k, n in again.items() if not k.startswith(("GET", "POST /rest/api/3/search"))
         }
@@ -248,11 +249,7 @@ async def test_sub_tasks_are_created_after_their_parent_in_a_later_bulk_batch(
             for i in range(3)
         ]
         runner = runner_of(world, store)
-        async with control(world) as ctl:
-            await ctl.reset_counters()
-            async with asyncio.timeout(60):
-                await runner.backfill()
-            calls = await cloud_calls(ctl)
+        calls = await backfill_counting(world, runner)
         with store.session() as s:
             pairs = {r.server_key: r.cloud_key for r in s.scalars(select(IssuePair))}
         assert set(pairs) == {story, *steps}
