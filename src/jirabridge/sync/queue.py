@@ -862,16 +862,23 @@ async def run_workers(
         if cancelled:
             raise asyncio.CancelledError
 
+    fatal: list[BaseException] = []
+
     def ended(task: asyncio.Task[None]) -> None:
         running.discard(task)
         kick.set()
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a worker failed: %s", _why(task.exception()))
+        error = None if task.cancelled() else task.exception()
+        if isinstance(error, Exception):
+            log.error("a worker failed: %s", _why(error))
+        elif error is not None:  # e.g. SystemExit: it ends the run, the job stays as it is
+            fatal.append(error)
 
     cancelled = False
     queue.wakeup.subscribe(kick)
     try:
         while not stop.is_set():
+            if fatal:
+                raise fatal[0]
             free = workers - len(running)
             kick.clear()
             if free <= 0:
@@ -899,6 +906,8 @@ async def run_workers(
                 delay = min(delay, max(due_in, 0.001))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(kick.wait(), delay)
+        if fatal:
+            raise fatal[0]
     finally:
         queue.wakeup.unsubscribe(kick)
         stopped.cancel()  # running jobs see it: they interrupt their handlers and give back

@@ -78,3 +78,22 @@ async def test_cancelled_while_idle_ends_cancelled(store: Store, clock: FakeCloc
         await asyncio.wait_for(workers, 10)
     q.enqueue(notice("1", clock))
     assert len(q.lease("w")) == 1
+
+
+class Crash(BaseException):
+    """Not an Exception: stands for the process dying (nothing may catch it)."""
+
+
+async def test_a_crash_in_a_handler_ends_the_run_and_leaves_the_job_leased(
+    store: Store, clock: FakeClock
+) -> None:
+    q = make_queue(store, clock)
+    q.enqueue(notice("1", clock))
+
+    async def crash(job: Job) -> bool:
+        raise Crash
+
+    with pytest.raises(Crash):
+        await asyncio.wait_for(run_workers(q, crash, workers=2, stop=asyncio.Event()), 10)
+    stats = q.stats()
+    assert (stats.queued, stats.leased, stats.dead) == (0, 1, 0)  # as a dead process leaves it

@@ -8,26 +8,33 @@ not a known webhook shape 400. Then: a Cloud retry (same ``X-Atlassian-Webhook-I
 is answered 200 without queueing again; the integration user's own events are answered 200
 and dropped (no echo); anything else is queued and the dedupe id recorded in one transaction
 before the 202. If the store is down the answer is 503, so Cloud retries the delivery.
+
+Deliveries that arrive while a transaction is being written share the next one (a group
+commit: one write-lock and one commit for a burst, each answered only once it is durable);
+if that transaction fails, each of them is written again in its own, so one bad delivery
+never fails another.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from jirabridge.errors import BadInputError, JirabridgeError, RetryLaterError
+from jirabridge.errors import BadInputError, JirabridgeError, RetryLaterError, redact
 from jirabridge.sync.config import SyncConfig
 from jirabridge.sync.notices import ChangeNotice
 from jirabridge.sync.queue import Clock, Queue, SystemClock
@@ -114,35 +121,55 @@ def create_receiver(
         expected = hmac.new(site.secret.encode(), body, hashlib.sha256).hexdigest()
         return None if hmac.compare_digest(digest.lower().encode(), expected.encode()) else 403
 
-    def store_notices(site: ReceiverSite, parsed: ParsedWebhook, webhook_id: str | None) -> str:
+    def store_notices(
+        session: Session, site: ReceiverSite, parsed: ParsedWebhook, webhook_id: str | None
+    ) -> str:
         now = now_of.now()
-        with store.session() as session:
-            if webhook_id is not None:
-                seen = session.get(WebhookSeen, (site.name, webhook_id))
-                if seen is not None and seen.expires_at > now:
-                    return "duplicate"
-                if seen is not None:
-                    session.delete(seen)
-                    session.flush()
-                try:
-                    with session.begin_nested():
-                        session.add(
-                            WebhookSeen(
-                                site=site.name,
-                                identifier=webhook_id,
-                                received_at=now,
-                                expires_at=now + dedupe_ttl,
-                            )
+        if webhook_id is not None:
+            seen = session.get(WebhookSeen, (site.name, webhook_id))
+            if seen is not None and seen.expires_at > now:
+                return "duplicate"
+            if seen is not None:
+                session.delete(seen)
+                session.flush()
+            try:
+                with session.begin_nested():
+                    session.add(
+                        WebhookSeen(
+                            site=site.name,
+                            identifier=webhook_id,
+                            received_at=now,
+                            expires_at=now + dedupe_ttl,
                         )
-                except IntegrityError:
-                    return "duplicate"  # a concurrent retry won the race
-            for notice in parsed.notices:
-                now_please = immediate is not None and immediate(notice)
-                queue.enqueue(notice, session=session, immediate=now_please)
-            if not last_purge or now - last_purge[0] > timedelta(minutes=10):
-                session.execute(delete(WebhookSeen).where(WebhookSeen.expires_at <= now))
-                last_purge[:] = [now]
+                    )
+            except IntegrityError:
+                return "duplicate"  # a concurrent retry won the race
+        for notice in parsed.notices:
+            now_please = immediate is not None and immediate(notice)
+            queue.enqueue(notice, session=session, immediate=now_please)
+        if not last_purge or now - last_purge[0] > timedelta(minutes=10):
+            session.execute(delete(WebhookSeen).where(WebhookSeen.expires_at <= now))
+            last_purge[:] = [now]
         return "queued"
+
+    def store_batch(deliveries: Sequence[_Delivery]) -> list[str | Exception]:
+        """Every delivery in one transaction; if it fails, each in its own."""
+        if len(deliveries) > 1:
+            try:
+                with store.session() as session:
+                    return [store_notices(session, *d) for d in deliveries]
+            except Exception as exc:
+                log.info("%d deliveries written one by one: %s", len(deliveries), redact(str(exc)))
+        outcomes: list[str | Exception] = []
+        for d in deliveries:
+            try:
+                with store.session() as session:
+                    outcomes.append(store_notices(session, *d))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    writer = _GroupCommit(store_batch)
 
     recorded: dict[tuple[str, int], datetime] = {}
 
@@ -206,7 +233,7 @@ def create_receiver(
         if parsed.actor and parsed.actor & site.integration_user:
             return answer(200, "ignored: the integration user's own change (echo)")
         try:
-            outcome = await _in_thread(store_notices, site, parsed, webhook_id)
+            outcome = await writer.write((site, parsed, webhook_id))
         except RetryLaterError as exc:
             log.warning("webhook for %s not stored: %s", name, exc)
             return answer(503, "state store unavailable; retry")
@@ -228,15 +255,55 @@ def create_receiver(
     )
 
 
-async def _in_thread(
-    fn: Callable[[ReceiverSite, ParsedWebhook, str | None], str],
-    site: ReceiverSite,
-    parsed: ParsedWebhook,
-    webhook_id: str | None,
-) -> str:
-    from starlette.concurrency import run_in_threadpool
+_Delivery = tuple[ReceiverSite, ParsedWebhook, str | None]
 
-    return await run_in_threadpool(fn, site, parsed, webhook_id)
+
+class _GroupCommit:
+    """Writes deliveries in a worker thread, one transaction at a time: whatever arrived
+    while one was written goes into the next. Each caller gets its own outcome (or error)."""
+
+    def __init__(self, write: Callable[[Sequence[_Delivery]], list[str | Exception]]) -> None:
+        self._write = write
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: list[tuple[_Delivery, asyncio.Future[str]]] = []
+        self._busy = False
+
+    async def write(self, delivery: _Delivery) -> str:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (e.g. another test client): start over
+            self._loop, self._pending, self._busy = loop, [], False
+        answer: asyncio.Future[str] = loop.create_future()
+        self._pending.append((delivery, answer))
+        self._next(loop)
+        return await answer
+
+    def _next(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._busy or not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        self._busy = True
+        call = loop.run_in_executor(None, self._write, [d for d, _ in batch])
+
+        def written(done: asyncio.Future[list[str | Exception]]) -> None:
+            if loop is self._loop:
+                self._busy = False
+            outcomes: Sequence[str | BaseException]
+            if done.cancelled() or done.exception() is not None:
+                failure = done.exception() if not done.cancelled() else None
+                outcomes = [failure or RetryLaterError("not stored")] * len(batch)
+            else:
+                outcomes = done.result()
+            for (_, answer), outcome in zip(batch, outcomes, strict=True):
+                if answer.done():
+                    continue  # its request went away
+                if isinstance(outcome, BaseException):
+                    answer.set_exception(outcome)
+                else:
+                    answer.set_result(outcome)
+            if loop is self._loop:
+                self._next(loop)
+
+        call.add_done_callback(written)
 
 
 def sites_from_config(config: SyncConfig, resolve: Callable[[str], str]) -> dict[str, ReceiverSite]:
