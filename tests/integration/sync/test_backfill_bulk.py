@@ -289,3 +289,45 @@ async def test_two_pairs_on_one_site_each_mirror_only_their_own_project(store: S
         with store.session() as s:
             by_pair = Counter(r.pair_id for r in s.scalars(select(IssuePair)))
         assert by_pair == {"ops": 3, "dev": 2}
+
+
+async def test_settle_leaves_a_mirror_someone_touched_unknown(store: Store) -> None:
+    """A mirror that shows more than we synced (a person commented, or edited a field)
+    keeps no ``updated`` stamp, so the next poll syncs it; an untouched one is stamped."""
+    async with build_world(store) as world:
+        await seed(world, 3, comments=1)
+        runner = runner_of(world, store)
+        async with asyncio.timeout(60):
+            await runner.backfill()
+        with store.session() as s:
+            rows = list(s.scalars(select(IssuePair).order_by(IssuePair.id)))
+            for snap in s.scalars(select(Snapshot).where(Snapshot.side == "cloud")):
+                snap.issue_updated = None  # as the jobs that did not re-read left it
+        refs = [runner.applier._find_by_id("ops", Side.SERVER, r.server_issue_id) for r in rows]
+        commented, edited, untouched = (r.cloud_key for r in rows)
+        await world.alice["cld"].add_comment(commented, doc("a person was here"))
+        await world.alice["cld"].edit_issue(edited, IssueInput(summary="changed by a person"))
+        work = backfill_module._Work(
+            world.config.pairs[0], Side.SERVER, "srv", [], made=[r for r in refs if r]
+        )
+        assert await backfill_module._settle(runner.applier, work) == 1
+        with store.session() as s:
+            stamped = set(
+                s.scalars(
+                    select(IssuePair.cloud_key)
+                    .join(Snapshot, Snapshot.issue_pair_id == IssuePair.id)
+                    .where(Snapshot.side == "cloud", Snapshot.issue_updated.is_not(None))
+                )
+            )
+        assert stamped == {untouched}
+        # the next poll picks the two touched ones up, and only them
+        await runner.poll_round()
+        with store.session() as s:
+            queued = set(
+                s.scalars(
+                    select(QueueJob.issue_key).where(
+                        QueueJob.site == "cld", QueueJob.state == JobState.QUEUED
+                    )
+                )
+            )
+        assert queued == {commented, edited}
