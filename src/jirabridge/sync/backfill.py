@@ -47,7 +47,7 @@ from jirabridge.jira import BulkCreateResult, Issue, IssueInput
 from jirabridge.sync.apply import Applier, canonical_values
 from jirabridge.sync.apply._base import STATUS_KEY, _Ctx
 from jirabridge.sync.apply._mirror import record_pair
-from jirabridge.sync.config import CreateRule, PairConfig, Side
+from jirabridge.sync.config import CreateRule, Direction, PairConfig, Side
 from jirabridge.sync.diff import value_hash
 from jirabridge.sync.engine import SiteClient, base_jql
 from jirabridge.sync.pairs import PairRef
@@ -476,8 +476,8 @@ def _settled(issue: Issue, known: _Known, pair: PairConfig, side: Side) -> bool:
     """Whether ``issue`` shows only what was synced: the snapshot's values and status, and
     no comment, attachment or link the store does not know. Anything else (someone edited
     the mirror meanwhile) leaves ``updated`` unknown, so the next poll syncs it."""
-    if issue.updated is None:
-        return False
+    if issue.updated is None or pair.sprints is not Direction.NONE:
+        return False  # sprint membership is not in a search's answer: let the poll look
     values = canonical_values(issue, pair.fields, side)
     if any(value_hash(v) != known.hashes.get(name) for name, v in values.items()):
         return False
