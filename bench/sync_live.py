@@ -8,21 +8,24 @@ polling only as a slow backstop). Then ``--rate`` summary changes per second for
 change itself costs no HTTP in this process.
 
 For every change the script records when it was made (``t0``), when its webhook reached the
-engine's receiver (``ta``: the site's delivery is the emulator's time, not the engine's) and,
-by wrapping the engine's Cloud client, when the engine's write carrying that summary was
-answered (``t1``). Latency is ``t1 - t0``. Emulator time is the delivery (``ta - t0``) plus
-the time inside the HTTP calls the engine made during the job that wrote the change (a
-timing transport sums them per job in a context variable). Engine overhead = latency -
-emulator time (the receiver, the queue, waiting for a worker, diffing and the store all
-count as the engine's). A change overtaken by a later change of the same issue before the
-engine wrote it is counted as superseded (coalesced), not measured.
+engine's receiver (``ta``) and, by wrapping the engine's Cloud client, when the engine's
+write carrying that summary was answered (``t1``). Latency is ``t1 - t0``. Emulator time is
+measured at the engine's boundary: every HTTP call the engine makes goes through a timing
+transport, and the time spent inside those calls during the job that wrote the change is
+summed (a context variable per job). Engine overhead = latency - emulator time (the webhook
+delivery, the receiver, the queue, waiting for a worker, diffing and the store all count as
+the engine's: the delivery is in-process and immediate, and a receiver that answers slowly
+holds the site's delivery slots, so deliveries queue up because of the engine). A change
+overtaken by a later change of the same issue before the engine wrote it is counted as
+superseded (coalesced), not measured.
 
     .venv/bin/python bench/sync_live.py            # 200 changes/s for 10 s
     .venv/bin/python bench/sync_live.py --full     # 200 changes/s for 60 s (a minute)
 
-The latency is also split: ``change->received`` (the emulator's webhook delivery),
-``received->job`` (the receiver storing the notice, waiting in the queue for a worker) and
-``job->written`` (the apply up to the answer of the mirror's write, emulator time included).
+The latency is also split: ``change->received`` (the webhook delivery, including waiting for
+a delivery slot while the receiver answers others), ``received->job`` (the receiver storing
+the notice, waiting in the queue for a worker) and ``job->written`` (the apply up to the
+answer of the mirror's write, emulator time included).
 The process's CPU time and the machine's load are printed too: everything here (both
 emulators, their webhook delivery and the engine) shares one process, so a saturated core
 shows as queueing.
@@ -263,7 +266,7 @@ async def run(rate: float, seconds: float, pairs: int, workers: int) -> None:
     ta = {s: arrived.get(s, written[s][2]) for s in measured}
     latency = [(written[s][0] - made[s]) * 1000 for s in measured]
     delivery = [(min(ta[s], written[s][2]) - made[s]) * 1000 for s in measured]
-    emulator = [written[s][1] * 1000 + d for s, d in zip(measured, delivery, strict=True)]
+    emulator = [written[s][1] * 1000 for s in measured]
     overhead = [lat - em for lat, em in zip(latency, emulator, strict=True)]
     waiting = [(written[s][2] - min(ta[s], written[s][2])) * 1000 for s in measured]
     applying = [(written[s][0] - written[s][2]) * 1000 for s in measured]
