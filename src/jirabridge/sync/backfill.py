@@ -42,7 +42,13 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jirabridge.errors import JirabridgeError, RetryLaterError, SkipItemError
+from jirabridge.errors import (
+    BadInputError,
+    FixConfigError,
+    JirabridgeError,
+    RetryLaterError,
+    SkipItemError,
+)
 from jirabridge.jira import BulkCreateResult, Issue, IssueInput
 from jirabridge.sync.apply import Applier, canonical_values
 from jirabridge.sync.apply._base import STATUS_KEY, _Ctx
@@ -253,9 +259,7 @@ async def _batch(
     ]
     sources: dict[str, Issue] = {}
     for start in range(0, len(ids), BULK):
-        part = ", ".join(ids[start : start + BULK])
-        jql = f"id in ({part}) AND {scope}"
-        async for issue in clients[side].search(jql, page_size=BULK):
+        for issue in await _search_in(clients[side], "id", ids[start : start + BULK], scope):
             if issue.id is None:
                 continue
             if len(shared) > 1 and await applier._pair_for(site, side, issue) is not pair:
@@ -342,12 +346,36 @@ def _context(applier: Applier, pair: PairConfig, side: Side) -> _Ctx:
 async def _read(client: SiteClient, keys: Sequence[str]) -> dict[str, Issue]:
     out: dict[str, Issue] = {}
     for start in range(0, len(keys), BULK):
-        part = ", ".join(keys[start : start + BULK])
-        if not part:
-            continue
-        async for issue in client.search(f"key in ({part})", expand=["changelog"], page_size=BULK):
+        for issue in await _search_in(client, "key", keys[start : start + BULK], None):
             out[issue.key] = issue
     return out
+
+
+async def _search_in(
+    client: SiteClient,
+    field_name: str,
+    values: Sequence[str],
+    scope: str | None,
+    *,
+    fields: Sequence[str] | None = None,
+) -> list[Issue]:
+    """The issues whose ``field_name`` (``id`` or ``key``) is one of ``values``, within
+    ``scope`` (JQL) if given. Jira refuses the whole query when one of them no longer
+    exists (deleted meanwhile), so then the list is halved until the missing ones are
+    left out; other failures (the site down) go up."""
+    if not values:
+        return []
+    jql = f"{field_name} in ({', '.join(values)})" + (f" AND {scope}" if scope else "")
+    try:
+        return [i async for i in client.search(jql, fields=fields, page_size=len(values))]
+    except (FixConfigError, BadInputError, SkipItemError):
+        if len(values) == 1:
+            return []
+    half = len(values) // 2
+    return [
+        *await _search_in(client, field_name, values[:half], scope, fields=fields),
+        *await _search_in(client, field_name, values[half:], scope, fields=fields),
+    ]
 
 
 async def _cross_reference(
@@ -403,9 +431,8 @@ async def _settle(applier: Applier, work: _Work) -> int:
             known = await asyncio.to_thread(_known, applier, refs, target)
             if not known:
                 return 0
-            jql = f"id in ({', '.join(known)})"
             try:
-                issues = [i async for i in client.search(jql, fields=fields, page_size=SETTLE_PAGE)]
+                issues = await _search_in(client, "id", list(known), None, fields=fields)
             except JirabridgeError as exc:
                 log.warning("mirrors not settled (the next poll syncs them again): %s", exc)
                 return 0

@@ -331,3 +331,32 @@ async def test_settle_leaves_a_mirror_someone_touched_unknown(store: Store) -> N
                 )
             )
         assert queued == {commented, edited}
+
+
+async def test_a_source_deleted_after_the_read_does_not_stop_the_bulk_creates(
+    store: Store,
+) -> None:
+    """Jira refuses a whole ``id in (...)`` query naming a deleted issue: the others of the
+    batch are still read and created in bulk (none falls back to one-by-one creates)."""
+    async with build_world(store) as world:
+        keys = await seed(world, 6, comments=0)
+        server = world.apps["srv"].site
+        real = backfill_module._held
+
+        def held_then_delete(runner: SyncRunner) -> Any:
+            works = real(runner)
+            server.delete_issue(server.admin_key, keys[2])  # gone before the creator reads
+            return works
+
+        backfill_module._held = held_then_delete  # type: ignore[assignment]
+        try:
+            runner = runner_of(world, store)
+            calls = await backfill_counting(world, runner)
+        finally:
+            backfill_module._held = real  # type: ignore[assignment]
+        with store.session() as s:
+            paired = {r.server_key for r in s.scalars(select(IssuePair))}
+        assert paired == set(keys) - {keys[2]}
+        assert calls["POST /rest/api/3/issue"] == 0
+        assert calls["POST /rest/api/3/issue/bulk"] == 1
+        assert len(world.apps["cld"].site.issues) == 5
