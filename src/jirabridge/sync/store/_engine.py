@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -37,6 +38,10 @@ class Store:
             raise FixConfigError(f"bad schema name {schema!r}")
         self.engine: Engine = _make_engine(url, schema=schema, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer, and every transaction here takes the write lock: this
+        # process's threads take turns on a lock (handed over at once) instead of SQLite's
+        # busy handler, which sleeps in growing steps up to 100 ms and starves waiters
+        self._turn = threading.RLock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -45,11 +50,17 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on error."""
+        turn = self._turn
+        if turn is not None and not turn.acquire(timeout=30):
+            turn = None  # not our turn yet after 30 s: leave it to SQLite's busy handler
         try:
             with self._sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
             raise _translate(exc) from exc
+        finally:
+            if turn is not None:
+                turn.release()
 
     def migrate(self) -> None:
         """Apply every Alembic migration not yet applied (``upgrade head``)."""

@@ -23,6 +23,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -264,6 +265,9 @@ class _GroupCommit:
 
     def __init__(self, write: Callable[[Sequence[_Delivery]], list[str | Exception]]) -> None:
         self._write = write
+        # its own thread: the workers' database calls fill the loop's default executor, and
+        # deliveries must not wait behind them (a slow answer holds the site's delivery slots)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="jirabridge-receiver")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[tuple[_Delivery, asyncio.Future[str]]] = []
         self._busy = False
@@ -282,7 +286,7 @@ class _GroupCommit:
             return
         batch, self._pending = self._pending, []
         self._busy = True
-        call = loop.run_in_executor(None, self._write, [d for d, _ in batch])
+        call = loop.run_in_executor(self._thread, self._write, [d for d, _ in batch])
 
         def written(done: asyncio.Future[list[str | Exception]]) -> None:
             if loop is self._loop:
