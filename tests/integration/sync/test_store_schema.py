@@ -26,7 +26,7 @@ def test_migrate_twice_is_a_no_op(store: Store) -> None:
     store.migrate()
     store.migrate()
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0002"
+        assert MigrationContext.configure(conn).get_current_revision() == "0003"
 
 
 def test_datetimes_come_back_aware_in_utc(store: Store) -> None:

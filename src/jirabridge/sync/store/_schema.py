@@ -31,6 +31,7 @@ __all__ = [
     "Base",
     "CommentPair",
     "Conflict",
+    "CreateIntent",
     "DeadLetter",
     "IssuePair",
     "JobState",
@@ -112,6 +113,24 @@ class IssuePair(Base):
     origin: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class CreateIntent(Base):
+    """A mirror create about to be sent (write-ahead): written before the create POST (one by
+    one or in bulk), deleted in the transaction that records the pair (or once the create was
+    refused for sure). A row left over means a create may have happened with its pair never
+    recorded: whoever mirrors that source next looks for the mirror by its marker first."""
+
+    __tablename__ = "jb_create_intents"
+    __table_args__ = (UniqueConstraint("pair_id", "source_side", "source_issue_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pair_id: Mapped[str] = mapped_column(String(100))
+    source_side: Mapped[str] = mapped_column(String(10))
+    source_site: Mapped[str] = mapped_column(String(100))
+    source_issue_id: Mapped[str] = mapped_column(String(50))
+    source_key: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime]
 
 
 class Snapshot(Base):
