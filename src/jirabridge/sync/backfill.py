@@ -17,11 +17,15 @@
    where nothing but our own writes can have moved it (see :func:`_settled`), so the next
    poll does not take our writes for changes.
 
-Crash safety: a mirror exists only with its marker (it rides in the create). Before the
-first create, the creator lists the target project's issues made by the integration user
-that are in no pair and reads their marker (:meth:`Applier.orphans`): those a dead run
-created are adopted, never created again. A batch whose outcome is unknown is looked up
-the same way; what is not found goes back to its job, which checks again before creating.
+Crash safety: a mirror exists only with its marker (it rides in the create), and every
+create is written ahead in the store (a create intent per source, committed before the bulk
+POST, dropped with the pair's record). Before the first create, when the pair side has
+intents left by a run that died, the creator lists the target project's issues made by the
+integration user that are in no pair and reads their marker (:meth:`Applier.orphans`): those
+a dead run created are adopted, never created again (with no intent left, no scan). The
+intents also make a ``jirabridge run`` after a dead backfill look before it creates. A
+batch whose outcome is unknown is looked up the same way; what is not found goes back to its
+job, which checks again before creating (its intent stays).
 A source the creator cannot mirror (a validation error, a sub-task whose parent has no
 mirror) goes back to its job, which creates it one by one or dead-letters it with the
 reason. On the emulator's 50 requests/s Cloud limit this spends 1/50 of a call per issue on
@@ -52,7 +56,7 @@ from jirabridge.errors import (
 from jirabridge.jira import BulkCreateResult, Issue, IssueInput
 from jirabridge.sync.apply import Applier, canonical_values
 from jirabridge.sync.apply._base import STATUS_KEY, _Ctx
-from jirabridge.sync.apply._mirror import record_pair
+from jirabridge.sync.apply._mirror import pending_intents, record_pair, write_intents
 from jirabridge.sync.config import CreateRule, Direction, PairConfig, Side
 from jirabridge.sync.diff import value_hash
 from jirabridge.sync.engine import SiteClient, base_jql
@@ -216,7 +220,10 @@ async def _create(applier: Applier, work: _Work) -> None:
         Side.CLOUD: applier.clients[pair.cloud.site],
     }
     project = (pair.cloud if target is Side.CLOUD else pair.server).project
-    adopted = await applier.orphans(clients[target], pair.id, target, project)
+    adopted: dict[str, tuple[str, str]] = {}
+    intents = await asyncio.to_thread(_pending, applier, pair, side)
+    if intents:  # creates whose pair was never recorded: their mirrors may exist
+        adopted = await applier.orphans(clients[target], pair.id, target, project, wanted=intents)
     if adopted:
         log.warning("adopting %d mirror(s) a backfill that died had created", len(adopted))
     waiting: list[str] = []  # sub-tasks whose parent had no mirror yet: with the next batch
@@ -290,18 +297,25 @@ async def _batch(
         todo.append((source, data))
     creator = clients[target]
     assert isinstance(creator, BulkCreator)  # checked when the work was planned
+    if todo:  # written ahead: a run that dies after the create leaves these behind
+        await asyncio.to_thread(_intend, applier, work, [source for source, _ in todo])
     results = await creator.bulk_create([data for _, data in todo]) if todo else []
     unknown: dict[str, Issue] = {}
     created: dict[str, tuple[str, str]] = {}
+    refused: list[str] = []
     for (source, _), outcome in zip(todo, results, strict=True):
         assert source.id is not None
         if outcome.ok and outcome.key and outcome.id:
             created[source.id] = (outcome.key, outcome.id)
         elif isinstance(outcome.error, SkipItemError) and outcome.error.jira is not None:
             log.warning("%s not created in bulk: %s", source.key, outcome.error)
-            work.give_back(applier, source.id)  # refused: its job tries alone, with the reason
+            refused.append(source.id)  # nothing was created: its intent goes
         else:
             unknown[f"{side.value}:{source.id}"] = source  # may or may not exist
+    if refused:
+        await asyncio.to_thread(applier._drop_intents, pair.id, side, refused)
+        for source_id in refused:
+            work.give_back(applier, source_id)  # its job tries alone, with the reason
     if unknown:
         end = pair.cloud if target is Side.CLOUD else pair.server
         again = await applier.orphans(
@@ -393,6 +407,17 @@ async def _cross_reference(
             )
 
     await asyncio.gather(*(one(source, mirror) for source, mirror, _ in pairs))
+
+
+def _pending(applier: Applier, pair: PairConfig, side: Side) -> set[str]:
+    with applier.queue.store.session() as session:
+        return pending_intents(session, pair.id, side)
+
+
+def _intend(applier: Applier, work: _Work, sources: Sequence[Issue]) -> None:
+    with applier.queue.store.session() as session:
+        now = applier.clock.now()
+        write_intents(session, work.pair.id, work.side, work.site, sources, now=now)
 
 
 def _record(

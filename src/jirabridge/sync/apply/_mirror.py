@@ -8,7 +8,7 @@ from collections.abc import Container, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from jirabridge.errors import JirabridgeError, RetryLaterError, SkipItemError
@@ -21,7 +21,7 @@ from jirabridge.sync.diff import plan_fields
 from jirabridge.sync.engine import SiteClient
 from jirabridge.sync.notices import ChangeNotice, EventKind
 from jirabridge.sync.pairs import PairRef, find_pair, link_pair
-from jirabridge.sync.store import IssuePair
+from jirabridge.sync.store import CreateIntent, IssuePair
 
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
 EPIC_LINK = "com.pyxis.greenhopper.jira:gh-epic-link"
@@ -102,15 +102,102 @@ def marker_of(
 def record_pair(
     session: Session, pair_id: str, origin: Side, source: Issue, mirror: Issue, *, now: datetime
 ) -> PairRef:
-    """Record ``source`` (on side ``origin``) and its ``mirror`` as a pair (idempotent)."""
+    """Record ``source`` (on side ``origin``) and its ``mirror`` as a pair (idempotent), and
+    drop the create intent of ``source`` in the same transaction."""
     server, cloud = (source, mirror) if origin is Side.SERVER else (mirror, source)
-    return link_pair(
+    ref = link_pair(
         session,
         pair_id=pair_id,
         server=(server.id or "", server.key),
         cloud=(cloud.id or "", cloud.key),
         origin=origin,
         now=now,
+    )
+    drop_intents(session, pair_id, origin, [source.id or ""])
+    return ref
+
+
+# ---- create intents -----------------------------------------------------------------------
+# Every mirror create is written ahead (:class:`CreateIntent`) in its own committed
+# transaction before its POST, and dropped with the pair's record (or once Jira refused the
+# create). A process that dies in between leaves the intent: whoever mirrors that source next
+# (a job, whatever its attempts, or a backfill) looks for the mirror by its marker first.
+
+
+def write_intents(
+    session: Session,
+    pair_id: str,
+    origin: Side,
+    site: str,
+    sources: Sequence[Issue],
+    *,
+    now: datetime,
+) -> set[str]:
+    """Record that mirrors of ``sources`` (on side ``origin`` of site ``site``) are about to
+    be created. Returns the source ids that already had an intent (an earlier create of
+    theirs may have happened: look for its mirror before creating again)."""
+    ids = [s.id for s in sources if s.id is not None]
+    existing = {
+        row.source_issue_id: row
+        for start in range(0, len(ids), 500)
+        for row in session.scalars(
+            select(CreateIntent).where(
+                CreateIntent.pair_id == pair_id,
+                CreateIntent.source_side == origin.value,
+                CreateIntent.source_issue_id.in_(ids[start : start + 500]),
+            )
+        )
+    }
+    for source in sources:
+        if source.id is None:
+            continue
+        row = existing.get(source.id)
+        if row is not None:
+            row.at, row.source_key = now, source.key
+            continue
+        session.add(
+            CreateIntent(
+                pair_id=pair_id,
+                source_side=origin.value,
+                source_site=site,
+                source_issue_id=source.id,
+                source_key=source.key,
+                at=now,
+            )
+        )
+    return set(existing)
+
+
+def drop_intents(session: Session, pair_id: str, origin: Side, issue_ids: Sequence[str]) -> None:
+    """The creates of these sources are settled (paired, or refused for sure)."""
+    for start in range(0, len(issue_ids), 500):
+        session.execute(
+            delete(CreateIntent).where(
+                CreateIntent.pair_id == pair_id,
+                CreateIntent.source_side == origin.value,
+                CreateIntent.source_issue_id.in_(issue_ids[start : start + 500]),
+            )
+        )
+
+
+def pending_intents(session: Session, pair_id: str, origin: Side) -> set[str]:
+    """The origin tags ("<side>:<source issue id>") of this pair side's creates whose
+    outcome was never recorded."""
+    ids = session.scalars(
+        select(CreateIntent.source_issue_id).where(
+            CreateIntent.pair_id == pair_id, CreateIntent.source_side == origin.value
+        )
+    )
+    return {f"{origin.value}:{issue_id}" for issue_id in ids}
+
+
+def refused(exc: BaseException) -> bool:
+    """Jira answered the create with a refusal (nothing was created): not a timeout, a 5xx,
+    a rate limit or a lost connection, whose create may have happened."""
+    return (
+        isinstance(exc, JirabridgeError)
+        and not isinstance(exc, RetryLaterError)
+        and exc.jira is not None
     )
 
 
@@ -187,24 +274,37 @@ class _MirrorMixin(_UsersMixin):
         return f"{str(self.config.sites[site].url).rstrip('/')}/browse/{issue.key}"
 
     async def _create_mirror(self, ctx: _Ctx, source: Issue, *, retried: bool = False) -> PairRef:
-        """Create ``source``'s mirror and record the pair. ``retried``: an earlier attempt
-        of this job may have created the mirror and died before recording it (a crash, a
-        lost lease), so look for that unpaired mirror first and adopt it."""
+        """Create ``source``'s mirror and record the pair. The create is written ahead (a
+        :class:`CreateIntent`); when an intent was already there, an earlier create (this
+        job's, another job's, a backfill's bulk create) may have made the mirror and died
+        before recording it, so look for that unpaired mirror by its marker first and adopt
+        it. ``retried`` (an earlier attempt of this job ran) looks too."""
         pair, side = ctx.pair, ctx.side
         target = side.other
         data = await self.mirror_input(ctx, source)
         end = pair.cloud if target is Side.CLOUD else pair.server
         client = ctx.clients[target]
         origin_tag = f"{side.value}:{source.id}"
+        site = self._site_of(ctx, side)
 
         async def check() -> str | None:
             return await self.find_unpaired_mirror(client, pair.id, target, end.project, origin_tag)
 
-        key = await check() if retried else None
+        def intend() -> bool:
+            with self.queue.store.session() as session:
+                now = self.clock.now()
+                return bool(write_intents(session, pair.id, side, site, [source], now=now))
+
+        key = await check() if await asyncio.to_thread(intend) or retried else None
         if key is not None:
             log.warning("adopting %s: created for %s by an attempt that died", key, source.key)
         else:
-            key = await client.create_issue(data, check=check)
+            try:
+                key = await client.create_issue(data, check=check)
+            except Exception as exc:
+                if refused(exc):  # nothing was created: no intent left behind
+                    await asyncio.to_thread(self._drop_intents, pair.id, side, [source.id or ""])
+                raise
             ctx.fresh.add(target)  # new: nothing to list on it (an adopted one may have)
         ctx.writes += 1
         mirror = await client.get_issue(key, expand=["changelog"])
@@ -315,6 +415,10 @@ class _MirrorMixin(_UsersMixin):
                     )
                 )
         return out
+
+    def _drop_intents(self, pair_id: str, side: Side, issue_ids: Sequence[str]) -> None:
+        with self.queue.store.session() as session:
+            drop_intents(session, pair_id, side, issue_ids)
 
     def _find_by_id(self, pair_id: str, side: Side, issue_id: str) -> PairRef | None:
         with self.queue.store.session() as session:
