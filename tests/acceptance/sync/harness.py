@@ -34,7 +34,7 @@ from jirabridge.jira import (
 )
 from jirabridge.sync.config import SyncConfig
 from jirabridge.sync.runner import SyncRunner, client_for_site
-from jirabridge.sync.store import CommentPair, Conflict, IssuePair, Store
+from jirabridge.sync.store import CommentPair, Conflict, IssuePair, QueueJob, Store
 
 BASE_S = "http://server.test"
 BASE_C = "http://cloud.test"
@@ -272,14 +272,24 @@ class Bridge:
     async def settle(self, *, rounds: int = 8, within: float = 120) -> int:
         """Poll both sides and apply until a poll round finds nothing new and the queue is
         empty; returns the number of rounds it took. Fails when it does not settle."""
+        found: list[int] = []
         async with asyncio.timeout(within):
             for n in range(1, rounds + 1):
                 result = await self.runner.poll_round()
                 assert result.errors == (), result.errors
                 await self.runner.drain()
-                if sum(p.queued for p in result.polls) == 0 and self.queued() == 0:
+                found.append(sum(p.queued for p in result.polls))
+                if found[-1] == 0 and self.queued() == 0:
                     return n
-        raise AssertionError(f"the pair did not settle in {rounds} poll rounds")
+        with self.store.session() as s:
+            jobs = [
+                (j.key, j.state, j.attempts, j.available_at, j.last_error)
+                for j in s.scalars(select(QueueJob))
+            ]
+        raise AssertionError(
+            f"the pair did not settle in {rounds} poll rounds: changes found per round "
+            f"{found}, queue now {self.runner.queue.stats()}, jobs {jobs}"
+        )
 
     def pairs(self) -> dict[str, IssuePair]:
         with self.store.session() as s:
