@@ -395,6 +395,7 @@ def register(app: typer.Typer) -> None:
                         "notices": report.queue.notices,
                         "dead_letters": report.queue.dead,
                         "issue_pairs": report.issue_pairs,
+                        "pending_creates": report.pending_creates,
                         "open_conflicts": report.open_conflicts,
                         "cursors": [
                             {
@@ -443,6 +444,7 @@ def register(app: typer.Typer) -> None:
         summary.add_row("oldest queued", _when(report.queue.oldest_queued))
         summary.add_row("dead letters", str(report.queue.dead))
         summary.add_row("issue pairs", str(report.issue_pairs))
+        summary.add_row("mirror creates not yet paired", str(report.pending_creates))
         summary.add_row("conflicts to review", str(report.open_conflicts))
         console.print(summary)
         cursors = Table(title="poll cursors")

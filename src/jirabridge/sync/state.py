@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from jirabridge.sync.cursor import PollCursor
 from jirabridge.sync.queue import Queue, QueueStats
-from jirabridge.sync.store import AuditEntry, Conflict, IssuePair, PollCursorRow, QueueJob
+from jirabridge.sync.store import (
+    AuditEntry,
+    Conflict,
+    CreateIntent,
+    IssuePair,
+    PollCursorRow,
+    QueueJob,
+)
 
 __all__ = [
     "ConflictInfo",
@@ -85,6 +92,7 @@ class StatusReport:
     retrying: tuple[ErrorInfo, ...]
     conflicts: tuple[ConflictInfo, ...] = ()
     too_large: tuple[ErrorInfo, ...] = ()  # attachments not copied: over the size limit
+    pending_creates: int = 0  # mirror creates sent (or about to be) whose pair is not recorded
 
 
 _ERROR_KINDS = ("dead_letter", "webhook_rejected", "error")
@@ -94,6 +102,7 @@ def status_report(queue: Queue, *, errors: int = 10) -> StatusReport:
     stats = queue.stats()
     with queue.store.session() as session:
         pairs = session.scalar(select(func.count()).select_from(IssuePair)) or 0
+        intents = session.scalar(select(func.count()).select_from(CreateIntent)) or 0
         conflicts = (
             session.scalar(
                 select(func.count()).select_from(Conflict).where(Conflict.reviewed.is_(False))
@@ -156,4 +165,5 @@ def status_report(queue: Queue, *, errors: int = 10) -> StatusReport:
         recent_errors=recent,
         retrying=retrying,
         too_large=too_large,
+        pending_creates=int(intents),
     )

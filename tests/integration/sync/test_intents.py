@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,11 +14,14 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import inspect, select
+from typer.testing import CliRunner
 
+from jirabridge.cli import app
 from jirabridge.errors import BadInputError
 from jirabridge.jira import BulkCreateResult, IssueInput
 from jirabridge.sync.notices import ChangeNotice, EventKind
 from jirabridge.sync.queue import FailOutcome, Job
+from jirabridge.sync.state import status_report
 from jirabridge.sync.store import CreateIntent, IssuePair, JobState, QueueJob, Store, open_store
 from jirabridge.sync.store._engine import alembic_config
 
@@ -113,7 +117,7 @@ async def test_run_after_a_backfill_killed_right_after_its_bulk_create_adopts_th
 @pytest.mark.parametrize("reset", ["released", "dead_then_retried"])
 @pytest.mark.parametrize("origin", ["srv", "cld"])
 async def test_a_create_that_died_is_adopted_by_a_job_whose_attempts_were_reset(
-    store: Store, origin: str, reset: str
+    store: Store, store_url: tuple[str, str | None], origin: str, reset: str
 ) -> None:
     """The create POST was answered, then the worker went down before recording the pair;
     the job comes back with its attempts reset (given back by a shutdown, or dead-lettered
@@ -150,6 +154,11 @@ async def test_a_create_that_died_is_adopted_by_a_job_whose_attempts_were_reset(
             client.create_issue = real
         side = "server" if origin == "srv" else "cloud"
         assert intents(store) == [("ops", side, origin, issue_id, key)]
+        assert status_report(world.queue).pending_creates == 1
+        url, schema = store_url
+        if schema is None:  # the CLI's --store takes a URL (the SQLite run)
+            shown = CliRunner().invoke(app, ["status", "--store", url, "--json"])
+            assert json.loads(shown.output)["pending_creates"] == 1
         if reset == "released":
             assert world.queue.release(job)
         else:
@@ -163,6 +172,7 @@ async def test_a_create_that_died_is_adopted_by_a_job_whose_attempts_were_reset(
         [row] = pairs(store)
         assert (row.cloud_key if target == "cld" else row.server_key) == found[0]
         assert intents(store) == []
+        assert status_report(world.queue).pending_creates == 0
 
 
 async def test_a_normal_create_writes_its_intent_ahead_and_leaves_none(store: Store) -> None:
