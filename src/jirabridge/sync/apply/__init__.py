@@ -7,12 +7,13 @@ then its mirror through the state store. What it syncs, and where that lives:
 - **Mirrors** (``_mirror``): an issue with no mirror gets one when the pair's ``create`` rule
   allows it (a ``CreateMirror`` rule may set its issue type and write the mirror's key back);
   both issues get the :data:`PROPERTY` marker (on the mirror, in its create) and, per the
-  pair's ``cross_reference``, remote links or a URL field. A retried job adopts the mirror an
-  attempt that died had already created (found by the marker naming its source, never by
-  summary) instead of creating it twice. A backfill creates mirrors in bulk and hands them
-  to their jobs (:class:`FreshMirrors`). A Server epic gets an Epic Name (the summary); a sub-task
-  waits (retry later) until its parent has a mirror; when a parent gets its mirror, its
-  sub-tasks and epic children are queued again (woken from any backoff).
+  pair's ``cross_reference``, remote links or a URL field. Every create is written ahead (a
+  ``CreateIntent`` row, dropped with the pair's record): a job finding one (whatever its
+  attempts) adopts the mirror a create that died had already made (found by the marker naming
+  its source, never by summary) instead of creating it twice. A backfill creates mirrors in
+  bulk and hands them to their jobs (:class:`FreshMirrors`). A Server epic gets an Epic Name
+  (the summary); a sub-task waits (retry later) until its parent has a mirror; when a parent
+  gets its mirror, its sub-tasks and epic children are queued again (woken from any backoff).
 - **Fields** (``_fields``, values shaped in ``_values``): both sides are diffed against the last
   synced snapshots (:mod:`jirabridge.sync.diff`) and one edit is written per side. Custom field
   values are shaped by the target site's field schema (``GET /field``) into typed
