@@ -33,6 +33,7 @@ __all__ = [
     "FieldPlan",
     "SidePlan",
     "Translator",
+    "conflict_winner",
     "is_user_list",
     "is_user_value",
     "plan_fields",
@@ -189,7 +190,7 @@ def plan_fields(
             continue  # both sides already agree
         winner: Side | None
         if s_changed and c_changed:
-            winner = _winner(rule, server_changed_at, cloud_changed_at)
+            winner = conflict_winner(rule, server_changed_at, cloud_changed_at)
             flows = winner is not None and rule.direction.flows_to(winner.other)
             conflicts.append(
                 ConflictRecord(rule.name, s_val, c_val, rule.conflict, winner if flows else None)
@@ -217,11 +218,14 @@ def plan_fields(
     )
 
 
-def _winner(
+def conflict_winner(
     rule: FieldRule,
     server_at: Mapping[str, datetime] | None,
     cloud_at: Mapping[str, datetime] | None,
 ) -> Side | None:
+    """The side whose value of ``rule``'s field stands when both changed: the rule's side,
+    or for ``latest`` the one with the later change time (Server on a tie, the side with a
+    time when one has none); None when neither has a time."""
     if rule.conflict is ConflictRule.SERVER_WINS:
         return Side.SERVER
     if rule.conflict is ConflictRule.CLOUD_WINS:

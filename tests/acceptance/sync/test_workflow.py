@@ -310,18 +310,6 @@ async def test_conflict_follows_the_configured_rule_and_is_recorded(
         assert conflict.winner == {"srv": "server", "cld": "cloud"}[winner]
 
 
-SNAPSHOT_TAKES_A_LATE_EDIT = (
-    "engine bug (sync/apply/_applier.py, _sync, the 'after' block: a written field keeps the "
-    "re-read value unchecked): a person's edit of a field the engine has just written, made "
-    "before the engine re-reads the issue, is stored as synced and never reaches the other side"
-)
-WRITE_OVERWRITES_AN_EDIT = (
-    "engine limitation (sync/apply/_applier.py, _write_fields): the engine writes what it read "
-    "at the start of the job; a person's edit of that field on the target in between is "
-    "overwritten and lost, though it is the latest change"
-)
-
-
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 EDITED = ("summary", "priority", "labels")
 SIDE_NAME = {"srv": "server", "cld": "cloud"}
@@ -447,12 +435,6 @@ async def assert_values(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="often (16 runs in 20 at d966bda) an edit lands in the engine's write window "
-    "and is lost: the two engine faults the same-field cases of test_an_edit_landing_during_"
-    "an_apply_is_not_lost pin (strict xfails); drop this marker with those",
-)
 async def test_hundred_concurrent_edits_converge_on_the_latest_change(store: Store) -> None:
     """100 edits on both sides of ten pairs while the engine runs (webhooks and polling).
     Rule ``latest``: whatever the engine saw in between, each field ends at the value of its
@@ -528,18 +510,8 @@ BOBS_SUMMARY = ("cld", {"summary": "bob's word"}, ("bob's word", "Medium"))
         pytest.param(
             "after", "srv", {"priority": "Highest"}, ("alice's word", "Highest"), id="other-field"
         ),
-        pytest.param(
-            "after",
-            *BOBS_SUMMARY,
-            id="same-field-after",
-            marks=pytest.mark.xfail(strict=True, reason=SNAPSHOT_TAKES_A_LATE_EDIT),
-        ),
-        pytest.param(
-            "before",
-            *BOBS_SUMMARY,
-            id="same-field-before",
-            marks=pytest.mark.xfail(strict=True, reason=WRITE_OVERWRITES_AN_EDIT),
-        ),
+        pytest.param("after", *BOBS_SUMMARY, id="same-field-after"),
+        pytest.param("before", *BOBS_SUMMARY, id="same-field-before"),
     ],
 )
 async def test_an_edit_landing_during_an_apply_is_not_lost(

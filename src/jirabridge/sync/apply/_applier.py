@@ -14,6 +14,7 @@ from jirabridge.sync.apply._deletes import _DeletesMixin
 from jirabridge.sync.apply._fields import _FieldsMixin
 from jirabridge.sync.apply._links import _LinksMixin
 from jirabridge.sync.apply._mirror import _MirrorMixin
+from jirabridge.sync.apply._overwrites import _OverwritesMixin, item_field, rules_by_field
 from jirabridge.sync.apply._sprints import _SprintsMixin
 from jirabridge.sync.apply._values import canonical_values
 from jirabridge.sync.config import CreateRule, PairConfig, Side
@@ -39,6 +40,7 @@ class Applier(
     _LinksMixin,
     _SprintsMixin,
     _DeletesMixin,
+    _OverwritesMixin,
 ):
     """Applies queue jobs to the two sites of each pair."""
 
@@ -135,6 +137,7 @@ class Applier(
         self.note_attachments(ctx, attachment_links)
         await self.prepare_docs(ctx, {s: list(values[s].values()) for s in values})
         keys = await self._issue_keys(pair, values)
+        changed_at = {s: self._changed_at(ctx, s) for s in (Side.SERVER, Side.CLOUD)}
         plan = plan_fields(
             pair.fields,
             self._translator(ctx, keys),
@@ -142,11 +145,12 @@ class Applier(
             cloud_now=values[Side.CLOUD],
             server_hashes=None if snap_s is None else snap_s.hashes,
             cloud_hashes=None if snap_c is None else snap_c.hashes,
-            server_changed_at=self._changed_at(ctx, Side.SERVER),
-            cloud_changed_at=self._changed_at(ctx, Side.CLOUD),
+            server_changed_at=changed_at[Side.SERVER],
+            cloud_changed_at=changed_at[Side.CLOUD],
             origin=ref.origin if snap_s is None else None,
         )
         before_status = {s: ctx.issues[s].status for s in (Side.SERVER, Side.CLOUD)}
+        watch = self._watch(ctx, plan, changed_at, values)
         await self._write_fields(ctx, plan)
         await self._run_rules(ctx, snaps)
         comment_links = await self._sync_comments(ctx, ref, fresh=ctx.side.other in ctx.fresh)
@@ -154,7 +158,8 @@ class Applier(
         sprint_names = await self._sync_sprints(ctx, snaps)
         # the new "last synced" state: what we wrote, as the sites now show it, and for every
         # other field what we read at the start. A change someone made while this job ran
-        # is then still a change next time (and its issue is not taken for our own echo).
+        # is then still a change next time (and its issue is not taken for our own echo);
+        # an edit of a written field shows in the changelog (_overwrites).
         unread: set[Side] = set()
         for s in (Side.SERVER, Side.CLOUD):
             if s in ctx.settle_later and not ctx.written[s] and not pair.rules:
@@ -163,7 +168,10 @@ class Applier(
                 # ``updated`` moved with our comments: left unknown, the backfill settles it
                 unread.add(s)
                 continue
-            ctx.issues[s] = await ctx.clients[s].get_issue(ctx.issues[s].key)
+            expand = ["changelog"] if ctx.written[s] else None
+            ctx.issues[s] = await ctx.clients[s].get_issue(ctx.issues[s].key, expand=expand)
+        now = self.clock.now()
+        overwrites = await self._overwrites(ctx, watch, now)
         after = {
             s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
         }
@@ -181,6 +189,8 @@ class Applier(
                 moved_meanwhile = True
                 status_now = before_status[s]
             after[s][STATUS_KEY] = status_now  # for the rules' "transitioned"
+            after[s].update(overwrites.keep[s])  # a person's edit to carry over next time
+            moved_meanwhile = moved_meanwhile or bool(overwrites.keep[s])
             updated[s] = None if moved_meanwhile or s in unread else ctx.issues[s].updated
         for s in (Side.SERVER, Side.CLOUD):
             if sprint_names is not None:
@@ -197,14 +207,14 @@ class Applier(
             f"{ref.server_key} <-> {ref.cloud_key}",
             ctx.writes,
         )
-        now = self.clock.now()
 
         def commit() -> bool:
             with self.queue.store.session() as session:
                 for s in (Side.SERVER, Side.CLOUD):
                     save_snapshot(session, ref.id, s, after[s], issue_updated=updated[s], now=now)
-                for conflict in plan.conflicts:
+                for conflict in (*plan.conflicts, *overwrites.conflicts):
                     record_conflict(session, ref.id, conflict, now=now)
+                session.add_all(overwrites.audit)
                 for link in comment_links:
                     link_comments(session, ref.id, now=now, **link)
                 for row in attachment_links:
@@ -237,16 +247,13 @@ class Applier(
     def _changed_at(self, ctx: _Ctx, side: Side) -> dict[str, datetime]:
         """When each synced field last changed on ``side`` by someone other than us."""
         issue = ctx.issues[side]
-        ids = {
-            (r.server_id if side is Side.SERVER else r.cloud_id).lower(): r.name
-            for r in ctx.pair.fields
-        }
+        rules = rules_by_field(ctx.pair, side)
         out: dict[str, datetime] = {}
         for entry in issue.changelog:
             if self._is_us(entry.author, ctx.pair, side):
                 continue
             for item in entry.items:
-                name = ids.get((item.field_id or item.field).lower())
-                if name is not None and (name not in out or entry.created > out[name]):
-                    out[name] = entry.created
+                rule = rules.get(item_field(item))
+                if rule is not None and (rule.name not in out or entry.created > out[rule.name]):
+                    out[rule.name] = entry.created
         return out

@@ -1,0 +1,294 @@
+"""Edits a person makes while a job writes: found in the changelog, never lost.
+
+Jira has no conditional update, so between the job's first read of an issue and its re-read
+after the writes a person may edit a field the job writes. The values cannot tell (a site
+normalises what it is given, e.g. ADF and wiki), the changelog can: history ids grow, and
+each entry names its author. For every field the job wrote on a side, the entries made
+since the first read by someone other than the integration user say what happened:
+
+* **after our write** (or our write changed nothing): the person's edit is the latest. The
+  snapshot of that field keeps the value we wrote, not the re-read one, so the next job sees
+  the edit as a change and takes it to the other side (the side's ``updated`` is left
+  unknown, so a poll queues that job even if no webhook does).
+* **before our write**: we overwrote it. The pair's conflict rule says who should have won
+  (``latest``: the person's entry time against the change time of the value we copied; or
+  the side that always wins). When the person should have, their value is written back from
+  the changelog item where it can be rebuilt exactly (text, priority, labels, dates,
+  numbers, options, Cloud users) and the snapshot keeps our value so the next job copies
+  theirs across; where it cannot (rich text: the changelog keeps no formatting; a cleared
+  field; a Server user) it is not guessed: a conflict and an ``edit_overwritten`` audit entry
+  name the field, the person, the time and the lost value. Either way a conflict is recorded,
+  as the plan would have had it seen both edits.
+
+No call is added: the re-read asks for the changelog of the sides that were written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from jirabridge.errors import BadInputError, RetryLaterError, SkipItemError
+from jirabridge.jira import ChangeItem, ChangelogEntry, FieldInfo, Issue
+from jirabridge.sync.apply._base import _ApplierBase, _Ctx
+from jirabridge.sync.apply._values import _input
+from jirabridge.sync.config import FieldRule, PairConfig, Side
+from jirabridge.sync.diff import ConflictRecord, FieldPlan, conflict_winner
+from jirabridge.sync.store import AuditEntry
+
+log = logging.getLogger("jirabridge.sync.apply")
+
+_SIDES = (Side.SERVER, Side.CLOUD)
+_PLAIN_TEXT = (":textfield", ":url")  # custom string fields whose changelog text is exact
+
+
+def rules_by_field(pair: PairConfig, side: Side) -> dict[str, FieldRule]:
+    """The pair's field rules by ``side``'s field id in lower case (as changelog items
+    name the field: ``fieldId``, or ``field`` where a site leaves the id out)."""
+    return {(r.server_id if side is Side.SERVER else r.cloud_id).lower(): r for r in pair.fields}
+
+
+def item_field(item: ChangeItem) -> str:
+    return (item.field_id or item.field).lower()
+
+
+def _history_id(entry: ChangelogEntry) -> int | None:
+    try:
+        return None if entry.id is None else int(entry.id)
+    except ValueError:
+        return None
+
+
+def last_seen(issue: Issue) -> int | None:
+    """The highest changelog id of ``issue`` as read with its changelog; None when an entry
+    has no numeric id (nothing can then be ordered)."""
+    ids = [_history_id(e) for e in issue.changelog]
+    if any(i is None for i in ids):
+        return None
+    return max((i for i in ids if i is not None), default=0)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Taken before the writes: what the job read and what it means to write."""
+
+    seen: Mapping[Side, int | None]  # highest changelog id read per side (None: unknown)
+    planned: Mapping[Side, Mapping[str, Any]]  # rule name -> value to write (target's terms)
+    changed_at: Mapping[Side, Mapping[str, datetime]]  # the times the plan went by
+    values: Mapping[Side, Mapping[str, Any]]  # as read at the start
+
+
+@dataclass
+class Overwrites:
+    """What the changelog showed after the writes."""
+
+    # rule name -> the value to keep as synced instead of the re-read one, per side
+    keep: dict[Side, dict[str, Any]] = field(
+        default_factory=lambda: {Side.SERVER: {}, Side.CLOUD: {}}
+    )
+    conflicts: list[ConflictRecord] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Lost:
+    """A person's edit our write replaced, though the rule says theirs should stand."""
+
+    side: Side
+    rule: FieldRule
+    field_id: str
+    entry: ChangelogEntry
+    item: ChangeItem
+    value: Any  # rebuilt from the item, in the side's terms; None: cannot be rebuilt
+
+
+class _OverwritesMixin(_ApplierBase):
+    def _watch(
+        self,
+        ctx: _Ctx,
+        plan: FieldPlan,
+        changed_at: Mapping[Side, Mapping[str, datetime]],
+        values: Mapping[Side, Mapping[str, Any]],
+    ) -> Watch:
+        planned: dict[Side, dict[str, Any]] = {}
+        seen: dict[Side, int | None] = {}
+        for s, side_plan in ((Side.SERVER, plan.to_server), (Side.CLOUD, plan.to_cloud)):
+            rules = rules_by_field(ctx.pair, s)
+            planned[s] = {
+                rules[fid.lower()].name: value
+                for fid, value in side_plan.fields.items()
+                if fid.lower() in rules
+            }
+            # a mirror the backfill handed over was read without its changelog
+            seen[s] = None if s in ctx.settle_later else last_seen(ctx.issues[s])
+        return Watch(seen, planned, changed_at, values)
+
+    async def _overwrites(self, ctx: _Ctx, watch: Watch, now: datetime) -> Overwrites:
+        """Call after the re-read (with the changelog) of every side that was written."""
+        found = Overwrites()
+        lost: list[_Lost] = []
+        for s in _SIDES:
+            seen = watch.seen[s]
+            names = ctx.written[s] & set(watch.planned[s])
+            if seen is None or not names:
+                continue
+            new = [(_history_id(e), e) for e in ctx.issues[s].changelog]
+            if any(i is None for i, _ in new):
+                continue
+            entries = sorted((i, e) for i, e in new if i is not None and i > seen)
+            rules = rules_by_field(ctx.pair, s)
+            ours: dict[str, int] = {}  # rule name -> our first entry touching it
+            theirs: dict[str, tuple[FieldRule, ChangelogEntry, ChangeItem]] = {}
+            late: set[str] = set()
+            for hid, entry in entries:
+                us = self._is_us(entry.author, ctx.pair, s)
+                for item in entry.items:
+                    rule = rules.get(item_field(item))
+                    if rule is None or rule.name not in names:
+                        continue
+                    if us:
+                        ours.setdefault(rule.name, hid)
+                    elif rule.name in ours:
+                        late.add(rule.name)  # after our write
+                    else:
+                        theirs[rule.name] = (rule, entry, item)  # the last one counts
+            for name in sorted(names):
+                if name in late or (name in theirs and name not in ours):
+                    # the latest edit is the person's (our write changed nothing, or came
+                    # first): keep ours as synced so the next job copies theirs across
+                    found.keep[s][name] = watch.planned[s][name]
+                    continue
+                if name not in theirs:
+                    continue
+                rule, entry, item = theirs[name]
+                o = s.other
+                times: dict[Side, dict[str, datetime]] = {s: {name: entry.created}, o: {}}
+                source_at = watch.changed_at[o].get(name)
+                if source_at is not None:
+                    times[o][name] = source_at
+                if conflict_winner(rule, times[Side.SERVER], times[Side.CLOUD]) is o:
+                    found.conflicts.append(self._overwrite_conflict(watch, rule, s, item, o))
+                    continue
+                field_id = rule.server_id if s is Side.SERVER else rule.cloud_id
+                info = (await ctx.clients[s].fields()).get(field_id)
+                value = rebuild(field_id, item, info, s)
+                lost.append(_Lost(s, rule, field_id, entry, item, value))
+        await self._restore(ctx, watch, lost, found, now)
+        return found
+
+    async def _restore(
+        self, ctx: _Ctx, watch: Watch, lost: list[_Lost], found: Overwrites, now: datetime
+    ) -> None:
+        """Write back the edits that can be rebuilt (one edit per side); record the rest."""
+        for s in _SIDES:
+            mine = [x for x in lost if x.side is s]
+            fields = {x.field_id: x.value for x in mine if x.value is not None}
+            why = "its value cannot be rebuilt exactly from the changelog"
+            if fields:
+                client = ctx.clients[s]
+                try:
+                    data = _input(fields, skip=frozenset(), info=await client.fields())
+                    await client.edit_issue(ctx.issues[s].key, data)
+                    ctx.writes += 1
+                except (SkipItemError, BadInputError, RetryLaterError) as exc:
+                    log.warning("%s: could not restore an overwritten edit: %s", ctx.pair.id, exc)
+                    why = f"writing it back failed: {exc}"
+                    fields = {}
+            for x in mine:
+                restored = x.field_id in fields
+                if restored:
+                    found.keep[s][x.rule.name] = watch.planned[s][x.rule.name]
+                else:
+                    found.audit.append(self._lost_entry(ctx, x, why, now))
+                found.conflicts.append(
+                    self._overwrite_conflict(
+                        watch, x.rule, s, x.item, s if restored else None, value=x.value
+                    )
+                )
+
+    @staticmethod
+    def _overwrite_conflict(
+        watch: Watch,
+        rule: FieldRule,
+        side: Side,
+        item: ChangeItem,
+        winner: Side | None,
+        *,
+        value: Any = None,
+    ) -> ConflictRecord:
+        """The conflict the plan would have recorded: the person's value on ``side`` (as
+        rebuilt, else the changelog text) against the value copied from the other side."""
+        theirs = value if value is not None else item.to_string
+        source = watch.values[side.other].get(rule.name)
+        server, cloud = (theirs, source) if side is Side.SERVER else (source, theirs)
+        return ConflictRecord(rule.name, server, cloud, rule.conflict, winner)
+
+    def _lost_entry(self, ctx: _Ctx, x: _Lost, why: str, now: datetime) -> AuditEntry:
+        who = x.entry.author.label() if x.entry.author is not None else "someone"
+        at = x.entry.created.isoformat()
+        return AuditEntry(
+            at=now,
+            kind="edit_overwritten",
+            site=self._site_of(ctx, x.side),
+            subject=ctx.issues[x.side].key,
+            message=(
+                f"{x.rule.name}: {who}'s edit at {at} was overwritten by the sync and is not "
+                f"written back ({why}); their value: {x.item.to_string!r}"
+            ),
+            details={
+                "pair": ctx.pair.id,
+                "field": x.rule.name,
+                "author": who,
+                "at": at,
+                "value": x.item.to_string,
+            },
+        )
+
+
+def rebuild(field_id: str, item: ChangeItem, info: FieldInfo | None, side: Side) -> Any:
+    """The value a changelog item set, as the applier writes it on ``side``; None when the
+    item does not give it exactly (rich text, a cleared field, a Server user, other kinds)."""
+    text, raw = item.to_string, item.to_value
+    if field_id in ("summary", "priority"):
+        return text or None
+    if field_id == "labels":
+        return sorted(text.split()) if text else None
+    if field_id == "duedate":
+        return _day(raw)
+    if field_id in ("assignee", "reporter"):
+        return _cloud_user(raw, side)
+    if info is None or not info.custom:
+        return None
+    schema = info.schema_type
+    if schema == "string" and (info.custom_key or "").endswith(_PLAIN_TEXT):
+        return text or None
+    if schema == "option":
+        return text or None
+    if schema == "date":
+        return _day(raw)
+    if schema == "user":
+        return _cloud_user(raw, side)
+    if schema == "number" and text:
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return None
+
+
+def _day(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def _cloud_user(raw: str | None, side: Side) -> dict[str, str] | None:
+    """A Cloud changelog names a user by account id; a Server one by key, which an edit
+    cannot take (it wants the user name)."""
+    return {"accountId": raw} if raw and side is Side.CLOUD else None
