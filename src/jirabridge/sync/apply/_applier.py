@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
 
 from jirabridge.errors import RetryLaterError, SkipItemError
@@ -14,10 +15,10 @@ from jirabridge.sync.apply._deletes import _DeletesMixin
 from jirabridge.sync.apply._fields import _FieldsMixin
 from jirabridge.sync.apply._links import _LinksMixin
 from jirabridge.sync.apply._mirror import _MirrorMixin
-from jirabridge.sync.apply._overwrites import _OverwritesMixin, item_field, rules_by_field
+from jirabridge.sync.apply._overwrites import _OverwritesMixin, item_field, rules_by_item
 from jirabridge.sync.apply._sprints import _SprintsMixin
 from jirabridge.sync.apply._values import canonical_values
-from jirabridge.sync.config import CreateRule, PairConfig, Side
+from jirabridge.sync.config import CreateRule, FieldRule, PairConfig, Side
 from jirabridge.sync.diff import plan_fields, value_hash
 from jirabridge.sync.notices import EventKind
 from jirabridge.sync.pairs import (
@@ -137,7 +138,8 @@ class Applier(
         self.note_attachments(ctx, attachment_links)
         await self.prepare_docs(ctx, {s: list(values[s].values()) for s in values})
         keys = await self._issue_keys(pair, values)
-        changed_at = {s: self._changed_at(ctx, s) for s in (Side.SERVER, Side.CLOUD)}
+        by_item = {s: await rules_by_item(ctx, s) for s in (Side.SERVER, Side.CLOUD)}
+        changed_at = {s: self._changed_at(ctx, s, by_item[s]) for s in (Side.SERVER, Side.CLOUD)}
         plan = plan_fields(
             pair.fields,
             self._translator(ctx, keys),
@@ -150,7 +152,7 @@ class Applier(
             origin=ref.origin if snap_s is None else None,
         )
         before_status = {s: ctx.issues[s].status for s in (Side.SERVER, Side.CLOUD)}
-        watch = self._watch(ctx, plan, changed_at, values)
+        watch = self._watch(ctx, plan, by_item, changed_at, values)
         await self._write_fields(ctx, plan)
         await self._run_rules(ctx, snaps)
         comment_links = await self._sync_comments(ctx, ref, fresh=ctx.side.other in ctx.fresh)
@@ -244,10 +246,12 @@ class Applier(
         with self.queue.store.session() as session:
             return {s: load_snapshot(session, issue_pair_id, s) for s in (Side.SERVER, Side.CLOUD)}
 
-    def _changed_at(self, ctx: _Ctx, side: Side) -> dict[str, datetime]:
-        """When each synced field last changed on ``side`` by someone other than us."""
+    def _changed_at(
+        self, ctx: _Ctx, side: Side, rules: Mapping[str, FieldRule]
+    ) -> dict[str, datetime]:
+        """When each synced field last changed on ``side`` by someone other than us
+        (``rules``: :func:`rules_by_item`)."""
         issue = ctx.issues[side]
-        rules = rules_by_field(ctx.pair, side)
         out: dict[str, datetime] = {}
         for entry in issue.changelog:
             if self._is_us(entry.author, ctx.pair, side):

@@ -26,6 +26,7 @@ No call is added: the re-read asks for the changelog of the sides that were writ
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,12 +44,34 @@ log = logging.getLogger("jirabridge.sync.apply")
 
 _SIDES = (Side.SERVER, Side.CLOUD)
 _PLAIN_TEXT = (":textfield", ":url")  # custom string fields whose changelog text is exact
+# how a changelog item's ``field`` names the system fields whose name is not their id
+_SYSTEM_NAMES = {"component": "components", "fix version": "fixversions", "version": "versions"}
 
 
 def rules_by_field(pair: PairConfig, side: Side) -> dict[str, FieldRule]:
     """The pair's field rules by ``side``'s field id in lower case (as changelog items
     name the field: ``fieldId``, or ``field`` where a site leaves the id out)."""
     return {(r.server_id if side is Side.SERVER else r.cloud_id).lower(): r for r in pair.fields}
+
+
+async def rules_by_item(ctx: _Ctx, side: Side) -> dict[str, FieldRule]:
+    """The pair's field rules by every way a changelog item of ``side`` names the field, in
+    lower case: its ``fieldId``, else its ``field``, which for a system field is its id or
+    Jira's name for it and for a custom field its name: Server leaves ``fieldId`` out, so a
+    Server custom field is found by its name (``GET /field``, cached), unless two share it."""
+    out = rules_by_field(ctx.pair, side)
+    for name, field_id in _SYSTEM_NAMES.items():
+        if field_id in out:
+            out.setdefault(name, out[field_id])
+    custom = {k: r for k, r in out.items() if k.startswith("customfield_")}
+    if side is Side.SERVER and custom:
+        infos = await ctx.clients[side].fields()
+        names = Counter(i.name.lower() for i in infos.values())
+        for field_id, rule in custom.items():
+            info = next((i for k, i in infos.items() if k.lower() == field_id), None)
+            if info is not None and names[info.name.lower()] == 1:
+                out.setdefault(info.name.lower(), rule)
+    return out
 
 
 def item_field(item: ChangeItem) -> str:
@@ -76,6 +99,7 @@ class Watch:
     """Taken before the writes: what the job read and what it means to write."""
 
     seen: Mapping[Side, int | None]  # highest changelog id read per side (None: unknown)
+    rules: Mapping[Side, Mapping[str, FieldRule]]  # by changelog item name: rules_by_item
     planned: Mapping[Side, Mapping[str, Any]]  # rule name -> value to write (target's terms)
     changed_at: Mapping[Side, Mapping[str, datetime]]  # the times the plan went by
     values: Mapping[Side, Mapping[str, Any]]  # as read at the start
@@ -110,21 +134,21 @@ class _OverwritesMixin(_ApplierBase):
         self,
         ctx: _Ctx,
         plan: FieldPlan,
+        rules: Mapping[Side, Mapping[str, FieldRule]],
         changed_at: Mapping[Side, Mapping[str, datetime]],
         values: Mapping[Side, Mapping[str, Any]],
     ) -> Watch:
         planned: dict[Side, dict[str, Any]] = {}
         seen: dict[Side, int | None] = {}
         for s, side_plan in ((Side.SERVER, plan.to_server), (Side.CLOUD, plan.to_cloud)):
-            rules = rules_by_field(ctx.pair, s)
             planned[s] = {
-                rules[fid.lower()].name: value
+                rules[s][fid.lower()].name: value
                 for fid, value in side_plan.fields.items()
-                if fid.lower() in rules
+                if fid.lower() in rules[s]
             }
             # a mirror the backfill handed over was read without its changelog
             seen[s] = None if s in ctx.settle_later else last_seen(ctx.issues[s])
-        return Watch(seen, planned, changed_at, values)
+        return Watch(seen, rules, planned, changed_at, values)
 
     async def _overwrites(self, ctx: _Ctx, watch: Watch, now: datetime) -> Overwrites:
         """Call after the re-read (with the changelog) of every side that was written."""
@@ -139,7 +163,7 @@ class _OverwritesMixin(_ApplierBase):
             if any(i is None for i, _ in new):
                 continue
             entries = sorted((i, e) for i, e in new if i is not None and i > seen)
-            rules = rules_by_field(ctx.pair, s)
+            rules = watch.rules[s]
             ours: dict[str, int] = {}  # rule name -> our first entry touching it
             theirs: dict[str, tuple[FieldRule, ChangelogEntry, ChangeItem]] = {}
             late: set[str] = set()

@@ -1,0 +1,278 @@
+"""A person's edit of a field the engine is writing, landing just before or after the write.
+
+Alice changes fields on one side; while the engine copies them to the mirror, Bob edits
+the same fields on the mirror (``before`` or ``after`` the engine's write). Bob's is the
+latest change: the engine must neither store it as synced (after) nor overwrite it for
+good (before), unless the pair's rule says the other side wins; and what it cannot rebuild
+exactly it records for review instead of guessing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from jirabridge.jira import ChangeItem, CustomFieldValue, FieldInfo, IssueInput, UserRef
+from jirabridge.sync.apply._overwrites import rebuild
+from jirabridge.sync.config import Side
+from jirabridge.sync.store import AuditEntry, Store
+
+from .harness import CLOUD_COLOURS, COLOUR, DAY, NUMBER, Bridge, adf_text, bridge, doc
+
+OTHER = {"srv": "cld", "cld": "srv"}
+SIDE_NAME = {"srv": "server", "cld": "cloud"}
+CUSTOM = {"colour": COLOUR, "effort": NUMBER, "go_live": DAY}
+
+
+def rules(target: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"name": n} for n in ("summary", "priority", "labels", "duedate")]
+    for name, (_, _, s_id, c_id, _) in CUSTOM.items():
+        out.append({"name": name, "server": s_id, "cloud": c_id})
+        if name == "colour":
+            out[-1]["values"] = "colours"
+    if target == "cld":  # a Cloud changelog names the user by account id; a Server one cannot
+        out.append({"name": "assignee"})
+    return out
+
+
+def custom(side: str, name: str, value: Any) -> CustomFieldValue:
+    _, _, s_id, c_id, _ = CUSTOM[name]
+    fid = s_id if side == "srv" else c_id
+    schema = {"colour": "option", "effort": "number", "go_live": "date"}[name]
+    return CustomFieldValue(fid, schema, value)
+
+
+def person(b: Bridge, side: str, login: str) -> UserRef:
+    u = b.users[side][login]
+    return UserRef(name=login) if side == "srv" else UserRef(account_id=u.key)
+
+
+def edit(b: Bridge, side: str, who: str, n: int) -> IssueInput:
+    """Everything ``who`` sets on ``side``: option ``n`` of each choice, values naming them."""
+    fields = [
+        custom(side, "colour", (COLOUR[4] if side == "srv" else CLOUD_COLOURS)[n]),
+        custom(side, "effort", 2.5 + n),
+        custom(side, "go_live", date(2030, 1 + n, 8)),
+    ]
+    return IssueInput(
+        summary=f"{who}'s word",
+        priority=("Low", "Highest")[n],
+        labels=(f"{who}s",),
+        due=date(2029, 3 + n, 4),
+        assignee=person(b, side, who),
+        custom_fields={f.field_id: f for f in fields},
+    )
+
+
+async def shown(b: Bridge, side: str, key: str, n: int) -> dict[str, Any]:
+    """The edited fields as ``side`` shows them, and as they are when option ``n`` holds."""
+    issue = await b.bot[side].get_issue(key)
+    got = {
+        "summary": issue.summary,
+        "priority": issue.priority,
+        "labels": issue.labels,
+        "due": issue.due,
+        "colour": issue.custom_fields[custom(side, "colour", None).field_id].value,
+        "effort": issue.custom_fields[custom(side, "effort", None).field_id].value,
+        "go_live": issue.custom_fields[custom(side, "go_live", None).field_id].value,
+    }
+    who = ("alice", "bob")[n]
+    want = {
+        "summary": f"{who}'s word",
+        "priority": ("Low", "Highest")[n],
+        "labels": (f"{who}s",),
+        "due": date(2029, 3 + n, 4),
+        "colour": (COLOUR[4] if side == "srv" else CLOUD_COLOURS)[n],
+        "effort": 2.5 + n,
+        "go_live": date(2030, 1 + n, 8),
+    }
+    return {k: (v, want[k]) for k, v in got.items()}
+
+
+def around_the_write(
+    b: Bridge, target: str, when: str, bobs: Callable[[], Awaitable[Any]]
+) -> list[bool]:
+    """Make the engine's first field write on ``target`` meet ``bobs`` edit ``when``."""
+    client = b.bot[target]
+    real = client.edit_issue
+    done: list[bool] = []
+
+    async def edit_issue(key: str, data: IssueInput | None = None, **kw: Any) -> Any:
+        first = not done
+        done.append(True)
+        if first and when == "before":
+            await asyncio.sleep(0.005)  # a later millisecond than alice's edit
+            await bobs()
+        result = await real(key, data, **kw)
+        if first and when == "after":
+            await bobs()
+        return result
+
+    client.edit_issue = edit_issue
+    return done
+
+
+def lost_edits(b: Bridge) -> list[AuditEntry]:
+    with b.store.session() as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.kind == "edit_overwritten")))
+
+
+async def paired(b: Bridge, origin: str) -> dict[str, str]:
+    key = await b.alice[origin].create_issue(
+        IssueInput(project_key="OPS", issue_type="Task", summary="pair")
+    )
+    await b.settle()
+    return {origin: key, OTHER[origin]: b.mirror_of(origin, key)}
+
+
+@pytest.mark.parametrize("target", ["cld", "srv"])
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_bobs_edit_of_every_kind_wins_on_both_sides(
+    store: Store, target: str, when: str
+) -> None:
+    """Text, priority, labels, due date, option, number, date (and a Cloud user): every
+    field Bob edits around the engine's write ends with his value on both sides. Before the
+    write, the engine overwrote him: it writes his value back (no person's edit is lost) and
+    records the conflict it met, won by his side; after it, the next job copies his edit."""
+    source = OTHER[target]
+    async with bridge(store, {"fields": rules(target)}) as b:
+        keys = await paired(b, source)
+        done = around_the_write(
+            b,
+            target,
+            when,
+            lambda: b.bob[target].edit_issue(keys[target], edit(b, target, "bob", 1)),
+        )
+        await b.alice[source].edit_issue(keys[source], edit(b, source, "alice", 0))
+        await b.settle()
+        assert done
+        for side in ("srv", "cld"):
+            for name, (got, want) in (await shown(b, side, keys[side], 1)).items():
+                assert got == want, (side, name)
+        if target == "cld":
+            for side in ("srv", "cld"):
+                assignee = (await b.bot[side].get_issue(keys[side])).assignee
+                assert assignee is not None and b.users[side]["bob"].key in (
+                    assignee.account_id,
+                    assignee.key,
+                ), side
+        conflicts = {c.field: c for c in b.conflicts()}
+        if when == "after":
+            assert conflicts == {}
+        else:
+            assert set(conflicts) == {r["name"] for r in rules(target)}
+            assert {c.winner for c in conflicts.values()} == {SIDE_NAME[target]}
+            values = conflicts["summary"].server_value, conflicts["summary"].cloud_value
+            words = {"srv": "alice's word", "cld": "alice's word"}
+            words[target] = "bob's word"
+            assert values == ({"value": words["srv"]}, {"value": words["cld"]})
+        assert lost_edits(b) == []
+        assert await b.settle() == 1  # settled: a poll finds nothing more
+
+
+async def test_the_rules_side_keeps_its_value_over_an_edit_it_overwrote(store: Store) -> None:
+    """Rule ``server_wins``: Bob's Cloud edit that the engine's write replaced stays replaced
+    (as it would have, seen before), and the conflict names his value and Server as winner."""
+    fields = [{"name": "summary", "conflict": "server_wins"}]
+    async with bridge(store, {"fields": fields}) as b:
+        keys = await paired(b, "srv")
+        around_the_write(
+            b,
+            "cld",
+            "before",
+            lambda: b.bob["cld"].edit_issue(keys["cld"], IssueInput(summary="bob's")),
+        )
+        await b.alice["srv"].edit_issue(keys["srv"], IssueInput(summary="alice's"))
+        await b.settle()
+        for side in ("srv", "cld"):
+            assert (await b.bot[side].get_issue(keys[side])).summary == "alice's"
+        [conflict] = b.conflicts()
+        assert (conflict.field, conflict.winner) == ("summary", "server")
+        assert conflict.cloud_value == {"value": "bob's"}
+        assert conflict.server_value == {"value": "alice's"}
+        assert lost_edits(b) == []
+
+
+async def test_rich_text_it_cannot_rebuild_is_recorded_for_review_not_guessed(
+    store: Store,
+) -> None:
+    """Bob's Cloud description, overwritten by Alice's from Server: the changelog keeps only
+    its text (no formatting), so the engine does not write a guess back: the conflict (no
+    winner written) and an ``edit_overwritten`` entry name the field, Bob, the time and his
+    text."""
+    fields = [{"name": "summary"}, {"name": "description"}]
+    async with bridge(store, {"fields": fields}) as b:
+        keys = await paired(b, "srv")
+        bobs = doc(
+            [
+                {"type": "text", "text": "bob's ", "marks": [{"type": "strong"}]},
+                {"type": "text", "text": "text"},
+            ]
+        )
+        around_the_write(
+            b,
+            "cld",
+            "before",
+            lambda: b.bob["cld"].edit_issue(keys["cld"], IssueInput(description=bobs)),
+        )
+        await b.alice["srv"].edit_issue(keys["srv"], IssueInput(description=doc("alice's text")))
+        await b.settle()
+        for side in ("srv", "cld"):
+            issue = await b.bot[side].get_issue(keys[side])
+            assert adf_text(issue.description) == "alice's text", side
+        [conflict] = b.conflicts()
+        assert (conflict.field, conflict.winner) == ("description", "none")
+        assert conflict.cloud_value == {"value": "bob's text"}
+        [entry] = lost_edits(b)
+        assert entry.subject == keys["cld"] and entry.site == "cld"
+        assert "description" in entry.message and "Bob Brown" in entry.message
+        assert "'bob's text'" in entry.message or '"bob\'s text"' in entry.message
+        assert entry.details["value"] == "bob's text" and entry.details["author"] == "Bob Brown"
+
+
+def item(to: str | None = None, text: str | None = None) -> ChangeItem:
+    return ChangeItem("f", to_value=to, to_string=text)
+
+
+def info(schema: str, custom_key: str = "x:select") -> FieldInfo:
+    return FieldInfo("customfield_1", "F", True, schema_type=schema, custom_key=custom_key)
+
+
+@pytest.mark.parametrize(
+    ("field_id", "change", "field", "side", "want"),
+    [
+        ("summary", item(text="a b"), None, Side.SERVER, "a b"),
+        ("labels", item(text="b a"), None, Side.CLOUD, ["a", "b"]),
+        (
+            "duedate",
+            item(to="2030-02-03", text="2030-02-03 00:00:00.0"),
+            None,
+            Side.CLOUD,
+            "2030-02-03",
+        ),
+        ("assignee", item(to="acc-1", text="Bob"), None, Side.CLOUD, {"accountId": "acc-1"}),
+        ("customfield_1", item(to="3", text="Red"), info("option"), Side.SERVER, "Red"),
+        ("customfield_1", item(text="2.5"), info("number"), Side.CLOUD, 2.5),
+        ("customfield_1", item(to="2030-02-03"), info("date"), Side.SERVER, "2030-02-03"),
+        ("customfield_1", item(text="x"), info("string", "x:textfield"), Side.CLOUD, "x"),
+        # not exact, or not writable from what the changelog holds: None, never a guess
+        ("description", item(text="bold words"), None, Side.CLOUD, None),
+        ("customfield_1", item(text="t"), info("string", "x:textarea"), Side.SERVER, None),
+        ("summary", item(), None, Side.CLOUD, None),
+        ("labels", item(text=""), None, Side.CLOUD, None),
+        ("duedate", item(to="soon"), None, Side.CLOUD, None),
+        ("assignee", item(to="JIRAUSER1", text="Bob"), None, Side.SERVER, None),
+        ("customfield_1", item(text="many"), info("number"), Side.CLOUD, None),
+        ("customfield_1", item(to="[1, 2]", text="A,B"), info("array"), Side.CLOUD, None),
+        ("customfield_1", item(text="x"), None, Side.CLOUD, None),
+    ],
+)
+def test_rebuild_gives_only_exact_values(
+    field_id: str, change: ChangeItem, field: FieldInfo | None, side: Side, want: Any
+) -> None:
+    assert rebuild(field_id, change, field, side) == want
