@@ -520,7 +520,7 @@ async def test_an_edit_landing_during_an_apply_is_not_lost(
     """Alice changes the Server summary; while the engine copies it to the Cloud mirror, Bob
     makes ``change`` on ``side`` just ``when`` the engine's write: Bob's is the latest change,
     so under the ``latest`` rule both sides end with his edit and Alice's where his is not
-    (the hundred-edits test meets the same-field cases by chance, often)."""
+    (the deterministic form of what the hundred-edits-while-running test meets by chance)."""
     fields = [{"name": "summary"}, {"name": "priority"}]
     async with bridge(store, {"fields": fields}) as b:
         key, mirror = await new_pair(b, "srv")
