@@ -102,8 +102,10 @@ def needs(loaded: LoadedConfig, pair: PairConfig, index: int, side: Side) -> lis
     if makes_pairs:
         why = "to mark each new pair's issue (entity property jirabridge)"
         out.append(Need(("EDIT_ISSUES",), why, home))
-        why = "to link each new pair's issue to its mirror (remote link)"
-        out.append(Need(("LINK_ISSUES",), why, home))
+        if side in pair.cross_reference.remote_links:
+            why = "to link each new pair's issue to its mirror (remote link)"
+            rloc = at((*loc, "cross_reference", "remote_links"), home)
+            out.append(Need(("LINK_ISSUES",), why, rloc))
     for j, field in enumerate(pair.fields):
         if not field.direction.flows_to(side):
             continue

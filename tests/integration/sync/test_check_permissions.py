@@ -165,3 +165,20 @@ def test_one_way_settings_need_nothing_of_their_source_side() -> None:
         "DELETE_ALL_COMMENTS",
         "CREATE_ATTACHMENTS",
     }
+
+
+def test_link_issues_is_needed_only_on_the_sides_that_get_remote_links() -> None:
+    cfg = good_config()
+    pair = cfg["pairs"][0]
+    pair.update(links="cloud_to_server", cross_reference={"remote_links": ["server"]})
+    loaded = parse_config(yaml.safe_dump(cfg, sort_keys=False), name="c")
+
+    def link_needs(side: Side) -> list[str]:
+        return [
+            n.why
+            for n in needs(loaded, loaded.config.pairs[0], 0, side)
+            if "LINK_ISSUES" in n.any_of
+        ]
+
+    assert link_needs(Side.CLOUD) == []  # no remote link there, and links flow to Server only
+    assert any("remote link" in why for why in link_needs(Side.SERVER))
