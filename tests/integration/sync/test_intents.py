@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 from jirabridge.cli import app
 from jirabridge.errors import BadInputError
-from jirabridge.jira import BulkCreateResult, IssueInput
+from jirabridge.jira import BulkCreateResult, Issue, IssueInput
+from jirabridge.sync.apply._mirror import pending_intents, record_pair, write_intents
+from jirabridge.sync.config import Side
 from jirabridge.sync.notices import ChangeNotice, EventKind
 from jirabridge.sync.queue import FailOutcome, Job
 from jirabridge.sync.state import status_report
@@ -268,3 +270,36 @@ def test_migration_0003_up_and_down(store_url: tuple[str, str | None]) -> None:
         assert "jb_create_intents" in inspect(store.engine).get_table_names(schema=schema)
     finally:
         store.dispose()
+
+
+def test_intents_are_written_once_per_source_and_dropped_by_the_pair_record(store: Store) -> None:
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+    def issue(issue_id: str, key: str) -> Issue:
+        return Issue(
+            id=issue_id, key=key, project_key="OPS", issue_type="Task", summary=key, status="Open"
+        )
+
+    a, b = issue("10", "OPS-1"), issue("11", "OPS-2")
+    with store.session() as s:
+        assert write_intents(s, "ops", Side.SERVER, "srv", [a, b], now=t0) == set()
+    with store.session() as s:  # again (a create sent twice): the first may have happened
+        later = t0 + timedelta(minutes=5)
+        assert write_intents(s, "ops", Side.SERVER, "srv", [b], now=later) == {"11"}
+        assert write_intents(s, "ops", Side.CLOUD, "cld", [b], now=later) == set()
+        assert write_intents(s, "other", Side.SERVER, "srv", [b], now=later) == set()
+    with store.session() as s:
+        assert pending_intents(s, "ops", Side.SERVER) == {"server:10", "server:11"}
+        ats = dict(
+            s.execute(
+                select(CreateIntent.source_issue_id, CreateIntent.at).where(
+                    CreateIntent.pair_id == "ops", CreateIntent.source_side == "server"
+                )
+            ).all()
+        )
+        assert ats == {"10": t0, "11": t0 + timedelta(minutes=5)}
+        record_pair(s, "ops", Side.SERVER, b, issue("900", "CLD-1"), now=t0)
+    with store.session() as s:
+        assert pending_intents(s, "ops", Side.SERVER) == {"server:10"}
+        assert pending_intents(s, "ops", Side.CLOUD) == {"cloud:11"}  # another side's
+        assert pending_intents(s, "other", Side.SERVER) == {"server:11"}  # another pair's

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jirabridge.errors import JirabridgeError, RetryLaterError, SkipItemError
@@ -148,6 +149,7 @@ def write_intents(
             )
         )
     }
+    had = set(existing)
     for source in sources:
         if source.id is None:
             continue
@@ -155,17 +157,21 @@ def write_intents(
         if row is not None:
             row.at, row.source_key = now, source.key
             continue
-        session.add(
-            CreateIntent(
-                pair_id=pair_id,
-                source_side=origin.value,
-                source_site=site,
-                source_issue_id=source.id,
-                source_key=source.key,
-                at=now,
-            )
-        )
-    return set(existing)
+        try:
+            with session.begin_nested():
+                session.add(
+                    CreateIntent(
+                        pair_id=pair_id,
+                        source_side=origin.value,
+                        source_site=site,
+                        source_issue_id=source.id,
+                        source_key=source.key,
+                        at=now,
+                    )
+                )
+        except IntegrityError:  # another process wrote it meanwhile: it may have created
+            had.add(source.id)
+    return had
 
 
 def drop_intents(session: Session, pair_id: str, origin: Side, issue_ids: Sequence[str]) -> None:
