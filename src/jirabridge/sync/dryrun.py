@@ -119,6 +119,12 @@ class RecordingClient:
     async def find_users(self, query: str) -> list[UserRef]:
         return await self.inner.find_users(query)
 
+    async def get_user(self, *, account_id: str) -> UserRef:
+        """A Jira Cloud user by accountId (the mention lookup of ``sync.apply``)."""
+        inner: Any = self.inner
+        found: UserRef = await inner.get_user(account_id=account_id)
+        return found
+
     async def fields(self, *, refresh: bool = False) -> dict[str, FieldInfo]:
         return await self.inner.fields(refresh=refresh)
 

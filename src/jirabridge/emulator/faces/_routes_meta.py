@@ -136,12 +136,20 @@ async def get_user(ctx: Ctx) -> Any:
     return _user_detail(ctx, found)
 
 
-def _matches(user: User, query: str) -> bool:
+def _matches(user: User, query: str, *, cloud: bool) -> bool:
+    """Whether ``query`` finds ``user``: a prefix of the display name (or of one of its
+    words) or of the e-mail address; on Server also of the username, or the user key.
+    Jira Cloud matches ``query`` against ``displayName`` and ``emailAddress`` only: an
+    accountId is found through the ``accountId`` parameter, never through ``query``."""
     q = query.lower().strip()
     if not q or q in (".", "*"):
         return True
-    hay = [user.display_name.lower(), (user.email or "").lower(), (user.name or "").lower()]
-    return any(h.startswith(q) or f" {q}" in h or q == user.key.lower() for h in hay)
+    hay = [user.display_name.lower(), (user.email or "").lower()]
+    if not cloud:
+        hay.append((user.name or "").lower())
+        if q == user.key.lower():
+            return True
+    return any(h.startswith(q) or f" {q}" in h for h in hay)
 
 
 def _search_users(ctx: Ctx) -> list[User]:
@@ -154,13 +162,15 @@ def _search_users(ctx: Ctx) -> list[User]:
         if account_id:
             found = ctx.site.users.get(account_id)
             return [found] if found is not None else []
-        return [u for u in ctx.site.users.values() if _matches(u, query or "")]
+        return [u for u in ctx.site.users.values() if _matches(u, query or "", cloud=True)]
     query = ctx.query("username")
     if query is None:
         raise JiraHttpError(400, ["The username query parameter was not provided"])
     include_inactive = ctx.query_bool("includeInactive", False)
     return [
-        u for u in ctx.site.users.values() if _matches(u, query) and (u.active or include_inactive)
+        u
+        for u in ctx.site.users.values()
+        if _matches(u, query, cloud=False) and (u.active or include_inactive)
     ]
 
 
@@ -189,7 +199,9 @@ async def search_users_lenient(ctx: Ctx) -> Any:
     view = view_of(ctx)
     start = ctx.query_int("startAt", 0)
     limit = ctx.query_int("maxResults", 50)
-    users = [u for u in ctx.site.users.values() if u.active and _matches(u, query or "")]
+    users = [
+        u for u in ctx.site.users.values() if u.active and _matches(u, query or "", cloud=ctx.cloud)
+    ]
     return [user_json(view, u) for u in users[start : start + limit]]
 
 

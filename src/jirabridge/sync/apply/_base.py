@@ -71,13 +71,16 @@ class _ApplierBase:
         self.clients = dict(clients)
         self.queue = queue
         self.clock: Clock = clock or SystemClock()
-        self._users: dict[tuple[str, Side], UserRef | None] = {}
-        self._exact_users: dict[tuple[str, Side], UserRef | None] = {}
+        # user lookups, (pair id, source site, user, target side) -> the target's user found
+        # by the pair's map or e-mail (never the pair's fallback user, applied after)
+        self._users: dict[tuple[str, str, str, Side], UserRef | None] = {}
         self._sprint_cache: dict[
             tuple[str, str], tuple[datetime, dict[int, Sprint], str | None]
         ] = {}
-        self._mentions: dict[tuple[str, Side], str | None] = {}
-        self._misses: dict[tuple[str, str, Side], datetime] = {}  # lookups that found nobody
+        # mentions, (pair id, source site, mentioned id, target side) -> the target's id
+        self._mentions: dict[tuple[str, str, str, Side], str | None] = {}
+        # lookups that found nobody: (cache name, *key) -> when
+        self._misses: dict[tuple[str, str, str, str, Side], datetime] = {}
         # workflow learnt while walking: (site, project, issue type) -> status -> transitions
         self._workflows: dict[tuple[str, str, str], dict[str, tuple[Transition, ...]]] = {}
 

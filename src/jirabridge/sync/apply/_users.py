@@ -5,6 +5,11 @@ mentions, issue keys, links and attachment references, see :mod:`jirabridge.sync
 A user lookup that finds nobody is believed for :data:`MISS_TTL_SECONDS` only, so someone
 created (or given a matching e-mail address) later is found; a mention that cannot be mapped is
 written as ``@Display Name`` text and recorded as an audit entry naming the user and the issue.
+
+Lookups are remembered per pair and per source site (two pairs may map the same username to
+different people, and two Server sites may each have a ``jsmith``). What is remembered is what
+the pair's ``users.map`` or e-mail matching found; the pair's fallback user is applied after,
+so a lookup that ended in the fallback is a miss (asked again after the TTL), not a hit.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select
 
@@ -41,6 +46,16 @@ _AUDITED = frozenset(
     {ReportKind.UNRESOLVED_USER, ReportKind.UNMAPPED_ISSUE, ReportKind.UNMAPPED_ATTACHMENT}
 )
 
+_UserKey = tuple[str, str, str, Side]  # pair id, source site, user id, target side
+
+
+@runtime_checkable
+class _AccountLookup(Protocol):
+    """A Jira Cloud client: a user by accountId (``GET /user?accountId=``; Cloud's
+    ``/user/search?query=`` matches display names and e-mail addresses only)."""
+
+    async def get_user(self, *, account_id: str) -> UserRef: ...
+
 
 class _UsersMixin(_ApplierBase):
     async def _resolve_users(self, ctx: _Ctx, values: Mapping[Side, Mapping[str, Any]]) -> None:
@@ -56,16 +71,40 @@ class _UsersMixin(_ApplierBase):
     def _user_key(self, user: Mapping[str, Any]) -> str:
         return str(user.get("accountId") or user.get("name") or user.get("key"))
 
+    def _cache_key(self, ctx: _Ctx, ident: str, target: Side) -> _UserKey:
+        """Where a lookup of ``ident`` (a user of ``target.other``) is remembered."""
+        return (ctx.pair.id, self._site_of(ctx, target.other), ident, target)
+
     async def _map_user(
         self, ctx: _Ctx, user: Mapping[str, Any], target: Side, *, fallback: bool = True
     ) -> UserRef | None:
-        """The ``target`` side's user for ``user`` (cached). ``fallback``: use the pair's
-        fallback user when nobody matches (right for an assignee, wrong for a mention)."""
-        cache_key = (self._user_key(user), target)
-        cache = self._users if fallback else self._exact_users
-        cache_name = "user" if fallback else "exact"
-        if cache.get(cache_key) is not None or self._miss_known(cache_name, cache_key):
-            return cache.get(cache_key)
+        """The ``target`` side's user for ``user`` (cached per pair and site). ``fallback``:
+        use the pair's fallback user when nobody matches (right for an assignee, wrong for a
+        mention); it is applied after the cache, never remembered as the match."""
+        key = self._cache_key(ctx, self._user_key(user), target)
+        if self._users.get(key) is None and not self._miss_known("user", key):
+            found = await self._lookup_user(ctx, user, target)
+            self._users[key] = found
+            if found is None:
+                self._misses[("user", *key)] = self.clock.now()
+        found = self._users.get(key)
+        if found is None and fallback:
+            return self._fallback_user(ctx.pair, target)
+        return found
+
+    @staticmethod
+    def _fallback_user(pair: PairConfig, target: Side) -> UserRef | None:
+        """The pair's user for someone unknown on ``target`` (None: none configured)."""
+        if target is Side.CLOUD:
+            cloud = pair.users.fallback_cloud_user
+            return UserRef(account_id=cloud) if cloud else None
+        server = pair.users.fallback_server_user
+        return UserRef(name=server) if server else None
+
+    async def _lookup_user(
+        self, ctx: _Ctx, user: Mapping[str, Any], target: Side
+    ) -> UserRef | None:
+        """``user`` on ``target`` by the pair's map, then (when the pair says so) e-mail."""
         mapping = ctx.pair.users
         found: UserRef | None = None
         if target is Side.CLOUD:
@@ -80,26 +119,16 @@ class _UsersMixin(_ApplierBase):
             candidates = await ctx.clients[target].find_users(str(user["email"]))
             email = str(user["email"]).lower()
             found = next((c for c in candidates if (c.email or "").lower() == email), None)
-        if found is None and fallback:
-            default = (
-                mapping.fallback_cloud_user
-                if target is Side.CLOUD
-                else mapping.fallback_server_user
-            )
-            if default:
-                found = (
-                    UserRef(account_id=default) if target is Side.CLOUD else UserRef(name=default)
-                )
-        cache[cache_key] = found
-        if found is None:
-            self._misses[(cache_name, *cache_key)] = self.clock.now()
         return found
 
     def _translator(
         self, ctx: _Ctx, keys: Mapping[tuple[str, Side], str] | None = None
     ) -> Translator:
         def users(value: Any, target: Side) -> Any:
-            found = self._users.get((self._user_key(value), target))
+            key = self._cache_key(ctx, self._user_key(value), target)
+            if key not in self._users:
+                return SKIP  # not looked up (_resolve_users was not given it)
+            found = self._users[key] or self._fallback_user(ctx.pair, target)
             return SKIP if found is None else _plain(found)
 
         known = dict(keys or {})
@@ -204,7 +233,9 @@ class _UsersMixin(_ApplierBase):
         target_url = self.config.sites[ends[target].site].url
         mentioned = mention_ids(doc)
         mentions = {
-            m: ident for m in mentioned if (ident := self._mentions.get((m, target))) is not None
+            m: ident
+            for m in mentioned
+            if (ident := self._mentions.get(self._cache_key(ctx, m, target))) is not None
         }
         lookups = RichTextLookups(
             target=target,
@@ -269,7 +300,7 @@ class _UsersMixin(_ApplierBase):
             )
         return out
 
-    def _miss_known(self, cache: str, key: tuple[str, Side]) -> bool:
+    def _miss_known(self, cache: str, key: _UserKey) -> bool:
         """Whether a lookup that found nobody is recent enough to be believed (someone may
         be created, or get an e-mail address, later)."""
         at = self._misses.get((cache, *key))
@@ -284,7 +315,7 @@ class _UsersMixin(_ApplierBase):
             for value in values:
                 ids |= mention_ids(value)
             for mention_id in sorted(ids):
-                cached = (mention_id, side.other)
+                cached = self._cache_key(ctx, mention_id, side.other)
                 if self._mentions.get(cached) is not None or self._miss_known("mention", cached):
                     continue
                 user: dict[str, Any] = (
@@ -293,13 +324,7 @@ class _UsersMixin(_ApplierBase):
                 if ctx.pair.users.by_email:
                     # the mention names the user on its own site; their e-mail (when it is
                     # visible) finds them on the other one
-                    try:
-                        found = await ctx.clients[side].find_users(mention_id)
-                    except SkipItemError:
-                        found = []
-                    match = next(
-                        (u for u in found if mention_id in (u.name, u.key, u.account_id)), None
-                    )
+                    match = await self._mentioned_user(ctx, side, mention_id)
                     if match is not None and match.email:
                         user["email"] = match.email
                     if match is not None and match.display_name:
@@ -311,6 +336,20 @@ class _UsersMixin(_ApplierBase):
                 self._mentions[cached] = ident
                 if ident is None:
                     self._misses[("mention", *cached)] = self.clock.now()
+
+    async def _mentioned_user(self, ctx: _Ctx, side: Side, mention_id: str) -> UserRef | None:
+        """The user a mention on ``side`` names (None: not found, or not ours to read).
+        Cloud: by accountId; Server: by username (``/user/search?username=``)."""
+        client = ctx.clients[side]
+        try:
+            if side is Side.CLOUD:
+                if not isinstance(client, _AccountLookup):
+                    return None
+                return await client.get_user(account_id=mention_id)
+            found = await client.find_users(mention_id)
+        except SkipItemError:
+            return None
+        return next((u for u in found if mention_id in (u.name, u.key)), None)
 
     async def _issue_keys(
         self, pair: PairConfig, values: Mapping[Side, Mapping[str, Any]]
