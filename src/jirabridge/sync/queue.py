@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import enum
 import functools
+import hashlib
 import logging
 import os
 import re
@@ -37,9 +38,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, event, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    delete,
+    event,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from jirabridge.errors import (
     BadInputError,
@@ -67,11 +80,13 @@ __all__ = [
     "DeadLetterInfo",
     "FailOutcome",
     "Job",
+    "LeaseLostError",
     "Queue",
     "QueueStats",
     "SystemClock",
     "Wakeup",
     "cancel_and_wait",
+    "heartbeat_seconds",
     "owner_is_gone",
     "run_workers",
 ]
@@ -177,16 +192,33 @@ _WAKE_PENDING = "jirabridge.queue.wake"
 _WAKE_LISTENING = "jirabridge.queue.wake-listener"
 
 
+def _boot_id() -> str | None:
+    """This boot of this machine (Linux: a random id drawn at every boot); None elsewhere."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            return f.read().strip() or None
+    except (OSError, ValueError):
+        return None
+
+
 def _host_id() -> str:
-    """This host, as lease owners name it: the host name plus the pid namespace (two
-    containers may share a name, never a pid namespace)."""
-    host = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())[:40] or "host"
+    """This host, as lease owners name it: a readable start of the host name, then a digest
+    of the full host name, the boot id and the pid namespace. Two machines never share a
+    boot id (pods may share a name, and the root pid namespace's inode is the same on every
+    Linux machine); two containers of one machine never share a pid namespace."""
+    name = socket.gethostname()
+    parts = [name, _boot_id() or ""]
     with contextlib.suppress(OSError):
-        host += f"~{os.stat('/proc/self/ns/pid').st_ino:x}"
-    return host
+        parts.append(f"{os.stat('/proc/self/ns/pid').st_ino:x}")
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+    readable = re.sub(r"[^A-Za-z0-9.-]", "-", name)[:20] or "host"
+    return f"{readable}~{digest}"
 
 
 _HOST = _host_id()
+# leases of this host's dead processes are judged here only when the host id is surely
+# this machine's (a boot id exists); otherwise every lease waits for its expiry
+_LOCAL_JUDGE = _boot_id() is not None
 _INCARNATION = uuid.uuid4().hex[:6]  # tells this process from an earlier one with its pid
 _OWNER = re.compile(r"@(?P<host>[^@:/]+):(?P<pid>\d+):(?P<inc>[0-9a-f]+)/[0-9a-f]+$")
 
@@ -198,10 +230,11 @@ def _lease_owner(worker: str) -> str:
 
 
 def owner_is_gone(owner: str) -> bool:
-    """True when ``owner`` names a process of this host that no longer runs. Owners of other
-    hosts (or of an unknown form) are never judged: their leases expire."""
+    """True when ``owner`` names a process of this host that no longer runs. Owners whose
+    host id is not exactly ours (or of an unknown form) are never judged: their leases
+    expire (a running job's heartbeat keeps its lease)."""
     m = _OWNER.search(owner)
-    if m is None or m["host"] != _HOST or os.name != "posix":
+    if m is None or m["host"] != _HOST or not _LOCAL_JUDGE or os.name != "posix":
         return False
     pid = int(m["pid"])
     if pid == os.getpid():
@@ -217,6 +250,20 @@ def owner_is_gone(owner: str) -> bool:
             return f.read().rpartition(b")")[2].split()[:1] == [b"Z"]
     except OSError:
         return False
+
+
+def heartbeat_seconds(lease_seconds: float) -> float:
+    """How often a running job's lease is extended: a third of the lease, so two beats may
+    be missed (a slow store) before it expires."""
+    return max(lease_seconds / 3, 0.01)
+
+
+class LeaseLostError(RetryLaterError):
+    """The job's lease expired and another worker took the job over: whatever this worker
+    was about to commit with the completion must not be (its transaction rolls back)."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"job {job.id} lost its lease (it was taken over); nothing recorded")
 
 
 class Queue:
@@ -384,20 +431,21 @@ class Queue:
         Leases of dead workers are reclaimed first. Sets :attr:`next_due`."""
         now = self.clock.now()
         jobs: list[Job] = []
+        page = max(limit * 4, 16)
         with self.store.session() as session:
             self._reclaim(session, now)
-            candidates = session.scalars(
-                select(QueueJob.id)
-                .where(QueueJob.state == JobState.QUEUED, QueueJob.available_at <= now)
-                .order_by(QueueJob.available_at, QueueJob.id)
-                .limit(max(limit * 4, 16))
-            ).all()
-            for job_id in candidates:
-                if len(jobs) >= limit:
-                    break
-                job = self._try_lease(session, job_id, owner, now)
-                if job is not None:
-                    jobs.append(job)
+            after: tuple[datetime, int] | None = None
+            while len(jobs) < limit:
+                candidates = session.execute(_due_candidates(now, after).limit(page)).all()
+                for job_id, available_at in candidates:
+                    after = (available_at, job_id)
+                    job = self._try_lease(session, job_id, owner, now)
+                    if job is not None:
+                        jobs.append(job)
+                        if len(jobs) >= limit:
+                            break
+                if len(candidates) < page:
+                    break  # every due job was looked at
             self.next_due = session.scalar(
                 select(func.min(QueueJob.available_at)).where(
                     QueueJob.state == JobState.QUEUED, QueueJob.available_at > now
@@ -504,16 +552,23 @@ class Queue:
     ) -> bool:
         """Delete a finished job and its notices; False when the lease was lost meanwhile.
 
-        Pass ``session`` so the engine's own state writes commit with the completion."""
+        Pass ``session`` so the engine's own state writes commit with the completion: a
+        lost lease then raises :class:`LeaseLostError` instead, so the caller's transaction
+        rolls back (its writes are for a job another worker owns now)."""
         if session is not None:
-            return self._complete_in(session, job, message)
-        with self.store.session() as own:
-            return self._complete_in(own, job, message)
+            self._complete_in(session, job, message)
+            return True
+        try:
+            with self.store.session() as own:
+                self._complete_in(own, job, message)
+        except LeaseLostError:
+            return False
+        return True
 
-    def _complete_in(self, session: Session, job: Job, message: str | None) -> bool:
+    def _complete_in(self, session: Session, job: Job, message: str | None) -> None:
         row = session.scalars(select(QueueJob).where(_owned(job)).with_for_update()).first()
         if row is None:
-            return False
+            raise LeaseLostError(job)
         session.execute(delete(QueueNotice).where(QueueNotice.job_id == job.id))
         session.delete(row)
         session.add(
@@ -526,7 +581,6 @@ class Queue:
                 details={"job": job.id, "key": job.key, "notice_ids": list(job.notice_ids)},
             )
         )
-        return True
 
     def release(self, job: Job, *, reason: str = "interrupted by shutdown") -> bool:
         """Give an unfinished job back to the queue as it was (due now, the attempt not
@@ -541,6 +595,9 @@ class Queue:
 
     def fail(self, job: Job, error: BaseException) -> FailOutcome:
         """Record a failed attempt and decide: retry later, release, or dead-letter."""
+        if isinstance(error, LeaseLostError):  # the job is someone else's now: leave it be
+            log.warning("%s", error)
+            return FailOutcome.LOST_LEASE
         now = self.clock.now()
         reason = redact(str(error) or type(error).__name__)
         with self.store.session() as session:
@@ -713,6 +770,24 @@ class _RaceError(RetryLaterError):
         super().__init__("queue is busy for this issue; try again", retry_after=1)
 
 
+def _due_candidates(now: datetime, after: tuple[datetime, int] | None) -> Select[int, datetime]:
+    """Due queued jobs, oldest first (after ``after``, the last one looked at), leaving out
+    those whose own key has a job running: they cannot be leased, and a page full of them
+    would hide a due job of a free key behind it."""
+    running = aliased(QueueJob)
+    stmt = select(QueueJob.id, QueueJob.available_at).where(
+        QueueJob.state == JobState.QUEUED,
+        QueueJob.available_at <= now,
+        ~exists().where(running.key == QueueJob.key, running.state == JobState.LEASED),
+    )
+    if after is not None:
+        at, job_id = after
+        stmt = stmt.where(
+            or_(QueueJob.available_at > at, and_(QueueJob.available_at == at, QueueJob.id > job_id))
+        )
+    return stmt.order_by(QueueJob.available_at, QueueJob.id)
+
+
 def _owned(job: Job) -> ColumnElement[bool]:
     return and_(
         QueueJob.id == job.id,
@@ -810,7 +885,7 @@ async def run_workers(
             raise
 
     async def heartbeat(job: Job, work: asyncio.Future[Any]) -> None:
-        interval = max(queue.config.lease_seconds / 3, 0.01)
+        interval = heartbeat_seconds(queue.config.lease_seconds)
         while not work.done():
             await asyncio.sleep(interval)
             try:

@@ -246,7 +246,12 @@ class PollingConfig(_Model):
 class QueueConfig(_Model):
     workers: int = Field(default=4, ge=1, le=64)
     max_attempts: int = Field(default=8, ge=1)
-    lease_seconds: float = Field(default=300, gt=0)
+    lease_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A running job's lease, extended every third of it while the job runs; "
+        "a job whose worker died on another host runs again once it expires.",
+    )
     backoff_base_seconds: float = Field(default=2, gt=0)
     backoff_max_seconds: float = Field(default=900, gt=0)
     coalesce_seconds: float = Field(
