@@ -1,34 +1,39 @@
 """Live sync latency: changes made on the Server side at a steady rate, mirrored to Cloud.
 
-Setup, all in this process: a Server and a Cloud emulator (``httpx.ASGITransport``), ``P``
-issue pairs made by a backfill, Server admin webhooks delivered to the engine's receiver by
-the emulator's own delivery worker, and the real engine (``SyncRunner.run``: workers, with
-polling only as a slow backstop). Then ``--rate`` summary changes per second for
-``--seconds`` are made on Server issues (round robin) through the emulator's model, so the
-change itself costs no HTTP in this process.
+Setup: a Server and a Cloud emulator in a CHILD process (as in production, where the Jira
+sites are other machines), each served by uvicorn on a loopback port, with the Server's
+admin webhooks delivered over HTTP by the emulator's own delivery worker to the engine's
+receiver, served by uvicorn in THIS process next to the real engine (``SyncRunner.run``:
+workers, with polling only as a slow backstop). ``P`` issue pairs are made by a backfill.
+Then ``--rate`` summary changes per second for ``--seconds`` are made on Server issues
+(round robin) through the emulator's model in the child, so the change itself costs the
+engine's process nothing. ``--in-process`` keeps the older setup: both emulators in this
+process behind ``httpx.ASGITransport`` (then the emulators' CPU competes with the engine's).
 
-For every change the script records when it was made (``t0``), when its webhook reached the
-engine's receiver (``ta``) and, by wrapping the engine's Cloud client, when the engine's
-write carrying that summary was answered (``t1``). Latency is ``t1 - t0``. Emulator time is
+For every change the script records when it was made (``t0``, in the child; the monotonic
+clock is the machine's, so the processes agree), when its webhook reached the engine's
+receiver (``ta``) and, by wrapping the engine's Cloud client, when the engine's write
+carrying that summary was answered (``t1``). Latency is ``t1 - t0``. Emulator time is
 measured at the engine's boundary: every HTTP call the engine makes goes through a timing
 transport, and the time spent inside those calls during the job that wrote the change is
-summed (a context variable per job). Engine overhead = latency - emulator time (the webhook
-delivery, the receiver, the queue, waiting for a worker, diffing and the store all count as
-the engine's: the delivery is in-process and immediate, and a receiver that answers slowly
-holds the site's delivery slots, so deliveries queue up because of the engine). A change
-overtaken by a later change of the same issue before the engine wrote it is counted as
-superseded (coalesced), not measured.
+summed (a context variable per job); over loopback it includes the HTTP round trip.
+Engine overhead = latency - emulator time (the webhook delivery, the receiver, the queue,
+waiting for a worker, diffing and the store all count as the engine's: a receiver that
+answers slowly holds the site's delivery slots, so deliveries queue up because of the
+engine). A change overtaken by a later change of the same issue before the engine wrote it
+is counted as superseded (coalesced), not measured.
 
-    .venv/bin/python bench/sync_live.py            # 200 changes/s for 10 s
-    .venv/bin/python bench/sync_live.py --full     # 200 changes/s for 60 s (a minute)
+    .venv/bin/python bench/sync_live.py                # 200 changes/s for 10 s
+    .venv/bin/python bench/sync_live.py --full         # 200 changes/s for 60 s (a minute)
+    .venv/bin/python bench/sync_live.py --rate 60      # below saturation
+    .venv/bin/python bench/sync_live.py --in-process   # emulators in the engine's process
 
 The latency is also split: ``change->received`` (the webhook delivery, including waiting for
 a delivery slot while the receiver answers others), ``received->job`` (the receiver storing
 the notice, waiting in the queue for a worker) and ``job->written`` (the apply up to the
-answer of the mirror's write, emulator time included).
-The process's CPU time and the machine's load are printed too: everything here (both
-emulators, their webhook delivery and the engine) shares one process, so a saturated core
-shows as queueing.
+answer of the mirror's write, emulator time included). The engine process's CPU per job,
+the emulator process's CPU and the machine's load are printed too: a saturated core shows
+as queueing.
 
 Target: p99 engine overhead under 100 ms.
 """
@@ -39,10 +44,14 @@ import argparse
 import asyncio
 import contextvars
 import json
+import multiprocessing
 import os
+import socket
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +60,7 @@ import httpx
 SECRETS = {"env:SRV_PW": "pw", "env:CLD_TOKEN": "tok", "env:HOOK": "bench-hook-secret"}
 _spent: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("spent", default=None)
 _job_start: contextvars.ContextVar[float] = contextvars.ContextVar("job_start", default=0.0)
+now = time.monotonic  # CLOCK_MONOTONIC: one clock for both processes
 
 
 class TimedTransport(httpx.AsyncBaseTransport):
@@ -60,13 +70,16 @@ class TimedTransport(httpx.AsyncBaseTransport):
         self.inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        t = time.perf_counter()
+        t = now()
         response = await self.inner.handle_async_request(request)
         await response.aread()
         acc = _spent.get()
         if acc is not None:
-            acc[0] += time.perf_counter() - t
+            acc[0] += now() - t
         return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -76,11 +89,127 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run(rate: float, seconds: float, pairs: int, workers: int) -> None:
+# ---- the emulated sites (in the child process, or in this one with --in-process) -----------
+
+
+@dataclass
+class Sites:
+    server: Any  # the Server emulator's app
+    cloud: Any
+    keys: list[str]  # the Server issues that change
+    s_bot: str  # user keys
+    c_bot: str
+    alice: str
+
+
+def build_sites(
+    pairs: int, server_url: str, cloud_url: str, webhooks: httpx.AsyncBaseTransport | None
+) -> Sites:
     from jirabridge.emulator import create_app
     from jirabridge.emulator.infra import InfraOptions
+
+    server = create_app(
+        "server",
+        base_url=server_url,
+        options=InfraOptions(base_url=server_url, webhook_transport=webhooks),
+    )
+    cloud = create_app("cloud", base_url=cloud_url)
+    s_bot = server.site.create_user(
+        "Bot", name="svc", password="pw", groups=["jira-administrators"]
+    )
+    c_bot = cloud.site.create_user("Bot", email="bot@b.io", api_token="tok", groups=["site-admins"])
+    alice = server.site.create_user("Alice", name="alice", password="pw", groups=["jira-users"])
+    for site in (server.site, cloud.site):
+        site.create_project("OPS", "Ops", site.admin_key)
+    task = server.site.issue_type_by_name("Task").id
+    keys = [
+        server.site.create_issue(
+            alice.key,
+            {"project": {"key": "OPS"}, "issuetype": {"id": str(task)}, "summary": f"p{i}"},
+        ).key
+        for i in range(pairs)
+    ]
+    return Sites(server, cloud, keys, s_bot.key, c_bot.key, alice.key)
+
+
+async def make_changes(
+    sites: Sites, rate: float, seconds: float
+) -> tuple[dict[str, float], dict[str, str], float]:
+    """``rate`` summary changes a second on the Server issues, round robin: when each change
+    was made (by summary), the last summary of each issue, and the rate achieved."""
+    made: dict[str, float] = {}
+    latest: dict[str, str] = {}
+    total = int(rate * seconds)
+    start = now()
+    for n in range(total):
+        delay = start + n / rate - now()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        key = sites.keys[n % len(sites.keys)]
+        summary = f"change {n}"
+        made[summary] = now()
+        latest[key] = summary
+        sites.server.site.edit_issue(sites.alice, key, {"summary": summary})
+    return made, latest, total / (now() - start)
+
+
+def _listening() -> tuple[socket.socket, str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def emulators_main(conn: Connection, pairs: int) -> None:
+    """The child process: both emulators served over loopback until told to stop."""
+    asyncio.run(_emulators(conn, pairs))
+
+
+async def _emulators(conn: Connection, pairs: int) -> None:
+    import uvicorn
+
+    loop = asyncio.get_running_loop()
+    cpu0 = time.process_time()
+    (s_sock, s_url), (c_sock, c_url) = _listening(), _listening()
+    sites = build_sites(pairs, s_url, c_url, None)
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", backlog=1024)
+        )
+        for app in (sites.server, sites.cloud)
+    ]
+    tasks = [
+        asyncio.create_task(srv.serve(sockets=[sock]))
+        for srv, sock in zip(servers, (s_sock, c_sock), strict=True)
+    ]
+    while not all(srv.started for srv in servers):  # noqa: ASYNC110 (uvicorn has no event)
+        await asyncio.sleep(0.01)
+    conn.send(
+        {"server": s_url, "cloud": c_url, "keys": sites.keys}
+        | {"s_bot": sites.s_bot, "c_bot": sites.c_bot}
+    )
+    while True:
+        command = await loop.run_in_executor(None, conn.recv)
+        if command[0] == "changes":
+            cpu0 = time.process_time()
+            made, latest, achieved = await make_changes(sites, command[1], command[2])
+            conn.send((made, latest, achieved))
+        elif command[0] == "cpu":
+            conn.send(time.process_time() - cpu0)
+        else:
+            break
+    for srv in servers:
+        srv.should_exit = True
+    await asyncio.gather(*tasks)
+
+
+# ---- the engine (this process) ----------------------------------------------------------
+
+
+async def run(rate: float, seconds: float, pairs: int, workers: int, in_process: bool) -> None:
     from jirabridge.sync.config import SyncConfig
-    from jirabridge.sync.runner import SyncRunner, client_for_site
+    from jirabridge.sync.runner import SyncRunner, client_for_site, serve_app
     from jirabridge.sync.store import open_store
 
     arrived: dict[str, float] = {}  # summary -> when its webhook reached the receiver
@@ -97,7 +226,7 @@ async def run(rate: float, seconds: float, pairs: int, workers: int) -> None:
                 message = await receive()
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body"):
-                    note_arrival(b"".join(chunks), time.perf_counter())
+                    note_arrival(b"".join(chunks), now())
                 return message
 
             await self.app(scope, noting, send)
@@ -112,29 +241,48 @@ async def run(rate: float, seconds: float, pairs: int, workers: int) -> None:
                 arrived.setdefault(item["toString"], at)
 
     receiver = Late()
-    server = create_app(
-        "server",
-        base_url="http://server.bench",
-        options=InfraOptions(
-            base_url="http://server.bench", webhook_transport=httpx.ASGITransport(app=receiver)
-        ),
-    )
-    cloud = create_app("cloud", base_url="http://cloud.bench")
-    s_bot = server.site.create_user(
-        "Bot", name="svc", password="pw", groups=["jira-administrators"]
-    )
-    c_bot = cloud.site.create_user("Bot", email="bot@b.io", api_token="tok", groups=["site-admins"])
-    alice = server.site.create_user("Alice", name="alice", password="pw", groups=["jira-users"])
-    for site in (server.site, cloud.site):
-        site.create_project("OPS", "Ops", site.admin_key)
-    task = server.site.issue_type_by_name("Task").id
-    keys = [
-        server.site.create_issue(
-            alice.key,
-            {"project": {"key": "OPS"}, "issuetype": {"id": str(task)}, "summary": f"p{i}"},
-        ).key
-        for i in range(pairs)
-    ]
+    stop_receiver = asyncio.Event()
+    child: Any = None
+    conn: Connection | None = None
+    serving: asyncio.Task[None] | None = None
+    if in_process:
+        sites = build_sites(
+            pairs,
+            "http://server.bench",
+            "http://cloud.bench",
+            httpx.ASGITransport(app=receiver),
+        )
+        urls = {"server": "http://server.bench", "cloud": "http://cloud.bench"}
+        keys, s_bot, c_bot = sites.keys, sites.s_bot, sites.c_bot
+        receiver_url = "http://receiver.bench"
+        inner: dict[str, httpx.AsyncBaseTransport] = {
+            "srv": httpx.ASGITransport(app=sites.server),
+            "cld": httpx.ASGITransport(app=sites.cloud),
+        }
+    else:
+        conn, child_end = multiprocessing.Pipe()
+        child = multiprocessing.get_context("spawn").Process(
+            target=emulators_main, args=(child_end, pairs), daemon=True
+        )
+        child.start()
+        info = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        urls = {"server": info["server"], "cloud": info["cloud"]}
+        keys, s_bot, c_bot = info["keys"], info["s_bot"], info["c_bot"]
+        bound: list[str] = []
+        listening = asyncio.Event()
+        serving = asyncio.create_task(
+            serve_app(
+                receiver,  # type: ignore[arg-type]
+                host="127.0.0.1",
+                port=0,
+                stop=stop_receiver,
+                started=lambda host, port: (bound.append(f"http://{host}:{port}"), listening.set()),
+            )
+        )
+        await listening.wait()
+        receiver_url = bound[0]
+        # httpx's default pool, as the engine's clients have in production
+        inner = {"srv": httpx.AsyncHTTPTransport(), "cld": httpx.AsyncHTTPTransport()}
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'state.db'}"
         config = SyncConfig.model_validate(
@@ -142,20 +290,20 @@ async def run(rate: float, seconds: float, pairs: int, workers: int) -> None:
                 "sites": {
                     "srv": {
                         "flavour": "server",
-                        "url": "http://server.bench",
+                        "url": urls["server"],
                         "username": "svc",
                         "credential": "env:SRV_PW",
-                        "integration_user": s_bot.key,
+                        "integration_user": s_bot,
                         "webhook_secret": "env:HOOK",
                         "max_requests_per_second": 5000,
                     },
                     "cld": {
                         "flavour": "cloud",
-                        "url": "http://cloud.bench",
+                        "url": urls["cloud"],
                         "auth": "api_token",
                         "username": "bot@b.io",
                         "credential": "env:CLD_TOKEN",
-                        "integration_user": c_bot.key,
+                        "integration_user": c_bot,
                         "max_requests_per_second": 5000,
                     },
                 },
@@ -175,45 +323,42 @@ async def run(rate: float, seconds: float, pairs: int, workers: int) -> None:
             }
         )
         store = open_store(url)
-        transports = {
-            "srv": TimedTransport(httpx.ASGITransport(app=server)),
-            "cld": TimedTransport(httpx.ASGITransport(app=cloud)),
-        }
+        transports = {n: TimedTransport(t) for n, t in inner.items()}
         clients = {
             n: client_for_site(s, SECRETS.__getitem__, transport=transports[n], name=n)
             for n, s in config.sites.items()
         }
         runner = SyncRunner(config, store, clients=clients)
         receiver.app = runner.receiver_app(SECRETS.__getitem__)
-        t = time.perf_counter()
+        t = now()
         await runner.backfill()
-        print(f"live: {pairs} pairs made by a backfill in {time.perf_counter() - t:.1f} s")
+        print(f"live: {pairs} pairs made by a backfill in {now() - t:.1f} s")
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=server), base_url="http://server.bench"
+            transport=httpx.ASGITransport(app=sites.server) if in_process else None,
+            base_url=urls["server"],
         ) as c:
             r = await c.post(
                 "/rest/webhooks/1.0/webhook",
                 auth=("svc", "pw"),
                 json={
                     "name": "jb",
-                    "url": "http://receiver.bench/webhooks/srv",
+                    "url": f"{receiver_url}/webhooks/srv",
                     "events": ["jira:issue_updated"],
                     "secret": SECRETS["env:HOOK"],
                 },
             )
             r.raise_for_status()
-        await server.infra.start()
+        if in_process:
+            await sites.server.infra.start()
 
-        made: dict[str, float] = {}  # summary -> t0
-        latest: dict[str, str] = {}  # issue key -> latest summary
         written: dict[str, tuple[float, float, float]] = {}  # summary -> (t1, emulator, start)
         real_edit = clients["cld"].edit_issue
 
         async def timed_edit(key: str, data: Any, *a: Any, **kw: Any) -> Any:
             result = await real_edit(key, data, *a, **kw)
-            t1 = time.perf_counter()
+            t1 = now()
             acc = _spent.get()
-            if data.summary in made:
+            if data.summary and data.summary.startswith("change "):
                 written[data.summary] = (t1, acc[0] if acc else 0.0, _job_start.get())
             return result
 
@@ -223,43 +368,49 @@ async def run(rate: float, seconds: float, pairs: int, workers: int) -> None:
         jobs: list[float] = []  # start time of every job the engine ran
 
         async def apply_with_timer(job: Any) -> bool:
-            jobs.append(time.perf_counter())
+            jobs.append(now())
             _spent.set([0.0])
-            _job_start.set(time.perf_counter())
+            _job_start.set(now())
             return bool(await real_apply(job))
 
         runner._apply = apply_with_timer  # type: ignore[method-assign]
 
         stop = asyncio.Event()
         engine = asyncio.create_task(runner.run(stop))
-        total = int(rate * seconds)
         cpu0 = time.process_time()
-        start = time.perf_counter()
-        for n in range(total):
-            due = start + n / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            key = keys[n % len(keys)]
-            summary = f"change {n}"
-            made[summary] = time.perf_counter()
-            latest[key] = summary
-            server.site.edit_issue(alice.key, key, {"summary": summary})
-        achieved = total / (time.perf_counter() - start)
-        deadline = time.perf_counter() + 60
-        while time.perf_counter() < deadline and not all(s in written for s in latest.values()):  # noqa: ASYNC110
+        start = now()
+        if conn is None:
+            made, latest, achieved = await make_changes(sites, rate, seconds)
+        else:
+            conn.send(("changes", rate, seconds))
+            made, latest, achieved = await asyncio.get_running_loop().run_in_executor(
+                None, conn.recv
+            )
+        deadline = now() + 60
+        while now() < deadline and not all(s in written for s in latest.values()):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        drained = time.perf_counter()
+        drained = now()
         cpu = time.process_time() - cpu0
+        child_cpu = float("nan")
+        if conn is not None:
+            conn.send(("cpu",))
+            child_cpu = conn.recv()
         load = os.getloadavg()[0]
         jobs_during = sum(1 for t in jobs if t >= start)
         stop.set()
         await engine
-        await server.infra.stop()
+        if in_process:
+            await sites.server.infra.stop()
         for c in clients.values():
             await c.aclose()
         store.dispose()
+    if conn is not None and child is not None and serving is not None:
+        conn.send(("stop",))
+        stop_receiver.set()
+        await serving
+        child.join(timeout=15)
 
+    total = len(made)
     measured = [s for s in made if s in written]
     # a change whose own webhook never came (a later one of the issue carried it): its
     # delivery is taken as the time to the next arrival of that issue's webhooks
@@ -271,7 +422,8 @@ async def run(rate: float, seconds: float, pairs: int, workers: int) -> None:
     waiting = [(written[s][2] - min(ta[s], written[s][2])) * 1000 for s in measured]
     applying = [(written[s][0] - written[s][2]) * 1000 for s in measured]
     lost = [s for s in latest.values() if s not in written]
-    print(f"  changes made: {total:,} at {achieved:.0f}/s for {seconds:.0f} s on Server")
+    mode = "emulators in this process" if in_process else "emulators in a child process"
+    print(f"  changes made: {total:,} at {achieved:.0f}/s for {seconds:.0f} s on Server ({mode})")
     print(
         f"  mirrored writes measured: {len(latency):,}; superseded by a later change of the "
         f"same issue (coalesced): {total - len(latency) - len(lost):,}; final values missing: "
@@ -292,13 +444,15 @@ async def run(rate: float, seconds: float, pairs: int, workers: int) -> None:
         )
     busy = drained - start
     print(
-        f"  engine jobs: {jobs_during:,} in {busy:.1f} s ({jobs_during / busy:.0f} jobs/s) for "
-        f"{len(keys)} issues changing {rate / len(keys):.1f} times/s each"
+        f"  engine jobs: {jobs_during:,} in {busy:.1f} s ({jobs_during / busy:.0f} jobs/s; "
+        f"{jobs_during / max(total, 1):.2f} jobs per change) on {len(keys)} issues changing "
+        f"{rate / len(keys):.1f} times/s each"
     )
+    what = "emulators included" if in_process else "engine only"
     print(
-        f"  process CPU {cpu:.1f} s in {busy:.1f} s ({cpu / busy:.0%} of a core; emulators "
-        f"included), {cpu / max(jobs_during, 1) * 1000:.1f} ms per job; load average "
-        f"{load:.1f} on {os.cpu_count()} cores"
+        f"  engine process CPU {cpu:.1f} s in {busy:.1f} s ({cpu / busy:.0%} of a core; {what}),"
+        f" {cpu / max(jobs_during, 1) * 1000:.1f} ms per job; emulator process CPU "
+        f"{child_cpu:.1f} s; load average {load:.1f} on {os.cpu_count()} cores"
     )
     print("  target: p99 engine overhead < 100 ms")
 
@@ -310,9 +464,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--pairs", type=int, default=200, help="issue pairs to change")
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument(
+        "--in-process", action="store_true", help="both emulators in the engine's process"
+    )
     args = parser.parse_args()
     seconds = args.seconds or (60.0 if args.full else 10.0)
-    asyncio.run(run(args.rate, seconds, args.pairs, args.workers))
+    asyncio.run(run(args.rate, seconds, args.pairs, args.workers, args.in_process))
 
 
 if __name__ == "__main__":
