@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from jirabridge.cli import app
 from jirabridge.errors import BadInputError
 from jirabridge.jira import BulkCreateResult, Issue, IssueInput
+from jirabridge.sync.apply import PROPERTY
 from jirabridge.sync.apply._mirror import pending_intents, record_pair, write_intents
 from jirabridge.sync.config import Side
 from jirabridge.sync.notices import ChangeNotice, EventKind
@@ -28,7 +29,7 @@ from jirabridge.sync.store import CreateIntent, IssuePair, JobState, QueueJob, S
 from jirabridge.sync.store._engine import alembic_config
 
 from .test_apply_emulator import World, build_world
-from .test_backfill_bulk import origins, runner_of, seed
+from .test_backfill_bulk import cloud_calls, control, origins, runner_of, seed
 
 
 class Killed(BaseException):
@@ -105,9 +106,14 @@ async def test_run_after_a_backfill_killed_right_after_its_bulk_create_adopts_th
         assert {key for *_, key in left} == set(keys[:10])
 
         resumed = runner_of(world, store)  # a new process: nothing in memory
-        async with asyncio.timeout(60):
-            await resumed.poll_round()
-            await resumed.drain()
+        async with control(world) as ctl:
+            await ctl.reset_counters()
+            async with asyncio.timeout(60):
+                await resumed.poll_round()
+                await resumed.drain()
+            calls = await cloud_calls(ctl)
+        # one scan served every job: each orphan's marker read once (not once per job)
+        assert calls["GET /rest/api/3/issue/{key}/properties/jirabridge"] == 10
         assert len(cloud.issues) == 14
         assert max(origins(world).values()) == 1  # no source has two mirrors
         assert {r.server_key for r in pairs(store)} == set(keys)
@@ -303,3 +309,48 @@ def test_intents_are_written_once_per_source_and_dropped_by_the_pair_record(stor
         assert pending_intents(s, "ops", Side.SERVER) == {"server:10"}
         assert pending_intents(s, "ops", Side.CLOUD) == {"cloud:11"}  # another side's
         assert pending_intents(s, "other", Side.SERVER) == {"server:11"}  # another pair's
+
+
+async def test_one_scan_serves_other_jobs_but_only_with_hits_still_unpaired(store: Store) -> None:
+    async with build_world(store) as world:
+        bot, applier = world.bot["cld"], world.applier
+        scans: list[object] = []
+        real = applier.orphans
+
+        async def orphans(*a: Any, **kw: Any) -> dict[str, tuple[str, str]]:
+            scans.append(kw.get("wanted"))
+            return await real(*a, **kw)
+
+        applier.orphans = orphans  # type: ignore[method-assign]
+
+        async def orphan(origin: str) -> str:
+            data = IssueInput(project_key="OPS", issue_type="Task", summary=origin)
+            marker = {"pair": "ops", "origin": origin}
+            return str(
+                await bot.create_issue(dataclasses.replace(data, properties={PROPERTY: marker}))
+            )
+
+        async def find(origin: str) -> str | None:
+            key = await applier.find_unpaired_mirror(bot, "ops", Side.CLOUD, "OPS", origin)
+            return None if key is None else str(key)
+
+        a, b, c = [await orphan(o) for o in ("server:1", "server:2", "server:3")]
+        assert await find("server:1") == a and len(scans) == 1
+        assert await find("server:2") == b and len(scans) == 1  # from the first scan
+        # paired meanwhile (by a backfill, say): the remembered hit is not handed out
+        c_issue = await bot.get_issue(c)
+        with store.session() as s:
+            source = Issue(
+                id="3",
+                key="SRV-3",
+                project_key="OPS",
+                issue_type="Task",
+                summary="s",
+                status="Open",
+            )
+            record_pair(s, "ops", Side.SERVER, source, c_issue, now=datetime.now(UTC))
+        assert await find("server:3") is None and len(scans) == 2
+        # a miss is never remembered: the next look scans again and finds a new orphan
+        assert await find("server:4") is None and len(scans) == 3
+        d = await orphan("server:4")
+        assert await find("server:4") == d and len(scans) == 4

@@ -4,6 +4,8 @@ the cross-references, the hand-over of bulk-created mirrors, and waking its chil
 from __future__ import annotations
 
 import asyncio
+import time
+import weakref
 from collections.abc import Container, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +27,7 @@ from jirabridge.sync.pairs import PairRef, find_pair, link_pair
 from jirabridge.sync.store import CreateIntent, IssuePair
 
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
+ORPHANS_SEEN_SECONDS = 60.0  # how long a scan's other orphans are trusted for their jobs
 EPIC_LINK = "com.pyxis.greenhopper.jira:gh-epic-link"
 
 
@@ -211,6 +214,12 @@ class _MirrorMixin(_UsersMixin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fresh = FreshMirrors()
+        # orphans a scan found for other sources than the one it was for: (pair, side,
+        # origin) -> (key, id, when seen); jobs looking at once share one scan per pair side
+        self._orphans_seen: dict[tuple[str, Side, str], tuple[str, str, float]] = {}
+        self._scans: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[tuple[str, Side], asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()  # per loop: a lock is bound to the loop it ran in
 
     def _create_rule(self, pair: PairConfig, side: Side) -> CreateMirror | None:
         return next(
@@ -368,10 +377,35 @@ class _MirrorMixin(_UsersMixin):
         """After an ambiguous create (timeout, 5xx) or a create that died: the mirror we
         may have created anyway, recognised by the marker it carries from its create
         (``origin`` = "<side>:<source issue id>"); None means it was not created and may
-        be sent again. Never a guess by summary: an issue without our marker is not ours."""
-        found = await self.orphans(client, pair_id, side, project, wanted={origin})
-        hit = found.get(origin)
+        be sent again. Never a guess by summary: an issue without our marker is not ours.
+
+        Many jobs may look at once (a run after a backfill that died after a bulk create):
+        they take turns per pair side, and the other orphans one scan finds are kept a short
+        while (:data:`ORPHANS_SEEN_SECONDS`) for their own sources' jobs, so N orphans cost
+        one scan, not N. Only a hit is ever taken from that memory (and only while the
+        store knows it unpaired); not being there means scanning again."""
+        locks = self._scans.setdefault(asyncio.get_running_loop(), {})
+        async with locks.setdefault((pair_id, side), asyncio.Lock()):
+            seen = self._take_seen(pair_id, side, origin)
+            if seen is not None:
+                paired = await asyncio.to_thread(self._paired_ids, pair_id, side, [seen[1]])
+                if not paired:
+                    return seen[0]
+            found = await self.orphans(client, pair_id, side, project)
+            hit = found.pop(origin, None)
+            seen_at = time.monotonic()
+            for other, (other_key, other_id) in found.items():
+                self._orphans_seen[(pair_id, side, other)] = (other_key, other_id, seen_at)
         return None if hit is None else hit[0]
+
+    def _take_seen(self, pair_id: str, side: Side, origin: str) -> tuple[str, str] | None:
+        """A recent scan's orphan for ``origin`` (taken: used once); drops the stale ones."""
+        now = time.monotonic()
+        seen = self._orphans_seen
+        for stale in [k for k, v in seen.items() if now - v[2] > ORPHANS_SEEN_SECONDS]:
+            del seen[stale]
+        hit = seen.pop((pair_id, side, origin), None)
+        return None if hit is None else (hit[0], hit[1])
 
     async def orphans(
         self,
