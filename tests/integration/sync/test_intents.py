@@ -340,14 +340,7 @@ async def test_one_scan_serves_other_jobs_but_only_with_hits_still_unpaired(stor
         # paired meanwhile (by a backfill, say): the remembered hit is not handed out
         c_issue = await bot.get_issue(c)
         with store.session() as s:
-            source = Issue(
-                id="3",
-                key="SRV-3",
-                project_key="OPS",
-                issue_type="Task",
-                summary="s",
-                status="Open",
-            )
+            source = dataclasses.replace(c_issue, id="3", key="SRV-3")
             record_pair(s, "ops", Side.SERVER, source, c_issue, now=datetime.now(UTC))
         assert await find("server:3") is None and len(scans) == 2
         # a miss is never remembered: the next look scans again and finds a new orphan
