@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -166,6 +167,16 @@ def make_config(
     return config
 
 
+class _LaterClock:
+    """This machine's clock, ``seconds`` ahead."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.seconds)
+
+
 class _LateApp:
     """An ASGI app whose target is set later (the receiver needs the runner first)."""
 
@@ -209,9 +220,12 @@ class Bridge:
     def bot(self) -> dict[str, Any]:
         return self.runner.clients
 
-    async def restart(self) -> None:
+    async def restart(self, *, later: float = 0) -> None:
         """A new engine process on the same store: fresh clients (nothing remembered, e.g. a
-        Retry-After), a new runner, the receiver pointed at its queue."""
+        Retry-After), a new runner, the receiver pointed at its queue. ``later``: the process
+        starts that many seconds later, on the engine's clock (a job the queue put off for a
+        Retry-After is due by then) and on the sites' (their emulators' clocks, as
+        advanced or not by the test)."""
         old = dict(self.runner.clients)
         config = self.runner.config
         clients = {
@@ -220,7 +234,13 @@ class Bridge:
             )
             for n, s in config.sites.items()
         }
-        self.runner = SyncRunner(config, self.store, clients=clients)
+        self.runner = SyncRunner(
+            config,
+            self.store,
+            clients=clients,
+            clock=_LaterClock(later),
+            site_now=lambda site: self.apps[site].site.now(),
+        )
         self.receiver.app = self.runner.receiver_app(SECRETS.__getitem__)
         for c in old.values():
             await c.aclose()
