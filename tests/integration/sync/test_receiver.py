@@ -246,7 +246,7 @@ async def test_immediate_fields_skip_the_coalescing_delay(store: Store, clock: F
     from jirabridge.sync.webhooks import immediate_fields
 
     config = load_config(Path(__file__).parents[3] / "examples/priority-propagation.yaml").config
-    queue = Queue(store, config=QueueConfig(coalesce_seconds=60), clock=clock)
+    queue = Queue(store, config=QueueConfig(coalesce_seconds=60, lease_seconds=600), clock=clock)
     sites = {"dc": ReceiverSite("dc", SECRET, frozenset({"svc-jirabridge"}))}
     app = create_receiver(sites=sites, queue=queue, clock=clock, immediate=immediate_fields(config))
 

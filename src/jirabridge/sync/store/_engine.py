@@ -12,11 +12,17 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from jirabridge.errors import FixConfigError, RetryLaterError, redact
+from jirabridge.errors import FixConfigError, RetryLaterError, SkipItemError, redact
 
 __all__ = ["Store", "open_store"]
 
@@ -65,10 +71,27 @@ class Store:
     def migrate(self) -> None:
         """Apply every Alembic migration not yet applied (``upgrade head``)."""
         try:
-            with self.engine.begin() as conn:
-                cfg = alembic_config()
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+            with self.engine.connect() as conn:
+                sqlite = self.dialect == "sqlite"
+                if sqlite:
+                    # a migration may recreate a table (batch mode): dropping the old one
+                    # with foreign keys on would delete the rows referring to it (cascade).
+                    # The pragma does nothing inside a transaction: set it before BEGIN
+                    _sqlite_pragma(conn, "PRAGMA foreign_keys=OFF")
+                try:
+                    with conn.begin():
+                        cfg = alembic_config()
+                        cfg.attributes["connection"] = conn
+                        command.upgrade(cfg, "head")
+                        if sqlite:
+                            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                            if broken is not None:
+                                raise FixConfigError(
+                                    f"state store migration left a broken reference: {broken}"
+                                )
+                finally:
+                    if sqlite:
+                        _sqlite_pragma(conn, "PRAGMA foreign_keys=ON")
         except SQLAlchemyError as exc:
             raise _translate(exc) from exc
 
@@ -123,12 +146,25 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _translate(exc: SQLAlchemyError) -> Exception:
-    from sqlalchemy.exc import DBAPIError, OperationalError
+def _sqlite_pragma(conn: Connection, pragma: str) -> None:
+    """Run ``pragma`` on the driver's connection, outside any transaction."""
+    driver = conn.connection.driver_connection
+    if driver is not None:
+        driver.execute(pragma)
 
+
+def _translate(exc: SQLAlchemyError) -> Exception:
+    """The store's errors by what the caller should do. A constraint broken (IntegrityError)
+    is a race another transaction won: try again, and the attempts count towards the dead
+    letters. A value the database refuses (DataError: too long, out of range) fails the same
+    way every time: this item is skipped (dead-lettered), not retried forever."""
     text_ = redact(str(exc.orig) if isinstance(exc, DBAPIError) else str(exc))
     if isinstance(exc, OperationalError):
         return RetryLaterError(f"state store unavailable: {text_}")
+    if isinstance(exc, IntegrityError):
+        return RetryLaterError(f"state store conflict (a concurrent change; try again): {text_}")
+    if isinstance(exc, DataError):
+        return SkipItemError(f"state store refused a value: {text_}")
     return FixConfigError(f"state store error: {text_}")
 
 

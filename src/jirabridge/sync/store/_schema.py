@@ -54,6 +54,11 @@ NAMING = {
 }
 
 
+# Jira issue ids and keys: a project key may be up to 255 characters long (migration 0004)
+ISSUE_LENGTH = 255
+# queue keys (a site name, a colon, an issue id) and audit subjects
+KEY_LENGTH = 400
+
 # SQLite reuses the largest rowid after a delete unless AUTOINCREMENT is on: queue, notice,
 # dead-letter and audit ids must never come back, or a stale worker could touch a new job.
 _NO_ID_REUSE: dict[str, Any] = {"sqlite_autoincrement": True}
@@ -106,10 +111,10 @@ class IssuePair(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     pair_id: Mapped[str] = mapped_column(String(100))
-    server_issue_id: Mapped[str] = mapped_column(String(50))
-    server_key: Mapped[str] = mapped_column(String(50))
-    cloud_issue_id: Mapped[str] = mapped_column(String(50))
-    cloud_key: Mapped[str] = mapped_column(String(50))
+    server_issue_id: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
+    server_key: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
+    cloud_issue_id: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
+    cloud_key: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
     origin: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -128,8 +133,8 @@ class CreateIntent(Base):
     pair_id: Mapped[str] = mapped_column(String(100))
     source_side: Mapped[str] = mapped_column(String(10))
     source_site: Mapped[str] = mapped_column(String(100))
-    source_issue_id: Mapped[str] = mapped_column(String(50))
-    source_key: Mapped[str] = mapped_column(String(50))
+    source_issue_id: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
+    source_key: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
     at: Mapped[datetime]
 
 
@@ -232,13 +237,13 @@ class QueueJob(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
     state: Mapped[JobState] = mapped_column(
         Enum(JobState, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e])
     )
     site: Mapped[str] = mapped_column(String(100))
-    issue_id: Mapped[str] = mapped_column(String(50))
-    issue_key: Mapped[str | None] = mapped_column(String(50))
+    issue_id: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
+    issue_key: Mapped[str | None] = mapped_column(String(ISSUE_LENGTH))
     enqueued_at: Mapped[datetime]
     available_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -266,10 +271,10 @@ class DeadLetter(Base):
     __table_args__ = (_NO_ID_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(200), index=True)
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), index=True)
     site: Mapped[str] = mapped_column(String(100))
-    issue_id: Mapped[str] = mapped_column(String(50))
-    issue_key: Mapped[str | None] = mapped_column(String(50))
+    issue_id: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
+    issue_key: Mapped[str | None] = mapped_column(String(ISSUE_LENGTH))
     reason: Mapped[str] = mapped_column(Text)
     error_branch: Mapped[str] = mapped_column(String(50))
     attempts: Mapped[int] = mapped_column(Integer)
@@ -306,6 +311,6 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     kind: Mapped[str] = mapped_column(String(50))
     site: Mapped[str | None] = mapped_column(String(100))
-    subject: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]]

@@ -77,6 +77,9 @@ _BY_EVENT_TYPE = {
 _ISSUE_IN_URL = re.compile(r"/rest/api/\d+/issue/(\d+)(?:/|$)")
 _ID = re.compile(r"^\d{1,19}$")
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
+# Jira's longest issue key: a project key may be up to 255 characters (the state store keeps
+# keys up to 255: a longer one could never be queued)
+_KEY_MAX = 255
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,10 @@ def _opt_id(value: Any) -> str | None:
 def _key(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, str) and len(value) > _KEY_MAX:
+        raise BadInputError(
+            f"webhook body: `issue.key` is {len(value)} characters long (at most {_KEY_MAX})"
+        )
     if not isinstance(value, str) or not _KEY.match(value):
         raise BadInputError("webhook body: `issue.key` is not an issue key")
     return value
