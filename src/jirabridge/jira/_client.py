@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import httpx
 
@@ -622,10 +623,11 @@ class BaseClient:
         self,
         key: str,
         filename: str,
-        content: bytes,
+        content: bytes | IO[bytes],
         mime_type: str = "application/octet-stream",
     ) -> list[Attachment]:
-        """Upload one file (multipart, with ``X-Atlassian-Token: no-check``)."""
+        """Upload one file (multipart, with ``X-Atlassian-Token: no-check``). ``content``:
+        the bytes, or a file open for reading, sent from its start as it is read."""
         if not filename or "/" in filename or "\\" in filename:
             raise BadInputError(f"unsafe attachment file name {filename!r}")
         data = await self._json(
@@ -639,7 +641,15 @@ class BaseClient:
         return [reader.attachment(a) for a in data or ()]
 
     async def download_attachment(self, attachment: Attachment | str) -> bytes:
-        """The content of an attachment (by object or id).
+        """The content of an attachment (by object or id): :meth:`download_attachment_to`
+        in memory."""
+        buffer = io.BytesIO()
+        await self.download_attachment_to(attachment, buffer)
+        return buffer.getvalue()
+
+    async def download_attachment_to(self, attachment: Attachment | str, sink: IO[bytes]) -> int:
+        """Write the content of an attachment (by object or id) to ``sink`` (from its start,
+        as it arrives: the file is never held in memory); answers its size in bytes.
 
         Uses the attachment's ``content`` URL (Server: ``/secure/attachment/{id}/{name}``);
         given only an id, asks ``/attachment/{id}`` for it first. The URL must be on this site:
@@ -660,7 +670,7 @@ class BaseClient:
         path = self._site_path(url)
         cap = self.max_attachment_bytes
         response = await self.http.request(
-            "GET", path, scope=Scope.ITEM, ok_statuses=(302, 303, 307), max_bytes=cap
+            "GET", path, scope=Scope.ITEM, ok_statuses=(302, 303, 307), max_bytes=cap, sink=sink
         )
         if response.status_code in (302, 303, 307):
             location = response.headers.get("location")
@@ -680,9 +690,14 @@ class BaseClient:
                 ours.port,
             )
             response = await self.http.request(
-                "GET", str(target), scope=Scope.ITEM, max_bytes=cap, credentials=own_site
+                "GET",
+                str(target),
+                scope=Scope.ITEM,
+                max_bytes=cap,
+                credentials=own_site,
+                sink=sink,
             )
-        return response.content
+        return sink.tell()
 
     def _site_path(self, url: str) -> str:
         """The path on our base URL for ``url``: ours, or a Jira API path of the same site

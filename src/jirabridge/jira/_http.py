@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -117,6 +117,7 @@ class JiraHttp:
         ok_statuses: tuple[int, ...] = (),
         max_bytes: int | None = None,
         credentials: bool = True,
+        sink: IO[bytes] | None = None,
     ) -> httpx.Response:
         """Send a request; retry what is safe to retry; raise a jirabridge error otherwise.
 
@@ -127,7 +128,8 @@ class JiraHttp:
         ``path`` may be an absolute URL (a media redirect); ``credentials=False`` sends it
         without our auth (a foreign host). Every body is streamed and reading stops with
         :class:`SkipItemError` as soon as it grows past ``max_bytes`` (default: the client's
-        ``max_answer_bytes``).
+        ``max_answer_bytes``). ``sink``: a 2xx body is written there (from its start, again
+        on a retry) instead of being kept in the answer, whose content is then empty.
         """
         method = method.upper()
         if idempotent is None:
@@ -155,10 +157,15 @@ class JiraHttp:
                         files=files,
                         headers=dict(headers) if headers else None,
                     )
-                    response = await self.client.send(
+                    streamed = await self.client.send(
                         built, auth=httpx.USE_CLIENT_DEFAULT if credentials else None, stream=True
                     )
-                    response = await _read_capped(response, max_bytes or self.max_answer_bytes)
+                    # a body cut short leaves ``response`` None: retried like no answer
+                    response = await _read_capped(
+                        streamed,
+                        max_bytes or self.max_answer_bytes,
+                        sink if 200 <= streamed.status_code < 300 else None,
+                    )
                 except httpx.HTTPError as exc:
                     self.stats.record(
                         endpoint=endpoint,
@@ -245,10 +252,16 @@ class JiraHttp:
         return Answer.of(data, request_info(response.request))
 
 
-async def _read_capped(response: httpx.Response, max_bytes: int) -> httpx.Response:
-    """Read a streamed body up to ``max_bytes``; an answer with the body in memory."""
+async def _read_capped(
+    response: httpx.Response, max_bytes: int, sink: IO[bytes] | None = None
+) -> httpx.Response:
+    """Read a streamed body up to ``max_bytes``; an answer with the body in memory, or
+    (``sink``) written to ``sink`` from its start and the answer's content empty."""
     chunks: list[bytes] = []
     size = 0
+    if sink is not None:
+        sink.seek(0)
+        sink.truncate()
     try:
         async for chunk in response.aiter_bytes():
             size += len(chunk)
@@ -258,7 +271,10 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> httpx.Respon
                     " (raise the client's max_attachment_bytes or max_answer_bytes)",
                     request=request_info(response.request),
                 )
-            chunks.append(chunk)
+            if sink is None:
+                chunks.append(chunk)
+            else:
+                sink.write(chunk)
     finally:
         await response.aclose()
     headers = response.headers.copy()

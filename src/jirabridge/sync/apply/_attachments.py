@@ -1,30 +1,39 @@
 """Attachments copied once each (recorded as ``AttachmentPair`` with their sha256).
 
 A copy is never made twice: an upload whose answer was lost (:class:`AmbiguousWriteError`)
-is found again on the target as a new upload of ours with the same file name and size, and
-one of ours whose pair row is missing (the attempt died after uploading) as an unpaired upload
-of ours with the same name, size and bytes; either is adopted. An attachment over the size limit
-is not copied and leaves an ``attachment_too_large`` audit entry (once per attachment), which
-``jirabridge status`` lists.
+is found again on the target as a new upload of ours, not paired in this job, with the same
+file name, size and bytes (sha256), and one of ours whose pair row is missing (the attempt died
+after uploading) as an unpaired upload of ours with the same name, size and bytes; either is
+adopted. An attachment over the size limit is not copied and leaves an
+``attachment_too_large`` audit entry (once per attachment), which ``jirabridge status`` lists;
+one the target site refused (413) is not downloaded again while that entry exists.
+
+A file is never held in memory whole: it is downloaded into a spooled temporary file (in memory
+up to :data:`SPOOL_BYTES`, then on disk), hashed from there and uploaded from there, when the
+clients can stream (``download_attachment_to``; a client that cannot is given bytes).
 
 Media ids: an ADF ``media`` node on Cloud names its file by the Cloud attachment's Media
 Services file id, which attachment metadata does not carry. It is learned when the pair is
 recorded (``CloudClient.media_id``: one bodyless call per Cloud attachment) and stored with it
-(``cloud_media_id``), so the rich-text translation maps media id <-> file name both ways. It
-is learned only when the issue pair syncs comments or a field that may be rich text; a stored
-pair without one (made before migration 0002, or by ``jirabridge rebuild``) gets it in its
-next job. Learned eagerly rather than the first time a document embeds the file: a Cloud
-document names a file only by media id, so a lazy lookup would have to ask for every unknown
-attachment of the issue at that moment anyway, and from the rich-text path that has no store
-row to update; eagerly it costs one small GET next to the download and upload of the copy.
+(``cloud_media_id``), so the rich-text translation maps media id <-> file name both ways; when
+Cloud cannot answer it now (an error lasting past the retries) it is left unknown and asked in
+the next job, never failing this one. It is learned only when the issue pair syncs comments or a
+field that may be rich text; a stored pair without one (made before migration 0002, or by
+``jirabridge rebuild``) gets it in its next job. Learned eagerly rather than the first time a
+document embeds the file: a Cloud document names a file only by media id, so a lazy lookup would
+have to ask for every unknown attachment of the issue at that moment anyway, and from the
+rich-text path that has no store row to update; eagerly it costs one small GET next to the
+download and upload of the copy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 from sqlalchemy import select, update
 
@@ -37,6 +46,11 @@ from jirabridge.sync.store import AttachmentPair, AuditEntry
 
 TOO_LARGE = "attachment_too_large"
 """Audit kind of an attachment not copied because of its size."""
+
+SPOOL_BYTES = 1024 * 1024
+"""A file being copied is kept in memory up to this size, on disk beyond it."""
+
+_CHUNK = 1024 * 1024
 
 AMBIGUOUS_UPLOADS = 3
 """Uploads whose outcome stayed unknown (and that were not found after each) before the job
@@ -51,6 +65,23 @@ class _MediaIds(Protocol):
     """A client that can tell an attachment's media file id (Jira Cloud)."""
 
     async def media_id(self, attachment: Attachment | str) -> str | None: ...
+
+
+@runtime_checkable
+class _StreamingFiles(Protocol):
+    """A client that downloads into a file and uploads from one (``jirabridge.jira``)."""
+
+    async def download_attachment_to(
+        self, attachment: Attachment | str, sink: IO[bytes]
+    ) -> int: ...
+
+    async def add_attachment(
+        self,
+        key: str,
+        filename: str,
+        content: bytes | IO[bytes],
+        mime_type: str = "application/octet-stream",
+    ) -> list[Attachment]: ...
 
 
 def wants_media_ids(pair: PairConfig) -> bool:
@@ -105,6 +136,7 @@ class _AttachmentsMixin(_ApplierBase):
             await self._learn_stored_media_ids(ctx, rows)
         out: list[dict[str, Any]] = []
         too_large: list[_TooLarge] = []
+        refused: dict[Side, set[str]] | None = None  # refused with 413 earlier (audited)
         for source in (Side.SERVER, Side.CLOUD):
             target = source.other
             if not direction.flows_to(target):
@@ -114,26 +146,30 @@ class _AttachmentsMixin(_ApplierBase):
                     continue
                 if self._is_us(att.author, ctx.pair, source):
                     continue  # one we uploaded whose pair row is missing: never copy back
+                site, key = self._site_of(ctx, source), ref.key(source)
                 if att.size > limit:
-                    too_large.append(
-                        _TooLarge(self._site_of(ctx, source), ref.key(source), att, limit)
-                    )
+                    too_large.append(_TooLarge(site, key, att, limit))
                     continue
-                content = await ctx.clients[source].download_attachment(att)
-                adopted = await self._orphan_copy(ctx, target, orphans[target], att, content)
-                if adopted is None:
-                    try:
-                        adopted = await self._upload_once(ctx, target, att, content)
-                    except SkipItemError as exc:
-                        if exc.jira is None or exc.jira.status != 413:
-                            raise
-                        too_large.append(
-                            _TooLarge(self._site_of(ctx, source), ref.key(source), att, None)
-                        )
-                        continue
-                else:
-                    orphans[target].remove(adopted)
-                    log.info("attachment %s on %s adopted", att.filename, ref.key(target))
+                if refused is None:
+                    refused = await asyncio.to_thread(self._refused, ctx, ref)
+                if att.id in refused[source]:
+                    continue  # the target refused it as too large: not downloaded again
+                with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
+                    digest = await self._download(ctx, source, att, body)
+                    adopted = await self._orphan_copy(ctx, target, orphans[target], att, digest)
+                    if adopted is None:
+                        try:
+                            adopted = await self._upload_once(
+                                ctx, target, att, body, digest, paired=known[target]
+                            )
+                        except SkipItemError as exc:
+                            if exc.jira is None or exc.jira.status != 413:
+                                raise
+                            too_large.append(_TooLarge(site, key, att, None))
+                            continue
+                    else:
+                        orphans[target].remove(adopted)
+                        log.info("attachment %s on %s adopted", att.filename, ref.key(target))
                 assert adopted.id is not None
                 ids = {source: att.id, target: adopted.id}
                 known[target].add(adopted.id)
@@ -143,7 +179,7 @@ class _AttachmentsMixin(_ApplierBase):
                         "server_attachment_id": ids[Side.SERVER],
                         "cloud_attachment_id": ids[Side.CLOUD],
                         "filename": att.filename[:500],
-                        "sha256": hashlib.sha256(content).hexdigest(),
+                        "sha256": digest,
                         "cloud_media_id": await self._media_id(ctx, cloud_att) if media else None,
                     }
                 )
@@ -161,6 +197,11 @@ class _AttachmentsMixin(_ApplierBase):
             found = await client.media_id(att)
         except SkipItemError as exc:  # gone meanwhile, or not ours to read
             log.info("media id of attachment %s not learned: %s", att.id, exc)
+            return None
+        except RetryLaterError as exc:
+            # optional, and asked again in the next job: a lasting outage of this one call
+            # must not fail every job of the issue
+            log.warning("media id of attachment %s not learned yet: %s", att.id, exc)
             return None
         if found is None:
             log.warning("Jira Cloud gave no media id for attachment %s", att.id)
@@ -189,46 +230,71 @@ class _AttachmentsMixin(_ApplierBase):
                     .values(cloud_media_id=media_id)
                 )
 
+    async def _download(self, ctx: _Ctx, side: Side, att: Attachment, body: IO[bytes]) -> str:
+        """Download ``att`` from ``side`` into ``body``; answers its sha256 (hex)."""
+        client = ctx.clients[side]
+        if isinstance(client, _StreamingFiles):
+            await client.download_attachment_to(att, body)
+        else:
+            body.seek(0)
+            body.truncate()
+            body.write(await client.download_attachment(att))
+        return await asyncio.to_thread(_sha256, body)
+
     async def _orphan_copy(
         self,
         ctx: _Ctx,
         target: Side,
         orphans: list[Attachment],
         att: Attachment,
-        content: bytes,
+        digest: str,
     ) -> Attachment | None:
         """The unpaired upload of ours that is ``att``'s copy: same name and size, and (read
         only for such a candidate, which a dead attempt leaves rarely) the same bytes."""
         for candidate in orphans:
             if (candidate.filename, candidate.size) != (att.filename, att.size):
                 continue
-            if await ctx.clients[target].download_attachment(candidate) == content:
-                return candidate
+            with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as theirs:
+                if await self._download(ctx, target, candidate, theirs) == digest:
+                    return candidate
         return None
 
     async def _upload_once(
-        self, ctx: _Ctx, target: Side, att: Attachment, content: bytes
+        self,
+        ctx: _Ctx,
+        target: Side,
+        att: Attachment,
+        body: IO[bytes],
+        digest: str,
+        *,
+        paired: Collection[str] = (),
     ) -> Attachment:
-        """Upload ``att`` to ``target``. When the outcome is unknown, the target issue's
-        attachments are read again and an upload of ours with the same name and size (not
-        paired yet) is adopted; else it is sent again."""
+        """Upload ``att`` (its content in ``body``, sha256 ``digest``) to ``target``. When
+        the outcome is unknown, the target issue's attachments are read again and a new
+        upload of ours with the same name, size and bytes that is not ``paired`` already
+        (in this job: an earlier file's copy) is adopted; else it is sent again."""
         client, key = ctx.clients[target], ctx.issues[target].key
         before = {a.id for a in ctx.issues[target].attachments}
+        mime = att.mime_type or "application/octet-stream"
         uploads = 0
         while True:
             uploads += 1
             try:
-                made = await client.add_attachment(
-                    key, att.filename, content, att.mime_type or "application/octet-stream"
-                )
+                body.seek(0)
+                if isinstance(client, _StreamingFiles):
+                    made = await client.add_attachment(key, att.filename, body, mime)
+                else:
+                    made = await client.add_attachment(key, att.filename, body.read(), mime)
             except AmbiguousWriteError:
                 now = await client.get_issue(key, fields=["attachment"])
                 fresh = [
                     a
                     for a in now.attachments
-                    if a.id not in before and self._is_us(a.author, ctx.pair, target)
+                    if a.id not in before
+                    and a.id not in paired
+                    and self._is_us(a.author, ctx.pair, target)
                 ]
-                found = _same_file(fresh, att)
+                found = await self._orphan_copy(ctx, target, fresh, att, digest)
                 if found is not None:
                     log.info("upload to %s had an unknown outcome: found, adopted", key)
                     ctx.writes += 1
@@ -241,6 +307,24 @@ class _AttachmentsMixin(_ApplierBase):
             if not made or made[0].id is None:
                 raise RetryLaterError(f"attachment {att.filename} upload gave no id")
             return made[0]
+
+    def _refused(self, ctx: _Ctx, ref: PairRef) -> dict[Side, set[str]]:
+        """Per source side, the ids of the issue pair's attachments the target site refused
+        as too large (413) in an earlier job: their ``attachment_too_large`` entries."""
+        out: dict[Side, set[str]] = {Side.SERVER: set(), Side.CLOUD: set()}
+        with self.queue.store.session() as session:
+            for side in out:
+                entries = session.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.kind == TOO_LARGE)
+                    .where(AuditEntry.site == self._site_of(ctx, side))
+                    .where(AuditEntry.subject == ref.key(side)[:200])
+                )
+                for entry in entries:
+                    details = entry.details or {}
+                    if details.get("pair") == ctx.pair.id and details.get("limit") is None:
+                        out[side].add(str(details.get("attachment_id")))
+        return out
 
     def _audit_too_large(self, pair_id: str, items: list[_TooLarge]) -> None:
         """One ``attachment_too_large`` entry per attachment (same issue, name, size and
@@ -278,6 +362,10 @@ class _AttachmentsMixin(_ApplierBase):
                 )
 
 
-def _same_file(candidates: list[Attachment], att: Attachment) -> Attachment | None:
-    """The first of ``candidates`` with ``att``'s file name and size."""
-    return next((c for c in candidates if (c.filename, c.size) == (att.filename, att.size)), None)
+def _sha256(body: IO[bytes]) -> str:
+    """The sha256 (hex) of ``body`` from its start, read in chunks."""
+    body.seek(0)
+    digest = hashlib.sha256()
+    while chunk := body.read(_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
