@@ -186,7 +186,8 @@ class _CommentsMixin(_UsersMixin):
         content = list(body.get("content") or [])
         if rules.attribution:
             who = comment.author.label() if comment.author else "someone"
-            created = (comment.created or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+            when = comment.created or datetime.now(UTC)
+            created = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
             line = rules.attribution_template.format(
                 author=who,
                 created=created,
