@@ -40,7 +40,7 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from sqlalchemy import select
@@ -56,7 +56,12 @@ from jirabridge.errors import (
 from jirabridge.jira import BulkCreateResult, Issue, IssueInput
 from jirabridge.sync.apply import Applier, canonical_values
 from jirabridge.sync.apply._base import STATUS_KEY, _Ctx
-from jirabridge.sync.apply._mirror import pending_intents, record_pair, write_intents
+from jirabridge.sync.apply._mirror import (
+    forget_intents,
+    pending_intents,
+    record_pair,
+    write_intents,
+)
 from jirabridge.sync.config import CreateRule, Direction, PairConfig, Side
 from jirabridge.sync.diff import value_hash
 from jirabridge.sync.engine import SiteClient, base_jql
@@ -80,6 +85,9 @@ FIRST_BATCH = 10
 SETTLE_PAGE = 100  # issues per settle search
 SETTLE_TASKS = 4  # settle searches in flight at once
 CROSS_REFERENCE_TASKS = 8  # source-side cross-reference writes in flight at once
+# a create intent this old with no mirror found and no job for its source is dropped (the
+# margin: a mirror created just before the scan may not be in the search index yet)
+STALE_INTENT = timedelta(minutes=10)
 
 if TYPE_CHECKING:  # the runner imports this module when it backfills
     from jirabridge.sync.runner import RoundResult, SyncRunner
@@ -223,7 +231,11 @@ async def _create(applier: Applier, work: _Work) -> None:
     adopted: dict[str, tuple[str, str]] = {}
     intents = await asyncio.to_thread(_pending, applier, pair, side)
     if intents:  # creates whose pair was never recorded: their mirrors may exist
+        stale = applier.clock.now() - STALE_INTENT
         adopted = await applier.orphans(clients[target], pair.id, target, project, wanted=intents)
+        missing = [tag.partition(":")[2] for tag in intents - set(adopted)]
+        if missing:  # no mirror: an old one whose source has no job is of no use
+            await asyncio.to_thread(_forget, applier, pair, side, missing, stale)
     if adopted:
         log.warning("adopting %d mirror(s) a backfill that died had created", len(adopted))
     waiting: list[str] = []  # sub-tasks whose parent had no mirror yet: with the next batch
@@ -412,6 +424,15 @@ async def _cross_reference(
 def _pending(applier: Applier, pair: PairConfig, side: Side) -> set[str]:
     with applier.queue.store.session() as session:
         return pending_intents(session, pair.id, side)
+
+
+def _forget(
+    applier: Applier, pair: PairConfig, side: Side, issue_ids: Sequence[str], before: datetime
+) -> None:
+    with applier.queue.store.session() as session:
+        gone = forget_intents(session, pair.id, side, issue_ids, before=before)
+    if gone:
+        log.info("%s: %d create intent(s) with no mirror and no job dropped", pair.id, gone)
 
 
 def _intend(applier: Applier, work: _Work, sources: Sequence[Issue]) -> None:

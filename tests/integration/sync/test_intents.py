@@ -20,10 +20,15 @@ from jirabridge.cli import app
 from jirabridge.errors import BadInputError
 from jirabridge.jira import BulkCreateResult, Issue, IssueInput
 from jirabridge.sync.apply import PROPERTY
-from jirabridge.sync.apply._mirror import pending_intents, record_pair, write_intents
+from jirabridge.sync.apply._mirror import (
+    forget_intents,
+    pending_intents,
+    record_pair,
+    write_intents,
+)
 from jirabridge.sync.config import Side
 from jirabridge.sync.notices import ChangeNotice, EventKind
-from jirabridge.sync.queue import FailOutcome, Job
+from jirabridge.sync.queue import FailOutcome, Job, Queue
 from jirabridge.sync.state import status_report
 from jirabridge.sync.store import CreateIntent, IssuePair, JobState, QueueJob, Store, open_store
 from jirabridge.sync.store._engine import alembic_config
@@ -347,3 +352,50 @@ async def test_one_scan_serves_other_jobs_but_only_with_hits_still_unpaired(stor
         assert await find("server:4") is None and len(scans) == 3
         d = await orphan("server:4")
         assert await find("server:4") == d and len(scans) == 4
+
+
+def add_intent(store: Store, issue_id: str, at: datetime, site: str = "srv") -> None:
+    with store.session() as s:
+        s.add(
+            CreateIntent(
+                pair_id="ops",
+                source_side="server",
+                source_site=site,
+                source_issue_id=issue_id,
+                source_key=f"OPS-{issue_id}",
+                at=at,
+            )
+        )
+
+
+def test_only_old_intents_whose_source_has_no_job_are_forgotten(store: Store) -> None:
+    now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    add_intent(store, "1", now - timedelta(hours=1))  # old, no job: goes
+    add_intent(store, "2", now - timedelta(hours=1))  # old, its job is queued: stays
+    add_intent(store, "3", now)  # recent: stays
+    add_intent(store, "4", now - timedelta(hours=1), site="elsewhere")  # a job on srv only
+    Queue(store).enqueue(
+        ChangeNotice(site="srv", issue_id="2", event=EventKind.ISSUE_UPDATED, observed_at=now)
+    )
+    Queue(store).enqueue(
+        ChangeNotice(site="srv", issue_id="4", event=EventKind.ISSUE_UPDATED, observed_at=now)
+    )
+    with store.session() as s:
+        before = now - timedelta(minutes=10)
+        assert forget_intents(s, "ops", Side.CLOUD, ["1", "2", "3", "4"], before=before) == 0
+        assert forget_intents(s, "ops", Side.SERVER, ["1", "2", "3", "4"], before=before) == 2
+    assert [i[3] for i in intents(store)] == ["2", "3"]
+
+
+async def test_a_backfill_forgets_old_intents_with_no_mirror_and_no_job(store: Store) -> None:
+    """A source deleted after its create was written ahead (and refused or never sent) would
+    make every later backfill scan for its mirror: once a scan finds none, the intent goes."""
+    async with build_world(store) as world:
+        await seed(world, 1, comments=0)
+        add_intent(store, "77777", datetime.now(UTC) - timedelta(hours=1))
+        add_intent(store, "88888", datetime.now(UTC))  # too recent to judge
+        runner = runner_of(world, store)
+        async with asyncio.timeout(60):
+            await runner.backfill()
+        assert len(pairs(store)) == 1
+        assert [i[3] for i in intents(store)] == ["88888"]

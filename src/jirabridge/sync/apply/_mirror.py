@@ -24,7 +24,7 @@ from jirabridge.sync.diff import plan_fields
 from jirabridge.sync.engine import SiteClient
 from jirabridge.sync.notices import ChangeNotice, EventKind
 from jirabridge.sync.pairs import PairRef, find_pair, link_pair
-from jirabridge.sync.store import CreateIntent, IssuePair
+from jirabridge.sync.store import CreateIntent, IssuePair, QueueJob
 
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
 ORPHANS_SEEN_SECONDS = 60.0  # how long a scan's other orphans are trusted for their jobs
@@ -198,6 +198,34 @@ def pending_intents(session: Session, pair_id: str, origin: Side) -> set[str]:
         )
     )
     return {f"{origin.value}:{issue_id}" for issue_id in ids}
+
+
+def forget_intents(
+    session: Session, pair_id: str, origin: Side, issue_ids: Sequence[str], *, before: datetime
+) -> int:
+    """Drop the intents of these sources (a scan found no mirror for them) written before
+    ``before`` whose source has no job in the queue: nobody is about to create their mirror
+    (a job writes its intent again before its create), e.g. the source was deleted. Returns
+    how many went."""
+    job = select(QueueJob.id).where(
+        QueueJob.site == CreateIntent.source_site,
+        QueueJob.issue_id == CreateIntent.source_issue_id,
+    )
+    gone = 0
+    for start in range(0, len(issue_ids), 500):
+        result = session.execute(
+            delete(CreateIntent)
+            .where(
+                CreateIntent.pair_id == pair_id,
+                CreateIntent.source_side == origin.value,
+                CreateIntent.source_issue_id.in_(issue_ids[start : start + 500]),
+                CreateIntent.at < before,
+                ~job.exists(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        gone += int(getattr(result, "rowcount", 0) or 0)
+    return gone
 
 
 def refused(exc: BaseException) -> bool:
