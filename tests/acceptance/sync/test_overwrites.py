@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from jirabridge.errors import SkipItemError
 from jirabridge.jira import ChangeItem, CustomFieldValue, FieldInfo, IssueInput, UserRef
 from jirabridge.sync.apply._overwrites import rebuild
 from jirabridge.sync.config import Side
@@ -117,6 +118,10 @@ def around_the_write(
     return done
 
 
+def bob_on_cloud_before_the_write(b: Bridge, keys: dict[str, str], change: IssueInput) -> None:
+    around_the_write(b, "cld", "before", lambda: b.bob["cld"].edit_issue(keys["cld"], change))
+
+
 def lost_edits(b: Bridge) -> list[AuditEntry]:
     with b.store.session() as s:
         return list(s.scalars(select(AuditEntry).where(AuditEntry.kind == "edit_overwritten")))
@@ -181,12 +186,7 @@ async def test_the_rules_side_keeps_its_value_over_an_edit_it_overwrote(store: S
     fields = [{"name": "summary", "conflict": "server_wins"}]
     async with bridge(store, {"fields": fields}) as b:
         keys = await paired(b, "srv")
-        around_the_write(
-            b,
-            "cld",
-            "before",
-            lambda: b.bob["cld"].edit_issue(keys["cld"], IssueInput(summary="bob's")),
-        )
+        bob_on_cloud_before_the_write(b, keys, IssueInput(summary="bob's"))
         await b.alice["srv"].edit_issue(keys["srv"], IssueInput(summary="alice's"))
         await b.settle()
         for side in ("srv", "cld"):
@@ -214,12 +214,7 @@ async def test_rich_text_it_cannot_rebuild_is_recorded_for_review_not_guessed(
                 {"type": "text", "text": "text"},
             ]
         )
-        around_the_write(
-            b,
-            "cld",
-            "before",
-            lambda: b.bob["cld"].edit_issue(keys["cld"], IssueInput(description=bobs)),
-        )
+        bob_on_cloud_before_the_write(b, keys, IssueInput(description=bobs))
         await b.alice["srv"].edit_issue(keys["srv"], IssueInput(description=doc("alice's text")))
         await b.settle()
         for side in ("srv", "cld"):
@@ -276,3 +271,61 @@ def test_rebuild_gives_only_exact_values(
     field_id: str, change: ChangeItem, field: FieldInfo | None, side: Side, want: Any
 ) -> None:
     assert rebuild(field_id, change, field, side) == want
+
+
+async def test_an_edit_landing_just_before_the_write_back_is_written_back_too(
+    store: Store,
+) -> None:
+    """Bob edits the Cloud summary before the engine's write (it writes his value back) and
+    again just before that write back: the engine reads once more, finds his newer edit
+    replaced and writes it back as well. Both sides end with his last word."""
+    fields = [{"name": "summary"}]
+    async with bridge(store, {"fields": fields}) as b:
+        keys = await paired(b, "srv")
+        bob = b.bob["cld"]
+        words = iter(["bob's first", "bob's last"])
+        real = b.bot["cld"].edit_issue
+        calls: list[int] = []
+
+        async def bob_edits_before_two(key: str, data: IssueInput | None = None, **kw: Any) -> Any:
+            calls.append(1)
+            if len(calls) <= 2:  # the engine's write, then its write back
+                await asyncio.sleep(0.005)
+                await bob.edit_issue(keys["cld"], IssueInput(summary=next(words)))
+            return await real(key, data, **kw)
+
+        b.bot["cld"].edit_issue = bob_edits_before_two
+        await b.alice["srv"].edit_issue(keys["srv"], IssueInput(summary="alice's"))
+        await b.settle()
+        assert next(words, None) is None, "both of bob's edits were made"
+        for side in ("srv", "cld"):
+            assert (await b.bot[side].get_issue(keys[side])).summary == "bob's last", side
+        assert lost_edits(b) == []
+
+
+async def test_a_write_back_the_site_refuses_is_recorded(store: Store) -> None:
+    """The site refuses the write back (say, Bob's priority was removed meanwhile): the
+    engine records his lost value for review and completes the job."""
+    fields = [{"name": "summary"}, {"name": "priority"}]
+    async with bridge(store, {"fields": fields}) as b:
+        keys = await paired(b, "srv")
+        bob_on_cloud_before_the_write(b, keys, IssueInput(priority="Highest"))
+        first = b.bot["cld"].edit_issue
+        calls: list[int] = []
+
+        async def refuse_second(key: str, data: IssueInput | None = None, **kw: Any) -> Any:
+            calls.append(1)
+            if len(calls) == 2:
+                raise SkipItemError("priority: no such priority")
+            return await first(key, data, **kw)
+
+        b.bot["cld"].edit_issue = refuse_second
+        await b.alice["srv"].edit_issue(keys["srv"], IssueInput(priority="Low"))
+        await b.settle()
+        assert len(calls) >= 2
+        [entry] = lost_edits(b)
+        assert "priority" in entry.message and "writing it back failed" in entry.message
+        assert entry.details["value"] == "Highest"
+        [conflict] = b.conflicts()
+        assert (conflict.field, conflict.winner) == ("priority", "none")
+        assert b.runner.queue.dead_letters() == []

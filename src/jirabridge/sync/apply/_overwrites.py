@@ -20,7 +20,9 @@ since the first read by someone other than the integration user say what happene
   name the field, the person, the time and the lost value. Either way a conflict is recorded,
   as the plan would have had it seen both edits.
 
-No call is added: the re-read asks for the changelog of the sides that were written.
+No call is added: the re-read asks for the changelog of the sides that were written. Only a
+write back (rare) costs one more read, which checks that no newer edit landed in its own
+window (if one did, it is written back in turn).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from jirabridge.sync.store import AuditEntry
 log = logging.getLogger("jirabridge.sync.apply")
 
 _SIDES = (Side.SERVER, Side.CLOUD)
+_CANNOT = (SkipItemError, BadInputError, RetryLaterError)  # a write back given up, not the job
+MAX_WRITE_BACKS = 3  # write backs per side and job, each checked by one more read
 _PLAIN_TEXT = (":textfield", ":url")  # custom string fields whose changelog text is exact
 # how a changelog item's ``field`` names the system fields whose name is not their id
 _SYSTEM_NAMES = {"component": "components", "fix version": "fixversions", "version": "versions"}
@@ -129,6 +133,17 @@ class _Lost:
     value: Any  # rebuilt from the item, in the side's terms; None: cannot be rebuilt
 
 
+@dataclass
+class _Since:
+    """A side's changelog entries after a given id, for the fields we wrote there."""
+
+    ours: set[str] = field(default_factory=set)  # rule names our write touched
+    # rule name -> the last person's edit before our write touched it
+    before: dict[str, tuple[FieldRule, ChangelogEntry, ChangeItem]] = field(default_factory=dict)
+    # rule names a person edited after our write, or while our write changed nothing
+    after: set[str] = field(default_factory=set)
+
+
 class _OverwritesMixin(_ApplierBase):
     def _watch(
         self,
@@ -150,44 +165,56 @@ class _OverwritesMixin(_ApplierBase):
             seen[s] = None if s in ctx.settle_later else last_seen(ctx.issues[s])
         return Watch(seen, rules, planned, changed_at, values)
 
+    def _since(
+        self,
+        ctx: _Ctx,
+        side: Side,
+        issue: Issue,
+        seen: int,
+        rules: Mapping[str, FieldRule],
+        names: set[str],
+    ) -> _Since | None:
+        """Who touched ``names`` on ``side`` after changelog id ``seen``, in which order;
+        None when an entry has no numeric id."""
+        new = [(_history_id(e), e) for e in issue.changelog]
+        if any(i is None for i, _ in new):
+            return None
+        out = _Since()
+        for _, entry in sorted((i, e) for i, e in new if i is not None and i > seen):
+            us = self._is_us(entry.author, ctx.pair, side)
+            for item in entry.items:
+                rule = rules.get(item_field(item))
+                if rule is None or rule.name not in names:
+                    continue
+                if us:
+                    out.ours.add(rule.name)
+                elif rule.name in out.ours:
+                    out.after.add(rule.name)
+                else:
+                    out.before[rule.name] = (rule, entry, item)
+        out.after |= {n for n in out.before if n not in out.ours}
+        for name in out.after:
+            out.before.pop(name, None)
+        return out
+
     async def _overwrites(self, ctx: _Ctx, watch: Watch, now: datetime) -> Overwrites:
         """Call after the re-read (with the changelog) of every side that was written."""
         found = Overwrites()
-        lost: list[_Lost] = []
         for s in _SIDES:
             seen = watch.seen[s]
             names = ctx.written[s] & set(watch.planned[s])
             if seen is None or not names:
                 continue
-            new = [(_history_id(e), e) for e in ctx.issues[s].changelog]
-            if any(i is None for i, _ in new):
+            since = self._since(ctx, s, ctx.issues[s], seen, watch.rules[s], names)
+            if since is None:
                 continue
-            entries = sorted((i, e) for i, e in new if i is not None and i > seen)
-            rules = watch.rules[s]
-            ours: dict[str, int] = {}  # rule name -> our first entry touching it
-            theirs: dict[str, tuple[FieldRule, ChangelogEntry, ChangeItem]] = {}
-            late: set[str] = set()
-            for hid, entry in entries:
-                us = self._is_us(entry.author, ctx.pair, s)
-                for item in entry.items:
-                    rule = rules.get(item_field(item))
-                    if rule is None or rule.name not in names:
-                        continue
-                    if us:
-                        ours.setdefault(rule.name, hid)
-                    elif rule.name in ours:
-                        late.add(rule.name)  # after our write
-                    else:
-                        theirs[rule.name] = (rule, entry, item)  # the last one counts
-            for name in sorted(names):
-                if name in late or (name in theirs and name not in ours):
-                    # the latest edit is the person's (our write changed nothing, or came
-                    # first): keep ours as synced so the next job copies theirs across
-                    found.keep[s][name] = watch.planned[s][name]
-                    continue
-                if name not in theirs:
-                    continue
-                rule, entry, item = theirs[name]
+            for name in sorted(since.after):
+                # the latest edit is the person's: keep ours as synced, so that the next
+                # job sees theirs as a change and copies it across
+                found.keep[s][name] = watch.planned[s][name]
+                log.info("%s %s: edited after our write; copied next time", ctx.issues[s].key, name)
+            lost: list[_Lost] = []
+            for name, (rule, entry, item) in sorted(since.before.items()):
                 o = s.other
                 times: dict[Side, dict[str, datetime]] = {s: {name: entry.created}, o: {}}
                 source_at = watch.changed_at[o].get(name)
@@ -196,42 +223,88 @@ class _OverwritesMixin(_ApplierBase):
                 if conflict_winner(rule, times[Side.SERVER], times[Side.CLOUD]) is o:
                     found.conflicts.append(self._overwrite_conflict(watch, rule, s, item, o))
                     continue
-                field_id = rule.server_id if s is Side.SERVER else rule.cloud_id
-                info = (await ctx.clients[s].fields()).get(field_id)
-                value = rebuild(field_id, item, info, s)
-                lost.append(_Lost(s, rule, field_id, entry, item, value))
-        await self._restore(ctx, watch, lost, found, now)
+                lost.append(await self._lost(ctx, s, rule, entry, item))
+            if lost:
+                await self._restore(ctx, watch, s, lost, found, now)
         return found
 
+    async def _lost(
+        self, ctx: _Ctx, side: Side, rule: FieldRule, entry: ChangelogEntry, item: ChangeItem
+    ) -> _Lost:
+        field_id = rule.server_id if side is Side.SERVER else rule.cloud_id
+        info = (await ctx.clients[side].fields()).get(field_id)
+        return _Lost(side, rule, field_id, entry, item, rebuild(field_id, item, info, side))
+
     async def _restore(
-        self, ctx: _Ctx, watch: Watch, lost: list[_Lost], found: Overwrites, now: datetime
+        self,
+        ctx: _Ctx,
+        watch: Watch,
+        side: Side,
+        lost: list[_Lost],
+        found: Overwrites,
+        now: datetime,
     ) -> None:
-        """Write back the edits that can be rebuilt (one edit per side); record the rest."""
-        for s in _SIDES:
-            mine = [x for x in lost if x.side is s]
-            fields = {x.field_id: x.value for x in mine if x.value is not None}
-            why = "its value cannot be rebuilt exactly from the changelog"
-            if fields:
-                client = ctx.clients[s]
-                try:
-                    data = _input(fields, skip=frozenset(), info=await client.fields())
-                    await client.edit_issue(ctx.issues[s].key, data)
-                    ctx.writes += 1
-                except (SkipItemError, BadInputError, RetryLaterError) as exc:
-                    log.warning("%s: could not restore an overwritten edit: %s", ctx.pair.id, exc)
-                    why = f"writing it back failed: {exc}"
-                    fields = {}
-            for x in mine:
-                restored = x.field_id in fields
-                if restored:
-                    found.keep[s][x.rule.name] = watch.planned[s][x.rule.name]
-                else:
-                    found.audit.append(self._lost_entry(ctx, x, why, now))
-                found.conflicts.append(
-                    self._overwrite_conflict(
-                        watch, x.rule, s, x.item, s if restored else None, value=x.value
-                    )
-                )
+        """Write back the edits that can be rebuilt (one edit); record the rest."""
+        why = "its value cannot be rebuilt exactly from the changelog"
+        restored: set[str] = set()
+        try:
+            restored, later = await self._write_back(ctx, side, lost, watch.rules[side])
+        except _CANNOT as exc:
+            log.warning("%s: could not write back an overwritten edit: %s", ctx.pair.id, exc)
+            why = f"writing it back failed: {exc}"
+            later = []
+        for x in lost:
+            if x.field_id in restored:
+                found.keep[side][x.rule.name] = watch.planned[side][x.rule.name]
+            else:
+                found.audit.append(self._lost_entry(ctx, x, why, now))
+            winner = side if x.field_id in restored else None
+            found.conflicts.append(
+                self._overwrite_conflict(watch, x.rule, side, x.item, winner, value=x.value)
+            )
+        why = "a later edit our write back replaced, which cannot be rebuilt or written back"
+        found.audit.extend(self._lost_entry(ctx, x, why, now) for x in later)
+
+    async def _write_back(
+        self, ctx: _Ctx, side: Side, lost: list[_Lost], rules: Mapping[str, FieldRule]
+    ) -> tuple[set[str], list[_Lost]]:
+        """Write the rebuilt values; the field ids written back, and the edits a write back
+        replaced in turn and could not restore. A person may edit a field again between
+        our re-read and the write back: the issue is read once more (only here, where
+        something was written back) and their newer value written, up to
+        :data:`MAX_WRITE_BACKS` times."""
+        client = ctx.clients[side]
+        key = ctx.issues[side].key
+        todo = [x for x in lost if x.value is not None]
+        restored = {x.field_id for x in todo}
+        names = {x.rule.name for x in todo}
+        issue = ctx.issues[side]
+        gone: list[_Lost] = []
+        for attempt in range(MAX_WRITE_BACKS):
+            if not todo:
+                break
+            seen = last_seen(issue)
+            fields = {x.field_id: x.value for x in todo}
+            data = _input(fields, skip=frozenset(), info=await client.fields())
+            try:
+                await client.edit_issue(key, data)
+            except _CANNOT:
+                if attempt == 0:
+                    raise  # nothing written back: the caller records every edit
+                return restored, gone + todo
+            ctx.writes += 1
+            log.info("%s: wrote back %s, edited just before our write", key, ", ".join(fields))
+            try:
+                issue = await client.get_issue(key, expand=["changelog"])
+            except _CANNOT as exc:
+                log.warning("%s: written back, not checked again: %s", key, exc)
+                return restored, gone
+            since = None if seen is None else self._since(ctx, side, issue, seen, rules, names)
+            todo = []
+            for rule, entry, item in () if since is None else since.before.values():
+                again = await self._lost(ctx, side, rule, entry, item)
+                (todo if again.value is not None else gone).append(again)
+        return restored, gone + todo
 
     @staticmethod
     def _overwrite_conflict(
