@@ -30,7 +30,9 @@ def run_interruptibly(
     again with growing gaps until it ends: ``asyncio.run`` cancels once, and one
     cancellation is lost when it lands in code that swallows it while cleaning up.
 
-    Returns the coroutine's result; raises :class:`Interrupted` when a signal came."""
+    Returns the coroutine's result; raises :class:`Interrupted` when a signal came and the
+    coroutine ended (or was cancelled) without an error of its own; such an error, even one
+    raised while stopping, propagates as it is."""
 
     async def main() -> T:
         task = asyncio.current_task()
@@ -60,7 +62,7 @@ def run_interruptibly(
         for sig in signals:
             loop.add_signal_handler(sig, on_signal)
         try:
-            return await make(stop)
+            result = await make(stop)
         except asyncio.CancelledError:
             if cancelling:
                 raise Interrupted from None
@@ -70,7 +72,9 @@ def run_interruptibly(
                 loop.remove_signal_handler(sig)
             for helper in cancelling:
                 helper.cancel()
-            if cancelling:
-                raise Interrupted
+        # a real error raised after the signal (above) is reported as itself, not hidden
+        if cancelling:
+            raise Interrupted
+        return result
 
     return asyncio.run(main())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from jirabridge.sync.queue import Queue
+    from jirabridge.sync.runner import WaitingItem
     from jirabridge.sync.secrets import SecretStore
 
 STORE_ENV = "JIRABRIDGE_STORE_URL"
@@ -178,6 +179,17 @@ def _print_plan(plan: Any, as_json: bool) -> None:
         typer.echo(f"would fail: {dead}", err=True)
 
 
+def _print_blocked(items: Sequence[WaitingItem]) -> None:
+    """``N item(s) wait for you: <reason>`` per reason, for jobs given back because a
+    person must act (fix the configuration, sign in again); the queue retries them later."""
+    by_reason: dict[str, list[str]] = {}
+    for item in items:
+        by_reason.setdefault(item.reason, []).append(item.subject)
+    for reason, subjects in by_reason.items():
+        shown = ", ".join(subjects[:5]) + (", ..." if len(subjects) > 5 else "")
+        typer.echo(f"{len(subjects)} item(s) wait for you: {reason} ({shown})", err=True)
+
+
 def _cells(*values: str) -> list[Text]:
     """Table cells as plain text: messages and reasons come from sites and errors, and a
     ``[/x]`` or ``[red]`` in them must be shown as written, never read as rich markup."""
@@ -298,6 +310,7 @@ def register(app: typer.Typer) -> None:
             else:
                 result = asyncio.run(runner.backfill(progress=report))
                 stats = runner.queue.stats()
+                blocked = runner.waiting_for_you()
         if dry_run:
             _print_plan(plan, as_json)
             return
@@ -305,7 +318,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"read {read} issue(s); dead letters: {stats.dead}; waiting: {stats.queued}")
         for error in result.errors:
             typer.echo(f"error: {error}", err=True)
-        if result.errors:
+        _print_blocked(blocked)
+        if result.errors or blocked:
             raise typer.Exit(1)
 
     @app.command("reconcile")
@@ -330,9 +344,13 @@ def register(app: typer.Typer) -> None:
 
             rebuilt, count = asyncio.run(main())
             stats = runner.queue.stats()
+            blocked = runner.waiting_for_you()
         if rebuild:
             typer.echo(f"rebuilt {rebuilt} issue pair(s) from the sites")
         typer.echo(f"compared {count} issue pair(s); dead letters: {stats.dead}")
+        _print_blocked(blocked)
+        if blocked:
+            raise typer.Exit(1)
 
     @app.command("run")
     def run_cmd(

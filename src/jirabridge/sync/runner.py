@@ -10,7 +10,11 @@
 A changed configuration file is picked up within about a second while :meth:`SyncRunner.run`
 runs (its own task watches the file, whatever the poll interval), and at the start of every
 poll round otherwise; a bad one is reported and the old configuration keeps running. Sites
-whose URL, auth or credential changed get new clients.
+whose URL, auth or credential changed get new clients; the others keep theirs. A reload is
+taken whole or not at all: when a new client cannot be built (say its credential's
+environment variable is not set yet) the old configuration keeps running, the error is
+logged, and the reload is tried again until it works. Replaced clients are closed once the
+jobs and poll rounds that use them have finished.
 """
 
 from __future__ import annotations
@@ -18,16 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from jirabridge.errors import FixConfigError, JirabridgeError, redact
+from jirabridge.errors import FixConfigError, ReauthenticateError, redact
 from jirabridge.jira import Issue
 from jirabridge.sync.apply import Applier
 from jirabridge.sync.config import (
@@ -55,6 +59,7 @@ __all__ = [
     "ClientFactory",
     "RoundResult",
     "SyncRunner",
+    "WaitingItem",
     "client_for_site",
     "clients_from_config",
     "oauth2_auth",
@@ -137,6 +142,27 @@ class RoundResult:
     reload: ReloadOutcome
 
 
+@dataclass(frozen=True)
+class WaitingItem:
+    """A job given back because a person must act (fix the configuration, sign in again):
+    it is retried later, but waiting for it would wait for that person."""
+
+    job_id: int
+    subject: str  # the issue key (or id) on the site the change came from
+    site: str
+    reason: str  # redacted
+
+
+@dataclass(eq=False)
+class _ClientSet:
+    """The clients of one configuration, with the jobs and poll rounds using them; once a
+    reload replaced them, ``retired`` holds those to close when the last user is done."""
+
+    clients: dict[str, SiteClient]
+    users: int = 0
+    retired: list[SiteClient] = field(default_factory=list)
+
+
 class SyncRunner:
     """Polling, workers and hot reload around one store and one set of clients."""
 
@@ -166,6 +192,12 @@ class SyncRunner:
                 raise FixConfigError("SyncRunner needs clients or a client factory")
             clients = clients_from_config(self._config, factory)
         self.clients: dict[str, SiteClient] = dict(clients)
+        self._in_use = _ClientSet(self.clients)
+        self._closing: set[asyncio.Task[None]] = set()
+        self._unclosed: list[SiteClient] = []  # retired with no event loop running
+        self._refused: str | None = None  # why the pending reload was not taken (logged once)
+        self._needs_you: dict[int, WaitingItem] = {}
+        self._draining: list[set[int]] = []  # per running drain(): jobs it gave back for you
         self.site_now = site_now or (lambda _site: self.clock.now())
         self._build()
 
@@ -209,18 +241,96 @@ class SyncRunner:
             for problem in result.problems:
                 log.error("configuration not reloaded: %s", problem)
             return result.outcome
-        if result.outcome is ReloadOutcome.RELOADED:
-            old = self._config
-            self._config = self.watcher.current
-            for name, site in self._config.sites.items():
-                if old.sites.get(name) != site or name not in self.clients:
-                    if self.factory is None:
-                        log.error("site %s changed but no client factory: keeping it", name)
-                        continue
-                    self.clients[name] = self.factory(name, site)
-            self._build()
+        new = self.watcher.current
+        if new is self._config:
+            return ReloadOutcome.UNCHANGED
+        # a new file (RELOADED), or one this runner could not take before: tried again
+        old = self._config
+        try:
+            clients = self._clients_for(new)
+        except Exception as exc:  # e.g. a credential that cannot be resolved yet
+            why = redact(str(exc) or type(exc).__name__)
+            if why != self._refused:
+                log.error(
+                    "configuration not reloaded, the previous one keeps running (tried again "
+                    "until it works): %s",
+                    why,
+                )
+            self._refused = why
+            return ReloadOutcome.REJECTED
+        self._refused = None
+        kept = {id(c) for c in clients.values()}
+        retiring = self._in_use
+        retiring.retired = [c for c in self.clients.values() if id(c) not in kept]
+        self._config = new
+        self.clients = clients
+        self._in_use = _ClientSet(clients)
+        self._build()
+        self._release(retiring)
+        if new.queue.workers != old.queue.workers:
+            log.warning(
+                "configuration reloaded; queue.workers changed from %d to %d: this takes "
+                "effect when `jirabridge run` is restarted",
+                old.queue.workers,
+                new.queue.workers,
+            )
+        else:
             log.info("configuration reloaded")
-        return result.outcome
+        return ReloadOutcome.RELOADED
+
+    def _clients_for(self, config: SyncConfig) -> dict[str, SiteClient]:
+        """Clients for ``config``: the current one of each unchanged site, new ones for the
+        others. All or nothing: when one cannot be built, those built are closed again."""
+        clients: dict[str, SiteClient] = {}
+        built: list[SiteClient] = []
+        try:
+            for name, site in config.sites.items():
+                current = self.clients.get(name)
+                if current is not None and (
+                    self._config.sites.get(name) == site or self.factory is None
+                ):
+                    if self.factory is None and self._config.sites.get(name) != site:
+                        log.error("site %s changed but no client factory: keeping its client", name)
+                    clients[name] = current
+                    continue
+                if self.factory is None:
+                    raise FixConfigError(
+                        f"site {name!r} is new, but this runner has no client factory to "
+                        "build its client"
+                    )
+                client = self.factory(name, site)
+                built.append(client)
+                clients[name] = client
+        except BaseException:
+            self._close_later(built)
+            raise
+        return clients
+
+    def _release(self, used: _ClientSet) -> None:
+        """Close the retired clients of ``used`` once nothing uses them any more."""
+        if used.users == 0 and used.retired:
+            retired, used.retired = used.retired, []
+            self._close_later(retired)
+
+    def _close_later(self, clients: list[SiteClient]) -> None:
+        if not clients:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a reload outside an event loop: closed by aclose()
+            self._unclosed.extend(clients)
+            return
+        task = loop.create_task(_close_all(clients))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def aclose(self) -> None:
+        """Close every client this runner holds or retired (call it when done with it)."""
+        unclosed, self._unclosed = self._unclosed, []
+        self._in_use.retired = []
+        await _close_all([*unclosed, *self.clients.values()])
+        if self._closing:
+            await asyncio.wait(set(self._closing))
 
     # ---- polling --------------------------------------------------------------------------
 
@@ -232,77 +342,115 @@ class SyncRunner:
         outcome = await self.reload_async() if reload else ReloadOutcome.UNCHANGED
         polls: list[PollOutcome] = []
         errors: list[str] = []
-        for pair in self._config.pairs:
-            if not pair.enabled:
-                continue
-            for side in (pair.server, pair.cloud):
-                site = self._config.sites[side.site]
-                try:
-                    polls.append(
-                        await poll_once(
-                            client=self.clients[side.site],
-                            site=side.site,
-                            side=side,
-                            queue=self.queue,
-                            polling=self._config.polling,
-                            tz=ZoneInfo(site.timezone),
-                            now=self.site_now(side.site),
-                            initial=initial,
-                            flavour_side=site.flavour.value,
+        # one configuration and its clients for the whole round, even when a reload comes
+        config, used = self._config, self._in_use
+        used.users += 1
+        try:
+            for pair in config.pairs:
+                if not pair.enabled:
+                    continue
+                for side in (pair.server, pair.cloud):
+                    # one side failing (even unexpectedly) never keeps the others unpolled
+                    try:
+                        site = config.sites[side.site]
+                        polls.append(
+                            await poll_once(
+                                client=used.clients[side.site],
+                                site=side.site,
+                                side=side,
+                                queue=self.queue,
+                                polling=config.polling,
+                                tz=ZoneInfo(site.timezone),
+                                now=self.site_now(side.site),
+                                initial=initial,
+                                flavour_side=site.flavour.value,
+                            )
                         )
-                    )
-                except JirabridgeError as exc:
-                    errors.append(f"{pair.id}/{side.site}: {exc}")
-                    log.warning("poll of %s/%s failed: %s", pair.id, side.site, exc)
+                    except Exception as exc:
+                        why = redact(str(exc) or type(exc).__name__)
+                        errors.append(f"{pair.id}/{side.site}: {why}")
+                        log.warning("poll of %s/%s failed: %s", pair.id, side.site, why)
+        finally:
+            used.users -= 1
+            self._release(used)
         return RoundResult(tuple(polls), tuple(errors), outcome)
 
     # ---- applying -------------------------------------------------------------------------
 
-    async def drain(self, *, workers: int | None = None) -> None:
+    async def drain(self, *, workers: int | None = None) -> tuple[WaitingItem, ...]:
         """Apply until the queue holds only jobs waiting out a failure backoff (those are
-        left for later; jobs in their coalescing delay are waited for). Bound it with
-        ``asyncio.timeout`` where needed."""
+        left for later; jobs in their coalescing delay are waited for) or waiting for a
+        person to act (a FixConfigError / ReauthenticateError gave them back; they are
+        returned, see :meth:`waiting_for_you`). Bound it with ``asyncio.timeout`` where
+        needed."""
         stop = asyncio.Event()
+        given_back: set[int] = set()  # not run again by this drain, even once due again
 
         async def watch() -> None:
             while True:
-                due = await asyncio.to_thread(self._due_or_running)
+                due = await asyncio.to_thread(self._due_or_running, set(given_back))
                 if not due:
                     stop.set()
                     return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 0.05)
 
-        await asyncio.gather(
-            run_workers(
-                self.queue,
-                self._apply,
-                workers=workers or self._config.queue.workers,
-                stop=stop,
-                idle_seconds=0.05,
-            ),
-            watch(),
-        )
+        self._draining.append(given_back)
+        try:
+            await _together(
+                run_workers(
+                    self.queue,
+                    self._apply,
+                    workers=workers or self._config.queue.workers,
+                    stop=stop,
+                    idle_seconds=0.05,
+                ),
+                watch(),
+            )
+        finally:
+            self._draining.remove(given_back)
+        return tuple(await asyncio.to_thread(self.waiting_for_you))
 
-    def _due_or_running(self) -> bool:
-        from sqlalchemy import func, or_
+    def _due_or_running(self, waiting: Collection[int] = ()) -> bool:
+        """A job runs, is due, or is still in its coalescing delay (never tried, no error:
+        a job given back for a person to act also has no attempt counted, but an error).
+        ``waiting``: jobs known to wait for a person, not waited for."""
+        from sqlalchemy import and_, func, or_
 
         from jirabridge.sync.store import JobState, QueueJob
 
         now = self.clock.now()
+        pending = or_(
+            QueueJob.available_at <= now,
+            and_(QueueJob.attempts == 0, QueueJob.last_error.is_(None)),
+        )
+        if waiting:
+            pending = and_(pending, QueueJob.id.not_in(list(waiting)))
         with self.store.session() as session:
             count = session.scalar(
                 select(func.count())
                 .select_from(QueueJob)
-                .where(
-                    or_(
-                        QueueJob.state == JobState.LEASED,
-                        QueueJob.available_at <= now,
-                        QueueJob.attempts == 0,  # still coalescing: it will be due soon
+                .where(or_(QueueJob.state == JobState.LEASED, pending))
+            )
+        return bool(count)
+
+    def waiting_for_you(self) -> list[WaitingItem]:
+        """The queued jobs this runner gave back because a person must act (fix the
+        configuration, sign in again), oldest first; retried later by the queue."""
+        from jirabridge.sync.store import JobState, QueueJob
+
+        if not self._needs_you:
+            return []
+        with self.store.session() as session:
+            queued = set(
+                session.scalars(
+                    select(QueueJob.id).where(
+                        QueueJob.id.in_(list(self._needs_you)),
+                        QueueJob.state == JobState.QUEUED,
                     )
                 )
             )
-        return bool(count)
+        return [item for job_id, item in self._needs_you.items() if job_id in queued]
 
     async def backfill(self, *, progress: Callable[[int, int], None] | None = None) -> RoundResult:
         """Read every issue of every pair (a fresh cursor reads all), create the missing
@@ -337,7 +485,7 @@ class SyncRunner:
                 immediate=True,
             )
             count += 1
-        await self.drain()
+        await self.drain()  # what waits for a person: waiting_for_you()
         return count
 
     async def rebuild_pairs(self) -> int:
@@ -460,7 +608,8 @@ class SyncRunner:
                     )
                 await _sleep_unless(stop, self.reload_seconds)
 
-        await asyncio.gather(
+        # the worker pool's size is read once: see the reload log line when it changes
+        await _together(
             poller(),
             reloader(),
             run_workers(self.queue, self._apply, workers=self._config.queue.workers, stop=stop),
@@ -481,8 +630,27 @@ class SyncRunner:
             task.result()
 
     async def _apply(self, job: Job) -> bool:
-        # the applier of the configuration in force now (it changes on reload)
-        return await self.applier(job)
+        # the applier of the configuration in force now (it changes on reload); the job
+        # keeps it, and its clients stay open, until it ends
+        applier, used = self.applier, self._in_use
+        used.users += 1
+        try:
+            done = await applier(job)
+        except (FixConfigError, ReauthenticateError) as exc:
+            self._needs_you[job.id] = WaitingItem(
+                job_id=job.id,
+                subject=job.issue_key or job.issue_id,
+                site=job.site,
+                reason=redact(str(exc) or type(exc).__name__),
+            )
+            for given_back in self._draining:
+                given_back.add(job.id)
+            raise
+        finally:
+            used.users -= 1
+            self._release(used)
+        self._needs_you.pop(job.id, None)
+        return done
 
     # ---- webhooks -------------------------------------------------------------------------
 
@@ -499,10 +667,50 @@ class SyncRunner:
         return create_receiver(
             sites=sites,
             queue=self.queue,
-            max_body_bytes=self._config.webhooks.max_body_bytes,
+            max_body_bytes=lambda: self._config.webhooks.max_body_bytes,
+            dedupe_ttl=lambda: timedelta(hours=self._config.webhooks.dedupe_hours),
             clock=self.clock,
             immediate=lambda notice: immediate_fields(self._config)(notice),
         )
+
+
+async def _close_all(clients: list[SiteClient]) -> None:
+    for client in clients:
+        close = getattr(client, "aclose", None)
+        if close is None:
+            continue
+        try:
+            await close()
+        except Exception as exc:  # closing is best effort: the connections go anyway
+            log.warning("a replaced client did not close cleanly: %s", redact(str(exc)))
+
+
+async def _together(*work: Awaitable[None]) -> None:
+    """Run ``work`` concurrently until all of it has ended; the first to fail cancels the
+    others (awaited: nothing keeps running behind the caller's back), then its error is
+    raised. Cancelled from outside: all of it is cancelled and awaited first."""
+    tasks = [asyncio.ensure_future(w) for w in work]
+    try:
+        pending: set[asyncio.Future[None]] = set(tasks)
+        while pending:
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception()]
+            if failed:
+                error = failed[0].exception()
+                assert error is not None
+                raise error
+            if any(t.cancelled() for t in tasks):
+                raise asyncio.CancelledError
+    finally:
+        cancelled = False
+        for task in tasks:
+            if not task.done():
+                cancelled = await cancel_and_wait(task) or cancelled
+        for task in tasks:  # retrieved: the one raised is the one reported
+            if task.done() and not task.cancelled():
+                task.exception()
+        if cancelled:
+            raise asyncio.CancelledError
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

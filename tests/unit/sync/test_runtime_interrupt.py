@@ -69,3 +69,25 @@ def test_signal_handlers_are_removed_afterwards() -> None:
 
     run_interruptibly(work)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_real_error_raised_while_stopping_is_not_hidden() -> None:
+    async def failing(stop: asyncio.Event) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        await stop.wait()
+        raise RuntimeError("state store unreachable while giving jobs back")
+
+    with pytest.raises(RuntimeError, match="state store unreachable"):
+        run_interruptibly(failing, signals=(signal.SIGTERM,), grace=60)
+
+
+def test_a_real_error_raised_while_cancelled_is_not_hidden() -> None:
+    async def failing(stop: asyncio.Event) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        try:
+            await asyncio.sleep(3600)  # ignores the stop: it is cancelled
+        except asyncio.CancelledError:
+            raise OSError("could not release the lease file") from None
+
+    with pytest.raises(OSError, match="lease file"):
+        run_interruptibly(failing)

@@ -69,13 +69,14 @@ def create_receiver(
     *,
     sites: Mapping[str, ReceiverSite] | Callable[[], Mapping[str, ReceiverSite]],
     queue: Queue,
-    max_body_bytes: int = 1_048_576,
-    dedupe_ttl: timedelta = timedelta(hours=48),
+    max_body_bytes: int | Callable[[], int] = 1_048_576,
+    dedupe_ttl: timedelta | Callable[[], timedelta] = timedelta(hours=48),
     clock: Clock | None = None,
     immediate: Callable[[ChangeNotice], bool] | None = None,
 ) -> Starlette:
     """The receiver app. ``sites`` may be a callable, so a reloaded config takes effect;
-    ``immediate`` says which notices skip the coalescing delay (e.g. a priority change)."""
+    ``immediate`` says which notices skip the coalescing delay (e.g. a priority change).
+    ``max_body_bytes`` and ``dedupe_ttl`` may be callables too, read on every delivery."""
     now_of: Clock = clock or SystemClock()
     store = queue.store
     last_purge: list[datetime] = []
@@ -86,11 +87,14 @@ def create_receiver(
     def answer(status: int, message: str, **extra: object) -> JSONResponse:
         return JSONResponse({"status": status, "message": message, **extra}, status_code=status)
 
-    async def read_body(request: Request) -> bytes:
+    def body_limit() -> int:
+        return max_body_bytes() if callable(max_body_bytes) else max_body_bytes
+
+    async def read_body(request: Request, limit: int) -> bytes:
         declared = request.headers.get("content-length")
         if declared is not None:
             try:
-                if int(declared) > max_body_bytes:
+                if int(declared) > limit:
                     raise _TooLarge
             except ValueError as exc:
                 raise BadInputError("bad Content-Length") from exc
@@ -98,7 +102,7 @@ def create_receiver(
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > max_body_bytes:
+            if size > limit:
                 raise _TooLarge
             chunks.append(chunk)
         return b"".join(chunks)
@@ -140,7 +144,7 @@ def create_receiver(
                             site=site.name,
                             identifier=webhook_id,
                             received_at=now,
-                            expires_at=now + dedupe_ttl,
+                            expires_at=now + (dedupe_ttl() if callable(dedupe_ttl) else dedupe_ttl),
                         )
                     )
             except IntegrityError:
@@ -203,11 +207,12 @@ def create_receiver(
         site = current_sites().get(name)
         if site is None:
             return answer(404, f"no site named {name[:100]!r}")
+        limit = body_limit()
         try:
-            body = await read_body(request)
+            body = await read_body(request, limit)
         except _TooLarge:
             record_rejection(name, 413, "body too large")
-            return answer(413, f"body larger than {max_body_bytes} bytes")
+            return answer(413, f"body larger than {limit} bytes")
         except BadInputError as exc:
             return answer(400, exc.message)
         refused = authorised(site, request, body)
