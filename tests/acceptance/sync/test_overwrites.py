@@ -181,20 +181,27 @@ async def test_bobs_edit_of_every_kind_wins_on_both_sides(
 
 
 async def test_the_rules_side_keeps_its_value_over_an_edit_it_overwrote(store: Store) -> None:
-    """Rule ``server_wins``: Bob's Cloud edit that the engine's write replaced stays replaced
-    (as it would have, seen before), and the conflict names his value and Server as winner."""
-    fields = [{"name": "summary", "conflict": "server_wins"}]
+    """Rule ``server_wins``: Bob's Cloud edits that the engine's write replaced stay replaced
+    (as they would have, seen before), and each conflict names his value (as the field
+    holds it: labels a list) and Server as winner."""
+    fields = [{"name": n, "conflict": "server_wins"} for n in ("summary", "labels")]
     async with bridge(store, {"fields": fields}) as b:
         keys = await paired(b, "srv")
-        bob_on_cloud_before_the_write(b, keys, IssueInput(summary="bob's"))
-        await b.alice["srv"].edit_issue(keys["srv"], IssueInput(summary="alice's"))
+        bob_on_cloud_before_the_write(b, keys, IssueInput(summary="bob's", labels=("b2", "b1")))
+        await b.alice["srv"].edit_issue(keys["srv"], IssueInput(summary="alice's", labels=("a",)))
         await b.settle()
         for side in ("srv", "cld"):
-            assert (await b.bot[side].get_issue(keys[side])).summary == "alice's"
-        [conflict] = b.conflicts()
-        assert (conflict.field, conflict.winner) == ("summary", "server")
-        assert conflict.cloud_value == {"value": "bob's"}
-        assert conflict.server_value == {"value": "alice's"}
+            issue = await b.bot[side].get_issue(keys[side])
+            assert (issue.summary, issue.labels) == ("alice's", ("a",))
+        conflicts = {c.field: c for c in b.conflicts()}
+        assert {f: c.winner for f, c in conflicts.items()} == {
+            "summary": "server",
+            "labels": "server",
+        }
+        assert conflicts["summary"].cloud_value == {"value": "bob's"}
+        assert conflicts["summary"].server_value == {"value": "alice's"}
+        assert conflicts["labels"].cloud_value == {"value": ["b1", "b2"]}
+        assert conflicts["labels"].server_value == {"value": ["a"]}
         assert lost_edits(b) == []
 
 

@@ -220,10 +220,12 @@ class _OverwritesMixin(_ApplierBase):
                 source_at = watch.changed_at[o].get(name)
                 if source_at is not None:
                     times[o][name] = source_at
+                edit = await self._lost(ctx, s, rule, entry, item)
                 if conflict_winner(rule, times[Side.SERVER], times[Side.CLOUD]) is o:
-                    found.conflicts.append(self._overwrite_conflict(watch, rule, s, item, o))
+                    conflict = self._overwrite_conflict(watch, rule, s, item, o, value=edit.value)
+                    found.conflicts.append(conflict)
                     continue
-                lost.append(await self._lost(ctx, s, rule, entry, item))
+                lost.append(edit)
             if lost:
                 await self._restore(ctx, watch, s, lost, found, now)
         return found
