@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
 
 from jirabridge.errors import RetryLaterError, SkipItemError
 from jirabridge.jira import Issue
@@ -24,13 +29,37 @@ from jirabridge.sync.notices import EventKind
 from jirabridge.sync.pairs import (
     PairRef,
     SnapshotData,
+    find_pair,
     link_comments,
     load_snapshot,
     record_conflict,
     save_snapshot,
 )
 from jirabridge.sync.queue import Job
-from jirabridge.sync.store import AttachmentPair, AuditEntry, LinkPair
+from jirabridge.sync.store import AttachmentPair, AuditEntry, CommentPair, LinkPair
+
+
+@dataclass
+class _JobReads:
+    """What a job reads from the store about its issue pair, in ONE session (one thread hop,
+    one turn on the store) instead of one per part: the snapshots, and the comment,
+    attachment and link pairs each part takes (once) instead of reading them itself."""
+
+    ref: PairRef | None
+    snapshots: dict[Side, SnapshotData | None] = field(default_factory=dict)
+    rows: dict[type, list[Any]] = field(default_factory=dict)
+
+    def take(self, table: type, issue_pair_id: int) -> list[Any] | None:
+        if self.ref is None or self.ref.id != issue_pair_id:
+            return None
+        return self.rows.pop(table, None)
+
+
+# the current job's reads; a context variable, so the parts' ``asyncio.to_thread`` calls see it
+_reads: contextvars.ContextVar[_JobReads | None] = contextvars.ContextVar(
+    "jirabridge_job_reads", default=None
+)
+_PAIR_ROWS = (CommentPair, AttachmentPair, LinkPair)
 
 
 class Applier(
@@ -51,6 +80,13 @@ class Applier(
         return True
 
     async def apply(self, job: Job) -> ApplyResult:
+        token = _reads.set(None)  # the reads of this job only, whatever the caller's context
+        try:
+            return await self._apply_job(job)
+        finally:
+            _reads.reset(token)
+
+    async def _apply_job(self, job: Job) -> ApplyResult:
         site_cfg = self.config.sites.get(job.site)
         if site_cfg is None:
             return await self._finish(job, ApplyResult("ignored", f"unknown site {job.site}"))
@@ -75,7 +111,9 @@ class Applier(
             },
         )
         ctx.issues[side] = issue
-        ref = await asyncio.to_thread(self._find, pair.id, side, issue)
+        reads = await asyncio.to_thread(self._read_pair, pair.id, side, issue)
+        _reads.set(reads)
+        ref = reads.ref
         created = False
         if ref is None:
             if self._made_by_us(pair, side, issue):
@@ -127,7 +165,11 @@ class Applier(
 
     async def _sync(self, job: Job, ctx: _Ctx, ref: PairRef, created: bool) -> ApplyResult:
         pair = ctx.pair
-        snaps = await asyncio.to_thread(self._snapshots, ref.id)
+        reads = _reads.get()
+        if not created and reads is not None and reads.ref is not None and reads.ref.id == ref.id:
+            snaps = reads.snapshots
+        else:
+            snaps = await asyncio.to_thread(self._snapshots, ref.id)
         snap_s, snap_c = snaps[Side.SERVER], snaps[Side.CLOUD]
         values = {
             s: canonical_values(ctx.issues[s], pair.fields, s) for s in (Side.SERVER, Side.CLOUD)
@@ -241,6 +283,31 @@ class Applier(
 
         await asyncio.to_thread(commit)
         return result
+
+    def _read_pair(self, pair_id: str, side: Side, issue: Issue) -> _JobReads:
+        """The pair row of ``issue`` and, when it has one, everything :class:`_JobReads`
+        keeps, in one session."""
+        assert issue.id is not None
+        with self.queue.store.session() as session:
+            ref = find_pair(session, side=side, issue_id=issue.id, pair_id=pair_id)
+            reads = _JobReads(ref)
+            if ref is not None:
+                for s in (Side.SERVER, Side.CLOUD):
+                    reads.snapshots[s] = load_snapshot(session, ref.id, s)
+                for table in _PAIR_ROWS:
+                    rows = session.scalars(select(table).where(table.issue_pair_id == ref.id))
+                    reads.rows[table] = list(rows)
+            return reads
+
+    def _rows(self, table: Any, issue_pair_id: int) -> list[Any]:
+        reads = _reads.get()
+        taken = None if reads is None else reads.take(table, issue_pair_id)
+        return super()._rows(table, issue_pair_id) if taken is None else taken
+
+    def _comment_pairs(self, issue_pair_id: int) -> list[CommentPair]:
+        reads = _reads.get()
+        taken = None if reads is None else reads.take(CommentPair, issue_pair_id)
+        return super()._comment_pairs(issue_pair_id) if taken is None else taken
 
     def _snapshots(self, issue_pair_id: int) -> dict[Side, SnapshotData | None]:
         with self.queue.store.session() as session:
