@@ -840,12 +840,13 @@ async def run_workers(
     queue: Queue,
     handler: Handler,
     *,
-    workers: int,
+    workers: int | Callable[[], int],
     stop: asyncio.Event,
     owner_prefix: str = "worker",
     idle_seconds: float = 0.5,
 ) -> None:
-    """Hand due jobs to up to ``workers`` concurrent ``handler`` calls until ``stop`` is set.
+    """Hand due jobs to up to ``workers`` concurrent ``handler`` calls until ``stop`` is set
+    (a callable is asked each time: the pool follows it; fewer lets running jobs finish).
 
     One dispatcher leases as many due jobs as there are free workers (one transaction)
     whenever one may have become due: a notice was enqueued in this process (the queue's
@@ -954,7 +955,7 @@ async def run_workers(
         while not stop.is_set():
             if fatal:
                 raise fatal[0]
-            free = workers - len(running)
+            free = (workers() if callable(workers) else workers) - len(running)
             kick.clear()
             if free <= 0:
                 await kick.wait()

@@ -14,7 +14,8 @@ whose URL, auth or credential changed get new clients; the others keep theirs. A
 taken whole or not at all: when a new client cannot be built (say its credential's
 environment variable is not set yet) the old configuration keeps running, the error is
 logged, and the reload is tried again until it works. Replaced clients are closed once the
-jobs and poll rounds that use them have finished.
+jobs and poll rounds that use them have finished. The worker pool of :meth:`SyncRunner.run`
+follows ``queue.workers`` (when it shrinks, running jobs finish first).
 """
 
 from __future__ import annotations
@@ -268,12 +269,11 @@ class SyncRunner:
         self._build()
         self._release(retiring)
         if new.queue.workers != old.queue.workers:
-            log.warning(
-                "configuration reloaded; queue.workers changed from %d to %d: this takes "
-                "effect when `jirabridge run` is restarted",
-                old.queue.workers,
-                new.queue.workers,
+            # the pool of run() follows (fewer: running jobs finish first); wake it to grow
+            log.info(
+                "configuration reloaded; workers: %d -> %d", old.queue.workers, new.queue.workers
             )
+            self.queue.wakeup.notify()
         else:
             log.info("configuration reloaded")
         return ReloadOutcome.RELOADED
@@ -608,11 +608,13 @@ class SyncRunner:
                     )
                 await _sleep_unless(stop, self.reload_seconds)
 
-        # the worker pool's size is read once: see the reload log line when it changes
         await _together(
             poller(),
             reloader(),
-            run_workers(self.queue, self._apply, workers=self._config.queue.workers, stop=stop),
+            # the pool follows `queue.workers` of the configuration in force
+            run_workers(
+                self.queue, self._apply, workers=lambda: self._config.queue.workers, stop=stop
+            ),
         )
 
     @staticmethod

@@ -434,3 +434,67 @@ async def test_the_receiver_uses_dedupe_hours_and_the_current_max_body(
         assert await post("a") == 202  # five hours on, the identifier is forgotten
         with store.session() as session:
             assert len(session.scalars(select(QueueNotice)).all()) == 2
+
+
+async def test_the_worker_pool_follows_queue_workers_on_reload(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.yaml"
+    data = base_config(coalesce_seconds=0, workers=1)
+    data["polling"]["interval_seconds"] = 3600
+    write(path, data)
+    runner = SyncRunner(ConfigWatcher(path), store, factory=Sites(), reload_seconds=0.05)
+
+    async def no_poll(**_: Any) -> None:
+        return None
+
+    monkeypatch.setattr(runner_module, "poll_once", no_poll)
+    running: set[str] = set()
+    most: list[int] = [0]
+    go = asyncio.Event()
+
+    async def blocking(job: Job) -> bool:
+        running.add(job.issue_id)
+        most[0] = max(most[0], len(running))
+        try:
+            await go.wait()
+        finally:
+            running.discard(job.issue_id)
+        return False
+
+    async def until(check: Any) -> None:
+        async with asyncio.timeout(20):
+            while not check():  # noqa: ASYNC110 (watches the runner from outside)
+                await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(runner_module, "Applier", lambda *_a, **_k: blocking)  # also on reload
+    runner.applier = blocking  # type: ignore[assignment]
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        for i in range(3):
+            runner.queue.enqueue(notice(f"1000{i}"), immediate=True)
+        await until(lambda: len(running) == 1)
+        data["queue"]["workers"] = 3
+        write(path, data)
+        await until(lambda: len(running) == 3)  # grown without a restart
+        assert runner.config.queue.workers == 3
+
+        data["queue"]["workers"] = 1
+        write(path, data)
+        await until(lambda: runner.config.queue.workers == 1)
+        assert len(running) == 3  # shrinking interrupts no running job
+        go.set()
+        await until(lambda: runner.queue.stats().queued + runner.queue.stats().leased == 0)
+        go.clear()
+        most[0] = 0
+        for i in range(3):
+            runner.queue.enqueue(notice(f"2000{i}"), immediate=True)
+        await until(lambda: len(running) == 1)
+        go.set()
+        await until(lambda: runner.queue.stats().queued + runner.queue.stats().leased == 0)
+        assert most[0] == 1  # one at a time again
+    finally:
+        stop.set()
+        async with asyncio.timeout(30):
+            await task
