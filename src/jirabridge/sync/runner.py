@@ -213,7 +213,7 @@ class SyncRunner:
         assert self._queue is not None
         return self._queue
 
-    def _build(self) -> None:
+    def _build(self, applier: Applier | None = None) -> None:
         sides = {name: site.flavour.value for name, site in self._config.sites.items()}
         if self._queue is None:
             self._queue = Queue(
@@ -222,7 +222,7 @@ class SyncRunner:
         else:
             self._queue.config = self._config.queue
             self._queue.site_sides = sides
-        self.applier = Applier(self._config, self.clients, self.queue, clock=self.clock)
+        self.applier = applier or Applier(self._config, self.clients, self.queue, clock=self.clock)
 
     def reload(self) -> ReloadOutcome:
         """Pick up a changed configuration file (a bad one is reported and ignored)."""
@@ -245,10 +245,17 @@ class SyncRunner:
         new = self.watcher.current
         if new is self._config:
             return ReloadOutcome.UNCHANGED
+        if result.outcome is ReloadOutcome.RELOADED:
+            self._refused = None  # a new file: its refusal is worth a line of its own
         # a new file (RELOADED), or one this runner could not take before: tried again
         old = self._config
         try:
             clients = self._clients_for(new)
+            try:
+                applier = Applier(new, clients, self.queue, clock=self.clock)
+            except BaseException:
+                self._close_later([c for c in clients.values() if c not in self.clients.values()])
+                raise
         except Exception as exc:  # e.g. a credential that cannot be resolved yet
             why = redact(str(exc) or type(exc).__name__)
             if why != self._refused:
@@ -266,7 +273,7 @@ class SyncRunner:
         self._config = new
         self.clients = clients
         self._in_use = _ClientSet(clients)
-        self._build()
+        self._build(applier)
         self._release(retiring)
         if new.queue.workers != old.queue.workers:
             # the pool of run() follows (fewer: running jobs finish first); wake it to grow

@@ -498,3 +498,29 @@ async def test_the_worker_pool_follows_queue_workers_on_reload(
         stop.set()
         async with asyncio.timeout(30):
             await task
+
+
+async def test_an_applier_that_cannot_be_built_leaves_the_old_configuration(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.yaml"
+    data = base_config()
+    write(path, data)
+    sites = Sites()
+    runner = SyncRunner(ConfigWatcher(path), store, factory=sites)
+    old_config, old_applier, old_cloud = runner.config, runner.applier, runner.clients["cloud"]
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise FixConfigError("pair 'ops': translation table 'severity' is empty")
+
+    monkeypatch.setattr(runner_module, "Applier", refuse)
+    data["sites"]["cloud"]["url"] = "https://moved.atlassian.net"
+    write(path, data)
+    assert await runner.reload_async() is ReloadOutcome.REJECTED
+    assert (runner.config, runner.applier) == (old_config, old_applier)
+    assert runner.clients["cloud"] is old_cloud
+    [built] = [c for c in sites.made if c.url.startswith("https://moved")]
+    async with asyncio.timeout(10):
+        while not built.closed:  # noqa: ASYNC110 (closed by a task of the runner)
+            await asyncio.sleep(0.01)
+    assert old_cloud.closed == 0  # type: ignore[attr-defined]
