@@ -22,7 +22,10 @@ since the first read by someone other than the integration user say what happene
 
 No call is added: the re-read asks for the changelog of the sides that were written. Only a
 write back (rare) costs one more read, which checks that no newer edit landed in its own
-window (if one did, it is written back in turn).
+window (if one did, it is written back in turn). Where nothing can be ordered (a side read
+without its changelog, e.g. a mirror the backfill handed over; entries without numeric ids;
+a changelog the site cut short before the new entries) nothing is seen and the re-read
+values are taken as before.
 """
 
 from __future__ import annotations
