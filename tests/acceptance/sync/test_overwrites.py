@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from jirabridge.errors import SkipItemError
-from jirabridge.jira import ChangeItem, CustomFieldValue, FieldInfo, IssueInput, UserRef
-from jirabridge.sync.apply._overwrites import rebuild
+from jirabridge.jira import (
+    ChangeItem,
+    ChangelogEntry,
+    CustomFieldValue,
+    FieldInfo,
+    Issue,
+    IssueInput,
+    UserRef,
+)
+from jirabridge.sync.apply._overwrites import last_seen, rebuild
 from jirabridge.sync.config import Side
 from jirabridge.sync.store import AuditEntry, Store
 
@@ -336,3 +344,16 @@ async def test_a_write_back_the_site_refuses_is_recorded(store: Store) -> None:
         [conflict] = b.conflicts()
         assert (conflict.field, conflict.winner) == ("priority", "none")
         assert b.runner.queue.dead_letters() == []
+
+
+def test_last_seen_orders_only_numeric_history_ids() -> None:
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def issue(*ids: str | None) -> Issue:
+        log = tuple(ChangelogEntry(at, (item(),), id=i) for i in ids)
+        return Issue("OPS-1", "OPS", "Task", "s", "Open", changelog=log)
+
+    assert last_seen(issue()) == 0
+    assert last_seen(issue("9", "10", "2")) == 10
+    assert last_seen(issue("9", None)) is None
+    assert last_seen(issue("9", "x1")) is None
