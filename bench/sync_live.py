@@ -68,14 +68,19 @@ class TimedTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
+        self.calls = 0
+        self.seconds = 0.0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         t = now()
         response = await self.inner.handle_async_request(request)
         await response.aread()
+        spent = now() - t
+        self.calls += 1
+        self.seconds += spent
         acc = _spent.get()
         if acc is not None:
-            acc[0] += now() - t
+            acc[0] += spent
         return response
 
     async def aclose(self) -> None:
@@ -153,8 +158,32 @@ async def make_changes(
     return made, latest, total / (now() - start)
 
 
+class Serving:
+    """ASGI middleware in the child: the emulator's own time per request (from the request
+    reaching the app to its last response byte), to tell it from the engine's waiting."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.calls = 0
+        self.seconds = 0.0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t = now()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.calls += 1
+            self.seconds += now() - t
+
+
 def _listening() -> tuple[socket.socket, str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on the accepted connections only
+    # then (with Nagle left on, a response written in two parts waits ~40 ms for the
+    # client's delayed ACK: every GET took 44 ms over loopback)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
@@ -173,11 +202,12 @@ async def _emulators(conn: Connection, pairs: int) -> None:
     cpu0 = time.process_time()
     (s_sock, s_url), (c_sock, c_url) = _listening(), _listening()
     sites = build_sites(pairs, s_url, c_url, None)
+    serving = [Serving(sites.server), Serving(sites.cloud)]
     servers = [
         uvicorn.Server(
             uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", backlog=1024)
         )
-        for app in (sites.server, sites.cloud)
+        for app in serving
     ]
     tasks = [
         asyncio.create_task(srv.serve(sockets=[sock]))
@@ -193,10 +223,13 @@ async def _emulators(conn: Connection, pairs: int) -> None:
         command = await loop.run_in_executor(None, conn.recv)
         if command[0] == "changes":
             cpu0 = time.process_time()
+            for app in serving:
+                app.calls, app.seconds = 0, 0.0
             made, latest, achieved = await make_changes(sites, command[1], command[2])
             conn.send((made, latest, achieved))
         elif command[0] == "cpu":
-            conn.send(time.process_time() - cpu0)
+            calls = sum(app.calls for app in serving)
+            conn.send((time.process_time() - cpu0, calls, sum(app.seconds for app in serving)))
         else:
             break
     for srv in servers:
@@ -376,8 +409,19 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
         runner._apply = apply_with_timer  # type: ignore[method-assign]
 
         stop = asyncio.Event()
+        lags: list[float] = []  # how late a 5 ms sleep of the engine's event loop wakes up
+
+        async def lag_probe() -> None:
+            while not stop.is_set():
+                t = now()
+                await asyncio.sleep(0.005)
+                lags.append((now() - t - 0.005) * 1000)
+
+        probe = asyncio.create_task(lag_probe())
         engine = asyncio.create_task(runner.run(stop))
         cpu0 = time.process_time()
+        for tr in transports.values():
+            tr.calls, tr.seconds = 0, 0.0
         start = now()
         if conn is None:
             made, latest, achieved = await make_changes(sites, rate, seconds)
@@ -391,14 +435,17 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
             await asyncio.sleep(0.05)
         drained = now()
         cpu = time.process_time() - cpu0
-        child_cpu = float("nan")
+        child_cpu, served, serving_s = float("nan"), 0, float("nan")
         if conn is not None:
             conn.send(("cpu",))
-            child_cpu = conn.recv()
+            child_cpu, served, serving_s = conn.recv()
+        calls = sum(tr.calls for tr in transports.values())
+        calls_s = sum(tr.seconds for tr in transports.values())
         load = os.getloadavg()[0]
         jobs_during = sum(1 for t in jobs if t >= start)
         stop.set()
         await engine
+        await probe
         if in_process:
             await sites.server.infra.stop()
         for c in clients.values():
@@ -453,6 +500,20 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
         f"  engine process CPU {cpu:.1f} s in {busy:.1f} s ({cpu / busy:.0%} of a core; {what}),"
         f" {cpu / max(jobs_during, 1) * 1000:.1f} ms per job; emulator process CPU "
         f"{child_cpu:.1f} s; load average {load:.1f} on {os.cpu_count()} cores"
+    )
+    print(
+        f"  engine HTTP calls: {calls:,} ({calls / max(jobs_during, 1):.1f} per job), "
+        f"{calls_s / max(calls, 1) * 1000:.1f} ms each as the engine waits"
+        + (
+            ""
+            if in_process
+            else f"; the emulators' own time {serving_s / max(served, 1) * 1000:.1f} ms each "
+            f"({served:,} requests served, webhooks to the engine not included)"
+        )
+    )
+    print(
+        f"  engine event loop lag (a 5 ms sleep wakes late by): p50 {pct(lags, 0.5):.1f} ms, "
+        f"p99 {pct(lags, 0.99):.1f} ms, max {max(lags, default=float('nan')):.1f} ms"
     )
     print("  target: p99 engine overhead < 100 ms")
 
