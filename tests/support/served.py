@@ -31,7 +31,7 @@ _LOWEST = 10000  # below: well-known services (PostgreSQL, ...) a test must not 
 
 def bound_socket() -> socket.socket:
     """A TCP socket bound to a free port on 127.0.0.1 and already listening."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
