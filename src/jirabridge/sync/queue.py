@@ -506,6 +506,24 @@ class Queue:
             ).first()
         return done is not None
 
+    def claim_pair(self, job: Job, pair_id: int) -> bool:
+        """Make ``job`` the one running job of issue pair ``pair_id``: its leased row takes
+        the pair's key. A job queued before its issue was paired carries the issue's key, so
+        the lease-time check cannot see that the pair's other issue has a job running too
+        (both were leased before the pair existed). The unique (key, state) constraint
+        allows one leased row per key: False when another job of the pair holds it (the
+        caller retries later), True otherwise (a lease lost meanwhile is found out when the
+        job completes)."""
+        key = f"pair:{pair_id}"
+        if job.key == key:
+            return True
+        try:
+            with self.store.session() as session:
+                session.execute(update(QueueJob).where(_owned(job)).values(key=key))
+        except (IntegrityError, RetryLaterError):  # the store maps a lost race to a retry
+            return False
+        return True
+
     def reclaim_expired(self) -> int:
         """Put jobs whose worker died back in the queue: leases that expired, and leases of
         processes of this host that are gone (no need to wait those out)."""

@@ -86,6 +86,12 @@ class Applier(
         finally:
             _reads.reset(token)
 
+    async def _claim(self, job: Job, ref: PairRef) -> None:
+        """Run on only if no other job of this pair is running (see Queue.claim_pair): two
+        jobs queued before the pair existed, one per issue, may both be leased."""
+        if not await asyncio.to_thread(self.queue.claim_pair, job, ref.id):
+            raise RetryLaterError("another job of this issue pair is running", retry_after=1)
+
     async def _apply_job(self, job: Job) -> ApplyResult:
         site_cfg = self.config.sites.get(job.site)
         if site_cfg is None:
@@ -124,7 +130,9 @@ class Applier(
             retried = job.attempts > 1 or self.fresh.must_check(job.site, job.issue_id)
             ref = await self._create_mirror(ctx, issue, retried=retried)
             created = True
+            await self._claim(job, ref)
         else:
+            await self._claim(job, ref)
             other = side.other
             mirror = self.fresh.take(pair.id, other, ref.issue_id(other))
             if mirror is not None:  # created in bulk by the backfill, read right after
