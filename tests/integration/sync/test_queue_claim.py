@@ -8,21 +8,16 @@ import pytest
 
 from jirabridge.errors import RetryLaterError
 from jirabridge.sync.config import QueueConfig
-from jirabridge.sync.notices import ChangeNotice, EventKind
 from jirabridge.sync.queue import Queue
 from jirabridge.sync.store import IssuePair, Store
 
 from .conftest import FakeClock
+from .test_queue import notice
 
 
-def notice(site: str, issue: str, clock: FakeClock) -> ChangeNotice:
-    return ChangeNotice(
-        site=site,
-        issue_id=issue,
-        issue_key=f"OPS-{issue}",
-        event=EventKind.ISSUE_UPDATED,
-        observed_at=clock.now(),
-    )
+def two_site_queue(store: Store, clock: FakeClock) -> Queue:
+    sides = {"srv": "server", "cld": "cloud"}
+    return Queue(store, config=QueueConfig(coalesce_seconds=0), clock=clock, site_sides=sides)
 
 
 def pair_up(store: Store, clock: FakeClock) -> int:
@@ -45,14 +40,9 @@ def pair_up(store: Store, clock: FakeClock) -> int:
 def test_two_jobs_leased_before_their_pair_existed_never_run_together(
     store: Store, clock: FakeClock
 ) -> None:
-    q = Queue(
-        store,
-        config=QueueConfig(coalesce_seconds=0),
-        clock=clock,
-        site_sides={"srv": "server", "cld": "cloud"},
-    )
-    q.enqueue(notice("srv", "1", clock))
-    q.enqueue(notice("cld", "2", clock))
+    q = two_site_queue(store, clock)
+    q.enqueue(notice("1", clock, site="srv"))
+    q.enqueue(notice("2", clock, site="cld"))
     first, second = sorted(q.lease("w", limit=2), key=lambda j: j.site, reverse=True)
     assert (first.key, second.key) == ("srv:1", "cld:2")  # both running, no pair yet
     pair = pair_up(store, clock)  # the first job creates (adopts) the mirror
@@ -73,14 +63,9 @@ def test_two_jobs_leased_before_their_pair_existed_never_run_together(
 def test_a_job_already_holding_its_pair_claims_it_again(
     store: Store, clock: FakeClock, twice: bool
 ) -> None:
-    q = Queue(
-        store,
-        config=QueueConfig(coalesce_seconds=0),
-        clock=clock,
-        site_sides={"srv": "server", "cld": "cloud"},
-    )
+    q = two_site_queue(store, clock)
     pair = pair_up(store, clock)
-    q.enqueue(notice("srv", "1", clock))
+    q.enqueue(notice("1", clock, site="srv"))
     [job] = q.lease("w")
     assert job.key == f"pair:{pair}"
     assert q.claim_pair(job, pair) is True
