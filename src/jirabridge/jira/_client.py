@@ -274,7 +274,7 @@ class BaseClient:
             if isinstance(total, int) and total > len(issue.comments):
                 # the issue carries only the first page of its comments: fetch them all
                 comments = tuple([c async for c in self.comments(key)])
-                issue = dataclasses.replace(issue, comments=comments)
+                issue = dataclasses.replace(issue, comments=comments, comments_total=len(comments))
         return issue
 
     def search_raw(

@@ -360,8 +360,12 @@ class IssueReader:
                 custom[field_id] = value
         comments_block = f.get("comment")
         comments: tuple[Comment, ...] = ()
+        comments_total: int | None = None
         if isinstance(comments_block, Mapping):
             comments = tuple(self.comment(c) for c in comments_block.get("comments") or ())
+            total = comments_block.get("total")
+            ok = isinstance(total, int) and not isinstance(total, bool) and total >= 0
+            comments_total = total if ok else len(comments)
         changelog_block = data.get("changelog")
         changelog: tuple[ChangelogEntry, ...] = ()
         if isinstance(changelog_block, Mapping):
@@ -400,6 +404,7 @@ class IssueReader:
             links=links,
             attachments=tuple(self.attachment(a) for a in f.get("attachment") or ()),
             comments=comments,
+            comments_total=comments_total,
             changelog=changelog,
             custom_fields=custom,
             id=str(data["id"]) if data.get("id") is not None else None,

@@ -243,6 +243,9 @@ class Issue:
     custom_fields: Mapping[str, CustomFieldValue] = field(default_factory=dict)
     id: str | None = field(default=None, compare=False)
     url: str | None = field(default=None, compare=False)
+    comments_total: int | None = field(default=None, compare=False)
+    """How many comments the issue has, when the read asked for its ``comment`` field (None:
+    it did not, and ``comments`` tells nothing); ``comments`` may hold fewer (a first page)."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from jirabridge.errors import RetryLaterError, SkipItemError
 from jirabridge.jira import Issue
 from jirabridge.sync.apply._attachments import _AttachmentsMixin
-from jirabridge.sync.apply._base import SPRINTS_KEY, STATUS_KEY, ApplyResult, _Ctx
+from jirabridge.sync.apply._base import SPRINTS_KEY, STATUS_KEY, ApplyResult, _Ctx, tracked
 from jirabridge.sync.apply._comments import _CommentsMixin
 from jirabridge.sync.apply._deletes import _DeletesMixin
 from jirabridge.sync.apply._fields import _FieldsMixin
@@ -108,14 +108,9 @@ class Applier(
         pair = await self._pair_for(job.site, side, issue)
         if pair is None:
             return await self._finish(job, ApplyResult("ignored", "issue is in no pair"))
-        ctx = _Ctx(
-            pair=pair,
-            side=side,
-            clients={
-                Side.SERVER: self._client(pair.server.site),
-                Side.CLOUD: self._client(pair.cloud.site),
-            },
-        )
+        ctx = _Ctx(pair=pair, side=side, clients={})
+        sites = {Side.SERVER: pair.server.site, Side.CLOUD: pair.cloud.site}
+        ctx.clients = tracked({s: self._client(site) for s, site in sites.items()}, ctx.touched)
         ctx.issues[side] = issue
         reads = await asyncio.to_thread(self._read_pair, pair.id, side, issue)
         _reads.set(reads)
@@ -205,13 +200,17 @@ class Applier(
         watch = self._watch(ctx, plan, by_item, changed_at, values)
         await self._write_fields(ctx, plan)
         await self._run_rules(ctx, snaps)
-        comment_links = await self._sync_comments(ctx, ref, fresh=ctx.side.other in ctx.fresh)
+        comment_links = await self._sync_comments(
+            ctx, ref, fresh=ctx.side.other in ctx.fresh, retried=job.attempts > 1
+        )
         link_links = await self._sync_links(ctx, ref)
         sprint_names = await self._sync_sprints(ctx, snaps)
         # the new "last synced" state: what we wrote, as the sites now show it, and for every
         # other field what we read at the start. A change someone made while this job ran
         # is then still a change next time (and its issue is not taken for our own echo);
-        # an edit of a written field shows in the changelog (_overwrites).
+        # an edit of a written field shows in the changelog (_overwrites). A side this job
+        # wrote nothing to is not read again: its start read is what we last saw of it (and
+        # its ``updated`` the right stamp; anything later is someone else's change).
         unread: set[Side] = set()
         for s in (Side.SERVER, Side.CLOUD):
             if s in ctx.settle_later and not ctx.written[s] and not pair.rules:
@@ -219,6 +218,8 @@ class Applier(
                 # (comments at most): its fields are as read after the create; its
                 # ``updated`` moved with our comments: left unknown, the backfill settles it
                 unread.add(s)
+                continue
+            if s not in ctx.touched and not ctx.written[s]:
                 continue
             expand = ["changelog"] if ctx.written[s] else None
             ctx.issues[s] = await ctx.clients[s].get_issue(ctx.issues[s].key, expand=expand)

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from jirabridge.errors import FixConfigError
 from jirabridge.jira import Issue, Sprint, Transition, UserRef
@@ -54,6 +54,44 @@ class _Ctx:
     # fresh sides a backfill created in bulk: their ``updated`` after this job is read by
     # the backfill's settle pass (one search per 100 issues), not by one GET each here
     settle_later: set[Side] = field(default_factory=set)
+    # sides this job sent any write to (fields, transitions, comments, attachments, links,
+    # sprints, properties, a create): set by :func:`tracked` clients. A side not in it is
+    # still as its start read showed it, so it is not read again at the end of the job
+    touched: set[Side] = field(default_factory=set)
+
+
+_READS = frozenset(
+    {"server_info", "myself", "search", "search_raw", "transitions", "comments"}
+    | {"boards", "sprints"}
+)
+_READ_PREFIXES = ("get_", "find_", "download_", "fields", "media_id", "edit_meta")
+
+
+class _Tracked:
+    """A site client that notes, before sending it, every call that may write: any method
+    not known to only read (unknown ones count as writes, so a new write path is never
+    missed; at worst the side is read again as before)."""
+
+    def __init__(self, inner: SiteClient, side: Side, touched: set[Side]) -> None:
+        self._inner = inner
+        self._side = side
+        self._touched = touched
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr) or name in _READS or name.startswith(_READ_PREFIXES):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._touched.add(self._side)
+            return attr(*args, **kwargs)
+
+        return call
+
+
+def tracked(clients: Mapping[Side, SiteClient], touched: set[Side]) -> dict[Side, SiteClient]:
+    """``clients`` wrapped so that each write adds its side to ``touched`` (:class:`_Ctx`)."""
+    return {s: cast(SiteClient, _Tracked(c, s, touched)) for s, c in clients.items()}
 
 
 class _ApplierBase:

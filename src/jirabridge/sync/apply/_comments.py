@@ -26,20 +26,29 @@ before the job gives up and is retried later (its retry adopts by marker too).""
 
 class _CommentsMixin(_UsersMixin):
     async def _sync_comments(
-        self, ctx: _Ctx, ref: PairRef, *, fresh: bool = False
+        self, ctx: _Ctx, ref: PairRef, *, fresh: bool = False, retried: bool = False
     ) -> list[dict[str, Any]]:
         """Mirror comments both ways. ``fresh``: this job's first attempt just created the
-        mirror (``ctx.side.other``), which has no comments yet, so it is not read."""
+        mirror (``ctx.side.other``), which has no comments yet, so it is not read.
+
+        A side's comments are taken from its issue read (the ``comment`` field) when that
+        holds them all and none of ours there lacks a pair; otherwise, and for a ``retried``
+        job, they are listed with their properties (the markers that adopt orphans)."""
         rules = ctx.pair.comments
+        pairs = await asyncio.to_thread(self._comment_pairs, ref.id)
         comments: dict[Side, list[Comment]] = {}
         for s in (Side.SERVER, Side.CLOUD):
             if fresh and s is ctx.side.other:
                 comments[s] = []
                 continue
+            known = {p.server_comment_id if s is Side.SERVER else p.cloud_comment_id for p in pairs}
+            read = None if retried else self._read_comments(ctx, s, known)
+            if read is not None:
+                comments[s] = read
+                continue
             comments[s] = [
                 c async for c in ctx.clients[s].comments(ctx.issues[s].key, properties=True)
             ]
-        pairs = await asyncio.to_thread(self._comment_pairs, ref.id)
         await self.prepare_docs(ctx, {s: [c.body for c in comments[s]] for s in comments})
         by_id = {
             Side.SERVER: {c.id: c for c in comments[Side.SERVER]},
@@ -119,6 +128,19 @@ class _CommentsMixin(_UsersMixin):
                 ctx.writes += 1
                 links.append(self._link(origin, source_c, made))
         return links
+
+    def _read_comments(self, ctx: _Ctx, side: Side, paired: set[str]) -> list[Comment] | None:
+        """The comments of ``side``'s issue read when they can stand for a listing: all of
+        them came with the issue, and every one we wrote is paired (a mirror without a pair
+        row is an orphan found only by its marker, which the issue's comments do not carry:
+        then None, to list them with their properties)."""
+        issue = ctx.issues[side]
+        if issue.comments_total is None or len(issue.comments) < issue.comments_total:
+            return None
+        for c in issue.comments:
+            if c.id is None or (c.id not in paired and self._is_us(c.author, ctx.pair, side)):
+                return None
+        return list(issue.comments)
 
     async def _post_marked(
         self,
