@@ -9,7 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 from sqlalchemy import select
@@ -25,6 +25,8 @@ from jirabridge.jira import (
     cloud_api_token_auth,
 )
 from jirabridge.sync.apply import Applier
+from jirabridge.sync.apply._base import tracked
+from jirabridge.sync.config import Side
 from jirabridge.sync.store import CommentPair, IssuePair, Store
 from tests.integration.sync.test_apply_emulator import World, build_world, doc, text_of
 
@@ -228,3 +230,35 @@ async def test_the_issue_read_tells_whether_it_holds_every_comment(store: Store)
         assert len(cut.comments) == 1 and cut.comments_total == 3  # a first page only
         raw["fields"]["comment"].pop("total")
         assert reader.issue(raw).comments_total == 1
+
+
+@runtime_checkable
+class _Ids(Protocol):
+    async def media_id(self, attachment: str) -> str | None: ...
+
+
+class _Fake:
+    def __init__(self) -> None:
+        self.flavour = "cloud"
+
+    async def media_id(self, attachment: str) -> str | None:
+        return attachment
+
+    async def get_issue(self, key: str) -> str:
+        return key
+
+    async def frobnicate(self, key: str) -> str:  # unknown: taken for a write
+        return key
+
+
+async def test_tracked_clients_note_the_writes_only_and_keep_their_abilities() -> None:
+    touched: set[Side] = set()
+    clients = tracked({Side.SERVER: _Fake(), Side.CLOUD: object()}, touched)  # type: ignore[dict-item]
+    server = clients[Side.SERVER]
+    assert isinstance(server, _Ids) and not isinstance(clients[Side.CLOUD], _Ids)
+    assert getattr(server, "flavour") == "cloud"
+    assert await server.get_issue("A-1") == "A-1"  # type: ignore[comparison-overlap]
+    assert await getattr(server, "media_id")("m") == "m"
+    assert touched == set()
+    assert await getattr(server, "frobnicate")("A-1") == "A-1"
+    assert touched == {Side.SERVER}

@@ -77,6 +77,13 @@ class _Tracked:
         self._side = side
         self._touched = touched
 
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        """The wrapped client's class: ``isinstance`` against the runtime protocols the
+        parts test a client with (extra abilities) answers as for the client itself, also
+        where that check reads attributes statically (Python 3.12)."""
+        return type(self._inner)
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
         if not callable(attr) or name in _READS or name.startswith(_READ_PREFIXES):
