@@ -505,7 +505,11 @@ async def test_a_change_made_while_a_job_runs_is_not_lost(store: Store) -> None:
             from jirabridge.sync.store import Snapshot
 
             snap = s.scalars(select(Snapshot).where(Snapshot.side == "server")).one()
-        assert snap.issue_updated is None  # so a poll will not take it for our echo
+        # not the edit's stamp (None, or the start read's: the Server side was not written),
+        # so a poll will not take it for our echo
+        late = (await world.bot["srv"].get_issue(s_key)).updated
+        assert late is not None
+        assert snap.issue_updated is None or snap.issue_updated < late
         await world.apply("srv", s_id)
         assert (await cloud_bot.get_issue(c_key)).labels == ("late",)
 
