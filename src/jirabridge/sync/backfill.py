@@ -5,7 +5,7 @@
 1. A poll round with fresh cursors reads every side and queues every issue (and saves the
    cursors, so ``run`` goes on from there).
 2. For each pair side allowed to create, the queued issues with no pair are *held*
-   (:class:`~jirabridge.sync.apply.FreshMirrors`): their jobs wait. The workers start at
+   (``jirabridge.sync.apply._mirror.FreshMirrors``): their jobs wait. The workers start at
    once; while they run, a creator task works through the held issues in queue order, 50 at
    a time: one search reads the sources, :meth:`Applier.mirror_input` shapes each mirror
    (with the ``jirabridge`` marker property in its create), one ``POST /issue/bulk``

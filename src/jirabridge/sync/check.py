@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from jirabridge.errors import JirabridgeError, ReauthenticateError
 from jirabridge.jira import JiraClient as BaseClient
 from jirabridge.jira import project_statuses
-from jirabridge.sync.check_options import check_options, table_entries
+from jirabridge.sync.check_options import JQL_FIELDS, check_options, table_entries
 from jirabridge.sync.check_permissions import check_permissions
 from jirabridge.sync.config import (
     ConfigProblem,
@@ -156,14 +156,11 @@ async def _check_pair(
     return problems
 
 
-_JQL_FIELDS = ("status", "priority", "resolution", "issuetype")
-
-
 def _names_for(pair: PairConfig, index: int, side: Side) -> dict[tuple[str, str], Loc]:
     """(JQL field, value) -> where the value is written, for one side of a pair."""
     out: dict[tuple[str, str], Loc] = {}
     loc: Loc = ("pairs", index)
-    for name in _JQL_FIELDS:
+    for name in JQL_FIELDS:
         table = pair.translations.get(name)
         if table is None:
             continue
@@ -176,7 +173,7 @@ def _names_for(pair: PairConfig, index: int, side: Side) -> dict[tuple[str, str]
             out.setdefault((name, value), (*tloc, "reverse", src))
     for j, rule in enumerate(pair.fields):  # tables of these fields under other names
         field_id = rule.server_id if side is Side.SERVER else rule.cloud_id
-        if field_id in _JQL_FIELDS:
+        if field_id in JQL_FIELDS:
             for value, where in table_entries(pair, index, j, rule, side):
                 out.setdefault((field_id, value), where)
     for r, automation in enumerate(pair.rules):

@@ -28,7 +28,7 @@ from jirabridge.sync.config._checks import Loc
 __all__ = ["check_options", "is_option_field", "table_entries"]
 
 _KINDS = frozenset({"option", "option-with-child", "version", "component"})
-_BY_JQL = frozenset({"status", "priority", "resolution", "issuetype"})  # checked by JQL
+JQL_FIELDS = ("status", "priority", "resolution", "issuetype")  # checked by JQL in check.py
 _SHOWN = 12  # options named in a message at most
 
 
@@ -164,7 +164,7 @@ async def check_options(
     for j, rule in enumerate(pair.fields):
         field_id = rule.server_id if side is Side.SERVER else rule.cloud_id
         info = fields.get(field_id)
-        if info is None or field_id in _BY_JQL or not is_option_field(info):
+        if info is None or field_id in JQL_FIELDS or not is_option_field(info):
             continue
         for value, loc in table_entries(pair, index, j, rule, side):
             wanted.setdefault((field_id, value, loc), rule.name)

@@ -399,8 +399,7 @@ class SyncRunner:
                 if not due:
                     stop.set()
                     return
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.05)
+                await _sleep_unless(stop, 0.05)
 
         self._draining.append(given_back)
         try:

@@ -95,6 +95,9 @@ class StatusReport:
     pending_creates: int = 0  # mirror creates sent (or about to be) whose pair is not recorded
 
 
+TOO_LARGE = "attachment_too_large"
+"""Audit kind of an attachment not copied because of its size (the apply step writes it)."""
+
 _ERROR_KINDS = ("dead_letter", "webhook_rejected", "error")
 
 
@@ -138,7 +141,7 @@ def status_report(queue: Queue, *, errors: int = 10) -> StatusReport:
             ErrorInfo(e.at, e.kind, e.site, e.subject, e.message)
             for e in session.scalars(
                 select(AuditEntry)
-                .where(AuditEntry.kind == "attachment_too_large")
+                .where(AuditEntry.kind == TOO_LARGE)
                 .order_by(AuditEntry.id.desc())
                 .limit(errors)
             )

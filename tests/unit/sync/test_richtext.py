@@ -338,10 +338,6 @@ def test_mention_ids_lists_every_mention() -> None:
     assert mention_ids([source, "junk"]) == {"alice", "bob"}
 
 
-def test_report_kind_for_issues_exists() -> None:
-    assert ReportKind.UNMAPPED_ISSUE.value == "unmapped_issue"
-
-
 def test_refers_to_attachments_only_for_file_references() -> None:
     assert refers_to_attachments(doc(media("image.png")))
     assert refers_to_attachments(doc(para({"type": "mediaInline", "attrs": {"type": "file"}})))

@@ -11,7 +11,7 @@ then its mirror through the state store. What it syncs, and where that lives:
   ``CreateIntent`` row, dropped with the pair's record): a job finding one (whatever its
   attempts) adopts the mirror a create that died had already made (found by the marker naming
   its source, never by summary) instead of creating it twice. A backfill creates mirrors in
-  bulk and hands them to their jobs (:class:`FreshMirrors`). A Server epic gets an Epic Name
+  bulk and hands them to their jobs (``_mirror.FreshMirrors``). A Server epic gets an Epic Name
   (the summary); a sub-task waits (retry later) until its parent has a mirror; when a parent
   gets its mirror, its sub-tasks and epic children are queued again (woken from any backoff).
 - **Fields** (``_fields``, values shaped in ``_values``): both sides are diffed against the last
@@ -50,8 +50,16 @@ then its mirror through the state store. What it syncs, and where that lives:
 - **Deletes** (``_deletes``): a deleted issue follows the pair's ``deletes`` rule (``mirror``
   deletes the mirror and forgets the pair, ``log`` records it, ``none`` ignores it).
 
-Finally both issues are re-read and the new snapshots, conflicts, comment / attachment / link
-pairs, skipped fields and the job's completion are stored in one transaction.
+- **Overwrites** (``_overwrites``): Jira has no conditional edit, so a person's edit that lands
+  while the job writes is found afterwards in the changelog of the written side (read with its
+  re-read). One made just after our write stays a change for the next job; one our write
+  replaced is decided by the conflict rule, and a winning person's value is written back from
+  the changelog item, or, when it cannot be rebuilt exactly (rich text, Server users), recorded
+  as a conflict plus an ``edit_overwritten`` audit entry.
+
+Finally the sides this job wrote to are re-read (a side it did not touch keeps its first
+read), and the new snapshots, conflicts, comment / attachment / link pairs, skipped fields
+and the job's completion are stored in one transaction.
 """
 
 from __future__ import annotations

@@ -42,10 +42,8 @@ from jirabridge.jira import AmbiguousWriteError, Attachment
 from jirabridge.sync.apply._base import _ApplierBase, _Ctx, log
 from jirabridge.sync.config import Direction, PairConfig, Side
 from jirabridge.sync.pairs import PairRef
+from jirabridge.sync.state import TOO_LARGE
 from jirabridge.sync.store import AttachmentPair, AuditEntry
-
-TOO_LARGE = "attachment_too_large"
-"""Audit kind of an attachment not copied because of its size."""
 
 SPOOL_BYTES = 1024 * 1024
 """A file being copied is kept in memory up to this size, on disk beyond it."""
