@@ -539,11 +539,11 @@ async def test_mentions_point_at_the_same_person_on_the_other_site(store: Store)
         await world.alice["srv"].edit_issue(s_key, IssueInput(description=body))
         await world.apply("srv", s_id)
         cloud = await world.bot["cld"].get_issue(c_key)
-        ids: set[str] = set()
-        from jirabridge.sync.apply import _mention_ids
+        from jirabridge.sync.richtext import mention_ids
 
-        _mention_ids(cloud.description, ids)
-        assert ids == {alice_c.account_id}  # Alice on Cloud, matched by e-mail
+        assert mention_ids(cloud.description) == {
+            alice_c.account_id
+        }  # Alice on Cloud, matched by e-mail
         assert "@ghost" in text_of(cloud.description).lower()  # unknown there: plain text
         # and back: a Cloud comment mentioning Alice names the Server user
         comment = {
@@ -561,7 +561,5 @@ async def test_mentions_point_at_the_same_person_on_the_other_site(store: Store)
         await world.alice["cld"].add_comment(c_key, comment)
         await world.apply("cld", c_id)
         [mirrored] = [c async for c in world.bot["srv"].comments(s_key)]
-        back: set[str] = set()
-        _mention_ids(mirrored.body, back)
-        assert back == {"alice"}
+        assert mention_ids(mirrored.body) == {"alice"}
         assert (await world.apply("srv", s_id)).writes == 0

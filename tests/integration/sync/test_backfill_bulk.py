@@ -19,6 +19,7 @@ from jirabridge.emulator.model import FieldConfiguration
 from jirabridge.jira import IssueInput
 from jirabridge.sync.apply import PROPERTY
 from jirabridge.sync.config import QueueConfig, Side
+from jirabridge.sync.pairs import find_pair
 from jirabridge.sync.runner import SyncRunner
 from jirabridge.sync.store import IssuePair, JobState, QueueJob, Snapshot, Store
 
@@ -303,7 +304,11 @@ async def test_settle_leaves_a_mirror_someone_touched_unknown(store: Store) -> N
             rows = list(s.scalars(select(IssuePair).order_by(IssuePair.id)))
             for snap in s.scalars(select(Snapshot).where(Snapshot.side == "cloud")):
                 snap.issue_updated = None  # as the jobs that did not re-read left it
-        refs = [runner.applier._find_by_id("ops", Side.SERVER, r.server_issue_id) for r in rows]
+        with store.session() as s:
+            refs = [
+                find_pair(s, side=Side.SERVER, issue_id=r.server_issue_id, pair_id="ops")
+                for r in rows
+            ]
         commented, edited, untouched = (r.cloud_key for r in rows)
         await world.alice["cld"].add_comment(commented, doc("a person was here"))
         await world.alice["cld"].edit_issue(edited, IssueInput(summary="changed by a person"))

@@ -9,7 +9,7 @@ import pytest
 
 from jirabridge.errors import SkipItemError
 from jirabridge.jira import CustomFieldValue, FieldInfo, UserRef
-from jirabridge.sync.apply import _input
+from jirabridge.sync.apply._values import _input
 from jirabridge.sync.config import FieldRule, Side
 from jirabridge.sync.diff import SKIP, Translator, is_user_list, is_user_value
 

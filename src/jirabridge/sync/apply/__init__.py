@@ -67,8 +67,6 @@ from __future__ import annotations
 from jirabridge.sync.apply._applier import Applier
 from jirabridge.sync.apply._base import PROPERTY, ApplyResult
 from jirabridge.sync.apply._fields import MAX_WORKFLOW_STEPS as MAX_WORKFLOW_STEPS
-from jirabridge.sync.apply._users import _mention_ids as _mention_ids  # used by tests
-from jirabridge.sync.apply._values import _input as _input  # used by tests
 from jirabridge.sync.apply._values import canonical_values
 
 __all__ = ["PROPERTY", "Applier", "ApplyResult", "canonical_values"]

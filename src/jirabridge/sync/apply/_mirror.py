@@ -23,7 +23,7 @@ from jirabridge.sync.config import CreateMirror, PairConfig, Side, TriggerEvent
 from jirabridge.sync.diff import plan_fields
 from jirabridge.sync.engine import SiteClient
 from jirabridge.sync.notices import ChangeNotice, EventKind
-from jirabridge.sync.pairs import PairRef, find_pair, link_pair
+from jirabridge.sync.pairs import PairRef, link_pair
 from jirabridge.sync.store import CreateIntent, IssuePair, QueueJob
 
 EPIC_NAME = "com.pyxis.greenhopper.jira:gh-epic-label"
@@ -487,10 +487,6 @@ class _MirrorMixin(_UsersMixin):
     def _drop_intents(self, pair_id: str, side: Side, issue_ids: Sequence[str]) -> None:
         with self.queue.store.session() as session:
             drop_intents(session, pair_id, side, issue_ids)
-
-    def _find_by_id(self, pair_id: str, side: Side, issue_id: str) -> PairRef | None:
-        with self.queue.store.session() as session:
-            return find_pair(session, side=side, issue_id=issue_id, pair_id=pair_id)
 
     @staticmethod
     async def _with_epic_name(client: SiteClient, data: IssueInput) -> IssueInput:

@@ -364,8 +364,3 @@ class _UsersMixin(_ApplierBase):
                     if ref is not None:
                         out[(key, side.other)] = ref.key(side.other)
         return out
-
-
-def _mention_ids(value: Any, out: set[str]) -> None:
-    """Add the user ids of the mentions in ``value`` to ``out`` (kept for tests)."""
-    out |= mention_ids(value)
