@@ -192,8 +192,10 @@ _WAKE_PENDING = "jirabridge.queue.wake"
 _WAKE_LISTENING = "jirabridge.queue.wake-listener"
 
 
+@functools.cache
 def _boot_id() -> str | None:
-    """This boot of this machine (Linux: a random id drawn at every boot); None elsewhere."""
+    """This boot of this machine (Linux: a random id drawn at every boot); None elsewhere.
+    Read once: it cannot change while this process runs."""
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
             return f.read().strip() or None
@@ -229,16 +231,19 @@ def _lease_owner(worker: str) -> str:
     return f"{worker[:30]}@{_HOST}:{os.getpid()}:{_INCARNATION}/{uuid.uuid4().hex[:12]}"
 
 
-def owner_is_gone(owner: str) -> bool:
-    """True when ``owner`` names a process of this host that no longer runs. Owners whose
-    host id is not exactly ours (or of an unknown form) are never judged: their leases
-    expire (a running job's heartbeat keeps its lease)."""
+def _local_process(owner: str) -> tuple[int, str] | None:
+    """``(pid, incarnation)`` when ``owner`` names a process of this host that may be judged
+    here; None for owners whose host id is not exactly ours (or of an unknown form), and
+    everywhere when no boot id vouches for the host id: their leases expire instead (a
+    running job's heartbeat keeps its lease)."""
     m = _OWNER.search(owner)
     if m is None or m["host"] != _HOST or not _LOCAL_JUDGE or os.name != "posix":
-        return False
-    pid = int(m["pid"])
-    if pid == os.getpid():
-        return m["inc"] != _INCARNATION  # an earlier process that had our pid
+        return None
+    return int(m["pid"]), m["inc"]
+
+
+def _pid_is_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs on this host (or it is a zombie)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -250,6 +255,29 @@ def owner_is_gone(owner: str) -> bool:
             return f.read().rpartition(b")")[2].split()[:1] == [b"Z"]
     except OSError:
         return False
+
+
+def _process_is_gone(pid: int, incarnation: str, pid_is_gone: Callable[[int], bool]) -> bool:
+    if pid == os.getpid():
+        return incarnation != _INCARNATION  # an earlier process that had our pid
+    return pid_is_gone(pid)
+
+
+def owner_is_gone(owner: str) -> bool:
+    """True when ``owner`` names a process of this host that no longer runs. Owners whose
+    host id is not exactly ours (or of an unknown form) are never judged: their leases
+    expire (a running job's heartbeat keeps its lease)."""
+    local = _local_process(owner)
+    return local is not None and _process_is_gone(*local, _pid_is_gone)
+
+
+def _local_owners() -> ColumnElement[bool] | None:
+    """SQL for "the lease owner may name a process of this host" (a superset of what
+    :func:`_local_process` accepts), or None when no owner is judged here."""
+    if not _LOCAL_JUDGE or os.name != "posix":
+        return None
+    host = re.sub(r"([\\%_])", r"\\\1", _HOST)
+    return QueueJob.lease_owner.like(f"%@{host}:%", escape="\\")
 
 
 def heartbeat_seconds(lease_seconds: float) -> float:
@@ -531,16 +559,24 @@ class Queue:
             return self._reclaim(session, self.clock.now())
 
     def _reclaim(self, session: Session, now: datetime) -> int:
+        # only leases that expired or may name a process of this host: the others (live
+        # leases of other hosts) are left alone without being read
+        candidates = [QueueJob.lease_expires_at.is_(None), QueueJob.lease_expires_at < now]
+        local = _local_owners()
+        if local is not None:
+            candidates.append(local)
         leased = session.execute(
             select(QueueJob.id, QueueJob.lease_owner, QueueJob.lease_expires_at).where(
-                QueueJob.state == JobState.LEASED
+                QueueJob.state == JobState.LEASED, or_(*candidates)
             )
         ).all()
+        # one probe per process however many jobs it holds
+        probe = functools.cache(_pid_is_gone)
         reasons: dict[int, str] = {}
         for job_id, owner, expires in leased:
             if expires is None or expires < now:
                 reasons[job_id] = "lease expired"
-            elif owner and owner_is_gone(owner):
+            elif (process := _local_process(owner or "")) and _process_is_gone(*process, probe):
                 reasons[job_id] = "its worker process is gone"
         if not reasons:
             return 0
