@@ -62,7 +62,7 @@ from jirabridge.sync.apply._mirror import (
     record_pair,
     write_intents,
 )
-from jirabridge.sync.config import CreateRule, Direction, PairConfig, Side
+from jirabridge.sync.config import Direction, PairConfig, Side
 from jirabridge.sync.diff import value_hash
 from jirabridge.sync.engine import SiteClient, base_jql
 from jirabridge.sync.pairs import PairRef
@@ -183,7 +183,7 @@ def _held(runner: SyncRunner) -> list[_Work]:
             if not pair.enabled:
                 continue
             for side in (Side.SERVER, Side.CLOUD):
-                if pair.create not in (CreateRule.BOTH, _ONE_WAY[side]):
+                if not pair.creates_from(side):
                     continue
                 target = pair.cloud if side is Side.SERVER else pair.server
                 if not isinstance(runner.clients.get(target.site), BulkCreator):
@@ -205,9 +205,6 @@ def _held(runner: SyncRunner) -> list[_Work]:
                 if ids:
                     works.append(_Work(pair, side, site, list(dict.fromkeys(ids))))
     return works
-
-
-_ONE_WAY = {Side.SERVER: CreateRule.SERVER_TO_CLOUD, Side.CLOUD: CreateRule.CLOUD_TO_SERVER}
 
 
 async def _create_all(applier: Applier, works: Sequence[_Work]) -> None:

@@ -50,11 +50,6 @@ class Need:
     loc: Loc
 
 
-def _creates_on(pair: PairConfig, side: Side) -> bool:
-    wanted = {Side.CLOUD: CreateRule.SERVER_TO_CLOUD, Side.SERVER: CreateRule.CLOUD_TO_SERVER}
-    return pair.create in (CreateRule.BOTH, wanted[side])
-
-
 def needs(loaded: LoadedConfig, pair: PairConfig, index: int, side: Side) -> list[Need]:
     """Every permission the pair needs on ``side``, in the order of the file."""
     loc: Loc = ("pairs", index)
@@ -67,7 +62,7 @@ def needs(loaded: LoadedConfig, pair: PairConfig, index: int, side: Side) -> lis
 
     out = [Need(("BROWSE_PROJECTS",), "to read the project's issues", home)]
     makes_pairs = pair.create is not CreateRule.NONE
-    if _creates_on(pair, side):
+    if pair.creates_from(side.other):
         out.append(
             Need(
                 ("CREATE_ISSUES",),

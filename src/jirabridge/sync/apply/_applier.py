@@ -23,7 +23,7 @@ from jirabridge.sync.apply._mirror import _MirrorMixin
 from jirabridge.sync.apply._overwrites import _OverwritesMixin, item_field, rules_by_item
 from jirabridge.sync.apply._sprints import _SprintsMixin
 from jirabridge.sync.apply._values import canonical_values
-from jirabridge.sync.config import CreateRule, FieldRule, PairConfig, Side
+from jirabridge.sync.config import FieldRule, PairConfig, Side
 from jirabridge.sync.diff import plan_fields, value_hash
 from jirabridge.sync.notices import EventKind
 from jirabridge.sync.pairs import (
@@ -120,7 +120,7 @@ class Applier(
             if self._made_by_us(pair, side, issue):
                 # a mirror we created whose pair row is being written: try again shortly
                 raise RetryLaterError("mirror pairing in progress", retry_after=2)
-            if not self._may_create(pair, side):
+            if not pair.creates_from(side):
                 return await self._finish(job, ApplyResult("ignored", "no mirror, none wanted"))
             retried = job.attempts > 1 or self.fresh.must_check(job.site, job.issue_id)
             ref = await self._create_mirror(ctx, issue, retried=retried)
@@ -157,14 +157,6 @@ class Applier(
                         continue
                 return pair
         return None
-
-    @staticmethod
-    def _may_create(pair: PairConfig, side: Side) -> bool:
-        allowed = {
-            Side.SERVER: (CreateRule.BOTH, CreateRule.SERVER_TO_CLOUD),
-            Side.CLOUD: (CreateRule.BOTH, CreateRule.CLOUD_TO_SERVER),
-        }[side]
-        return pair.create in allowed
 
     async def _sync(self, job: Job, ctx: _Ctx, ref: PairRef, created: bool) -> ApplyResult:
         pair = ctx.pair

@@ -80,19 +80,15 @@ def _pair_problems(config: SyncConfig, pair: PairConfig, loc: Loc) -> list[tuple
                 if status_map is not None:
                     mirror_is_server = trigger.side is Side.CLOUD
                     _check_known(status_map, action.to_status, mirror_is_server, aloc, problems)
-            if isinstance(action, CreateMirror):
-                allowed = {
-                    Side.SERVER: (CreateRule.BOTH, CreateRule.SERVER_TO_CLOUD),
-                    Side.CLOUD: (CreateRule.BOTH, CreateRule.CLOUD_TO_SERVER),
-                }[trigger.side]
-                if pair.create not in allowed:
-                    problems.append(
-                        (
-                            (*aloc, "action"),
-                            f"create_mirror from the {trigger.side.value} side needs the pair's "
-                            f"`create` to be {' or '.join(a.value for a in allowed)}",
-                        )
+            if isinstance(action, CreateMirror) and not pair.creates_from(trigger.side):
+                allowed = CreateRule.allowing(trigger.side)
+                problems.append(
+                    (
+                        (*aloc, "action"),
+                        f"create_mirror from the {trigger.side.value} side needs the pair's "
+                        f"`create` to be {' or '.join(a.value for a in allowed)}",
                     )
+                )
     return problems
 
 

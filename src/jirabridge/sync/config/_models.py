@@ -387,6 +387,13 @@ class CreateRule(enum.StrEnum):
     CLOUD_TO_SERVER = "cloud_to_server"
     NONE = "none"
 
+    @staticmethod
+    def allowing(source: Side) -> tuple[CreateRule, ...]:
+        """The rules under which a new issue on ``source`` gets a mirror on the other side."""
+        if source is Side.SERVER:
+            return (CreateRule.BOTH, CreateRule.SERVER_TO_CLOUD)
+        return (CreateRule.BOTH, CreateRule.CLOUD_TO_SERVER)
+
 
 class PairSide(_Model):
     site: str
@@ -527,6 +534,10 @@ class PairConfig(_Model):
 
     def field(self, name: str) -> FieldRule | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def creates_from(self, source: Side) -> bool:
+        """Whether a new issue on ``source`` may get a mirror created on the other side."""
+        return self.create in CreateRule.allowing(source)
 
     def table_for(self, rule: FieldRule) -> ValueMap | None:
         """The translation table a field uses (inline, named, or one named like the field)."""
