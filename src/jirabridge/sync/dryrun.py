@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 
@@ -85,6 +85,15 @@ class PlannedWrite:
     key: str
     kind: WriteKind
     detail: str = ""
+
+
+def _size(content: IO[bytes]) -> int:
+    """The bytes an upload from ``content`` sends: from where it stands to its end (the
+    position is kept, so the upload is not disturbed)."""
+    start = content.tell()
+    end = content.seek(0, 2)
+    content.seek(start)
+    return end - start
 
 
 class RecordingClient:
@@ -180,6 +189,9 @@ class RecordingClient:
     async def download_attachment(self, attachment: Attachment | str) -> bytes:
         return await self.inner.download_attachment(attachment)
 
+    async def download_attachment_to(self, attachment: Attachment | str, sink: IO[bytes]) -> int:
+        return await self.inner.download_attachment_to(attachment, sink)
+
     def boards(self, *, project_key: str | None = None) -> AsyncIterator[Board]:
         return self.inner.boards(project_key=project_key)
 
@@ -271,13 +283,18 @@ class RecordingClient:
         self._record(comment_id, WriteKind.PROPERTY, f"comment {comment_id}: {name}")
 
     async def add_attachment(
-        self, key: str, filename: str, content: bytes, mime_type: str = "application/octet-stream"
+        self,
+        key: str,
+        filename: str,
+        content: bytes | IO[bytes],
+        mime_type: str = "application/octet-stream",
     ) -> list[Attachment]:
-        self._record(key, WriteKind.ATTACHMENT, f"{filename} ({len(content)} bytes)")
+        size = len(content) if isinstance(content, bytes) else _size(content)
+        self._record(key, WriteKind.ATTACHMENT, f"{filename} ({size} bytes)")
         return [
             Attachment(
                 filename=filename,
-                size=len(content),
+                size=size,
                 mime_type=mime_type,
                 author=await self._myself(),
                 id=f"dry-{self.site}-a{next(self._numbers)}",

@@ -41,7 +41,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -155,10 +155,14 @@ class SiteClient(Protocol):
     async def set_property(self, key: str, name: str, value: Any) -> None: ...
 
     async def add_attachment(
-        self, key: str, filename: str, content: bytes, mime_type: str = ...
+        self, key: str, filename: str, content: bytes | IO[bytes], mime_type: str = ...
     ) -> list[Attachment]: ...
 
     async def download_attachment(self, attachment: Attachment | str) -> bytes: ...
+
+    async def download_attachment_to(
+        self, attachment: Attachment | str, sink: IO[bytes]
+    ) -> int: ...
 
     def boards(self, *, project_key: str | None = None) -> AsyncIterator[Board]: ...
 

@@ -32,8 +32,9 @@ class Target:
         self.calls = 0
 
     async def add_attachment(
-        self, key: str, name: str, content: bytes, mime: str = ""
+        self, key: str, name: str, content: bytes | IO[bytes], mime: str = ""
     ) -> list[Attachment]:
+        content = content if isinstance(content, bytes) else content.read()
         self.calls += 1
         if self.calls == 2:
             raise AmbiguousWriteError("connection lost")
@@ -46,8 +47,10 @@ class Target:
     async def get_issue(self, key: str, fields: Any = None) -> Any:
         return SimpleNamespace(attachments=[a for a, _ in self.stored])
 
-    async def download_attachment(self, att: Attachment) -> bytes:
-        return next(content for a, content in self.stored if a.id == att.id)
+    async def download_attachment_to(self, att: Attachment, sink: IO[bytes]) -> int:
+        sink.seek(0)
+        sink.truncate()
+        return sink.write(next(content for a, content in self.stored if a.id == att.id))
 
 
 def mixin() -> _AttachmentsMixin:

@@ -9,8 +9,8 @@ adopted. An attachment over the size limit is not copied and leaves an
 one the target site refused (413) is not downloaded again while that entry exists.
 
 A file is never held in memory whole: it is downloaded into a spooled temporary file (in memory
-up to :data:`SPOOL_BYTES`, then on disk), hashed from there and uploaded from there, when the
-clients can stream (``download_attachment_to``; a client that cannot is given bytes).
+up to :data:`SPOOL_BYTES`, then on disk), hashed from there and uploaded from there
+(``download_attachment_to``, and ``add_attachment`` given the open file).
 
 Media ids: an ADF ``media`` node on Cloud names its file by the Cloud attachment's Media
 Services file id, which attachment metadata does not carry. It is learned when the pair is
@@ -63,23 +63,6 @@ class _MediaIds(Protocol):
     """A client that can tell an attachment's media file id (Jira Cloud)."""
 
     async def media_id(self, attachment: Attachment | str) -> str | None: ...
-
-
-@runtime_checkable
-class _StreamingFiles(Protocol):
-    """A client that downloads into a file and uploads from one (``jirabridge.jira``)."""
-
-    async def download_attachment_to(
-        self, attachment: Attachment | str, sink: IO[bytes]
-    ) -> int: ...
-
-    async def add_attachment(
-        self,
-        key: str,
-        filename: str,
-        content: bytes | IO[bytes],
-        mime_type: str = "application/octet-stream",
-    ) -> list[Attachment]: ...
 
 
 def wants_media_ids(pair: PairConfig) -> bool:
@@ -231,12 +214,7 @@ class _AttachmentsMixin(_ApplierBase):
     async def _download(self, ctx: _Ctx, side: Side, att: Attachment, body: IO[bytes]) -> str:
         """Download ``att`` from ``side`` into ``body``; answers its sha256 (hex)."""
         client = ctx.clients[side]
-        if isinstance(client, _StreamingFiles):
-            await client.download_attachment_to(att, body)
-        else:
-            body.seek(0)
-            body.truncate()
-            body.write(await client.download_attachment(att))
+        await client.download_attachment_to(att, body)
         return await asyncio.to_thread(_sha256, body)
 
     async def _orphan_copy(
@@ -279,10 +257,7 @@ class _AttachmentsMixin(_ApplierBase):
             uploads += 1
             try:
                 body.seek(0)
-                if isinstance(client, _StreamingFiles):
-                    made = await client.add_attachment(key, att.filename, body, mime)
-                else:
-                    made = await client.add_attachment(key, att.filename, body.read(), mime)
+                made = await client.add_attachment(key, att.filename, body, mime)
             except AmbiguousWriteError:
                 now = await client.get_issue(key, fields=["attachment"])
                 fresh = [
