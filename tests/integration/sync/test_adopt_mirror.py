@@ -10,14 +10,42 @@ from sqlalchemy import select
 
 from jirabridge.jira import IssueInput
 from jirabridge.sync.notices import ChangeNotice, EventKind
-from jirabridge.sync.queue import FailOutcome
+from jirabridge.sync.queue import FailOutcome, Job
 from jirabridge.sync.store import IssuePair, QueueJob, Store
 
-from .test_apply_emulator import build_world
+from .test_apply_emulator import World, build_world
 
 
 class Died(Exception):
     pass
+
+
+def die_after_create(client: Any, error: BaseException) -> Any:
+    """Make ``client``'s creates succeed on the site, then raise ``error`` (the worker dies
+    before it records the pair); answers the real ``create_issue`` to put back."""
+    real = client.create_issue
+
+    async def create_then_die(data: IssueInput, *a: Any, **kw: Any) -> str:
+        await real(data, *a, **kw)
+        raise error
+
+    client.create_issue = create_then_die
+    return real
+
+
+def lease_created(world: World, origin: str, issue_id: str) -> Job:
+    """Queue the creation of ``issue_id`` on ``origin`` and lease its job."""
+    world.queue.enqueue(
+        ChangeNotice(
+            site=origin,
+            issue_id=issue_id,
+            event=EventKind.ISSUE_CREATED,
+            observed_at=datetime.now(UTC),
+        ),
+        immediate=True,
+    )
+    [job] = world.queue.lease("t")
+    return job
 
 
 @pytest.mark.parametrize("origin", ["srv", "cld"])
@@ -29,23 +57,8 @@ async def test_retry_after_a_create_that_died_adopts_the_mirror(store: Store, or
         )
         issue_id = (await world.alice[origin].get_issue(key)).id
         client = world.bot[target]
-        real = client.create_issue
-
-        async def create_then_die(data: IssueInput, *a: Any, **kw: Any) -> str:
-            await real(data, *a, **kw)
-            raise Died("worker died after the create")
-
-        client.create_issue = create_then_die
-        world.queue.enqueue(
-            ChangeNotice(
-                site=origin,
-                issue_id=issue_id,
-                event=EventKind.ISSUE_CREATED,
-                observed_at=datetime.now(UTC),
-            ),
-            immediate=True,
-        )
-        [job] = world.queue.lease("t")
+        real = die_after_create(client, Died("worker died after the create"))
+        job = lease_created(world, origin, issue_id)
         with pytest.raises(Died) as info:
             await world.applier.apply(job)
         assert world.queue.fail(job, info.value) is FailOutcome.RETRY

@@ -33,6 +33,7 @@ from jirabridge.sync.state import status_report
 from jirabridge.sync.store import CreateIntent, IssuePair, JobState, QueueJob, Store, open_store
 from jirabridge.sync.store._engine import alembic_config
 
+from .test_adopt_mirror import die_after_create, lease_created
 from .test_apply_emulator import World, build_world
 from .test_backfill_bulk import cloud_calls, control, origins, runner_of, seed
 
@@ -143,23 +144,8 @@ async def test_a_create_that_died_is_adopted_by_a_job_whose_attempts_were_reset(
         issue_id = (await world.alice[origin].get_issue(key)).id
         assert issue_id is not None
         client = world.bot[target]
-        real = client.create_issue
-
-        async def create_then_die(data: IssueInput, *a: Any, **kw: Any) -> str:
-            await real(data, *a, **kw)
-            raise Killed
-
-        client.create_issue = create_then_die
-        world.queue.enqueue(
-            ChangeNotice(
-                site=origin,
-                issue_id=issue_id,
-                event=EventKind.ISSUE_CREATED,
-                observed_at=datetime.now(UTC),
-            ),
-            immediate=True,
-        )
-        [job] = world.queue.lease("t")
+        real = die_after_create(client, Killed())
+        job = lease_created(world, origin, issue_id)
         try:
             with pytest.raises(Killed):
                 await world.applier.apply(job)
