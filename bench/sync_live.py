@@ -246,6 +246,7 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
     from jirabridge.sync.store import open_store
 
     arrived: dict[str, float] = {}  # summary -> when its webhook reached the receiver
+    bodies: list[tuple[bytes, float]] = []  # parsed after the run: not the engine's CPU
 
     class Late:
         """The receiver, set later; notes when each change's webhook arrived."""
@@ -253,13 +254,17 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
         app: Any = None
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if self.app is None:  # the run is over (its store is gone): the site retries
+                await send({"type": "http.response.start", "status": 503, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
             chunks: list[bytes] = []
 
             async def noting() -> Any:
                 message = await receive()
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body"):
-                    note_arrival(b"".join(chunks), now())
+                    bodies.append((b"".join(chunks), now()))
                 return message
 
             await self.app(scope, noting, send)
@@ -450,6 +455,7 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
             await sites.server.infra.stop()
         for c in clients.values():
             await c.aclose()
+        receiver.app = None
         store.dispose()
     if conn is not None and child is not None and serving is not None:
         conn.send(("stop",))
@@ -457,6 +463,8 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
         await serving
         child.join(timeout=15)
 
+    for body, at in bodies:
+        note_arrival(body, at)
     total = len(made)
     measured = [s for s in made if s in written]
     # a change whose own webhook never came (a later one of the issue carried it): its
