@@ -17,7 +17,13 @@ from authlib.oauth1.rfc5849.errors import InsecureTransportError, OAuth1Error
 
 from jirabridge.errors import FixConfigError
 
-__all__ = ["BearerAuth", "OAuth1RsaAuth", "basic_auth", "cloud_api_token_auth"]
+__all__ = [
+    "BearerAuth",
+    "OAuth1RsaAuth",
+    "basic_auth",
+    "cloud_api_token_auth",
+    "static_authorization",
+]
 
 
 def basic_auth(username: str, password: str) -> httpx.Auth:
@@ -48,6 +54,20 @@ class BearerAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return "BearerAuth(***)"
+
+
+def static_authorization(auth: httpx.Auth | None) -> str | None:
+    """The ``Authorization`` value ``auth`` puts on every request, when it is the same on every
+    request (basic, personal access token), so it can be set once instead of running an auth
+    flow per request; ``None`` for flows that sign or refresh per request (OAuth)."""
+    if type(auth) not in (httpx.BasicAuth, BearerAuth):  # subclasses may do more per request
+        return None
+    assert auth is not None
+    flow = auth.sync_auth_flow(httpx.Request("GET", "https://jirabridge.invalid/"))
+    signed = next(flow)
+    flow.close()
+    value: str | None = signed.headers.get("Authorization")
+    return value
 
 
 def sign_oauth1(

@@ -14,6 +14,7 @@ from typing import IO, Any
 import httpx
 
 from jirabridge.errors import FixConfigError, JirabridgeError, RetryLaterError, SkipItemError
+from jirabridge.jira._auth import static_authorization
 from jirabridge.jira._errors import (
     Scope,
     error_from_response,
@@ -78,6 +79,7 @@ class JiraHttp:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        pool_size: int = 16,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise FixConfigError(f"Jira base URL must start with http:// or https://: {base_url}")
@@ -90,6 +92,10 @@ class JiraHttp:
         self._rng = rng or random.Random()
         self.transport = transport
         self.max_answer_bytes = max_answer_bytes
+        # Requests do not go through this client's send (its cookie jar, redirect and auth
+        # layers cost more CPU than the request itself over loopback): it holds the default
+        # headers, the transport (with a pool of ``pool_size`` idle connections) and the
+        # proxies named by the environment, and requests go to the transport directly.
         self.client = httpx.AsyncClient(
             base_url=self.base_url,
             auth=auth,
@@ -97,7 +103,17 @@ class JiraHttp:
             timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "jirabridge"},
             follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=max(100, pool_size),
+                max_keepalive_connections=pool_size,
+                keepalive_expiry=5.0,
+            ),
         )
+        self._auth = auth
+        self._authorization = static_authorization(auth)
+        self._timeout = httpx.Timeout(timeout).as_dict()
+        # lower-case name -> the header as sent (httpx's defaults with ours over them)
+        self._default_headers = {k.lower(): (k, v) for k, v in self.client.headers.raw}
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -147,19 +163,19 @@ class JiraHttp:
             async with self.governor.slot(bucket, gate=gate) as slot:
                 self.stats.record_wait(time.monotonic() - waited_from)
                 started = time.monotonic()
+                built: httpx.Request | None = None
                 try:
-                    built = self.client.build_request(
+                    built = self.build_request(
                         method,
                         path,
-                        params=_clean_params(params),
-                        json=json_body,
+                        params=params,
+                        json_body=json_body,
                         content=content,
                         files=files,
-                        headers=dict(headers) if headers else None,
+                        headers=headers,
+                        credentials=credentials,
                     )
-                    streamed = await self.client.send(
-                        built, auth=httpx.USE_CLIENT_DEFAULT if credentials else None, stream=True
-                    )
+                    streamed = await self._send(built, credentials)
                     # a body cut short leaves ``response`` None: retried like no answer
                     response = await _read_capped(
                         streamed,
@@ -173,8 +189,7 @@ class JiraHttp:
                         status=0,
                         latency=time.monotonic() - started,
                     )
-                    request = _request_of(exc)
-                    error = error_from_transport(exc, request)
+                    error = error_from_transport(exc, built or _request_of(exc))
                     resend_ok = idempotent or request_was_not_sent(exc)
                     if not resend_ok:
                         raise AmbiguousWriteError(
@@ -221,6 +236,92 @@ class JiraHttp:
             self.stats.record_retry()
             self.stats.record_wait(delay)
             await self._sleep(delay)
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        content: bytes | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        credentials: bool = True,
+    ) -> httpx.Request:
+        """The request ``AsyncClient.build_request`` would make (same URL, headers and body;
+        no cookies), with the static ``Authorization`` (basic, token) already set."""
+        if path[:1] == "/":
+            url = httpx.URL(self.base_url + path)
+        else:  # an absolute URL (a media redirect), or relative without the slash
+            url = httpx.URL(path)
+            if url.is_relative_url:
+                url = httpx.URL(self.base_url + "/" + path)
+        cleaned = _clean_params(params)
+        if cleaned is not None:  # as httpx does: given params replace the URL's query
+            url = url.copy_with(params=cleaned)
+        extensions = {"timeout": self._timeout}
+        if files is not None or not (content is None or isinstance(content, bytes)):
+            request = self.client.build_request(
+                method, url, json=json_body, content=content, files=files, headers=headers
+            )
+            request.extensions = extensions
+            if credentials and self._authorization is not None:
+                request.headers["Authorization"] = self._authorization
+            return request
+        raw = self._default_headers.copy()
+        raw[b"host"] = (b"Host", url.netloc)
+        body = content
+        if json_body is not None and body is None:
+            body = _json_bytes(json_body)
+            raw[b"content-type"] = (b"Content-Type", b"application/json")
+        if body is not None:
+            raw[b"content-length"] = (b"Content-Length", str(len(body)).encode())
+        elif method in ("POST", "PUT", "PATCH"):
+            raw[b"content-length"] = (b"Content-Length", b"0")
+        if credentials and self._authorization is not None:
+            raw[b"authorization"] = (b"Authorization", self._authorization.encode("latin-1"))
+        if headers:
+            for key, value in headers.items():
+                name = key.encode("ascii")
+                raw[name.lower()] = (name, value.encode("latin-1"))
+        request = httpx.Request(
+            method,
+            url,
+            headers=list(raw.values()),
+            stream=httpx.ByteStream(body or b""),
+            extensions=extensions,
+        )
+        request.read()  # the body is in memory already: ``request.content`` for auth flows
+        return request
+
+    async def _send(self, request: httpx.Request, credentials: bool) -> httpx.Response:
+        """Hand ``request`` to the transport (the auth flow first, for OAuth); the answer's
+        body is still to be read. Redirects are answers (not followed); no cookies kept."""
+        transport = self.client._transport_for_url(request.url)  # proxies from the environment
+        auth = self._auth if credentials and self._authorization is None else None
+        if auth is None:
+            response = await transport.handle_async_request(request)
+            response.request = request
+            return response
+        # as AsyncClient runs it (``Auth.async_auth_flow`` reads the bodies the flow needs)
+        flow = auth.async_auth_flow(request)
+        try:
+            request = await flow.__anext__()
+            while True:
+                response = await transport.handle_async_request(request)
+                response.request = request
+                try:
+                    following = await flow.asend(response)
+                except StopAsyncIteration:
+                    return response
+                except BaseException:
+                    await response.aclose()
+                    raise
+                await response.aread()  # the flow answered it with another request
+                request = following
+        finally:
+            await flow.aclose()
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """:meth:`request`, then the answer's JSON (``None`` for an empty body)."""
@@ -323,6 +424,11 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
         else:
             out[key] = value
     return out
+
+
+def _json_bytes(value: Any) -> bytes:
+    """A JSON body as httpx encodes ``json=``: compact, UTF-8, no NaN."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def dumps(value: Any) -> str:
