@@ -36,12 +36,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     and_,
+    bindparam,
     case,
     delete,
     event,
@@ -52,7 +54,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from jirabridge.errors import (
     BadInputError,
@@ -316,7 +318,11 @@ class Queue:
         self.site_sides = dict(site_sides or {})
         self.wakeup = wakeup or Wakeup()
         self.next_due: datetime | None = None
-        """After :meth:`lease`: when the earliest queued job not yet due becomes due."""
+        """After :meth:`lease` found fewer jobs than asked for: when the earliest queued job
+        not yet due becomes due (None: none, or not looked up)."""
+        self._reclaimed_at: datetime | None = None
+        # other processes of this host that held leases at the last reclaim: (pid, incarnation)
+        self._watched: frozenset[tuple[int, str]] = frozenset()
 
     # ---- keys -----------------------------------------------------------------------------
 
@@ -330,29 +336,6 @@ class Queue:
             if pair_id is not None:
                 return f"pair:{pair_id}"
         return f"{site}:{issue_id}"
-
-    def _same_issue_keys(self, session: Session, key: str) -> set[str]:
-        """Every key a job for the same issue pair may carry (a job queued before the pair
-        existed is keyed by its site and issue). The pair row is locked, so two workers can
-        never lease two jobs of one pair at once."""
-        keys = {key}
-        pair: IssuePair | None = None
-        if key.startswith("pair:"):
-            pair = session.get(IssuePair, int(key[5:]), with_for_update=True)
-        else:
-            site, _, issue_id = key.partition(":")
-            side = self.site_sides.get(site)
-            if side in ("server", "cloud"):
-                column = IssuePair.server_issue_id if side == "server" else IssuePair.cloud_issue_id
-                pair = session.scalars(
-                    select(IssuePair).where(column == issue_id).with_for_update()
-                ).first()
-        if pair is not None:
-            keys.add(f"pair:{pair.id}")
-            for site, side in self.site_sides.items():
-                issue = pair.server_issue_id if side == "server" else pair.cloud_issue_id
-                keys.add(f"{site}:{issue}")
-        return keys
 
     # ---- enqueue --------------------------------------------------------------------------
 
@@ -456,71 +439,187 @@ class Queue:
     def lease(self, owner: str, *, limit: int = 1) -> list[Job]:
         """Lease up to ``limit`` due jobs whose key has no job running, in one transaction.
 
-        Leases of dead workers are reclaimed first. Sets :attr:`next_due`."""
+        Set-based, so its cost hardly grows with ``limit``: one query of due candidates
+        (locked with SKIP LOCKED on PostgreSQL, so concurrent leasers take disjoint rows),
+        for paired issues one of their pair rows (locked: two leasers of one pair take
+        turns) and one of the running jobs of the same pairs, then one guarded UPDATE of
+        the chosen rows and one SELECT of their notices. The jobs of one call share a lease
+        owner (one token per call: the id and the owner still name one lease).
+
+        Leases of dead workers are reclaimed first, but only when something may have died
+        (see :meth:`_reclaim_due`). Sets :attr:`next_due` when fewer than ``limit`` were
+        found, else None (the caller asks again at once anyway)."""
         now = self.clock.now()
-        jobs: list[Job] = []
+        lease_owner = _lease_owner(owner)
+        chosen: list[_Candidate] = []
+        taken: set[str] = set()  # the keys of the chosen jobs' pairs
         page = max(limit * 4, 16)
         with self.store.session() as session:
-            self._reclaim(session, now)
+            if self._reclaim_due(now):
+                self._reclaim(session, now)
             after: tuple[datetime, int] | None = None
-            while len(jobs) < limit:
-                candidates = session.execute(_due_candidates(now, after).limit(page)).all()
-                for job_id, available_at in candidates:
-                    after = (available_at, job_id)
-                    job = self._try_lease(session, job_id, owner, now)
-                    if job is not None:
-                        jobs.append(job)
-                        if len(jobs) >= limit:
-                            break
-                if len(candidates) < page:
+            while len(chosen) < limit:
+                if after is None:
+                    found = session.execute(_CANDIDATES.limit(page), {"now": now}).all()
+                else:
+                    found = session.execute(
+                        _CANDIDATES_AFTER.limit(page),
+                        {"now": now, "after_at": after[0], "after_id": after[1]},
+                    ).all()
+                rows = [_Candidate(*r) for r in found]
+                if rows:
+                    after = (rows[-1].available_at, rows[-1].id)
+                for row in self._free_of_running_pairs(session, rows, taken):
+                    chosen.append(row)
+                    if len(chosen) >= limit:
+                        break
+                if len(rows) < page:
                     break  # every due job was looked at
-            self.next_due = session.scalar(
-                select(func.min(QueueJob.available_at)).where(
-                    QueueJob.state == JobState.QUEUED, QueueJob.available_at > now
+            jobs = self._mark_leased(session, chosen, lease_owner, now) if chosen else []
+            self.next_due = None
+            if len(jobs) < limit:
+                self.next_due = session.scalar(_NEXT_DUE, {"now": now})
+        return jobs
+
+    def _reclaim_due(self, now: datetime) -> bool:
+        """Whether a lease call should reclaim first: on the first call, then at most every
+        quarter lease (a lease that expired meanwhile waits at most that much longer), and
+        at once when a process of this host seen holding leases at the last reclaim has
+        gone (a restarted engine picks up its predecessor's jobs without delay; a local
+        process that started leasing since is seen at the next reclaim)."""
+        last = self._reclaimed_at
+        every = timedelta(seconds=self.config.lease_seconds / 4)
+        if last is None or now < last or now - last >= every:
+            return True
+        return any(_process_is_gone(pid, inc, _pid_is_gone) for pid, inc in self._watched)
+
+    def _free_of_running_pairs(
+        self, session: Session, rows: list[_Candidate], taken: set[str]
+    ) -> list[_Candidate]:
+        """The candidates whose issue pair has no other job running, nor one chosen already
+        (``taken``, updated). A job queued before its pair existed carries its issue's key
+        (``site:id``), so a pair's jobs may carry three keys; the candidates query only
+        ruled out a running job under the candidate's own key."""
+        if not self.site_sides:  # no pair keys are ever made: each key stands alone
+            alone = [r for r in rows if r.key not in taken]
+            taken.update(r.key for r in alone)
+            return alone
+        pair_ids: set[int] = set()
+        issues: dict[str, set[str]] = {"server": set(), "cloud": set()}
+        for row in rows:
+            head, _, rest = row.key.partition(":")
+            if head == "pair" and rest.isdigit():
+                pair_ids.add(int(rest))
+            elif (side := self.site_sides.get(head)) in issues:
+                issues[side].add(rest)
+        conditions: list[ColumnElement[bool]] = []
+        if pair_ids:
+            conditions.append(_PAIRS.c.id.in_(sorted(pair_ids)))
+        for side, column in (
+            ("server", _PAIRS.c.server_issue_id),
+            ("cloud", _PAIRS.c.cloud_issue_id),
+        ):
+            if issues[side]:
+                conditions.append(column.in_(sorted(issues[side])))
+        pairs: list[tuple[int, str, str]] = []
+        if conditions:
+            pairs = [
+                (p.id, p.server_issue_id, p.cloud_issue_id)
+                for p in session.execute(
+                    select(_PAIRS.c.id, _PAIRS.c.server_issue_id, _PAIRS.c.cloud_issue_id)
+                    .where(or_(*conditions))
+                    .order_by(_PAIRS.c.id)
+                    .with_for_update()
+                )
+            ]
+        keys_of = {row.id: self._pair_keys(row.key, pairs) for row in rows}
+        every = set().union(*keys_of.values()) if keys_of else set()
+        running = set(session.scalars(_RUNNING_KEYS, {"keys": sorted(every)})) if every else set()
+        free: list[_Candidate] = []
+        for row in rows:
+            keys = keys_of[row.id]
+            if keys & running or keys & taken:
+                continue
+            taken.update(keys)
+            free.append(row)
+        return free
+
+    def _pair_keys(self, key: str, pairs: Sequence[tuple[int, str, str]]) -> set[str]:
+        """Every key a job for the same issue pair as ``key`` may carry (``pairs``: the
+        ``(id, server issue, cloud issue)`` rows that may be its pair)."""
+        head, _, rest = key.partition(":")
+        side = self.site_sides.get(head)
+        keys = {key}
+        for pair_id, server_issue, cloud_issue in pairs:
+            if head == "pair":
+                mine = rest == str(pair_id)
+            elif side == "server":
+                mine = rest == server_issue
+            elif side == "cloud":
+                mine = rest == cloud_issue
+            else:
+                mine = False
+            if mine:
+                keys.add(f"pair:{pair_id}")
+                for site, site_side in self.site_sides.items():
+                    keys.add(f"{site}:{server_issue if site_side == 'server' else cloud_issue}")
+        return keys
+
+    def _mark_leased(
+        self, session: Session, chosen: list[_Candidate], owner: str, now: datetime
+    ) -> list[Job]:
+        """One guarded UPDATE of the chosen rows (still queued: on PostgreSQL a row another
+        leaser took meanwhile is left out), then one SELECT of their notices."""
+        expires = now + timedelta(seconds=self.config.lease_seconds)
+        params = {"ids": [c.id for c in chosen], "owner": owner, "expires": expires}
+        if self.store.dialect == "sqlite":  # one writer at a time: no one can interfere
+            leased = dict(session.execute(_MARK_LEASED, params).tuples().all())
+        else:
+            leased = self._mark_leased_racing(session, params)
+        if not leased:
+            return []
+        notices: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        for job_id, notice_id, raw in session.execute(_NOTICES_OF, {"ids": list(leased)}):
+            notices.setdefault(job_id, []).append((notice_id, raw))
+        jobs: list[Job] = []
+        for c in chosen:
+            if c.id not in leased:
+                continue
+            mine = notices.get(c.id, [])
+            jobs.append(
+                Job(
+                    id=c.id,
+                    key=c.key,
+                    site=c.site,
+                    issue_id=c.issue_id,
+                    issue_key=c.issue_key,
+                    attempts=leased[c.id],
+                    owner=owner,
+                    lease_expires_at=expires,
+                    notices=tuple(ChangeNotice.from_json(n) for _, n in mine),
+                    notice_ids=tuple(i for i, _ in mine),
                 )
             )
         return jobs
 
-    def _try_lease(self, session: Session, job_id: int, worker: str, now: datetime) -> Job | None:
-        owner = _lease_owner(worker)
-        expires = now + timedelta(seconds=self.config.lease_seconds)
+    def _mark_leased_racing(self, session: Session, params: dict[str, Any]) -> dict[int, int]:
+        """:data:`_MARK_LEASED` where another transaction may have given a chosen row's key
+        a running job meanwhile (e.g. :meth:`claim_pair`): the unique (key, state) then
+        refuses the whole UPDATE, and the rows are leased one by one, skipping that one."""
         try:
             with session.begin_nested():
-                row = session.get(QueueJob, job_id, with_for_update={"skip_locked": True})
-                if row is None or row.state is not JobState.QUEUED or row.available_at > now:
-                    return None
-                busy = session.scalars(
-                    select(QueueJob.id).where(
-                        QueueJob.key.in_(self._same_issue_keys(session, row.key)),
-                        QueueJob.state == JobState.LEASED,
-                    )
-                ).first()
-                if busy is not None:
-                    return None
-                row.state = JobState.LEASED
-                row.lease_owner = owner
-                row.lease_expires_at = expires
-                row.attempts += 1
-                session.flush()
-                notices = session.execute(
-                    select(QueueNotice.id, QueueNotice.notice)
-                    .where(QueueNotice.job_id == job_id)
-                    .order_by(QueueNotice.observed_at, QueueNotice.id)
-                ).all()
-                return Job(
-                    id=row.id,
-                    key=row.key,
-                    site=row.site,
-                    issue_id=row.issue_id,
-                    issue_key=row.issue_key,
-                    attempts=row.attempts,
-                    owner=owner,
-                    lease_expires_at=expires,
-                    notices=tuple(ChangeNotice.from_json(n) for _, n in notices),
-                    notice_ids=tuple(i for i, _ in notices),
-                )
+                return dict(session.execute(_MARK_LEASED, params).tuples().all())
         except IntegrityError:
-            return None  # another worker leased this key first
+            pass
+        leased: dict[int, int] = {}
+        for job_id in params["ids"]:
+            try:
+                with session.begin_nested():
+                    one = {**params, "ids": [job_id]}
+                    leased.update(session.execute(_MARK_LEASED, one).tuples().all())
+            except IntegrityError:
+                continue  # its key got a running job meanwhile
+        return leased
 
     def extend(self, job: Job) -> bool:
         """Push the lease's expiry out again (a heartbeat for long jobs)."""
@@ -534,16 +633,24 @@ class Queue:
             ).first()
         return done is not None
 
-    def claim_pair(self, job: Job, pair_id: int) -> bool:
+    def claim_pair(self, job: Job, pair_id: int, *, session: Session | None = None) -> bool:
         """Make ``job`` the one running job of issue pair ``pair_id``: its leased row takes
         the pair's key. A job queued before its issue was paired carries the issue's key, so
         the lease-time check cannot see that the pair's other issue has a job running too
         (both were leased before the pair existed). The unique (key, state) constraint
         allows one leased row per key: False when another job of the pair holds it (the
         caller retries later), True otherwise (a lease lost meanwhile is found out when the
-        job completes)."""
+        job completes). With ``session`` the claim is made in the caller's transaction, in
+        a savepoint (a lost race leaves the rest of that transaction as it was)."""
         key = f"pair:{pair_id}"
         if job.key == key:
+            return True
+        if session is not None:
+            try:
+                with session.begin_nested():
+                    session.execute(update(QueueJob).where(_owned(job)).values(key=key))
+            except IntegrityError:
+                return False
             return True
         try:
             with self.store.session() as session:
@@ -573,11 +680,17 @@ class Queue:
         # one probe per process however many jobs it holds
         probe = functools.cache(_pid_is_gone)
         reasons: dict[int, str] = {}
+        watched: set[tuple[int, str]] = set()
         for job_id, owner, expires in leased:
             if expires is None or expires < now:
                 reasons[job_id] = "lease expired"
-            elif (process := _local_process(owner or "")) and _process_is_gone(*process, probe):
-                reasons[job_id] = "its worker process is gone"
+            elif process := _local_process(owner or ""):
+                if _process_is_gone(*process, probe):
+                    reasons[job_id] = "its worker process is gone"
+                elif process[0] != os.getpid():
+                    watched.add(process)
+        self._reclaimed_at = now
+        self._watched = frozenset(watched)
         if not reasons:
             return 0
         count = 0
@@ -824,22 +937,77 @@ class _RaceError(RetryLaterError):
         super().__init__("queue is busy for this issue; try again", retry_after=1)
 
 
-def _due_candidates(now: datetime, after: tuple[datetime, int] | None) -> Select[int, datetime]:
-    """Due queued jobs, oldest first (after ``after``, the last one looked at), leaving out
-    those whose own key has a job running: they cannot be leased, and a page full of them
-    would hide a due job of a free key behind it."""
-    running = aliased(QueueJob)
-    stmt = select(QueueJob.id, QueueJob.available_at).where(
-        QueueJob.state == JobState.QUEUED,
-        QueueJob.available_at <= now,
-        ~exists().where(running.key == QueueJob.key, running.state == JobState.LEASED),
+_JOBS = cast(Table, QueueJob.__table__)
+_NOTICES = cast(Table, QueueNotice.__table__)
+_PAIRS = cast(Table, IssuePair.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A due queued job, as the candidates query returns it."""
+
+    id: int
+    key: str
+    site: str
+    issue_id: str
+    issue_key: str | None
+    available_at: datetime
+
+
+def _candidates(after: bool) -> Select[Any]:
+    """Due queued jobs, oldest first (``after``: past ``:after_at``/``:after_id``, the last
+    one looked at), leaving out those whose own key has a job running: they cannot be
+    leased, and a page full of them would hide a due job of a free key behind it. Locked
+    with SKIP LOCKED (PostgreSQL): what another leaser is looking at is not ours to take."""
+    running = _JOBS.alias("running")
+    stmt = select(
+        _JOBS.c.id,
+        _JOBS.c.key,
+        _JOBS.c.site,
+        _JOBS.c.issue_id,
+        _JOBS.c.issue_key,
+        _JOBS.c.available_at,
+    ).where(
+        _JOBS.c.state == JobState.QUEUED,
+        _JOBS.c.available_at <= bindparam("now"),
+        ~exists().where(running.c.key == _JOBS.c.key, running.c.state == JobState.LEASED),
     )
-    if after is not None:
-        at, job_id = after
+    if after:
+        at = bindparam("after_at", type_=_JOBS.c.available_at.type)
         stmt = stmt.where(
-            or_(QueueJob.available_at > at, and_(QueueJob.available_at == at, QueueJob.id > job_id))
+            or_(
+                _JOBS.c.available_at > at,
+                and_(_JOBS.c.available_at == at, _JOBS.c.id > bindparam("after_id")),
+            )
         )
-    return stmt.order_by(QueueJob.available_at, QueueJob.id)
+    return stmt.order_by(_JOBS.c.available_at, _JOBS.c.id).with_for_update(skip_locked=True)
+
+
+# built once: the lease path runs them many times a second
+_CANDIDATES = _candidates(after=False)
+_CANDIDATES_AFTER = _candidates(after=True)
+_RUNNING_KEYS = select(_JOBS.c.key).where(
+    _JOBS.c.key.in_(bindparam("keys", expanding=True)), _JOBS.c.state == JobState.LEASED
+)
+_MARK_LEASED = (
+    update(_JOBS)
+    .where(_JOBS.c.id.in_(bindparam("ids", expanding=True)), _JOBS.c.state == JobState.QUEUED)
+    .values(
+        state=JobState.LEASED,
+        lease_owner=bindparam("owner", type_=_JOBS.c.lease_owner.type),
+        lease_expires_at=bindparam("expires", type_=_JOBS.c.lease_expires_at.type),
+        attempts=_JOBS.c.attempts + 1,
+    )
+    .returning(_JOBS.c.id, _JOBS.c.attempts)
+)
+_NOTICES_OF = (
+    select(_NOTICES.c.job_id, _NOTICES.c.id, _NOTICES.c.notice)
+    .where(_NOTICES.c.job_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_NOTICES.c.observed_at, _NOTICES.c.id)
+)
+_NEXT_DUE = select(func.min(_JOBS.c.available_at)).where(
+    _JOBS.c.state == JobState.QUEUED, _JOBS.c.available_at > bindparam("now")
+)
 
 
 def _owned(job: Job) -> ColumnElement[bool]:

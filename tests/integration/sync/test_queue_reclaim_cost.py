@@ -1,5 +1,6 @@
-"""What a lease call costs in reclaim work: every worker poll reclaims first, so it must not
-read the live leases of other hosts nor probe one local process once per job it holds."""
+"""What a lease call costs in reclaim work: a lease call reclaims at most every quarter lease
+(or when a local process seen holding leases died), and a reclaim must not read the live
+leases of other hosts nor probe one local process once per job it holds."""
 
 from __future__ import annotations
 
@@ -87,12 +88,50 @@ def test_a_live_local_process_is_probed_once_and_other_hosts_not_at_all(
     ids = lease_all(queue, clock, local + remote, store)
     spy.killed.clear()
     spy.parsed.clear()
+    clock.advance(300 / 4)  # a lease call reclaims at most every quarter lease
 
     assert queue.lease("poller", limit=10) == []
 
     assert spy.killed == [live]  # one probe for five jobs of one process
     assert sorted(spy.parsed) == sorted(local)  # other hosts' live leases were not even read
     assert states(store, ids) == [JobState.LEASED] * 10
+
+
+def test_lease_calls_between_reclaims_read_no_leases_but_watch_local_holders(
+    store: Store, clock: FakeClock, spy: Spy
+) -> None:
+    queue = make_queue(store, clock, lease_seconds=300)
+    live = os.getppid()
+    ids = lease_all(queue, clock, [owner(queue_module._HOST, live, 0)], store)
+    clock.advance(75)
+    assert queue.lease("poller") == []  # a reclaim: the holder is seen, and watched
+    spy.killed.clear()
+    spy.parsed.clear()
+    clock.advance(74)
+
+    assert queue.lease("poller") == []
+
+    assert spy.parsed == []  # no lease was read
+    assert spy.killed == [live]  # but the one local holder was asked after
+    assert states(store, ids) == [JobState.LEASED]
+
+
+def test_a_watched_local_holder_that_dies_is_reclaimed_at_the_next_lease_call(
+    store: Store, clock: FakeClock, spy: Spy
+) -> None:
+    queue = make_queue(store, clock, lease_seconds=300)
+    ids = lease_all(queue, clock, [owner(queue_module._HOST, NO_SUCH_PID, 0)], store)
+    queue.enqueue(notice("other", clock))
+    with mock.patch.object(queue_module, "_pid_is_gone", lambda pid: False):
+        clock.advance(75)
+        assert len(queue.lease("poller")) == 1  # "alive": watched, its job left alone
+    assert states(store, ids) == [JobState.LEASED]
+    clock.advance(1)  # well inside the quarter lease
+
+    [job] = queue.lease("poller")  # now it is gone: reclaimed and leased again at once
+
+    assert job.id == ids[0]
+    assert job.attempts == 2
 
 
 def test_each_distinct_local_process_is_probed_and_dead_ones_are_reclaimed(
