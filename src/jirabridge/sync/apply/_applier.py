@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jirabridge.errors import RetryLaterError, SkipItemError
 from jirabridge.jira import Issue
@@ -48,6 +50,7 @@ class _JobReads:
     ref: PairRef | None
     snapshots: dict[Side, SnapshotData | None] = field(default_factory=dict)
     rows: dict[type, list[Any]] = field(default_factory=dict)
+    claimed: bool = False  # the job holds the pair (Queue.claim_pair), claimed in the same go
 
     def take(self, table: type, issue_pair_id: int) -> list[Any] | None:
         if self.ref is None or self.ref.id != issue_pair_id:
@@ -90,7 +93,7 @@ class Applier(
         """Run on only if no other job of this pair is running (see Queue.claim_pair): two
         jobs queued before the pair existed, one per issue, may both be leased."""
         if not await asyncio.to_thread(self.queue.claim_pair, job, ref.id):
-            raise RetryLaterError("another job of this issue pair is running", retry_after=1)
+            _claim_lost()
 
     async def _apply_job(self, job: Job) -> ApplyResult:
         site_cfg = self.config.sites.get(job.site)
@@ -112,7 +115,9 @@ class Applier(
         sites = {Side.SERVER: pair.server.site, Side.CLOUD: pair.cloud.site}
         ctx.clients = tracked({s: self._client(site) for s, site in sites.items()}, ctx.touched)
         ctx.issues[side] = issue
-        reads = await asyncio.to_thread(self._read_pair, pair.id, side, issue)
+        reads = await self.queue.store.write(
+            functools.partial(self._read_pair, job=job, pair_id=pair.id, side=side, issue=issue)
+        )
         _reads.set(reads)
         ref = reads.ref
         created = False
@@ -127,7 +132,8 @@ class Applier(
             created = True
             await self._claim(job, ref)
         else:
-            await self._claim(job, ref)
+            if not reads.claimed:
+                _claim_lost()
             other = side.other
             mirror = self.fresh.take(pair.id, other, ref.issue_id(other))
             if mirror is not None:  # created in bulk by the backfill, read right after
@@ -253,52 +259,56 @@ class Applier(
             ctx.writes,
         )
 
-        def commit() -> bool:
-            with self.queue.store.session() as session:
-                for s in (Side.SERVER, Side.CLOUD):
-                    save_snapshot(session, ref.id, s, after[s], issue_updated=updated[s], now=now)
-                for conflict in (*plan.conflicts, *overwrites.conflicts):
-                    record_conflict(session, ref.id, conflict, now=now)
-                session.add_all(overwrites.audit)
-                for link in comment_links:
-                    link_comments(session, ref.id, now=now, **link)
-                for row in attachment_links:
-                    session.add(AttachmentPair(issue_pair_id=ref.id, synced_at=now, **row))
-                for row in link_links:
-                    session.add(LinkPair(issue_pair_id=ref.id, synced_at=now, **row))
-                session.add_all(self.doc_audit(ctx, job.site, now))
-                for name, why in plan.skipped:
-                    session.add(
-                        AuditEntry(
-                            at=now,
-                            kind="field_skipped",
-                            site=job.site,
-                            subject=job.issue_key or job.issue_id,
-                            message=f"{name}: {why}",
-                            details={"pair": pair.id},
-                        )
+        def commit(session: Session) -> bool:
+            # run by the store's group writer, in a transaction shared with other jobs'
+            # commits; it may run a second time, alone: every row is made anew here
+            for s in (Side.SERVER, Side.CLOUD):
+                save_snapshot(session, ref.id, s, after[s], issue_updated=updated[s], now=now)
+            for conflict in (*plan.conflicts, *overwrites.conflicts):
+                record_conflict(session, ref.id, conflict, now=now)
+            session.add_all(_fresh(entry) for entry in overwrites.audit)
+            for link in comment_links:
+                link_comments(session, ref.id, now=now, **link)
+            for row in attachment_links:
+                session.add(AttachmentPair(issue_pair_id=ref.id, synced_at=now, **row))
+            for row in link_links:
+                session.add(LinkPair(issue_pair_id=ref.id, synced_at=now, **row))
+            session.add_all(self.doc_audit(ctx, job.site, now))
+            for name, why in plan.skipped:
+                session.add(
+                    AuditEntry(
+                        at=now,
+                        kind="field_skipped",
+                        site=job.site,
+                        subject=job.issue_key or job.issue_id,
+                        message=f"{name}: {why}",
+                        details={"pair": pair.id},
                     )
-                return self.queue.complete(
-                    job, session=session, message=f"{result.action} {result.detail}"
                 )
+            return self.queue.complete(
+                job, session=session, message=f"{result.action} {result.detail}"
+            )
 
-        await asyncio.to_thread(commit)
+        await self.queue.store.write(commit)
         return result
 
-    def _read_pair(self, pair_id: str, side: Side, issue: Issue) -> _JobReads:
+    def _read_pair(
+        self, session: Session, *, job: Job, pair_id: str, side: Side, issue: Issue
+    ) -> _JobReads:
         """The pair row of ``issue`` and, when it has one, everything :class:`_JobReads`
-        keeps, in one session."""
+        keeps, and the job's claim of the pair: one store call for all the job reads (run
+        by the store's group writer, with other jobs' reads and writes)."""
         assert issue.id is not None
-        with self.queue.store.session() as session:
-            ref = find_pair(session, side=side, issue_id=issue.id, pair_id=pair_id)
-            reads = _JobReads(ref)
-            if ref is not None:
-                for s in (Side.SERVER, Side.CLOUD):
-                    reads.snapshots[s] = load_snapshot(session, ref.id, s)
-                for table in _PAIR_ROWS:
-                    rows = session.scalars(select(table).where(table.issue_pair_id == ref.id))
-                    reads.rows[table] = list(rows)
-            return reads
+        ref = find_pair(session, side=side, issue_id=issue.id, pair_id=pair_id)
+        reads = _JobReads(ref)
+        if ref is not None:
+            for s in (Side.SERVER, Side.CLOUD):
+                reads.snapshots[s] = load_snapshot(session, ref.id, s)
+            for table in _PAIR_ROWS:
+                rows = session.scalars(select(table).where(table.issue_pair_id == ref.id))
+                reads.rows[table] = list(rows)
+            reads.claimed = self.queue.claim_pair(job, ref.id, session=session)
+        return reads
 
     def _rows(self, table: Any, issue_pair_id: int) -> list[Any]:
         reads = _reads.get()
@@ -329,3 +339,14 @@ class Applier(
                 if rule is not None and (rule.name not in out or entry.created > out[rule.name]):
                     out[rule.name] = entry.created
         return out
+
+
+def _claim_lost() -> NoReturn:
+    raise RetryLaterError("another job of this issue pair is running", retry_after=1)
+
+
+def _fresh(entry: AuditEntry) -> AuditEntry:
+    """A new row with ``entry``'s values: an object once flushed keeps its id even when its
+    transaction is rolled back, and the commit may run again (alone after a failed group)."""
+    columns = AuditEntry.__table__.columns
+    return AuditEntry(**{c.key: getattr(entry, c.key) for c in columns if c.key != "id"})

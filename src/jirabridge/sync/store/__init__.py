@@ -1,6 +1,7 @@
 """The state store: SQLAlchemy 2 tables, Alembic migrations, SQLite or PostgreSQL."""
 
 from jirabridge.sync.store._engine import Store, alembic_config, open_store
+from jirabridge.sync.store._group import GroupWriter
 from jirabridge.sync.store._schema import (
     AttachmentPair,
     AuditEntry,
@@ -29,6 +30,7 @@ __all__ = [
     "Conflict",
     "CreateIntent",
     "DeadLetter",
+    "GroupWriter",
     "IssuePair",
     "JobState",
     "LinkPair",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -24,7 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jirabridge.errors import FixConfigError, RetryLaterError, SkipItemError, redact
 
-__all__ = ["Store", "open_store"]
+if TYPE_CHECKING:
+    from jirabridge.sync.store._group import GroupWriter
+
+__all__ = ["Store", "open_store", "translate_error"]
+
+T = TypeVar("T")
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -48,6 +53,8 @@ class Store:
         # process's threads take turns on a lock (handed over at once) instead of SQLite's
         # busy handler, which sleeps in growing steps up to 100 ms and starves waiters
         self._turn = threading.RLock() if self.dialect == "sqlite" else None
+        self._writer: GroupWriter | None = None
+        self._writer_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -63,10 +70,28 @@ class Store:
             with self._sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
-            raise _translate(exc) from exc
+            raise translate_error(exc) from exc
         finally:
             if turn is not None:
                 turn.release()
+
+    async def write(self, fn: Callable[[Session], T]) -> T:
+        """``fn(session)`` in a transaction shared with other concurrent ``write`` calls
+        (each in its own SAVEPOINT; see :class:`GroupWriter`): its result once committed."""
+        return await self.writer.write(fn)
+
+    @property
+    def writer(self) -> GroupWriter:
+        """The store's group writer (one thread), started on first use."""
+        writer = self._writer
+        if writer is None:
+            from jirabridge.sync.store._group import GroupWriter  # it builds on this module
+
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = GroupWriter(self)
+                writer = self._writer
+        return writer
 
     def migrate(self) -> None:
         """Apply every Alembic migration not yet applied (``upgrade head``)."""
@@ -93,9 +118,12 @@ class Store:
                     if sqlite:
                         _sqlite_pragma(conn, "PRAGMA foreign_keys=ON")
         except SQLAlchemyError as exc:
-            raise _translate(exc) from exc
+            raise translate_error(exc) from exc
 
     def dispose(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
         self.engine.dispose()
 
 
@@ -125,7 +153,7 @@ def _make_engine(url: str, *, schema: str | None, echo: bool) -> Engine:
             with create_engine(url).begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         except SQLAlchemyError as exc:
-            raise _translate(exc) from exc
+            raise translate_error(exc) from exc
     return engine
 
 
@@ -153,7 +181,7 @@ def _sqlite_pragma(conn: Connection, pragma: str) -> None:
         driver.execute(pragma)
 
 
-def _translate(exc: SQLAlchemyError) -> Exception:
+def translate_error(exc: SQLAlchemyError) -> Exception:
     """The store's errors by what the caller should do. A constraint broken (IntegrityError)
     is a race another transaction won: try again, and the attempts count towards the dead
     letters. A value the database refuses (DataError: too long, out of range) fails the same
