@@ -8,10 +8,11 @@ Guarantees, all kept by the database rather than by the process:
 * **Order per key.** A key has at most one *leased* job, so a key's jobs never run in
   parallel; notices arriving while a job runs wait in the next (queued) job.
 * **Crash safety.** A lease has an expiry, pushed out by a heartbeat while the job runs; a
-  job whose worker died (SIGKILL at any point) runs again: at once when the dead process was
-  on this host (the lease names host and pid), else when its lease expires. Completion
-  deletes the job and its notices in one transaction, so nothing is lost and nothing is
-  completed twice. Applying a job twice is harmless because the engine diffs against the
+  job whose worker died (SIGKILL at any point) runs again: when the dead process was on this
+  host (the lease names host and pid), at once if a lease call here had seen it holding
+  leases, else within a quarter lease; a worker of another host's, when its lease expires.
+  Completion deletes the job and its notices in one transaction, so nothing is lost and
+  nothing is completed twice. Applying a job twice is harmless because the engine diffs against the
   last synced state.
 * **Retries and dead letters.** :class:`~jirabridge.errors.RetryLaterError` (and unexpected
   errors) retry with exponential backoff (``retry_after`` honoured); ``SkipItemError``,
@@ -40,7 +41,9 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     Select,
+    String,
     Table,
     and_,
     bindparam,
@@ -49,10 +52,15 @@ from sqlalchemy import (
     event,
     exists,
     func,
+    insert,
+    literal,
     or_,
     select,
     update,
 )
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,7 +157,6 @@ class DeadLetterInfo:
     notices: int
 
 
-_MAX_RACE_RETRIES = 8
 log = logging.getLogger("jirabridge.sync.queue")
 
 
@@ -355,15 +362,10 @@ class Queue:
         if session is not None:
             self.notify_after_commit(session)
             return self._enqueue_in(session, notice, immediate, wake)
-        for _ in range(_MAX_RACE_RETRIES):
-            try:
-                with self.store.session() as own:
-                    job_id = self._enqueue_in(own, notice, immediate, wake)
-            except _RaceError:
-                continue
-            self.wakeup.notify()
-            return job_id
-        raise RetryLaterError("queue is too busy to accept the notice; try again")
+        with self.store.session() as own:
+            job_id = self._enqueue_in(own, notice, immediate, wake)
+        self.wakeup.notify()
+        return job_id
 
     def notify_after_commit(self, session: Session) -> None:
         """Wake the workers once ``session`` commits (not before: they would not see the
@@ -387,52 +389,32 @@ class Queue:
     def _enqueue_in(
         self, session: Session, notice: ChangeNotice, immediate: bool, wake: bool = False
     ) -> int:
+        """Two statements: an upsert of the key's queued job (its key found by the same
+        statement: the issue's pair if it has one) returning its id, and the notice's
+        insert. The unique (key, state) makes the upsert safe against a concurrent one."""
         now = self.clock.now()
         immediate = immediate or wake
-        key = self._key(session, notice.site, notice.issue_id)
-        for _ in range(_MAX_RACE_RETRIES):
-            values: dict[str, object] = {"issue_key": notice.issue_key or QueueJob.issue_key}
-            if wake:
-                values["available_at"] = now
-            elif immediate:
-                # pull a waiting job forward, but never one backing off after a failure
-                # (retrying a 429 early only earns a longer wait)
-                values["available_at"] = case(
-                    (QueueJob.attempts == 0, now), else_=QueueJob.available_at
-                )
-            result = session.execute(
-                update(QueueJob)
-                .where(QueueJob.key == key, QueueJob.state == JobState.QUEUED)
-                .values(**values)
-                .returning(QueueJob.id)
-            )
-            job_id = result.scalar_one_or_none()
-            if job_id is None:
-                job = QueueJob(
-                    key=key,
-                    state=JobState.QUEUED,
-                    site=notice.site,
-                    issue_id=notice.issue_id,
-                    issue_key=notice.issue_key,
-                    enqueued_at=now,
-                    available_at=now
-                    if immediate
-                    else now + timedelta(seconds=self.config.coalesce_seconds),
-                    attempts=0,
-                )
-                try:
-                    with session.begin_nested():
-                        session.add(job)
-                        session.flush()
-                except IntegrityError:
-                    continue  # someone inserted the queued job for this key just now
-                job_id = job.id
-            session.add(
-                QueueNotice(job_id=job_id, notice=notice.to_json(), observed_at=notice.observed_at)
-            )
-            session.flush()
-            return job_id
-        raise _RaceError
+        side = self.site_sides.get(notice.site)
+        mode = "wake" if wake else "immediate" if immediate else "plain"
+        stmt = _upsert_job(self.store.dialect, side if side in ("server", "cloud") else None, mode)
+        available = now if immediate else now + timedelta(seconds=self.config.coalesce_seconds)
+        job_id: int = session.execute(
+            stmt,
+            {
+                "p_key": f"{notice.site}:{notice.issue_id}",
+                "p_site": notice.site,
+                "p_issue": notice.issue_id,
+                "p_issue_key": notice.issue_key,
+                "p_new_issue_key": notice.issue_key or None,  # keep the known one
+                "p_now": now,
+                "p_available": available,
+            },
+        ).scalar_one()
+        session.execute(
+            _ADD_NOTICE,
+            {"job_id": job_id, "notice": notice.to_json(), "observed_at": notice.observed_at},
+        )
+        return job_id
 
     # ---- lease ----------------------------------------------------------------------------
 
@@ -930,13 +912,6 @@ class Queue:
         )
 
 
-class _RaceError(RetryLaterError):
-    """Lost a race for a key's queued job too often inside one transaction: try again."""
-
-    def __init__(self) -> None:
-        super().__init__("queue is busy for this issue; try again", retry_after=1)
-
-
 _JOBS = cast(Table, QueueJob.__table__)
 _NOTICES = cast(Table, QueueNotice.__table__)
 _PAIRS = cast(Table, IssuePair.__table__)
@@ -1005,6 +980,53 @@ _NOTICES_OF = (
     .where(_NOTICES.c.job_id.in_(bindparam("ids", expanding=True)))
     .order_by(_NOTICES.c.observed_at, _NOTICES.c.id)
 )
+_ADD_NOTICE = insert(_NOTICES)
+
+
+@functools.cache
+def _upsert_job(dialect: str, side: str | None, mode: str) -> Insert:
+    """The upsert of a key's queued job (built once per dialect, site side and mode).
+
+    The key is the issue's pair (``pair:N``) when ``side`` is known and a pair holds the
+    issue, else ``:p_key`` (site and issue). A key with a queued job already gets the
+    notice's issue key (when it has one) and, by ``mode``: ``wake``, due now; ``immediate``,
+    due now unless it is backing off after a failure (retrying a 429 early only earns a
+    longer wait); ``plain``, its due time as it was (the coalescing delay runs on)."""
+    make = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    key: ColumnElement[str] = bindparam("p_key", type_=String)
+    if side is not None:
+        column = _PAIRS.c.server_issue_id if side == "server" else _PAIRS.c.cloud_issue_id
+        pair_key = (
+            select(literal("pair:", String) + sql_cast(_PAIRS.c.id, String))
+            .where(column == bindparam("p_issue", type_=String))
+            .order_by(_PAIRS.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        key = func.coalesce(pair_key, key)
+    stmt = make(_JOBS).values(
+        key=key,
+        state=JobState.QUEUED,
+        site=bindparam("p_site", type_=String),
+        issue_id=bindparam("p_issue", type_=String),
+        issue_key=bindparam("p_issue_key", type_=String),
+        enqueued_at=bindparam("p_now", type_=_JOBS.c.enqueued_at.type),
+        available_at=bindparam("p_available", type_=_JOBS.c.available_at.type),
+        attempts=0,
+    )
+    now = bindparam("p_now", type_=_JOBS.c.available_at.type)
+    changes: dict[str, Any] = {
+        "issue_key": func.coalesce(bindparam("p_new_issue_key", type_=String), _JOBS.c.issue_key)
+    }
+    if mode == "wake":
+        changes["available_at"] = now
+    elif mode == "immediate":
+        changes["available_at"] = case((_JOBS.c.attempts == 0, now), else_=_JOBS.c.available_at)
+    return stmt.on_conflict_do_update(
+        index_elements=[_JOBS.c.key, _JOBS.c.state], set_=changes
+    ).returning(_JOBS.c.id)
+
+
 _NEXT_DUE = select(func.min(_JOBS.c.available_at)).where(
     _JOBS.c.state == JobState.QUEUED, _JOBS.c.available_at > bindparam("now")
 )
