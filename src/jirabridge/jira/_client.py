@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import io
 import random
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import IO, Any, Self
 
@@ -18,6 +19,7 @@ from jirabridge.errors import (
     JiraErrorBody,
     SkipItemError,
 )
+from jirabridge.jira._coalesce import ReadBatcher
 from jirabridge.jira._convert import IssueReader, IssueWriter
 from jirabridge.jira._errors import Scope, request_info
 from jirabridge.jira._governor import RateGovernor
@@ -50,7 +52,14 @@ from jirabridge.jira._richtext import RichTextCodec, default_codec
 from jirabridge.jira._shape import Answer, expect_list, expect_object
 from jirabridge.jira._users import UserResolver
 
-__all__ = ["AGILE", "BULK_CREATE_MAX", "SPRINT_MOVE_MAX", "BaseClient", "CreateCheck"]
+__all__ = [
+    "AGILE",
+    "BULK_CREATE_MAX",
+    "BULK_READ_MAX",
+    "SPRINT_MOVE_MAX",
+    "BaseClient",
+    "CreateCheck",
+]
 
 AGILE = "/rest/agile/1.0"
 WEBHOOKS = "/rest/webhooks/1.0/webhook"
@@ -58,6 +67,15 @@ DEFAULT_MAX_ATTACHMENT_BYTES = 2 * 1024**3
 """A download stops past this (Cloud's own upload limit is 2 GB); a client option."""
 BULK_CREATE_MAX = 50
 SPRINT_MOVE_MAX = 50
+BULK_READ_MAX = 100
+"""Issues per bulk read (Cloud's ``/issue/bulkfetch`` limit; Server searches as many)."""
+READS_IN_FLIGHT = 1
+"""Reads of one kind sent at once before further ones queue up for a bulk read."""
+BULK_EXPANDS = frozenset({"changelog", "renderedFields"})
+"""Expansions a bulk answer carries per issue like GET issue does."""
+_BULK_REF = re.compile(r"[0-9]{1,18}|[A-Za-z][A-Za-z0-9_]{0,254}-[0-9]{1,18}")
+"""Refs safe to put in a bulk read as they are (an id or a plain issue key)."""
+_LaneKey = tuple[tuple[str, ...], tuple[str, ...]]
 
 CreateCheck = Callable[[], Awaitable[str | None]]
 """Called after a create failed ambiguously: the key of the issue if it was created, or None."""
@@ -86,6 +104,7 @@ class BaseClient:
         rng: random.Random | None = None,
         max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        coalesce_reads: bool = True,
     ) -> None:
         if max_attachment_bytes < 1:
             raise FixConfigError("max_attachment_bytes must be at least 1")
@@ -108,6 +127,8 @@ class BaseClient:
         self._fields: dict[str, FieldInfo] | None = None
         self._fields_lock = asyncio.Lock()
         self._subtask_types: frozenset[str] | None = None
+        self.coalesce_reads = coalesce_reads
+        self._read_lanes: dict[_LaneKey, ReadBatcher[dict[str, Any]]] = {}
 
     def _bucket_of(self) -> BucketFn:
         return lambda method, endpoint: ""
@@ -250,6 +271,17 @@ class BaseClient:
         fields: Sequence[str] | None = None,
         expand: Sequence[str] | None = None,
     ) -> dict[str, Any]:
+        """One issue as Jira's JSON (``GET /issue/{key}``). With ``coalesce_reads`` on,
+        reads of the same kind made while another is in flight are sent together as one
+        bulk read (see :meth:`get_issues_raw`); the answer and the errors are the same."""
+        lane = self._lane(fields, expand)
+        if lane is None:
+            return await self._get_issue_single(key, fields, expand)
+        return dict(await lane.get(key))
+
+    async def _get_issue_single(
+        self, key: str, fields: Sequence[str] | None, expand: Sequence[str] | None
+    ) -> dict[str, Any]:
         data = await self._json(
             "GET",
             f"{self.api}/issue/{key}",
@@ -257,6 +289,82 @@ class BaseClient:
             scope=Scope.ITEM,
         )
         return dict(data)
+
+    def _lane(
+        self, fields: Sequence[str] | None, expand: Sequence[str] | None
+    ) -> ReadBatcher[dict[str, Any]] | None:
+        """The coalescing lane of this kind of read, or None when it is read alone: the
+        option is off, or ``expand`` asks for something a bulk answer does not carry per
+        issue (names, schema, transitions...)."""
+        if not self.coalesce_reads or not set(expand or ()) <= BULK_EXPANDS:
+            return None
+        key: _LaneKey = (tuple(fields or ()), tuple(expand or ()))
+        lane = self._read_lanes.get(key)
+        if lane is None:
+
+            async def one(ref: str) -> dict[str, Any]:
+                return await self._get_issue_single(ref, fields, expand)
+
+            async def many(refs: Sequence[str]) -> dict[str, dict[str, Any]]:
+                return await self._bulk_read(refs, fields, expand)
+
+            lane = ReadBatcher(one, many, max_batch=BULK_READ_MAX, max_in_flight=READS_IN_FLIGHT)
+            self._read_lanes[key] = lane
+        return lane
+
+    async def get_issues_raw(
+        self,
+        keys: Sequence[str],
+        *,
+        fields: Sequence[str] | None = None,
+        expand: Sequence[str] | None = None,
+    ) -> dict[str, dict[str, Any] | None]:
+        """Several issues by key or id, 100 per request (Cloud ``POST /issue/bulkfetch``,
+        Server ``POST /search`` on ``key in (...)``). Every asked key is in the answer: its
+        issue as ``GET /issue`` gives it, or None when that GET says the issue is not there
+        (a :class:`SkipItemError`). Issues the bulk answer leaves out or gives only in part
+        (a moved key, a cut changelog) are read again one by one."""
+        wanted = list(dict.fromkeys(keys))
+        out: dict[str, dict[str, Any] | None] = {}
+        for start in range(0, len(wanted), BULK_READ_MAX):
+            chunk = wanted[start : start + BULK_READ_MAX]
+            found = await self._bulk_read(chunk, fields, expand) if len(chunk) > 1 else {}
+            for ref in chunk:
+                raw = found.get(ref)
+                if raw is None:
+                    try:
+                        raw = await self._get_issue_single(ref, fields, expand)
+                    except SkipItemError:
+                        raw = None
+                out[ref] = raw
+        return out
+
+    async def _bulk_read(
+        self, refs: Sequence[str], fields: Sequence[str] | None, expand: Sequence[str] | None
+    ) -> dict[str, dict[str, Any]]:
+        """The issues one bulk request gives for ``refs``, keyed by the asked ref; refs it
+        cannot answer exactly as a single GET would are left out."""
+        asked = [r for r in refs if _BULK_REF.fullmatch(r)]
+        if not asked:
+            return {}
+        issues = await self._bulk_issues(asked, list(fields or ["*all"]), list(expand or ()))
+        by_ref: dict[str, dict[str, Any]] = {}
+        for raw in issues:
+            if not isinstance(raw, Mapping) or _cut_short(raw, expand):
+                continue
+            for name in ("id", "key"):
+                value = raw.get(name)
+                if isinstance(value, str | int) and not isinstance(value, bool):
+                    by_ref.setdefault(str(value), dict(raw))
+        # an answer under another key (a moved issue, other letter case) is left out: the
+        # single GET says what Jira says for the asked ref
+        return {ref: by_ref[ref] for ref in asked if ref in by_ref}
+
+    async def _bulk_issues(
+        self, refs: Sequence[str], fields: list[str], expand: list[str]
+    ) -> list[Any]:
+        """The raw issues of one bulk read (flavour specific)."""
+        raise NotImplementedError
 
     async def get_issue(
         self,
@@ -896,3 +1004,18 @@ def _match_bulk(response: httpx.Response, start: int, size: int) -> list[BulkCre
 def _status_of(err: Mapping[str, Any]) -> int:
     status = err.get("status")
     return status if isinstance(status, int) and not isinstance(status, bool) else 400
+
+
+def _cut_short(raw: Mapping[str, Any], expand: Sequence[str] | None) -> bool:
+    """Whether a bulk answer's changelog holds fewer entries than GET issue gives (Cloud caps
+    it at 40 in bulk reads): such an issue is read again on its own."""
+    if not expand or "changelog" not in expand:
+        return False
+    block = raw.get("changelog")
+    if not isinstance(block, Mapping):
+        return True
+    histories = block.get("histories")
+    total = block.get("total")
+    if not isinstance(histories, list):
+        return True
+    return isinstance(total, int) and total > len(histories)

@@ -76,6 +76,19 @@ class CloudClient(BaseClient):
             for issue in page:
                 yield issue
 
+    async def _bulk_issues(
+        self, refs: Sequence[str], fields: list[str], expand: list[str]
+    ) -> list[Any]:
+        """``POST /issue/bulkfetch``: up to 100 issues; unknown and hidden ones are left out,
+        ones Jira could not read now are listed in ``issueErrors`` (both read again alone)."""
+        body: dict[str, Any] = {"issueIdsOrKeys": list(refs), "fields": fields}
+        if expand:
+            body["expand"] = expand
+        answer = await self.http.json_object(
+            "POST", f"{self.api}/issue/bulkfetch", json_body=body, scope=Scope.ITEM, idempotent=True
+        )
+        return expect_list(answer.get("issues") or [], answer.request, "bulk fetch issues")
+
     async def approximate_count(self, jql: str) -> int:
         data = await self._json(
             "POST", f"{self.api}/search/approximate-count", json_body={"jql": jql}, idempotent=True

@@ -15,6 +15,7 @@ from jirabridge.jira._errors import Scope
 from jirabridge.jira._http import BucketFn
 from jirabridge.jira._model import ChangelogEntry, JiraFlavour, UserRef
 from jirabridge.jira._paging import PaginationLoopError, offset_pages
+from jirabridge.jira._shape import expect_list
 
 __all__ = ["ServerClient", "split_order_by"]
 
@@ -81,6 +82,28 @@ class ServerClient(BaseClient):
             body["expand"] = list(expand)
         data = await self._json("POST", f"{self.api}/search", json_body=body, idempotent=True)
         return data  # type: ignore[no-any-return]
+
+    async def _bulk_issues(
+        self, refs: Sequence[str], fields: list[str], expand: list[str]
+    ) -> list[Any]:
+        """``POST /search`` on ``key in (...)`` (Server has no bulk fetch). ``validateQuery``
+        false (Jira's legacy spelling of "warn", which every version takes): a key that names
+        no issue is dropped with a warning instead of failing the whole search. Numbers go
+        unquoted (JQL reads a quoted number as a key)."""
+        jql = "key in (" + ", ".join(refs) + ")"
+        body: dict[str, Any] = {
+            "jql": jql,
+            "startAt": 0,
+            "maxResults": len(refs),
+            "fields": fields,
+            "validateQuery": False,
+        }
+        if expand:
+            body["expand"] = expand
+        answer = await self.http.json_object(
+            "POST", f"{self.api}/search", json_body=body, scope=Scope.ITEM, idempotent=True
+        )
+        return expect_list(answer.get("issues") or [], answer.request, "search issues")
 
     async def search_raw(
         self,

@@ -354,12 +354,28 @@ async def changelog_bulkfetch(ctx: Ctx) -> Any:
 
 
 ISSUE_BULKFETCH_LIMIT = 100
+BULKFETCH_PROPERTIES = 5
+BULKFETCH_CHANGELOG = 40
+"""Cloud's bulk fetch gives at most the 40 latest changelog entries of an issue."""
+_BULKFETCH_KEYS = {"issueIdsOrKeys", "fields", "expand", "properties", "fieldsByKeys"}
 
 
 async def issue_bulkfetch(ctx: Ctx) -> Any:
-    """Cloud ``POST /issue/bulkfetch``: up to 100 issues by id or key; unknown or hidden ones
-    are left out, as Jira does."""
+    """Cloud ``POST /issue/bulkfetch``: up to 100 issues by id or key (a key in any letter
+    case or a moved key finds its issue), each at most once and in ascending id order, in the
+    representation of GET issue except that the changelog holds the latest 40 entries (its
+    ``total`` says how many there are). Unknown or hidden issues are left out, as Jira does;
+    ``issueErrors`` is for issues Jira could not read for the moment (never here)."""
     body = await ctx.json_object()
+    for name in body:
+        if name not in _BULKFETCH_KEYS:
+            raise JiraHttpError(
+                400,
+                [
+                    f'Unrecognized field "{name}" (Class BulkFetchIssueRequestBean),'
+                    " not marked as ignorable"
+                ],
+            )
     refs = body.get("issueIdsOrKeys")
     if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
         raise JiraHttpError(400, ["issueIdsOrKeys must be a non-empty list of issue ids or keys."])
@@ -371,23 +387,33 @@ async def issue_bulkfetch(ctx: Ctx) -> Any:
     for name, value in (("fields", fields), ("expand", expand), ("properties", properties)):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise JiraHttpError(400, [f"{name} must be a list of strings."])
+    if len(properties) > BULKFETCH_PROPERTIES:
+        raise JiraHttpError(
+            400, [f"The number of property keys must not exceed {BULKFETCH_PROPERTIES}."]
+        )
     mode, include, exclude = parse_field_selection(fields, default="*navigable")
     renderer = renderer_of(ctx)
-    issues = []
+    found: dict[int, Issue] = {}
     for ref in refs:
         issue = ctx.site.find_issue(ref)
         if issue is None or not ctx.site.can_browse(ctx.user_key, issue.project_id):
             continue
-        issues.append(
-            renderer.issue(
-                issue,
-                mode=mode,
-                include=include,
-                exclude=exclude,
-                expand=expand,
-                properties=properties,
-            )
+        found.setdefault(issue.id, issue)
+    issues = []
+    for issue_id in sorted(found):
+        out = renderer.issue(
+            found[issue_id],
+            mode=mode,
+            include=include,
+            exclude=exclude,
+            expand=expand,
+            properties=properties,
         )
+        block = out.get("changelog")
+        if isinstance(block, dict) and len(block["histories"]) > BULKFETCH_CHANGELOG:
+            block["histories"] = block["histories"][-BULKFETCH_CHANGELOG:]
+            block["maxResults"] = BULKFETCH_CHANGELOG
+        issues.append(out)
     return {"issues": issues, "issueErrors": []}
 
 

@@ -66,6 +66,19 @@ def _list(value: Any, name: str) -> list[str]:
     raise JiraHttpError(400, [f"The value for '{name}' must be a list of strings."])
 
 
+def _validation(value: Any) -> str:
+    """Server's ``validateQuery``: strict (the default), warn, none, or the legacy booleans
+    (true is strict, false is warn); anything else is refused by the JQL compiler."""
+    if value is None or value is True:
+        return "strict"
+    if value is False:
+        return "warn"
+    if isinstance(value, str):
+        low = value.strip().lower()
+        return {"true": "strict", "false": "warn"}.get(low, low)
+    raise JiraHttpError(400, ["The value for 'validateQuery' must be a string or a boolean."])
+
+
 def _check_keys(body: dict[str, Any], allowed: set[str], bean: str) -> None:
     for key in body:
         if key not in allowed:
@@ -112,7 +125,11 @@ async def server_search(ctx: Ctx) -> Any:
     if start < 0:
         raise JiraHttpError(400, ["The 'startAt' parameter must not be negative."])
     limit = max(0, min(limit, SERVER_MAX_RESULTS))
-    issues = run_search(ctx, jql)
+    validation = _validation(params.get("validateQuery"))
+    result = search(
+        ctx.site, jql, viewer_key=ctx.user_key, flavour=ctx.site.flavour, validation=validation
+    )
+    issues = list(result.issues)
     if start + limit > RESULT_WINDOW and limit > 0:
         raise JiraHttpError(
             500,
@@ -144,6 +161,8 @@ async def server_search(ctx: Ctx) -> Any:
         "total": len(issues),
         "issues": rendered,
     }
+    if result.warnings:
+        out["warningMessages"] = list(result.warnings)
     _names_and_schema(ctx, out, rendered, expand)
     return out
 

@@ -419,7 +419,15 @@ class _Compiler(Generic[IssueT]):
                 low = self.check_function(item, fdef, name)
                 wanted |= self.value_function(item, low, name)
             else:
-                wanted |= self.resolve(fdef, name, item)
+                try:
+                    wanted |= self.resolve(fdef, name, item)
+                except JqlError as exc:
+                    # Jira's query factories skip a value they cannot resolve: without
+                    # strict validation ``key in (A-1, A-404)`` still finds A-1. A negated
+                    # list with such a value matches nothing, as before.
+                    if oper not in (Operator.EQ, Operator.IN):
+                        raise
+                    self.errors.extend(exc.error_messages)
         get = fdef.get
         if oper in _RELATIONAL:
             return self.key_relation(fdef, oper, wanted)
