@@ -715,11 +715,11 @@ class Queue:
         return True
 
     def _complete_in(self, session: Session, job: Job, message: str | None) -> None:
-        row = session.scalars(select(QueueJob).where(_owned(job)).with_for_update()).first()
-        if row is None:
+        # Core statements (no job object loaded): the notices, then the job if still ours;
+        # if it is not, the error rolls the notices' delete back with the transaction
+        session.execute(_DROP_NOTICES, {"job": job.id})
+        if session.execute(_DROP_OWNED, {"job": job.id, "owner": job.owner}).first() is None:
             raise LeaseLostError(job)
-        session.execute(delete(QueueNotice).where(QueueNotice.job_id == job.id))
-        session.delete(row)
         session.add(
             AuditEntry(
                 at=self.clock.now(),
@@ -1027,6 +1027,16 @@ def _upsert_job(dialect: str, side: str | None, mode: str) -> Insert:
     ).returning(_JOBS.c.id)
 
 
+_DROP_NOTICES = delete(_NOTICES).where(_NOTICES.c.job_id == bindparam("job"))
+_DROP_OWNED = (
+    delete(_JOBS)
+    .where(
+        _JOBS.c.id == bindparam("job"),
+        _JOBS.c.state == JobState.LEASED,
+        _JOBS.c.lease_owner == bindparam("owner"),
+    )
+    .returning(_JOBS.c.id)
+)
 _NEXT_DUE = select(func.min(_JOBS.c.available_at)).where(
     _JOBS.c.state == JobState.QUEUED, _JOBS.c.available_at > bindparam("now")
 )

@@ -180,3 +180,22 @@ def test_concurrent_leasers_never_share_a_job_or_run_a_pair_twice(
     # existed: at most one of each pair runs
     pairs = {int(j.issue_id) % 1000 for j in leased}
     assert len(pairs) == len(leased) == 60
+
+
+def test_a_stale_complete_leaves_the_new_owners_job_and_notices_alone(
+    store: Store, clock: FakeClock
+) -> None:
+    q = make_queue(store, clock, lease_seconds=30)
+    q.enqueue(notice("1", clock, changelog_id="a"))
+    [stale] = q.lease("w1")
+    clock.advance(31)
+    [fresh] = q.lease("w2")
+    assert fresh.id == stale.id
+
+    with statements(store) as seen:
+        assert not q.complete(stale)
+    assert len(seen) <= 3  # (BEGIN,) notices delete, job delete; no audit row
+
+    assert (q.stats().leased, q.stats().notices) == (1, 1)
+    assert q.complete(fresh)
+    assert (q.stats().leased, q.stats().notices) == (0, 0)
