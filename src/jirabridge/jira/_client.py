@@ -129,6 +129,7 @@ class BaseClient:
         self._subtask_types: frozenset[str] | None = None
         self.coalesce_reads = coalesce_reads
         self._read_lanes: dict[_LaneKey, ReadBatcher[dict[str, Any]]] = {}
+        self._lanes_loop: asyncio.AbstractEventLoop | None = None
 
     def _bucket_of(self) -> BucketFn:
         return lambda method, endpoint: ""
@@ -298,6 +299,12 @@ class BaseClient:
         issue (names, schema, transitions...)."""
         if not self.coalesce_reads or not set(expand or ()) <= BULK_EXPANDS:
             return None
+        loop = asyncio.get_running_loop()
+        if loop is not self._lanes_loop:
+            # lanes hold futures and tasks of one event loop: a client used again under
+            # another loop starts afresh rather than waiting on a dead loop's reads
+            self._read_lanes = {}
+            self._lanes_loop = loop
         key: _LaneKey = (tuple(fields or ()), tuple(expand or ()))
         lane = self._read_lanes.get(key)
         if lane is None:

@@ -351,3 +351,31 @@ async def test_server_search_validate_query(validate: Any, status: int, found: i
         assert (await _post(emu, "/rest/api/2/search", negated)).json()["issues"] == []
     finally:
         await emu.aclose()
+
+
+async def test_expansions_a_bulk_answer_lacks_are_read_alone(emu: Emu) -> None:
+    keys = await _issues(emu, 4, edits=0)
+    client, spy = await _counted(emu)
+    got = await asyncio.gather(*(client.get_issue_raw(k, expand=["names"]) for k in keys))
+    assert all("names" in raw for raw in got)
+    assert spy.bulk() == []
+    assert sorted(spy.singles()) == sorted(keys)
+
+
+async def test_one_client_under_two_event_loops() -> None:
+    emu = Emu("cloud")
+    try:
+        keys = await _issues(emu, 4, edits=0)
+        client, spy = await _counted(emu)
+
+        def in_new_loop() -> list[str]:
+            async def read() -> list[str]:
+                return [i.key for i in await asyncio.gather(*(client.get_issue(k) for k in keys))]
+
+            return asyncio.run(read())
+
+        for _ in range(2):
+            assert await asyncio.to_thread(in_new_loop) == keys
+        assert len(spy.bulk()) == 2
+    finally:
+        await emu.aclose()
