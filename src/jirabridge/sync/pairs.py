@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from jirabridge.errors import SkipItemError
 from jirabridge.sync.config import Side
 from jirabridge.sync.diff import ConflictRecord, value_hash
-from jirabridge.sync.store import CommentPair, Conflict, IssuePair, Snapshot
+from jirabridge.sync.store import Base, CommentPair, Conflict, IssuePair, Snapshot
 
 __all__ = [
     "PairRef",
@@ -52,7 +52,58 @@ class PairRef:
         return self.server_key if side is Side.SERVER else self.cloud_key
 
 
-def _ref(row: IssuePair) -> PairRef:
+# the applier reads a pair and both snapshots and writes both snapshots on every job: these
+# are plain table statements built once (no ORM objects to make, track and flush; the
+# statement's cache key is the same object every time)
+_PAIRS = Base.metadata.tables[IssuePair.__tablename__]
+_SNAPSHOTS = Base.metadata.tables[Snapshot.__tablename__]
+
+
+def _pair_lookup(column: str, by_pair: bool) -> Any:
+    stmt = select(
+        _PAIRS.c.id,
+        _PAIRS.c.pair_id,
+        _PAIRS.c.server_issue_id,
+        _PAIRS.c.server_key,
+        _PAIRS.c.cloud_issue_id,
+        _PAIRS.c.cloud_key,
+        _PAIRS.c.origin,
+    ).where(_PAIRS.c[column] == bindparam("b_issue"))
+    if by_pair:
+        stmt = stmt.where(_PAIRS.c.pair_id == bindparam("b_pair"))
+    return stmt.order_by(_PAIRS.c.id).limit(1)
+
+
+_FIND_PAIR = {
+    (side, by_pair): _pair_lookup(
+        "server_issue_id" if side is Side.SERVER else "cloud_issue_id", by_pair
+    )
+    for side in Side
+    for by_pair in (False, True)
+}
+_SNAPSHOT_OF = (
+    _SNAPSHOTS.c.issue_pair_id == bindparam("b_pair"),
+    _SNAPSHOTS.c.side == bindparam("b_side"),
+)
+_LOAD_SNAPSHOT = select(
+    _SNAPSHOTS.c.fields,
+    _SNAPSHOTS.c.field_hashes,
+    _SNAPSHOTS.c.issue_updated,
+    _SNAPSHOTS.c.synced_at,
+).where(*_SNAPSHOT_OF)
+_SNAPSHOT_VALUES: dict[str, Any] = {
+    "fields": bindparam("b_fields"),
+    "field_hashes": bindparam("b_hashes"),
+    "issue_updated": bindparam("b_updated"),
+    "synced_at": bindparam("b_synced"),
+}
+_UPDATE_SNAPSHOT = update(_SNAPSHOTS).where(*_SNAPSHOT_OF).values(_SNAPSHOT_VALUES)
+_INSERT_SNAPSHOT = insert(_SNAPSHOTS).values(
+    issue_pair_id=bindparam("b_pair"), side=bindparam("b_side"), **_SNAPSHOT_VALUES
+)
+
+
+def _ref(row: IssuePair | Row[Any]) -> PairRef:
     return PairRef(
         id=row.id,
         pair_id=row.pair_id,
@@ -67,11 +118,8 @@ def _ref(row: IssuePair) -> PairRef:
 def find_pair(
     session: Session, *, side: Side, issue_id: str, pair_id: str | None = None
 ) -> PairRef | None:
-    column = IssuePair.server_issue_id if side is Side.SERVER else IssuePair.cloud_issue_id
-    stmt = select(IssuePair).where(column == issue_id)
-    if pair_id is not None:
-        stmt = stmt.where(IssuePair.pair_id == pair_id)
-    row = session.scalars(stmt.order_by(IssuePair.id)).first()
+    stmt = _FIND_PAIR[side, pair_id is not None]
+    row = session.execute(stmt, {"b_issue": issue_id, "b_pair": pair_id}).first()
     return None if row is None else _ref(row)
 
 
@@ -152,9 +200,7 @@ class SnapshotData:
 
 
 def load_snapshot(session: Session, issue_pair_id: int, side: Side) -> SnapshotData | None:
-    row = session.scalars(
-        select(Snapshot).where(Snapshot.issue_pair_id == issue_pair_id, Snapshot.side == side.value)
-    ).first()
+    row = session.execute(_LOAD_SNAPSHOT, {"b_pair": issue_pair_id, "b_side": side.value}).first()
     if row is None:
         return None
     return SnapshotData(
@@ -177,25 +223,18 @@ def save_snapshot(
     """Store what ``side`` holds after a sync (values and their hashes)."""
     hashes = {name: value_hash(value) for name, value in values.items()}
     plain = {name: _jsonable(value) for name, value in values.items()}
-    row = session.scalars(
-        select(Snapshot).where(Snapshot.issue_pair_id == issue_pair_id, Snapshot.side == side.value)
-    ).first()
-    if row is None:
-        row = Snapshot(
-            issue_pair_id=issue_pair_id,
-            side=side.value,
-            fields=plain,
-            field_hashes=hashes,
-            issue_updated=issue_updated,
-            synced_at=now,
-        )
-        session.add(row)
-    else:
-        row.fields = plain
-        row.field_hashes = hashes
-        row.issue_updated = issue_updated
-        row.synced_at = now
-    session.flush()
+    params = {
+        "b_pair": issue_pair_id,
+        "b_side": side.value,
+        "b_fields": plain,
+        "b_hashes": hashes,
+        "b_updated": issue_updated,
+        "b_synced": now,
+    }
+    # an update first: every snapshot but a new pair's first is there already. A Snapshot
+    # object of this row loaded in this session is not refreshed (none is: see above)
+    if session.execute(_UPDATE_SNAPSHOT, params).rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(_INSERT_SNAPSHOT, params)
     return SnapshotData(dict(plain), hashes, issue_updated, now)
 
 
