@@ -4,9 +4,11 @@ served by uvicorn in a child process over loopback, so only the client's side is
     .venv/bin/python bench/http_overhead.py [--requests 2000] [--concurrency 1 8]
 
 For each concurrency it prints CPU microseconds per request of this process
-(``time.process_time``) and the wall time, for ``JiraHttp`` and, as a reference, a bare
-``httpx.AsyncClient`` doing the same calls (no governor, retries or counters: what
-``JiraHttp`` cost before it sent to the transport itself was a little above this line).
+(``time.process_time``) and the wall time, for ``JiraHttp`` (its default transport,
+``KeepAliveTransport``), ``JiraHttp`` over httpx's own pool (``AsyncHTTPTransport``, what
+it used before), and as a reference a bare ``httpx.AsyncClient`` doing the same calls (no
+governor, retries or counters; ``JiraHttp`` through ``AsyncClient.send`` cost a little
+more than this line).
 
 Then the emulator's webhook delivery: CPU per delivery of a ``DeliveryWorker`` posting to a
 receiver in the child (batches of ``--concurrency`` deliveries), and a bare
@@ -180,11 +182,13 @@ async def measure_webhooks(hook_url: str, deliveries: int, batch: int) -> tuple[
 
 async def run(url: str, keys: list[str], requests: int, concurrencies: list[int]) -> None:
     http = JiraHttp(url, auth=basic_auth("svc", "pw"))
+    httpx_pool = JiraHttp(url, auth=basic_auth("svc", "pw"), transport=httpx.AsyncHTTPTransport())
     bare = httpx.AsyncClient(
         base_url=url, auth=httpx.BasicAuth("svc", "pw"), headers={"Accept": "application/json"}
     )
     paths: dict[str, tuple[Call, Call]] = {
         "JiraHttp": jira_calls(http, keys),
+        "JiraHttp+httpxpool": jira_calls(httpx_pool, keys),
         "httpx.AsyncClient": bare_calls(bare, keys),
     }
     print(f"{'client':<18} {'conc':>4} {'op':<4} {'cpu us/req':>10} {'wall us/req':>11}")
@@ -195,7 +199,8 @@ async def run(url: str, keys: list[str], requests: int, concurrencies: list[int]
                     cpu, wall = await measure(call, requests, concurrency)
                     print(f"{name:<18} {concurrency:>4} {op:<4} {cpu:>10.0f} {wall:>11.0f}")
     finally:
-        await http.aclose()
+        for closing in (http, httpx_pool):
+            await closing.aclose()
         await bare.aclose()
 
 
