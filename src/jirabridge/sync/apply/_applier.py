@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from jirabridge.errors import RetryLaterError, SkipItemError
@@ -63,6 +63,11 @@ _reads: contextvars.ContextVar[_JobReads | None] = contextvars.ContextVar(
     "jirabridge_job_reads", default=None
 )
 _PAIR_ROWS = (CommentPair, AttachmentPair, LinkPair)
+# built once: every job on a paired issue runs them (the statement's cache key is then the
+# same object each time, not built and hashed again)
+_ROWS_OF_PAIR = {
+    table: select(table).where(table.issue_pair_id == bindparam("b_pair")) for table in _PAIR_ROWS
+}
 
 
 class Applier(
@@ -304,9 +309,8 @@ class Applier(
         if ref is not None:
             for s in (Side.SERVER, Side.CLOUD):
                 reads.snapshots[s] = load_snapshot(session, ref.id, s)
-            for table in _PAIR_ROWS:
-                rows = session.scalars(select(table).where(table.issue_pair_id == ref.id))
-                reads.rows[table] = list(rows)
+            for table, stmt in _ROWS_OF_PAIR.items():
+                reads.rows[table] = list(session.scalars(stmt, {"b_pair": ref.id}))
             reads.claimed = self.queue.claim_pair(job, ref.id, session=session)
         return reads
 
