@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import io
 import random
@@ -335,7 +336,11 @@ class BaseClient:
         out: dict[str, dict[str, Any] | None] = {}
         for start in range(0, len(wanted), BULK_READ_MAX):
             chunk = wanted[start : start + BULK_READ_MAX]
-            found = await self._bulk_read(chunk, fields, expand) if len(chunk) > 1 else {}
+            found: dict[str, dict[str, Any]] = {}
+            # a bulk read refused or garbled as a whole: each is read alone below
+            with contextlib.suppress(SkipItemError, BadInputError):
+                if len(chunk) > 1:
+                    found = await self._bulk_read(chunk, fields, expand)
             for ref in chunk:
                 raw = found.get(ref)
                 if raw is None:
@@ -357,12 +362,12 @@ class BaseClient:
         issues = await self._bulk_issues(asked, list(fields or ["*all"]), list(expand or ()))
         by_ref: dict[str, dict[str, Any]] = {}
         for raw in issues:
-            if not isinstance(raw, Mapping) or _cut_short(raw, expand):
+            if not isinstance(raw, dict) or _cut_short(raw, expand):
                 continue
             for name in ("id", "key"):
                 value = raw.get(name)
                 if isinstance(value, str | int) and not isinstance(value, bool):
-                    by_ref.setdefault(str(value), dict(raw))
+                    by_ref.setdefault(str(value), raw)
         # an answer under another key (a moved issue, other letter case) is left out: the
         # single GET says what Jira says for the asked ref
         return {ref: by_ref[ref] for ref in asked if ref in by_ref}

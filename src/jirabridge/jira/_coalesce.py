@@ -52,9 +52,7 @@ class ReadBatcher(Generic[T]):
         self._max_in_flight = max_in_flight
         self._in_flight = 0
         self._queue: list[tuple[str, asyncio.Future[object]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.batches = 0
-        """Bulk requests sent (for tests and measurements)."""
+        self._tasks: set[asyncio.Task[None]] = set()  # held so they are not collected
 
     async def get(self, ref: str) -> T:
         if self._in_flight < self._max_in_flight and not self._queue:
@@ -116,7 +114,6 @@ class ReadBatcher(Generic[T]):
 
     async def _answer_many(self, batch: list[tuple[str, asyncio.Future[object]]]) -> None:
         refs = list(dict.fromkeys(ref for ref, _fut in batch))
-        self.batches += 1
         try:
             found: Mapping[str, object] = await self._many(refs)
         except (SkipItemError, BadInputError):

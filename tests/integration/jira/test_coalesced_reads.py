@@ -379,3 +379,14 @@ async def test_one_client_under_two_event_loops() -> None:
         assert len(spy.bulk()) == 2
     finally:
         await emu.aclose()
+
+
+async def test_get_issues_raw_reads_alone_when_the_bulk_read_is_refused(emu: Emu) -> None:
+    keys = await _issues(emu, 3, edits=0)
+    client, spy = await _counted(emu)
+    spy.fail_bulk_with = 400
+    got = await client.get_issues_raw([*keys, "PRJ-404"])
+    assert [got[k]["key"] for k in keys] == keys  # type: ignore[index]
+    assert got["PRJ-404"] is None
+    assert len(spy.bulk()) == 1
+    assert sorted(spy.singles()) == sorted([*keys, "PRJ-404"])
