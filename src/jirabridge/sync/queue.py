@@ -715,20 +715,24 @@ class Queue:
         return True
 
     def _complete_in(self, session: Session, job: Job, message: str | None) -> None:
-        # Core statements (no job object loaded): the notices, then the job if still ours;
-        # if it is not, the error rolls the notices' delete back with the transaction
-        session.execute(_DROP_NOTICES, {"job": job.id})
+        """Delete the job if still owned (DELETE .. RETURNING: nothing is touched when it
+        is not), its notices (the foreign key cascades; said again for a store without
+        it) and audit it. Core statements, after a flush of the caller's pending rows, so
+        the audit rows keep the order they were made in."""
+        session.flush()
         if session.execute(_DROP_OWNED, {"job": job.id, "owner": job.owner}).first() is None:
             raise LeaseLostError(job)
-        session.add(
-            AuditEntry(
-                at=self.clock.now(),
-                kind="job_done",
-                site=job.site,
-                subject=job.issue_key or job.issue_id,
-                message=message or f"applied {len(job.notice_ids)} notice(s)",
-                details={"job": job.id, "key": job.key, "notice_ids": list(job.notice_ids)},
-            )
+        session.execute(_DROP_NOTICES, {"job": job.id})
+        session.execute(
+            _ADD_AUDIT,
+            {
+                "at": self.clock.now(),
+                "kind": "job_done",
+                "site": job.site,
+                "subject": job.issue_key or job.issue_id,
+                "message": message or f"applied {len(job.notice_ids)} notice(s)",
+                "details": {"job": job.id, "key": job.key, "notice_ids": list(job.notice_ids)},
+            },
         )
 
     def release(self, job: Job, *, reason: str = "interrupted by shutdown") -> bool:
@@ -1037,6 +1041,7 @@ _DROP_OWNED = (
     )
     .returning(_JOBS.c.id)
 )
+_ADD_AUDIT = insert(cast(Table, AuditEntry.__table__))
 _NEXT_DUE = select(func.min(_JOBS.c.available_at)).where(
     _JOBS.c.state == JobState.QUEUED, _JOBS.c.available_at > bindparam("now")
 )
