@@ -22,10 +22,11 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import parse_qsl
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +34,8 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from jirabridge.errors import BadInputError, JirabridgeError, RetryLaterError, redact
 from jirabridge.sync.config import SyncConfig
@@ -84,40 +86,40 @@ def create_receiver(
     def current_sites() -> Mapping[str, ReceiverSite]:
         return sites() if callable(sites) else sites
 
-    def answer(status: int, message: str, **extra: object) -> JSONResponse:
-        return JSONResponse({"status": status, "message": message, **extra}, status_code=status)
+    def answer(status: int, message: str, **extra: object) -> _Answer:
+        return status, {"status": status, "message": message, **extra}
 
     def body_limit() -> int:
         return max_body_bytes() if callable(max_body_bytes) else max_body_bytes
 
-    async def read_body(request: Request, limit: int) -> bytes:
-        declared = request.headers.get("content-length")
+    async def read_body(headers: Mapping[str, str], chunks: _Chunks, limit: int) -> bytes:
+        declared = headers.get("content-length")
         if declared is not None:
             try:
                 if int(declared) > limit:
                     raise _TooLarge
             except ValueError as exc:
                 raise BadInputError("bad Content-Length") from exc
-        chunks: list[bytes] = []
+        parts: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
+        async for chunk in chunks:
             size += len(chunk)
             if size > limit:
                 raise _TooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
+            parts.append(chunk)
+        return b"".join(parts)
 
-    def authorised(site: ReceiverSite, request: Request, body: bytes) -> int | None:
+    def authorised(
+        site: ReceiverSite, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
+    ) -> int | None:
         """None when the caller proved the secret, else the status to answer."""
         if site.secret is None:
             return 403
-        given = request.query_params.get("secret") or request.query_params.get("token")
+        given = query.get("secret") or query.get("token")
         if given is not None:
             ok = hmac.compare_digest(given.encode(), site.secret.encode())
             return None if ok else 403
-        signature = request.headers.get("x-hub-signature-256") or request.headers.get(
-            "x-hub-signature"
-        )
+        signature = headers.get("x-hub-signature-256") or headers.get("x-hub-signature")
         if signature is None:
             return 401
         algo, _, digest = signature.partition("=")
@@ -202,27 +204,30 @@ def create_receiver(
         except JirabridgeError:
             log.warning("could not record a rejected webhook for %s", site)
 
-    async def receive(request: Request) -> JSONResponse:
-        name = request.path_params["site"]
+    async def deliver(
+        name: str, query: Mapping[str, str], headers: Mapping[str, str], chunks: _Chunks
+    ) -> _Answer:
+        """One delivery, from the site's name, the query, the headers (lower-case names)
+        and the body's chunks to the status and JSON body of the answer."""
         site = current_sites().get(name)
         if site is None:
             return answer(404, f"no site named {name[:100]!r}")
         limit = body_limit()
         try:
-            body = await read_body(request, limit)
+            body = await read_body(headers, chunks, limit)
         except _TooLarge:
             record_rejection(name, 413, "body too large")
             return answer(413, f"body larger than {limit} bytes")
         except BadInputError as exc:
             return answer(400, exc.message)
-        refused = authorised(site, request, body)
+        refused = authorised(site, query, headers, body)
         if refused is not None:
             reason = {401: "no secret given", 403: "wrong secret"}[refused]
             if site.secret is None:
                 reason = "no webhook_secret configured for this site"
             record_rejection(name, refused, reason)
             return answer(refused, reason)
-        webhook_id = request.headers.get(DEDUPE_HEADER)
+        webhook_id = headers.get(DEDUPE_HEADER)
         if webhook_id is not None and not (0 < len(webhook_id) <= 200):
             return answer(400, "bad X-Atlassian-Webhook-Identifier")
         try:
@@ -250,15 +255,122 @@ def create_receiver(
             return answer(200, "duplicate delivery (already queued)")
         return answer(202, "queued", notices=len(parsed.notices))
 
+    async def receive(request: Request) -> JSONResponse:
+        # reached only for what the fast path leaves to Starlette (see _Receiver)
+        status, content = await deliver(
+            request.path_params["site"],
+            request.query_params,
+            request.headers,
+            request.stream(),
+        )
+        return JSONResponse(content, status_code=status)
+
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(
+    return _Receiver(
+        deliver,
         routes=[
             Route("/webhooks/{site}", receive, methods=["POST"]),
             Route("/healthz", health, methods=["GET"]),
-        ]
+        ],
     )
+
+
+_Answer = tuple[int, dict[str, object]]
+_Chunks = AsyncIterator[bytes]
+_Deliver = Callable[[str, Mapping[str, str], Mapping[str, str], _Chunks], Awaitable[_Answer]]
+_WANTED_HEADERS = frozenset(
+    {b"content-length", b"x-hub-signature", b"x-hub-signature-256", DEDUPE_HEADER.encode()}
+)
+
+
+class _Gone(Exception):
+    """The client went away before its body was read."""
+
+
+class _Receiver(Starlette):
+    """Starlette for every route, except that ``POST /webhooks/{site}``, the one a site
+    calls for every change, is answered by a plain ASGI path: Starlette's Request, routing
+    and middleware layers cost as much CPU as our own checks of a delivery. Other methods
+    on that path (405), a trailing slash (redirect) and every other route go to Starlette
+    as before."""
+
+    def __init__(self, deliver: _Deliver, *, routes: Sequence[BaseRoute]) -> None:
+        super().__init__(routes=routes)
+        self._deliver = deliver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        site = _hot_site(scope)
+        if site is None:
+            await super().__call__(scope, receive, send)
+            return
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            if raw_name in _WANTED_HEADERS:
+                headers.setdefault(raw_name.decode("latin-1"), raw_value.decode("latin-1"))
+        raw_query: bytes = scope.get("query_string", b"")
+        query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True))
+        started = False
+        try:
+            status, content = await self._deliver(site, query, headers, _chunks(receive))
+            body = json.dumps(
+                content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+            ).encode()
+            started = True
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-length", str(len(body)).encode()),
+                        (b"content-type", b"application/json"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+        except _Gone:
+            return  # nobody to answer
+        except Exception:
+            # as Starlette's error middleware: a plain 500 if nothing was sent yet, and the
+            # error goes on to the server, which logs it
+            if not started:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b"Internal Server Error"})
+            raise
+
+
+def _hot_site(scope: Scope) -> str | None:
+    """The site of a ``POST /webhooks/{site}`` request (the path relative to the root path,
+    as Starlette's routing sees it), else None."""
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return None
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] == "/":
+        path = path[len(root) :]
+    if not path.startswith("/webhooks/"):
+        return None
+    site = path[len("/webhooks/") :]
+    return site if site and "/" not in site else None
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Gone
+        chunk: bytes = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
 
 
 _Delivery = tuple[ReceiverSite, ParsedWebhook, str | None]
