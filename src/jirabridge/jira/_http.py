@@ -8,13 +8,13 @@ import random
 import re
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-import httpcore
 import httpx
 
+from jirabridge._keepalive import KEEPALIVE_EXPIRY, KeepAliveTransport
 from jirabridge.errors import FixConfigError, JirabridgeError, RetryLaterError, SkipItemError
 from jirabridge.jira._auth import static_authorization
 from jirabridge.jira._errors import (
@@ -394,159 +394,6 @@ async def _read_capped(
         request=response.request,
         extensions=response.extensions,
     )
-
-
-KEEPALIVE_EXPIRY = 5.0
-"""Seconds an idle connection is kept; Jira's own proxies close idle ones later than this."""
-
-
-class KeepAliveTransport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 over httpcore connections, with a plain keep-alive stack per origin.
-
-    httpx's own transport pools with ``httpcore.AsyncConnectionPool``, which on every request
-    and every answer closed walks all its connections, asking each idle one whether its
-    socket turned readable (a system call through anyio per connection): with eight requests
-    in flight that pool cost more CPU than the rest of the request. Here a request takes the
-    most recently used idle connection of its origin (checked once, for expiry or a close by
-    the server) or opens one, and the connection is put back when its answer is closed, if
-    it is idle again; at most ``max_idle`` idle ones are kept per origin.
-
-    No proxies (:class:`JiraHttp` uses httpx's transport when the environment names one), no
-    HTTP/2 (httpx's default neither), no ceiling on open connections (the callers' own
-    concurrency bounds them; httpx's pool timeout does not apply).
-    """
-
-    def __init__(
-        self,
-        *,
-        max_idle: int = 16,
-        keepalive_expiry: float = KEEPALIVE_EXPIRY,
-        ssl_context: Any = None,
-    ) -> None:
-        self._ssl_context = ssl_context or httpx.create_ssl_context()
-        self._max_idle = max_idle
-        self._keepalive_expiry = keepalive_expiry
-        self._idle: dict[tuple[bytes, bytes, int | None], list[httpcore.AsyncHTTPConnection]] = {}
-        self._closed = False
-        self.opened = 0  # connections opened (for tests and stats)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.AsyncByteStream)
-        if self._closed:
-            raise RuntimeError("the transport is closed")
-        url = request.url
-        origin = (url.raw_scheme, url.raw_host, url.port)
-        connection = await self._checkout(origin)
-        core = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        try:
-            answer = await connection.handle_async_request(core)
-        except BaseException as exc:
-            await connection.aclose()
-            mapped = _from_httpcore(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
-        return httpx.Response(
-            status_code=answer.status,
-            headers=answer.headers,
-            stream=_PooledBody(self, origin, connection, answer.stream),
-            extensions=answer.extensions,
-        )
-
-    async def _checkout(
-        self, origin: tuple[bytes, bytes, int | None]
-    ) -> httpcore.AsyncHTTPConnection:
-        idle = self._idle.get(origin)
-        while idle:
-            connection = idle.pop()  # the most recent: least likely to have been closed
-            if connection.is_idle() and not connection.has_expired():
-                return connection
-            await connection.aclose()
-        scheme, host, port = origin
-        self.opened += 1
-        return httpcore.AsyncHTTPConnection(
-            httpcore.Origin(scheme, host, port or (443 if scheme == b"https" else 80)),
-            ssl_context=self._ssl_context if scheme == b"https" else None,
-            keepalive_expiry=self._keepalive_expiry,
-        )
-
-    async def _checkin(
-        self, origin: tuple[bytes, bytes, int | None], connection: httpcore.AsyncHTTPConnection
-    ) -> None:
-        """An answer was closed: keep its connection if it can carry another request."""
-        if not self._closed and connection.is_idle():
-            idle = self._idle.setdefault(origin, [])
-            if len(idle) < self._max_idle:
-                idle.append(connection)
-                return
-        await connection.aclose()
-
-    def idle_connections(self) -> int:
-        return sum(len(idle) for idle in self._idle.values())
-
-    async def aclose(self) -> None:
-        self._closed = True
-        idle = [c for stack in self._idle.values() for c in stack]
-        self._idle.clear()
-        for connection in idle:
-            await connection.aclose()
-
-
-class _PooledBody(httpx.AsyncByteStream):
-    """An answer's body; closing it hands the connection back to the pool."""
-
-    def __init__(
-        self,
-        pool: KeepAliveTransport,
-        origin: tuple[bytes, bytes, int | None],
-        connection: httpcore.AsyncHTTPConnection,
-        stream: Any,
-    ) -> None:
-        self._pool = pool
-        self._origin = origin
-        self._connection = connection
-        self._stream = stream
-        self._returned = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for part in self._stream:
-                yield part
-        except Exception as exc:
-            mapped = _from_httpcore(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            if not self._returned:
-                self._returned = True
-                await self._pool._checkin(self._origin, self._connection)
-
-
-def _from_httpcore(exc: BaseException) -> BaseException:
-    """httpcore's exception as the httpx one of the same name (as httpx's transport maps
-    them); anything else unchanged."""
-    if not isinstance(exc, Exception):
-        return exc
-    for kind in type(exc).__mro__:
-        if not kind.__module__.startswith("httpcore"):
-            continue
-        mapped = getattr(httpx, kind.__name__, None)
-        if isinstance(mapped, type) and issubclass(mapped, httpx.HTTPError):
-            return mapped(str(exc))
-    return exc
 
 
 _ISSUE_PATH = re.compile(r"^/rest/api/[^/]+/issue/([^/]+)")

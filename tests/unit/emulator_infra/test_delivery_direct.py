@@ -9,6 +9,7 @@ import time
 
 import httpx
 
+from jirabridge._keepalive import KeepAliveTransport
 from jirabridge.emulator.infra import DeliveryQueue, DeliveryStatus, DeliveryWorker, FlavourName
 from jirabridge.emulator.infra._webhooks import Target, TargetKind
 
@@ -121,6 +122,7 @@ async def test_deliveries_share_a_kept_alive_connection(clock) -> None:
         for _ in range(5):
             _enqueue(q, clock, f"http://127.0.0.1:{port}/hook")
             assert await worker.flush(within=5)
+        assert isinstance(worker._ensure_client()._transport, KeepAliveTransport)
     finally:
         await worker.stop()
         server.close()

@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from jirabridge._keepalive import KeepAliveTransport
 from jirabridge.errors import RetryLaterError
 from jirabridge.jira import RetryPolicy
-from jirabridge.jira._http import JiraHttp, KeepAliveTransport
+from jirabridge.jira._http import JiraHttp
 
 
 class Server:

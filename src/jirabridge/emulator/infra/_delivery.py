@@ -21,6 +21,7 @@ import hmac
 import json
 import random
 import threading
+import urllib.request
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from jirabridge._keepalive import KeepAliveTransport
 from jirabridge.emulator.infra._ports import ClockLike, FlavourName
 from jirabridge.emulator.infra._webhooks import Target, TargetKind
 
@@ -333,7 +335,8 @@ class DeliveryQueue:
 class DeliveryWorker:
     """Sends due deliveries straight to an httpx transport (injectable).
 
-    One pool for the worker's life, sized to ``concurrency``; each delivery is handed to the
+    One pool for the worker's life, sized to ``concurrency`` (``KeepAliveTransport`` unless
+    the environment names a proxy); each delivery is handed to the
     transport directly rather than through ``AsyncClient.send``, whose cookie, auth and
     redirect layers cost more CPU than the POST itself (at hundreds of deliveries a second
     the emulator shares the cores with the engine it feeds). Redirects are answers, as
@@ -373,8 +376,12 @@ class DeliveryWorker:
         """The client holding the transport, its pool and httpx's default headers; its own
         send is not used (see the class)."""
         if self._client is None:
+            transport = self.transport
+            if transport is None and not urllib.request.getproxies():
+                # httpx's pool walks all its connections on every request and answer
+                transport = KeepAliveTransport(max_idle=self.concurrency)
             self._client = httpx.AsyncClient(
-                transport=self.transport,
+                transport=transport,
                 timeout=self.timeout,
                 follow_redirects=False,
                 limits=httpx.Limits(
