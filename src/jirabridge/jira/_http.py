@@ -364,6 +364,14 @@ async def _read_capped(
 ) -> httpx.Response:
     """Read a streamed body up to ``max_bytes``; an answer with the body in memory, or
     (``sink``) written to ``sink`` from its start and the answer's content empty."""
+    if sink is None and _fits_as_sent(response, max_bytes):
+        try:
+            await response.aread()  # a socket transport frames the body by its length
+        finally:
+            await response.aclose()
+        if len(response.content) <= max_bytes:  # others may not (an app in-process)
+            return response
+        raise _too_large(response, max_bytes)
     chunks: list[bytes] = []
     size = 0
     if sink is not None:
@@ -373,11 +381,7 @@ async def _read_capped(
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > max_bytes:
-                raise SkipItemError(
-                    f"the answer is larger than the limit of {max_bytes} bytes"
-                    " (raise the client's max_attachment_bytes or max_answer_bytes)",
-                    request=request_info(response.request),
-                )
+                raise _too_large(response, max_bytes)
             if sink is None:
                 chunks.append(chunk)
             else:
@@ -394,6 +398,26 @@ async def _read_capped(
         request=response.request,
         extensions=response.extensions,
     )
+
+
+def _too_large(response: httpx.Response, max_bytes: int) -> SkipItemError:
+    return SkipItemError(
+        f"the answer is larger than the limit of {max_bytes} bytes"
+        " (raise the client's max_attachment_bytes or max_answer_bytes)",
+        request=request_info(response.request),
+    )
+
+
+def _fits_as_sent(response: httpx.Response, max_bytes: int) -> bool:
+    """True when the body is known not to pass ``max_bytes`` and needs no decoding, so the
+    answer can be read as it is (no copy of its headers, no second ``Response``)."""
+    headers = response.headers
+    if "content-encoding" in headers:  # a small compressed body may inflate past the cap
+        return False
+    if response.status_code in (204, 304):  # no body, whatever the headers say
+        return True
+    length = headers.get("content-length")
+    return length is not None and length.isdigit() and int(length) <= max_bytes
 
 
 _ISSUE_PATH = re.compile(r"^/rest/api/[^/]+/issue/([^/]+)")

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jirabridge.errors import RetryLaterError
+from jirabridge.errors import RetryLaterError, SkipItemError
 from jirabridge.jira import BearerAuth, OAuth1RsaAuth, RetryPolicy, basic_auth
 from jirabridge.jira._auth import static_authorization
 from jirabridge.jira._http import AmbiguousWriteError, JiraHttp
@@ -229,6 +229,23 @@ async def test_a_gzip_answer_is_decoded_and_its_encoding_headers_dropped() -> No
     assert response.content == body
     assert "Content-Encoding" not in response.headers
     assert response.headers["Content-Length"] == str(len(body))
+    await http.aclose()
+
+
+async def test_an_answer_within_the_cap_is_read_as_sent_and_one_past_it_refused() -> None:
+    body = json.dumps({"key": "OPS-1"}).encode()
+    sent = httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+    http = _http(Recorder(sent, httpx.Response(204)))
+    response = await http.request("GET", "/rest/api/2/issue/OPS-1")
+    assert response is sent and response.content == body and response.is_closed
+    assert (await http.request("PUT", "/rest/api/2/issue/OPS-1")).content == b""
+    await http.aclose()
+    # a transport that does not frame the body by its length (an in-process app) still
+    # cannot pass the cap: the length is checked again once read
+    liar = httpx.Response(200, content=b"x" * 100, headers={"Content-Length": "10"})
+    http = _http(Recorder(liar), max_answer_bytes=50)
+    with pytest.raises(SkipItemError, match="larger than the limit of 50"):
+        await http.request("GET", "/rest/api/2/issue/OPS-1")
     await http.aclose()
 
 
