@@ -195,3 +195,71 @@ async def test_a_closed_transport_refuses_requests(server: Server) -> None:
     await pool.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await pool.handle_async_request(httpx.Request("GET", server.url))
+
+
+def _self_signed(tmp_path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+async def test_https_is_verified_and_kept_alive(tmp_path) -> None:
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    srv = Server()
+    listening = await asyncio.start_server(srv.handle, "127.0.0.1", 0, ssl=served)
+    url = f"https://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    try:
+        trusting = ssl.create_default_context(cafile=cert)
+        pool = KeepAliveTransport(ssl_context=trusting)
+        http = JiraHttp(url, auth=None, transport=pool)
+        assert [(await http.json("GET", "/a"))["n"] for _ in range(3)] == [1, 2, 3]
+        assert pool.opened == 1 and srv.connections == 1
+        await http.aclose()
+        # the default context does not trust a self-signed certificate: no answer
+        http = JiraHttp(
+            url, auth=None, transport=KeepAliveTransport(), retry=RetryPolicy(max_attempts=1)
+        )
+        with pytest.raises(RetryLaterError, match="ConnectError"):
+            await http.request("GET", "/a")
+        await http.aclose()
+    finally:
+        listening.close()
+        await listening.wait_closed()
