@@ -58,7 +58,7 @@ class _JobReads:
         return self.rows.pop(table, None)
 
 
-# the current job's reads; a context variable, so the parts' ``asyncio.to_thread`` calls see it
+# the current job's reads (a context variable: concurrent jobs each see their own)
 _reads: contextvars.ContextVar[_JobReads | None] = contextvars.ContextVar(
     "jirabridge_job_reads", default=None
 )
@@ -314,15 +314,10 @@ class Applier(
             reads.claimed = self.queue.claim_pair(job, ref.id, session=session)
         return reads
 
-    def _rows(self, table: Any, issue_pair_id: int) -> list[Any]:
+    async def _pair_rows(self, table: Any, issue_pair_id: int) -> list[Any]:
         reads = _reads.get()
         taken = None if reads is None else reads.take(table, issue_pair_id)
-        return super()._rows(table, issue_pair_id) if taken is None else taken
-
-    def _comment_pairs(self, issue_pair_id: int) -> list[CommentPair]:
-        reads = _reads.get()
-        taken = None if reads is None else reads.take(CommentPair, issue_pair_id)
-        return super()._comment_pairs(issue_pair_id) if taken is None else taken
+        return await super()._pair_rows(table, issue_pair_id) if taken is None else taken
 
     def _snapshots(self, issue_pair_id: int) -> dict[Side, SnapshotData | None]:
         with self.queue.store.session() as session:

@@ -98,7 +98,7 @@ class _AttachmentsMixin(_ApplierBase):
         """Copy each attachment once (by id, recorded with its sha256)."""
         direction = ctx.pair.attachments
         limit = ctx.pair.max_attachment_bytes
-        rows = await asyncio.to_thread(self._rows, AttachmentPair, ref.id)
+        rows = await self._pair_rows(AttachmentPair, ref.id)
         known = {
             Side.SERVER: {r.server_attachment_id for r in rows},
             Side.CLOUD: {r.cloud_attachment_id for r in rows},

@@ -162,6 +162,11 @@ class _ApplierBase:
         with self.queue.store.session() as session:
             return list(session.scalars(select(table).where(table.issue_pair_id == issue_pair_id)))
 
+    async def _pair_rows(self, table: Any, issue_pair_id: int) -> list[Any]:
+        """The rows of ``table`` (comment, attachment or link pairs) of an issue pair; the
+        applier answers from the job's reads when it has them (no thread hop)."""
+        return await asyncio.to_thread(self._rows, table, issue_pair_id)
+
     def _pair_by_key(self, pair_id: str, side: Side, key: str) -> PairRef | None:
         with self.queue.store.session() as session:
             return find_pair_by_key(session, side=side, key=key, pair_id=pair_id)

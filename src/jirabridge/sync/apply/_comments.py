@@ -4,7 +4,6 @@ the POST's answer was lost) is found again by its marker and adopted, never post
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,7 +34,7 @@ class _CommentsMixin(_UsersMixin):
         holds them all and none of ours there lacks a pair; otherwise, and for a ``retried``
         job, they are listed with their properties (the markers that adopt orphans)."""
         rules = ctx.pair.comments
-        pairs = await asyncio.to_thread(self._comment_pairs, ref.id)
+        pairs: list[CommentPair] = await self._pair_rows(CommentPair, ref.id)
         comments: dict[Side, list[Comment]] = {}
         for s in (Side.SERVER, Side.CLOUD):
             if fresh and s is ctx.side.other:
@@ -173,16 +172,6 @@ class _CommentsMixin(_UsersMixin):
                 if posts >= AMBIGUOUS_POSTS:
                     raise
                 log.info("comment POST on %s had an unknown outcome: not there, sent again", key)
-
-    def _comment_pairs(self, issue_pair_id: int) -> list[CommentPair]:
-        from sqlalchemy import select
-
-        with self.queue.store.session() as session:
-            return list(
-                session.scalars(
-                    select(CommentPair).where(CommentPair.issue_pair_id == issue_pair_id)
-                )
-            )
 
     @staticmethod
     def _link(source: Side, comment: Comment, made: Comment) -> dict[str, Any]:

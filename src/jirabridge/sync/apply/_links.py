@@ -16,7 +16,7 @@ class _LinksMixin(_ApplierBase):
     async def _sync_links(self, ctx: _Ctx, ref: PairRef) -> list[dict[str, Any]]:
         """Add on the other side every link between paired issues (never remove one)."""
         direction = ctx.pair.links
-        rows = await asyncio.to_thread(self._rows, LinkPair, ref.id)
+        rows = await self._pair_rows(LinkPair, ref.id)
         known = {
             Side.SERVER: {r.server_link_id for r in rows},
             Side.CLOUD: {r.cloud_link_id for r in rows},
