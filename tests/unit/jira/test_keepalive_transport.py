@@ -282,6 +282,10 @@ async def test_the_asyncio_backend_raises_httpcore_errors(server: Server) -> Non
     await stream.aclose()
     with pytest.raises(httpcore.WriteError):
         await stream.write(b"more", timeout=1.0)
+    # a name with more than one address (::1 refused, 127.0.0.1 listening) still connects
+    named = await backend.connect_tcp("localhost", port, timeout=2.0)
+    assert named.get_extra_info("server_addr")[1] == port
+    await named.aclose()
     with pytest.raises(httpcore.UnsupportedProtocol):
         await backend.connect_unix_socket("/tmp/none")
     closed = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
