@@ -494,26 +494,17 @@ class Queue:
                 pair_ids.add(int(rest))
             elif (side := self.site_sides.get(head)) in issues:
                 issues[side].add(rest)
-        conditions: list[ColumnElement[bool]] = []
-        if pair_ids:
-            conditions.append(_PAIRS.c.id.in_(sorted(pair_ids)))
-        for side, column in (
-            ("server", _PAIRS.c.server_issue_id),
-            ("cloud", _PAIRS.c.cloud_issue_id),
-        ):
-            if issues[side]:
-                conditions.append(column.in_(sorted(issues[side])))
-        pairs: list[tuple[int, str, str]] = []
-        if conditions:
-            pairs = [
-                (p.id, p.server_issue_id, p.cloud_issue_id)
-                for p in session.execute(
-                    select(_PAIRS.c.id, _PAIRS.c.server_issue_id, _PAIRS.c.cloud_issue_id)
-                    .where(or_(*conditions))
-                    .order_by(_PAIRS.c.id)
-                    .with_for_update()
-                )
-            ]
+        found: Iterable[Any] = ()
+        if issues["server"] or issues["cloud"]:
+            params = {
+                "ids": sorted(pair_ids),
+                "server": sorted(issues["server"]),
+                "cloud": sorted(issues["cloud"]),
+            }
+            found = session.execute(_PAIRS_OF_ISSUES, params)
+        elif pair_ids:
+            found = session.execute(_PAIRS_BY_ID, {"ids": sorted(pair_ids)})
+        pairs = [(pair_id, server, cloud) for pair_id, server, cloud in found]
         keys_of = {row.id: self._pair_keys(row.key, pairs) for row in rows}
         every = set().union(*keys_of.values()) if keys_of else set()
         running = set(session.scalars(_RUNNING_KEYS, {"keys": sorted(every)})) if every else set()
@@ -965,6 +956,24 @@ def _candidates(after: bool) -> Select[Any]:
 # built once: the lease path runs them many times a second
 _CANDIDATES = _candidates(after=False)
 _CANDIDATES_AFTER = _candidates(after=True)
+# a pair's row locked: two leasers of one pair take turns (see Queue._free_of_running_pairs)
+_PAIR_ROWS = select(_PAIRS.c.id, _PAIRS.c.server_issue_id, _PAIRS.c.cloud_issue_id)
+_PAIRS_BY_ID = (
+    _PAIR_ROWS.where(_PAIRS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_PAIRS.c.id)
+    .with_for_update()
+)
+_PAIRS_OF_ISSUES = (
+    _PAIR_ROWS.where(
+        or_(
+            _PAIRS.c.id.in_(bindparam("ids", expanding=True)),
+            _PAIRS.c.server_issue_id.in_(bindparam("server", expanding=True)),
+            _PAIRS.c.cloud_issue_id.in_(bindparam("cloud", expanding=True)),
+        )
+    )
+    .order_by(_PAIRS.c.id)
+    .with_for_update()
+)
 _RUNNING_KEYS = select(_JOBS.c.key).where(
     _JOBS.c.key.in_(bindparam("keys", expanding=True)), _JOBS.c.state == JobState.LEASED
 )
