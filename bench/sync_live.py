@@ -319,8 +319,10 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
         )
         await listening.wait()
         receiver_url = bound[0]
-        # httpx's default pool, as the engine's clients have in production
-        inner = {"srv": httpx.AsyncHTTPTransport(), "cld": httpx.AsyncHTTPTransport()}
+        # the transport the engine's clients have in production (JiraHttp's default)
+        from jirabridge.jira._http import KeepAliveTransport
+
+        inner = {"srv": KeepAliveTransport(), "cld": KeepAliveTransport()}
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'state.db'}"
         config = SyncConfig.model_validate(
