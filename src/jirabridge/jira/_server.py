@@ -67,6 +67,10 @@ class ServerClient(BaseClient):
         self.result_window = result_window
         self._rate_bucket = rate_bucket
         self._jql_tz: tzinfo | None = None
+        # off unless asked for: Server has no bulk fetch, its bulk read is a search, and a
+        # search answers from the index, which on a Data Center cluster may lag a direct
+        # GET (a re-read right after our write must see the write)
+        kwargs.setdefault("coalesce_reads", False)
         super().__init__(base_url, **kwargs)
 
     def _bucket_of(self) -> BucketFn:

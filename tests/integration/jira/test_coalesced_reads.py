@@ -82,6 +82,7 @@ async def _until(condition: Callable[[], bool]) -> None:
 
 async def _counted(emu: Emu, **kwargs: Any) -> tuple[Any, Counting]:
     spy = Counting(emu.transport)
+    kwargs.setdefault("coalesce_reads", True)  # the Server client's default is off
     client = emu.client(transport=spy, **kwargs)
     await client.fields()
     spy.seen.clear()
@@ -390,3 +391,20 @@ async def test_get_issues_raw_reads_alone_when_the_bulk_read_is_refused(emu: Emu
     assert got["PRJ-404"] is None
     assert len(spy.bulk()) == 1
     assert sorted(spy.singles()) == sorted([*keys, "PRJ-404"])
+
+
+async def test_server_reads_are_plain_gets_unless_asked(emu: Emu) -> None:
+    """Server's bulk read is a search, answered from the index, which on Data Center may
+    lag a direct GET: its client coalesces only when told to; Cloud's by default."""
+    keys = await _issues(emu, 6)
+    spy = Counting(emu.transport)
+    client = emu.client(transport=spy)
+    await client.fields()
+    spy.seen.clear()
+    await asyncio.gather(*(client.get_issue(k, expand=CHANGELOG) for k in keys))
+    if emu.flavour == "server":
+        assert not client.coalesce_reads
+        assert not spy.bulk() and len(spy.reads()) == len(keys)
+    else:
+        assert client.coalesce_reads
+        assert spy.bulk()
