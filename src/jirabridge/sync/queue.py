@@ -481,8 +481,13 @@ class Queue:
         """The candidates whose issue pair has no other job running, nor one chosen already
         (``taken``, updated). A job queued before its pair existed carries its issue's key
         (``site:id``), so a pair's jobs may carry three keys; the candidates query only
-        ruled out a running job under the candidate's own key."""
-        if not self.site_sides:  # no pair keys are ever made: each key stands alone
+        ruled out a running job under the candidate's own key. When every candidate is
+        keyed by its pair and no job keyed by an issue is running, that was all there is to
+        check (on PostgreSQL a leaser of a pre-pair job may then lease alongside: the pair
+        is claimed before it is written, see :meth:`claim_pair`)."""
+        if not self.site_sides or (
+            rows and not rows[0].loose_running and all(r.key.startswith("pair:") for r in rows)
+        ):  # each key stands alone
             alone = [r for r in rows if r.key not in taken]
             taken.update(r.key for r in alone)
             return alone
@@ -922,14 +927,18 @@ class _Candidate:
     issue_id: str
     issue_key: str | None
     available_at: datetime
+    loose_running: bool  # some job keyed by its issue (not a pair) is running
 
 
 def _candidates(after: bool) -> Select[Any]:
     """Due queued jobs, oldest first (``after``: past ``:after_at``/``:after_id``, the last
     one looked at), leaving out those whose own key has a job running: they cannot be
     leased, and a page full of them would hide a due job of a free key behind it. Locked
-    with SKIP LOCKED (PostgreSQL): what another leaser is looking at is not ours to take."""
+    with SKIP LOCKED (PostgreSQL): what another leaser is looking at is not ours to take.
+    Each row also says whether any running job is keyed by its issue rather than a pair
+    (an uncorrelated subquery: the database works it out once)."""
     running = _JOBS.alias("running")
+    loose = _JOBS.alias("loose")
     stmt = select(
         _JOBS.c.id,
         _JOBS.c.key,
@@ -937,6 +946,9 @@ def _candidates(after: bool) -> Select[Any]:
         _JOBS.c.issue_id,
         _JOBS.c.issue_key,
         _JOBS.c.available_at,
+        exists()
+        .where(loose.c.state == JobState.LEASED, loose.c.key.not_like("pair:%"))
+        .label("loose_running"),
     ).where(
         _JOBS.c.state == JobState.QUEUED,
         _JOBS.c.available_at <= bindparam("now"),
