@@ -29,6 +29,59 @@ def test_datetime_has_jira_shape() -> None:
     assert format_datetime(None) is None
 
 
+def _reference_datetime(value: datetime) -> str:
+    """The field-by-field rendering (the path for naive values and second offsets), to check
+    the isoformat-based fast path and its cache against."""
+    from jirabridge.emulator.faces._wire import _format_datetime_slow
+
+    return _format_datetime_slow(value)
+
+
+@pytest.mark.parametrize(
+    "tz",
+    [
+        UTC,
+        timezone(timedelta(0)),
+        timezone(timedelta(hours=-5, minutes=-30)),
+        timezone(timedelta(hours=14)),
+        timezone(timedelta(seconds=-30)),
+        timezone(timedelta(hours=1, seconds=15)),
+        None,
+    ],
+)
+@pytest.mark.parametrize("micro", [0, 999, 1000, 123456, 999999])
+def test_datetime_matches_field_by_field_rendering(tz: timezone | None, micro: int) -> None:
+    for year in (1, 999, 2026, 9999):
+        value = datetime(year, 2, 3, 4, 5, 6, micro, tzinfo=tz)
+        assert format_datetime(value) == _reference_datetime(value)
+        assert format_datetime(value) == _reference_datetime(value)  # again, from the cache
+
+
+def test_datetime_cache_keeps_zones_apart() -> None:
+    """Equal instants in two zones are equal datetimes (same hash): the UTC text cached for
+    one must not answer for the other, in either order."""
+    at = datetime(2026, 5, 6, 7, 8, 9, 10000, tzinfo=UTC)
+    paris = at.astimezone(timezone(timedelta(hours=2)))
+    assert at == paris
+    assert format_datetime(at) == "2026-05-06T07:08:09.010+0000"
+    assert format_datetime(paris) == "2026-05-06T09:08:09.010+0200"
+    later = at + timedelta(seconds=1)
+    assert format_datetime(later.astimezone(timezone(timedelta(hours=-3)))) == (
+        "2026-05-06T04:08:10.010-0300"
+    )
+    assert format_datetime(later) == "2026-05-06T07:08:10.010+0000"
+
+
+def test_datetime_cache_stays_bounded() -> None:
+    from jirabridge.emulator.faces import _wire
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(_wire._UTC_TEXT_MAX + 10):
+        value = start + timedelta(milliseconds=n)
+        assert format_datetime(value) == _reference_datetime(value)
+    assert len(_wire._UTC_TEXT) <= _wire._UTC_TEXT_MAX
+
+
 @pytest.mark.parametrize(
     "text",
     ["2026-11-24T03:21:35.123+0000", "2026-11-24T03:21:35.123Z", "2026-11-24T03:21:35.123+00:00"],

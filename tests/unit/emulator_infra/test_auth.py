@@ -239,3 +239,27 @@ def test_scope_allows_reads_writes_searches_and_webhooks() -> None:
     assert scope_allows("write:jira-work", "POST", "/rest/api/3/issue")
     assert not scope_allows("write:jira-work", "POST", "/rest/api/3/webhook")
     assert scope_allows("manage:jira-webhook", "GET", "/rest/api/3/webhook")
+
+
+def test_repeated_basic_header_is_checked_again_each_time(store: OAuthStore) -> None:
+    """The decoded header is memoised, the credential check is not: a password changed (or a
+    credential revoked) between two calls with the same header makes the second one fail."""
+    passwords = {"alice": "pw"}
+
+    def changing_checker(kind: str, login: str, secret: str) -> str | None:
+        ok = kind == "password" and passwords.get(login) == secret
+        return "JIRAUSER10000" if ok else None
+
+    creds = CredentialStore()
+    auth = Authenticator(FlavourName.SERVER, store, creds, changing_checker)
+    header = basic("alice", "pw")
+    assert auth.authenticate(header, 0.0).user_key == "JIRAUSER10000"
+    assert auth.authenticate(header, 0.0).user_key == "JIRAUSER10000"
+    passwords["alice"] = "new"
+    assert auth.authenticate(header, 0.0).failed
+    assert auth.authenticate(basic("alice", "new"), 0.0).user_key == "JIRAUSER10000"
+    creds.revoke("new")
+    assert auth.authenticate(basic("alice", "new"), 0.0).failed
+    # a malformed header stays malformed when repeated
+    assert auth.authenticate("Basic !!!", 0.0).failed
+    assert auth.authenticate("Basic !!!", 0.0).failed

@@ -103,3 +103,31 @@ def test_counters_count_by_template_method_status() -> None:
     ]
     c.reset()
     assert c.total == 0 and c.snapshot()["calls"] == []
+
+
+def test_counters_count_again_after_reset_with_known_rows() -> None:
+    """Rows are interned per (template, method, status) as given; a reset empties the counts
+    and a row seen before counts from zero again, under either method spelling."""
+    c = RequestCounters()
+    for _ in range(3):
+        c.record("/rest/api/2/issue/{issueIdOrKey}", "put", 204)
+    c.reset()
+    c.record("/rest/api/2/issue/{issueIdOrKey}", "put", 204)
+    c.record("/rest/api/2/issue/{issueIdOrKey}", "PUT", 204)
+    c.record("/rest/api/2/issue/{issueIdOrKey}", "PUT", 400)
+    assert c.count(method="PUT", status=204) == 2
+    assert c.count(status=400) == 1
+    assert c.snapshot()["calls"] == [
+        {
+            "endpoint": "/rest/api/2/issue/{issueIdOrKey}",
+            "method": "PUT",
+            "status": 204,
+            "count": 2,
+        },
+        {
+            "endpoint": "/rest/api/2/issue/{issueIdOrKey}",
+            "method": "PUT",
+            "status": 400,
+            "count": 1,
+        },
+    ]

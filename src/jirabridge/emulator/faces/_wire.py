@@ -28,10 +28,36 @@ def is_number(text: str | None) -> bool:
     return text is not None and text.isascii() and text.isdigit()
 
 
+#: Rendered UTC instants: an answer repeats the same few (created, updated, the clock's now)
+#: many times. Only values whose tzinfo IS ``UTC`` go in: equal instants in other zones hash
+#: alike but render another offset. Cleared when full rather than evicted one by one.
+_UTC_TEXT: dict[datetime, str] = {}
+_UTC_TEXT_MAX = 4096
+
+
 def format_datetime(value: datetime | None) -> str | None:
     """Render an instant as Jira does: ``2026-11-24T03:21:35.123+0000``."""
     if value is None:
         return None
+    utc = value.tzinfo is UTC
+    if utc:
+        cached = _UTC_TEXT.get(value)
+        if cached is not None:
+            return cached
+    # isoformat truncates to milliseconds as Jira does; only its offset needs the colon out.
+    text = value.isoformat(timespec="milliseconds")
+    if len(text) == 29 and text[-3] == ":" and text[-6] in "+-":
+        text = text[:-3] + text[-2:]
+    else:  # naive, or an offset with seconds: the long way
+        text = _format_datetime_slow(value)
+    if utc:
+        if len(_UTC_TEXT) >= _UTC_TEXT_MAX:
+            _UTC_TEXT.clear()
+        _UTC_TEXT[value] = text
+    return text
+
+
+def _format_datetime_slow(value: datetime) -> str:
     offset = value.utcoffset()
     minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
     sign = "-" if minutes < 0 else "+"

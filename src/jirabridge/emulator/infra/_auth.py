@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import random
 import re
 import threading
@@ -398,7 +399,10 @@ class AuthOutcome:
     scope: str | None = None
 
 
+@functools.lru_cache(maxsize=256)
 def _decode_basic(value: str) -> tuple[str, str] | None:
+    """``login:secret`` of a basic header's value. Pure, so memoised: a client sends the same
+    header on every call. Only the decoding is kept; the credential is checked each time."""
     try:
         raw = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):

@@ -29,6 +29,7 @@ class RequestCounters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._calls: Counter[CounterKey] = Counter()
+        self._keys: dict[tuple[str, str, int], CounterKey] = {}
         self._rate_limited = 0
         self._retry_after_seconds = 0.0
         self._latency_seconds = 0.0
@@ -42,8 +43,12 @@ class RequestCounters:
         retry_after: float | None = None,
         latency: float = 0.0,
     ) -> None:
+        raw = (template, method, status)
         with self._lock:
-            self._calls[CounterKey(template, method.upper(), status)] += 1
+            key = self._keys.get(raw)
+            if key is None:  # a frozen dataclass costs a few microseconds to build: once per row
+                key = self._keys[raw] = CounterKey(template, method.upper(), status)
+            self._calls[key] += 1
             if status == 429:
                 self._rate_limited += 1
             if retry_after:

@@ -163,10 +163,7 @@ class InfraMiddleware:
             state["oauth_client_id"] = None
             state["oauth1_consumer_key"] = oauth1.consumer_key
         else:
-            headers_in = Headers(scope=scope)
-            auth = infra.authenticator.authenticate(
-                headers_in.get("authorization"), clock.monotonic()
-            )
+            auth = infra.authenticator.authenticate(authorization, clock.monotonic())
             wrong_door = (
                 auth.kind is AuthKind.OAUTH
                 and not via_gateway

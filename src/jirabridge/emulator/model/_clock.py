@@ -40,8 +40,12 @@ class Clock:
         with self._lock:
             if self._frozen_wall is not None:
                 return self._frozen_wall
-            now = datetime.now(UTC) + timedelta(seconds=self._offset)
-        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+            offset = self._offset
+        now = datetime.now(UTC)
+        if offset:  # an unadvanced clock skips the timedelta
+            now += timedelta(seconds=offset)
+        micro = now.microsecond
+        return now.replace(microsecond=micro - micro % 1000) if micro % 1000 else now
 
     def monotonic(self) -> float:
         """Seconds on a monotonic scale that follows :meth:`freeze` and :meth:`advance`."""
