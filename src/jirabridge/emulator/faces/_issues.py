@@ -503,7 +503,7 @@ class IssueRenderer:
         for fid in include:
             if fid not in ids:
                 ids.append(fid)
-        return [f for f in ids if f not in exclude]
+        return [f for f in ids if f not in exclude] if exclude else ids
 
     def issue_fields(self, issue: Issue, field_ids: Iterable[str]) -> dict[str, Any]:
         site = self.site
@@ -511,14 +511,14 @@ class IssueRenderer:
         stored = issue.fields
         out: dict[str, Any] = {}
         for fid in field_ids:
-            fd = site_fields.get(fid)
-            if fid not in _SPECIAL:  # the common case: a plain stored value
+            if fid not in _SPECIAL:  # the common case: a plain stored value, mostly unset
                 raw = stored.get(fid)
                 if raw is not None:
-                    out[fid] = self.value(fd, fid, raw)
-                elif fd is not None and fid != "parent":
+                    out[fid] = self.value(site_fields.get(fid), fid, raw)
+                elif fid != "parent" and fid in site_fields:
                     out[fid] = None  # Jira leaves an unset parent out rather than null
                 continue
+            fd = site_fields.get(fid)
             if fid == "comment":
                 out[fid] = self.comments_page(issue)
             elif fid == "worklog":
