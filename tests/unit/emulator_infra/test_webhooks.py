@@ -137,3 +137,25 @@ def test_rest_field_filter_expiry_and_refresh() -> None:
     assert len(reg.rest_hooks()) == 1
     reg.delete_rest("oauth:app", [hook_id])
     assert reg.rest_hooks() == []
+
+
+def test_has_hooks_follows_admin_and_rest_registrations() -> None:
+    reg = WebhookRegistry()
+    assert not reg.has_hooks()
+    h = admin(reg)
+    assert reg.has_hooks()
+    reg.delete_admin(h.id)
+    assert not reg.has_hooks()
+    [res] = reg.register_rest(
+        "oauth:app",
+        "http://127.0.0.1/app",
+        [{"events": ["jira:issue_created"], "jqlFilter": "project = PRJ"}],
+        NOW,
+    )
+    assert "createdWebhookId" in res
+    assert reg.has_hooks()
+    reg.delete_rest("oauth:app", [res["createdWebhookId"]])
+    assert not reg.has_hooks()
+    admin(reg)
+    reg.reset()
+    assert not reg.has_hooks()

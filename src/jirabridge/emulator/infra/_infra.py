@@ -129,7 +129,7 @@ class Infra:
         """Listener for ``site.subscribe``: queue webhook deliveries for a domain event."""
         if self._payload_builder is None:
             return
-        if not self.webhooks.admin_hooks() and not self.webhooks.rest_hooks():
+        if not self.webhooks.has_hooks():
             return
         payload = self._payload_builder(event)
         if payload is not None:

@@ -220,6 +220,12 @@ class WebhookRegistry:
             if self._admin.pop(hook_id, None) is None:
                 raise WebhookNotFound(f"Webhook {hook_id} not found")
 
+    def has_hooks(self) -> bool:
+        """Whether any webhook (admin or REST) is registered: asked on every domain event,
+        so it does not build and sort the lists as :meth:`admin_hooks` does."""
+        with self._lock:
+            return bool(self._admin) or bool(self._rest)
+
     def admin_hooks(self) -> list[AdminWebhook]:
         with self._lock:
             return sorted(self._admin.values(), key=lambda h: h.id)
