@@ -26,7 +26,7 @@ def test_migrate_twice_is_a_no_op(store: Store) -> None:
     store.migrate()
     store.migrate()
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0004"
+        assert MigrationContext.configure(conn).get_current_revision() == "0005"
 
 
 def test_datetimes_come_back_aware_in_utc(store: Store) -> None:
@@ -100,3 +100,16 @@ def test_sqlite_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
 def test_bad_schema_name_is_refused() -> None:
     with pytest.raises(FixConfigError):
         Store("sqlite://", schema="x; drop table y")
+
+
+@pytest.mark.parametrize("column", ["server_issue_id", "cloud_issue_id"])
+def test_pairs_are_found_by_one_sides_issue_id_through_an_index(store: Store, column: str) -> None:
+    # every notice's queue key is found this way: a scan would grow with the number of pairs
+    indexed = [ix["column_names"] for ix in inspect(store.engine).get_indexes("jb_issue_pairs")]
+    assert [column] in indexed
+    if store.dialect == "sqlite":
+        with store.engine.connect() as conn:
+            plan = conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN SELECT id FROM jb_issue_pairs WHERE {column} = '10001'"
+            ).all()
+        assert any(f"ix_jb_issue_pairs_{column}" in str(row) for row in plan), plan

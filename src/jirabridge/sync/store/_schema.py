@@ -111,9 +111,10 @@ class IssuePair(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     pair_id: Mapped[str] = mapped_column(String(100))
-    server_issue_id: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
+    # indexed: notices, leases and jobs find a pair by one side's issue id
+    server_issue_id: Mapped[str] = mapped_column(String(ISSUE_LENGTH), index=True)
     server_key: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
-    cloud_issue_id: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
+    cloud_issue_id: Mapped[str] = mapped_column(String(ISSUE_LENGTH), index=True)
     cloud_key: Mapped[str] = mapped_column(String(ISSUE_LENGTH))
     origin: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime]
