@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
+import orjson
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -231,7 +232,9 @@ def create_receiver(
         if webhook_id is not None and not (0 < len(webhook_id) <= 200):
             return answer(400, "bad X-Atlassian-Webhook-Identifier")
         try:
-            payload = json.loads(body.decode("utf-8"))
+            # orjson: several times faster than json on a whole-issue body, with a depth
+            # limit; its errors are json.JSONDecodeError (bad UTF-8 included)
+            payload = orjson.loads(body)
             parsed = parse_webhook(name, payload, observed_at=now_of.now(), webhook_id=webhook_id)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             record_rejection(name, 400, "body is not JSON")
