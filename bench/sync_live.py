@@ -28,6 +28,10 @@ is counted as superseded (coalesced), not measured.
     .venv/bin/python bench/sync_live.py --rate 60      # below saturation
     .venv/bin/python bench/sync_live.py --in-process   # emulators in the engine's process
 
+The engine runs with ``queue.workers: 32`` (``--workers``): a job spends most of its time
+waiting on the sites, so 200 changes/s need a few dozen in flight (the default of 4 suits
+a few changes per second).
+
 The latency is also split: ``change->received`` (the webhook delivery, including waiting for
 a delivery slot while the receiver answers others), ``received->job`` (the receiver storing
 the notice, waiting in the queue for a worker) and ``job->written`` (the apply up to the
@@ -534,7 +538,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="changes per second")
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--pairs", type=int, default=200, help="issue pairs to change")
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=32,
+        help="queue.workers: jobs in flight (each waits on the sites most of its time)",
+    )
     parser.add_argument(
         "--in-process", action="store_true", help="both emulators in the engine's process"
     )
