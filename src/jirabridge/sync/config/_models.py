@@ -244,7 +244,15 @@ class PollingConfig(_Model):
 
 
 class QueueConfig(_Model):
-    workers: int = Field(default=4, ge=1, le=64)
+    workers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Jobs applied at once (independent issue pairs). A job spends most of its "
+        "time waiting on the sites: a few changes a second need the default, hundreds a "
+        "second a few dozen (bench/sync_live.py runs 200/s with 32); the sites' rate limits "
+        "still bound the calls.",
+    )
     max_attempts: int = Field(default=8, ge=1)
     lease_seconds: float = Field(
         default=30,
