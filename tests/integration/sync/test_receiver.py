@@ -158,6 +158,27 @@ async def test_malformed_or_unknown_bodies_are_400(
     assert queue.stats().notices == 0
 
 
+@pytest.mark.parametrize(
+    ("summary", "extra"),
+    [
+        ("cut mid-emoji \ud83d", None),  # a lone surrogate escape: JSON, refused by orjson
+        ("huge number", "1e400"),  # past a double's range: JSON all the same
+    ],
+)
+async def test_valid_json_the_fast_parser_refuses_is_still_queued(
+    client: httpx.AsyncClient, queue: Queue, shared_dir: Path, summary: str, extra: str | None
+) -> None:
+    # a 4xx is never resent by the site: refusing valid JSON would lose the change
+    data = json.loads(capture(shared_dir, "server/webhook-server-issue-updated-resolved.json"))
+    data["issue"]["fields"]["summary"] = summary
+    text = json.dumps(data)  # ASCII escapes, as Java's writers emit them
+    if extra is not None:
+        text = text[:-1] + f', "extra": {extra}}}'
+    r = await client.post(f"/webhooks/srv?secret={SECRET}", content=text.encode())
+    assert r.status_code == 202, r.text
+    assert queue.stats().notices == 1
+
+
 async def test_bad_body_does_not_lose_the_good_ones(
     client: httpx.AsyncClient, queue: Queue, shared_dir: Path
 ) -> None:
