@@ -95,10 +95,11 @@ class JiraHttp:
         self._rng = rng or random.Random()
         self.transport = transport  # as given (None: the default)
         self.max_answer_bytes = max_answer_bytes
-        # Requests do not go through this client's send (its cookie jar, redirect and auth
-        # layers cost more CPU than the request itself over loopback): it holds the default
-        # headers, the transport (with a pool of ``pool_size`` idle connections) and the
-        # proxies named by the environment, and requests go to the transport directly.
+        # Requests do not go through this client's send (its redirect and auth layers, and a
+        # cookie jar read on every answer, cost more CPU than the request itself over
+        # loopback): it holds the default headers, the cookies the site set, the transport
+        # (with a pool of ``pool_size`` idle connections) and the proxies named by the
+        # environment, and requests go to the transport directly.
         if transport is None and not urllib.request.getproxies():
             # no proxy to honour: our pool (httpx's costs more CPU per request than the rest
             # of the request); with proxies in the environment, httpx's transports use them
@@ -257,7 +258,7 @@ class JiraHttp:
         credentials: bool = True,
     ) -> httpx.Request:
         """The request ``AsyncClient.build_request`` would make (same URL, headers and body;
-        no cookies), with the static ``Authorization`` (basic, token) already set."""
+        the cookies the site set), with the static ``Authorization`` (basic, token) already set."""
         if path[:1] == "/":
             url = httpx.URL(self.base_url + path)
         else:  # an absolute URL (a media redirect), or relative without the slash
@@ -300,16 +301,19 @@ class JiraHttp:
             extensions=extensions,
         )
         request.read()  # the body is in memory already: ``request.content`` for auth flows
+        if self.client.cookies.jar:  # only what matches the URL's domain and path
+            self.client.cookies.set_cookie_header(request)
         return request
 
     async def _send(self, request: httpx.Request, credentials: bool) -> httpx.Response:
         """Hand ``request`` to the transport (the auth flow first, for OAuth); the answer's
-        body is still to be read. Redirects are answers (not followed); no cookies kept."""
+        body is still to be read. Redirects are answers (not followed); cookies are kept."""
         transport = self.client._transport_for_url(request.url)  # proxies from the environment
         auth = self._auth if credentials and self._authorization is None else None
         if auth is None:
             response = await transport.handle_async_request(request)
             response.request = request
+            self._keep_cookies(response)
             return response
         # as AsyncClient runs it (``Auth.async_auth_flow`` reads the bodies the flow needs)
         flow = auth.async_auth_flow(request)
@@ -318,6 +322,7 @@ class JiraHttp:
             while True:
                 response = await transport.handle_async_request(request)
                 response.request = request
+                self._keep_cookies(response)
                 try:
                     following = await flow.asend(response)
                 except StopAsyncIteration:
@@ -329,6 +334,14 @@ class JiraHttp:
                 request = following
         finally:
             await flow.aclose()
+
+    def _keep_cookies(self, response: httpx.Response) -> None:
+        """Keep what the site sets, as a browser would, to send it back: Server/Data
+        Center's session (``JSESSIONID``: without it every basic-auth or token request opens
+        a new session) and a load balancer's node affinity (Data Center wants requests of
+        one client on one node). Read only when the answer sets any (the jar costs CPU)."""
+        if "set-cookie" in response.headers:
+            self.client.cookies.extract_cookies(response)
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """:meth:`request`, then the answer's JSON (``None`` for an empty body)."""

@@ -249,15 +249,6 @@ async def test_an_answer_within_the_cap_is_read_as_sent_and_one_past_it_refused(
     await http.aclose()
 
 
-async def test_no_cookies_are_kept() -> None:
-    rec = Recorder(jira_json(200, {}, {"Set-Cookie": "JSESSIONID=abc; Path=/"}))
-    http = _http(rec)
-    await http.request("GET", "/a")
-    await http.request("GET", "/b")
-    assert "Cookie" not in rec.seen[1].headers
-    await http.aclose()
-
-
 # -- timeouts over a real socket ----------------------------------------------------------
 async def _silent_server() -> tuple[asyncio.Server, str]:
     """Accepts connections and reads, never answers."""
