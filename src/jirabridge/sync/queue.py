@@ -643,6 +643,21 @@ class Queue:
         with self.store.session() as session:
             return self._reclaim(session, self.clock.now())
 
+    def _after_commit(
+        self, session: Session, now: datetime, watched: frozenset[tuple[int, str]]
+    ) -> None:
+        """Note the reclaim done once ``session`` commits: a transaction that fails later
+        rolls the reclaim back, and the next lease must then reclaim again, not skip it for
+        a quarter lease."""
+
+        def committed(s: Session) -> None:
+            if s.get_nested_transaction() is not None:
+                return  # a savepoint was released: the transaction still runs
+            self._reclaimed_at = now
+            self._watched = watched
+
+        event.listen(session, "after_commit", committed)
+
     def _reclaim(self, session: Session, now: datetime) -> int:
         # only leases that expired or may name a process of this host: the others (live
         # leases of other hosts) are left alone without being read
@@ -667,8 +682,7 @@ class Queue:
                     reasons[job_id] = "its worker process is gone"
                 elif process[0] != os.getpid():
                     watched.add(process)
-        self._reclaimed_at = now
-        self._watched = frozenset(watched)
+        self._after_commit(session, now, frozenset(watched))
         if not reasons:
             return 0
         count = 0

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 import jirabridge.sync.queue as queue_module
+from jirabridge.errors import RetryLaterError
 from jirabridge.sync.queue import Queue
 from jirabridge.sync.store import JobState, QueueJob, Store
 
@@ -190,3 +191,28 @@ def test_a_host_id_with_like_wildcards_matches_only_itself(
         assert queue.reclaim_expired() == 1
     assert spy.parsed == [owner("h_st%~1", NO_SUCH_PID, 0)]
     assert states(store, ids) == [JobState.QUEUED, JobState.LEASED]
+
+
+def test_a_lease_whose_transaction_failed_reclaims_again_next_time(
+    store: Store, clock: FakeClock
+) -> None:
+    # the reclaim of a transaction that failed later was rolled back: the next lease call
+    # must not take it as done and wait a quarter lease before reclaiming again
+    dead = make_queue(store, clock, lease_seconds=40)
+    dead.enqueue(notice("1", clock))
+    [job] = dead.lease("crashed-worker")  # its worker dies; the lease runs out
+    clock.advance(41)
+    live = make_queue(store, clock, lease_seconds=40)
+    real = live._mark_leased
+    failures = [RetryLaterError("state store unavailable (injected)")]
+
+    def fails_once(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    with mock.patch.object(live, "_mark_leased", fails_once), pytest.raises(RetryLaterError):
+        live.lease("w")  # reclaimed the expired job, then rolled back
+    clock.advance(1)
+    with mock.patch.object(live, "_mark_leased", fails_once):
+        assert [j.id for j in live.lease("w")] == [job.id]
