@@ -245,6 +245,7 @@ async def _emulators(conn: Connection, pairs: int) -> None:
 
 
 async def run(rate: float, seconds: float, pairs: int, workers: int, in_process: bool) -> None:
+    from jirabridge._gc import tune_gc
     from jirabridge.sync.config import SyncConfig
     from jirabridge.sync.runner import SyncRunner, client_for_site, serve_app
     from jirabridge.sync.store import open_store
@@ -373,6 +374,7 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
             for n, s in config.sites.items()
         }
         runner = SyncRunner(config, store, clients=clients)
+        tune_gc()  # as `jirabridge run` does once it is set up
         receiver.app = runner.receiver_app(SECRETS.__getitem__)
         t = now()
         await runner.backfill()

@@ -364,11 +364,13 @@ def register(app: typer.Typer) -> None:
         import asyncio
         import signal
 
+        from jirabridge._gc import tune_gc
         from jirabridge.cli._interrupt import Interrupted, run_interruptibly
         from jirabridge.sync.runner import serve_app
 
         with _errors():
             runner, resolve = _runner(config, store, secrets_file, key_file)
+            tune_gc()  # a long-running process from here on
 
             async def main(stop: asyncio.Event) -> None:
                 tasks = [runner.run(stop)]
