@@ -29,6 +29,7 @@ __all__ = [
     "link_comments",
     "link_pair",
     "load_snapshot",
+    "load_snapshots",
     "record_conflict",
     "save_snapshot",
     "update_key",
@@ -97,6 +98,14 @@ _SNAPSHOT_VALUES: dict[str, Any] = {
     "issue_updated": bindparam("b_updated"),
     "synced_at": bindparam("b_synced"),
 }
+# both sides' snapshots of a pair in one statement (the applier reads both on every job)
+_LOAD_SNAPSHOTS = select(
+    _SNAPSHOTS.c.side,
+    _SNAPSHOTS.c.fields,
+    _SNAPSHOTS.c.field_hashes,
+    _SNAPSHOTS.c.issue_updated,
+    _SNAPSHOTS.c.synced_at,
+).where(_SNAPSHOTS.c.issue_pair_id == bindparam("b_pair"))
 _UPDATE_SNAPSHOT = update(_SNAPSHOTS).where(*_SNAPSHOT_OF).values(_SNAPSHOT_VALUES)
 _INSERT_SNAPSHOT = insert(_SNAPSHOTS).values(
     issue_pair_id=bindparam("b_pair"), side=bindparam("b_side"), **_SNAPSHOT_VALUES
@@ -119,7 +128,9 @@ def find_pair(
     session: Session, *, side: Side, issue_id: str, pair_id: str | None = None
 ) -> PairRef | None:
     stmt = _FIND_PAIR[side, pair_id is not None]
-    row = session.execute(stmt, {"b_issue": issue_id, "b_pair": pair_id}).first()
+    # on the session's connection: a table statement needs none of Session.execute's ORM
+    # handling (no entity, nothing to autoflush for it)
+    row = session.connection().execute(stmt, {"b_issue": issue_id, "b_pair": pair_id}).first()
     return None if row is None else _ref(row)
 
 
@@ -200,9 +211,20 @@ class SnapshotData:
 
 
 def load_snapshot(session: Session, issue_pair_id: int, side: Side) -> SnapshotData | None:
-    row = session.execute(_LOAD_SNAPSHOT, {"b_pair": issue_pair_id, "b_side": side.value}).first()
-    if row is None:
-        return None
+    params = {"b_pair": issue_pair_id, "b_side": side.value}
+    row = session.connection().execute(_LOAD_SNAPSHOT, params).first()
+    return None if row is None else _snapshot(row)
+
+
+def load_snapshots(session: Session, issue_pair_id: int) -> dict[Side, SnapshotData | None]:
+    """Both sides' snapshots of a pair (None for a side not synced yet), in one SELECT."""
+    out: dict[Side, SnapshotData | None] = {Side.SERVER: None, Side.CLOUD: None}
+    for row in session.connection().execute(_LOAD_SNAPSHOTS, {"b_pair": issue_pair_id}):
+        out[Side(row.side)] = _snapshot(row)
+    return out
+
+
+def _snapshot(row: Any) -> SnapshotData:
     return SnapshotData(
         values=dict(row.fields),
         hashes={k: str(v) for k, v in row.field_hashes.items()},
@@ -233,8 +255,9 @@ def save_snapshot(
     }
     # an update first: every snapshot but a new pair's first is there already. A Snapshot
     # object of this row loaded in this session is not refreshed (none is: see above)
-    if session.execute(_UPDATE_SNAPSHOT, params).rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(_INSERT_SNAPSHOT, params)
+    conn = session.connection()
+    if conn.execute(_UPDATE_SNAPSHOT, params).rowcount == 0:
+        conn.execute(_INSERT_SNAPSHOT, params)
     return SnapshotData(dict(plain), hashes, issue_updated, now)
 
 

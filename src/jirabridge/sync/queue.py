@@ -730,10 +730,13 @@ class Queue:
         it) and audit it. Core statements, after a flush of the caller's pending rows, so
         the audit rows keep the order they were made in."""
         session.flush()
-        if session.execute(_DROP_OWNED, {"job": job.id, "owner": job.owner}).first() is None:
+        # on the session's connection: table statements need none of Session.execute's
+        # ORM handling (it was most of a job's completion)
+        conn = session.connection()
+        if conn.execute(_DROP_OWNED, {"job": job.id, "owner": job.owner}).first() is None:
             raise LeaseLostError(job)
-        session.execute(_DROP_NOTICES, {"job": job.id})
-        session.execute(
+        conn.execute(_DROP_NOTICES, {"job": job.id})
+        conn.execute(
             _ADD_AUDIT,
             {
                 "at": self.clock.now(),

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from jirabridge.sync.config import Side
-from jirabridge.sync.pairs import find_pair, link_pair, load_snapshot, save_snapshot
+from jirabridge.sync.pairs import (
+    find_pair,
+    link_pair,
+    load_snapshot,
+    load_snapshots,
+    save_snapshot,
+)
 from jirabridge.sync.store import Snapshot, Store
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -68,3 +74,30 @@ def test_find_pair_by_side_and_configured_pair(store: Store) -> None:
         assert find_pair(s, side=Side.CLOUD, issue_id="7", pair_id="p") is None
         assert find_pair(s, side=Side.CLOUD, issue_id="1") is None  # a Server id, not a Cloud one
         assert find_pair(s, side=Side.SERVER, issue_id="2") is None
+
+
+def test_load_snapshots_reads_both_sides_of_one_pair_only(store: Store) -> None:
+    with store.session() as s:
+        one = link_pair(
+            s, pair_id="p", server=("1", "A-1"), cloud=("2", "B-1"), origin=Side.SERVER, now=NOW
+        )
+        two = link_pair(
+            s, pair_id="p", server=("3", "A-2"), cloud=("4", "B-2"), origin=Side.CLOUD, now=NOW
+        )
+        save_snapshot(s, one.id, Side.SERVER, {"n": "1s"}, issue_updated=NOW, now=NOW)
+        save_snapshot(s, two.id, Side.SERVER, {"n": "2s"}, issue_updated=None, now=NOW)
+        save_snapshot(s, two.id, Side.CLOUD, {"n": "2c"}, issue_updated=None, now=NOW)
+    with store.session() as s:
+        first = load_snapshots(s, one.id)
+        second = load_snapshots(s, two.id)
+        assert first == {side: load_snapshot(s, one.id, side) for side in Side}
+        assert second == {side: load_snapshot(s, two.id, side) for side in Side}
+        assert load_snapshots(s, one.id + two.id + 1) == {Side.SERVER: None, Side.CLOUD: None}
+    one_server = first[Side.SERVER]
+    assert one_server is not None
+    assert (one_server.values, one_server.issue_updated) == ({"n": "1s"}, NOW)
+    assert first[Side.CLOUD] is None  # not synced yet: the other pair's row is not taken
+    assert {s: v.values for s, v in second.items() if v is not None} == {
+        Side.SERVER: {"n": "2s"},
+        Side.CLOUD: {"n": "2c"},
+    }

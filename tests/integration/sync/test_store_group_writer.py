@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from jirabridge.errors import RetryLaterError
@@ -273,3 +273,90 @@ def test_a_store_error_alone_is_the_store_s(store: Store) -> None:
     asyncio.run(store.write(adds("once")))
     with pytest.raises(RetryLaterError, match="conflict"):
         asyncio.run(store.write(adds("once")))
+
+
+def grouped(store: Store, *calls: tuple[Callable[[Session], Any], bool]) -> list[Any]:
+    """Run ``(fn, savepoint)`` calls in one group (queued behind a gate): their outcomes."""
+
+    async def main() -> list[Any]:
+        gate = Gate()
+        held = await gate.hold(store)
+        writes = [asyncio.ensure_future(store.write(fn, savepoint=sp)) for fn, sp in calls]
+        gate.opened.set()
+        await held
+        return list(await asyncio.gather(*writes, return_exceptions=True))
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def savepoints(store: Store) -> Iterator[list[str]]:
+    """The name of every SAVEPOINT begun on the store."""
+    names: list[str] = []
+
+    def on_savepoint(conn: Any, name: str) -> None:
+        names.append(str(name))
+
+    event.listen(store.engine, "savepoint", on_savepoint)
+    yield names
+    event.remove(store.engine, "savepoint", on_savepoint)
+
+
+def reads(identifier: str) -> Callable[[Session], bool]:
+    def fn(session: Session) -> bool:
+        return session.get(WebhookSeen, ("s", identifier)) is not None
+
+    return fn
+
+
+def test_without_savepoint_no_savepoint_is_made(
+    store: Store, commits: list[int], savepoints: list[str]
+) -> None:
+    """``savepoint=False`` functions share the transaction without a SAVEPOINT of their own;
+    the others keep theirs. A group of one makes none either way."""
+    asyncio.run(store.write(adds("there")))  # (a new connection's first use commits too)
+    assert savepoints == []  # alone: its own transaction is enough
+
+    commits.clear()
+    outcomes = grouped(store, (reads("there"), False), (adds("new"), True), (reads("no"), False))
+    assert outcomes == [True, "new", False]
+    assert len(savepoints) == 1  # the write's only
+    assert len(commits) == 1  # the group's (the gate touched no table: nothing to commit)
+    assert stored(store) == {"there", "new"}
+
+
+def test_without_savepoint_a_plain_error_is_its_caller_s(
+    store: Store, commits: list[int], savepoints: list[str]
+) -> None:
+    def refuses(session: Session) -> None:
+        reads("x")(session)
+        raise ValueError("not this one")
+
+    asyncio.run(store.write(adds("warm")))  # a new connection's first use commits too
+    commits.clear()
+    a, failed, b = grouped(store, (adds("a"), True), (refuses, False), (adds("b"), True))
+    assert (a, b) == ("a", "b")
+    assert isinstance(failed, ValueError) and str(failed) == "not this one"
+    assert len(commits) == 1  # the group's: no retry
+    assert stored(store) == {"warm", "a", "b"}
+
+
+def test_without_savepoint_a_store_error_retries_everyone_alone(
+    store: Store, commits: list[int]
+) -> None:
+    """A store error may leave the transaction unusable (PostgreSQL aborts it): the others
+    are written again, each alone, and the culprit gets the store's error."""
+
+    def broken(session: Session) -> None:
+        session.execute(text("SELECT * FROM no_such_table"))
+
+    asyncio.run(store.write(adds("warm")))  # a new connection's first use commits too
+    transactions = store.writer.transactions
+    commits.clear()
+    x, failed, y = grouped(store, (adds("x"), True), (broken, False), (adds("y"), True))
+    assert (x, y) == ("x", "y")
+    assert isinstance(failed, Exception) and not isinstance(failed, AssertionError)
+    # the gate, the failed group, then the three alone (two of them committed)
+    assert store.writer.transactions - transactions == 1 + 1 + 3
+    assert len(commits) == 2
+    assert stored(store) == {"warm", "x", "y"}

@@ -33,7 +33,7 @@ from jirabridge.sync.pairs import (
     SnapshotData,
     find_pair,
     link_comments,
-    load_snapshot,
+    load_snapshots,
     record_conflict,
     save_snapshot,
 )
@@ -64,9 +64,11 @@ _reads: contextvars.ContextVar[_JobReads | None] = contextvars.ContextVar(
 )
 _PAIR_ROWS = (CommentPair, AttachmentPair, LinkPair)
 # built once: every job on a paired issue runs them (the statement's cache key is then the
-# same object each time, not built and hashed again)
+# same object each time, not built and hashed again). Table statements: the parts read the
+# rows' columns only, so plain rows do (no ORM objects to make and track)
 _ROWS_OF_PAIR = {
-    table: select(table).where(table.issue_pair_id == bindparam("b_pair")) for table in _PAIR_ROWS
+    table: select(table.__table__).where(table.__table__.c.issue_pair_id == bindparam("b_pair"))
+    for table in _PAIR_ROWS
 }
 
 
@@ -121,7 +123,8 @@ class Applier(
         ctx.clients = tracked({s: self._client(site) for s, site in sites.items()}, ctx.touched)
         ctx.issues[side] = issue
         reads = await self.queue.store.write(
-            functools.partial(self._read_pair, job=job, pair_id=pair.id, side=side, issue=issue)
+            functools.partial(self._read_pair, job=job, pair_id=pair.id, side=side, issue=issue),
+            savepoint=False,  # reads, and a claim in a savepoint of its own
         )
         _reads.set(reads)
         ref = reads.ref
@@ -302,15 +305,16 @@ class Applier(
     ) -> _JobReads:
         """The pair row of ``issue`` and, when it has one, everything :class:`_JobReads`
         keeps, and the job's claim of the pair: one store call for all the job reads (run
-        by the store's group writer, with other jobs' reads and writes)."""
+        by the store's group writer, with other jobs' reads and writes; without a savepoint:
+        nothing here writes but the claim, which is made in a savepoint of its own)."""
         assert issue.id is not None
         ref = find_pair(session, side=side, issue_id=issue.id, pair_id=pair_id)
         reads = _JobReads(ref)
         if ref is not None:
-            for s in (Side.SERVER, Side.CLOUD):
-                reads.snapshots[s] = load_snapshot(session, ref.id, s)
+            reads.snapshots = load_snapshots(session, ref.id)
+            conn = session.connection()
             for table, stmt in _ROWS_OF_PAIR.items():
-                reads.rows[table] = list(session.scalars(stmt, {"b_pair": ref.id}))
+                reads.rows[table] = list(conn.execute(stmt, {"b_pair": ref.id}))
             reads.claimed = self.queue.claim_pair(job, ref.id, session=session)
         return reads
 
@@ -321,7 +325,7 @@ class Applier(
 
     def _snapshots(self, issue_pair_id: int) -> dict[Side, SnapshotData | None]:
         with self.queue.store.session() as session:
-            return {s: load_snapshot(session, issue_pair_id, s) for s in (Side.SERVER, Side.CLOUD)}
+            return load_snapshots(session, issue_pair_id)
 
     def _changed_at(
         self, ctx: _Ctx, side: Side, rules: Mapping[str, FieldRule]

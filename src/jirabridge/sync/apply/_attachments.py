@@ -198,7 +198,7 @@ class _AttachmentsMixin(_ApplierBase):
             if row.cloud_media_id is None and att is not None:
                 found = await self._media_id(ctx, att)
                 if found is not None:
-                    learned[row.id] = row.cloud_media_id = found
+                    learned[row.id] = found  # the rows may be plain (read-only) rows
         if learned:
             await asyncio.to_thread(self._store_media_ids, learned)
 

@@ -75,10 +75,11 @@ class Store:
             if turn is not None:
                 turn.release()
 
-    async def write(self, fn: Callable[[Session], T]) -> T:
+    async def write(self, fn: Callable[[Session], T], *, savepoint: bool = True) -> T:
         """``fn(session)`` in a transaction shared with other concurrent ``write`` calls
-        (each in its own SAVEPOINT; see :class:`GroupWriter`): its result once committed."""
-        return await self.writer.write(fn)
+        (each in its own SAVEPOINT unless ``savepoint=False``; see :class:`GroupWriter`):
+        its result once committed."""
+        return await self.writer.write(fn, savepoint=savepoint)
 
     @property
     def writer(self) -> GroupWriter:

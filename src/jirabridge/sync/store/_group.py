@@ -39,6 +39,7 @@ class _Call:
     fn: Callable[[Session], Any]
     answer: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    savepoint: bool = True
 
 
 @dataclass
@@ -66,6 +67,13 @@ class GroupWriter:
     A caller cancelled before its function started is left out; once started, the function
     commits or rolls back with its savepoint as for any other caller and only its result is
     dropped. Usable from any number of event loops (answers go back to the caller's loop).
+
+    ``savepoint=False`` is for a function that writes nothing outside savepoints of its own
+    (reads, and writes it isolates itself): its SAVEPOINT and RELEASE are saved. When it
+    raises a store error the transaction may be unusable (PostgreSQL aborts it), so the
+    whole group goes the failed-transaction way (everyone again, alone); any other
+    exception is just its caller's. A group of one runs in its own transaction, no
+    SAVEPOINT either way.
     """
 
     def __init__(self, store: Store, *, max_batch: int = _MAX_BATCH) -> None:
@@ -79,12 +87,13 @@ class GroupWriter:
         self._busy = False
         self.transactions = 0  # committed or not: for tests and measurements
 
-    async def write(self, fn: Callable[[Session], T]) -> T:
-        """``fn(session)`` committed (with the other callers' functions): its result."""
+    async def write(self, fn: Callable[[Session], T], *, savepoint: bool = True) -> T:
+        """``fn(session)`` committed (with the other callers' functions): its result.
+        ``savepoint=False``: ``fn`` writes nothing outside its own savepoints (see above)."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[T] = loop.create_future()
         with self._lock:
-            self._pending.append(_Call(fn, answer, loop))
+            self._pending.append(_Call(fn, answer, loop, savepoint))
             start = not self._busy
             self._busy = True
         if start:
@@ -113,23 +122,26 @@ class GroupWriter:
                     self._busy = False
                     return
             try:
-                outcomes: Sequence[_Outcome] = self._run([c.fn for c in batch])
+                outcomes: Sequence[_Outcome] = self._run(batch)
             except BaseException as exc:  # e.g. KeyboardInterrupt in the thread: tell everyone
                 outcomes = [exc] * len(batch)
             for call, outcome in zip(batch, outcomes, strict=True):
                 with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
                     call.loop.call_soon_threadsafe(_settle, call.answer, outcome)
 
-    def _run(self, fns: Sequence[Callable[[Session], Any]]) -> list[_Outcome]:
-        if len(fns) == 1:
-            return [self._alone(fns[0])]
+    def _run(self, calls: Sequence[_Call]) -> list[_Outcome]:
+        if len(calls) == 1:
+            return [self._alone(calls[0].fn)]
         try:
             self.transactions += 1
             with self._store.session() as session:
-                return [_in_savepoint(session, fn) for fn in fns]
+                return [
+                    _in_savepoint(session, c.fn) if c.savepoint else _bare(session, c.fn)
+                    for c in calls
+                ]
         except Exception as exc:
-            log.info("%d store writes retried one by one: %s", len(fns), redact(str(exc)))
-        return [self._alone(fn) for fn in fns]
+            log.info("%d store writes retried one by one: %s", len(calls), redact(str(exc)))
+        return [self._alone(c.fn) for c in calls]
 
     def _alone(self, fn: Callable[[Session], Any]) -> _Outcome:
         try:
@@ -147,6 +159,20 @@ def _in_savepoint(session: Session, fn: Callable[[Session], Any]) -> _Outcome:
     except SQLAlchemyError as exc:
         outcome = translate_error(exc)
         outcome.__cause__ = exc
+    except Exception as exc:
+        outcome = exc
+    session.expunge_all()
+    return outcome
+
+
+def _bare(session: Session, fn: Callable[[Session], Any]) -> _Outcome:
+    """``fn`` without a savepoint of its own (``savepoint=False``): a store error it raises
+    fails the whole transaction (raised on); anything else is its outcome (it wrote nothing
+    that would need rolling back)."""
+    try:
+        outcome: _Outcome = _Done(fn(session))
+    except SQLAlchemyError:
+        raise
     except Exception as exc:
         outcome = exc
     session.expunge_all()
