@@ -5,10 +5,10 @@ served by uvicorn in a child process over loopback, so only the client's side is
 
 For each concurrency it prints CPU microseconds per request of this process
 (``time.process_time``) and the wall time, for ``JiraHttp`` (its default transport,
-``KeepAliveTransport``), ``JiraHttp`` over httpx's own pool (``AsyncHTTPTransport``, what
-it used before), and as a reference a bare ``httpx.AsyncClient`` doing the same calls (no
-governor, retries or counters; ``JiraHttp`` through ``AsyncClient.send`` cost a little
-more than this line).
+``KeepAliveTransport``, whose connections parse with httptools), ``JiraHttp`` over httpx's
+own pool (``AsyncHTTPTransport``, what it used before), and as a reference a bare
+``httpx.AsyncClient`` doing the same calls (no governor, retries or counters; ``JiraHttp``
+through ``AsyncClient.send`` cost a little more than this line).
 
 Then the emulator's webhook delivery: CPU per delivery of a ``DeliveryWorker`` posting to a
 receiver in the child (batches of ``--concurrency`` deliveries), and a bare

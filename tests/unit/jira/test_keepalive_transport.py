@@ -263,34 +263,3 @@ async def test_https_is_verified_and_kept_alive(tmp_path) -> None:
     finally:
         listening.close()
         await listening.wait_closed()
-
-
-async def test_the_asyncio_backend_raises_httpcore_errors(server: Server) -> None:
-    import httpcore
-
-    from jirabridge._keepalive import AsyncioBackend
-
-    backend = AsyncioBackend()
-    port = int(server.url.rsplit(":", 1)[1])
-    stream = await backend.connect_tcp("127.0.0.1", port, timeout=1.0)
-    assert stream.get_extra_info("server_addr")[1] == port
-    assert stream.get_extra_info("is_readable") is False
-    with pytest.raises(httpcore.ReadTimeout):  # the server waits for a request
-        await stream.read(100, timeout=0.05)
-    await stream.write(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout=1.0)
-    assert (await stream.read(65536, timeout=1.0)).startswith(b"HTTP/1.1 200 OK")
-    await stream.aclose()
-    with pytest.raises(httpcore.WriteError):
-        await stream.write(b"more", timeout=1.0)
-    # a name with more than one address (::1 refused, 127.0.0.1 listening) still connects
-    named = await backend.connect_tcp("localhost", port, timeout=2.0)
-    assert named.get_extra_info("server_addr")[1] == port
-    await named.aclose()
-    with pytest.raises(httpcore.UnsupportedProtocol):
-        await backend.connect_unix_socket("/tmp/none")
-    closed = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-    free = closed.sockets[0].getsockname()[1]
-    closed.close()
-    await closed.wait_closed()
-    with pytest.raises(httpcore.ConnectError):
-        await backend.connect_tcp("127.0.0.1", free, timeout=1.0)
