@@ -168,7 +168,6 @@ class H1Connection(asyncio.Protocol):
             if self._head_only:
                 # the parser would take a length for a body to come: start afresh
                 self._keep = False
-            return
 
     def on_body(self, body: bytes) -> None:
         if self._done:
@@ -195,7 +194,7 @@ class H1Connection(asyncio.Protocol):
     ) -> httpx.Response:
         """Write ``request`` and wait for its answer's head; the body is streamed after.
         ``release`` is called with the connection when the answer is closed."""
-        if self._busy or not self.reusable or self._transport is None:
+        if not self.reusable or self._transport is None:
             raise RuntimeError("the connection is not idle")
         timeouts = _timeouts(request)
         self._busy = True
@@ -205,22 +204,12 @@ class H1Connection(asyncio.Protocol):
         self._chunks = []
         self._buffered = 0
         self._head_only = request.method == "HEAD"
-        url = request.url
-        head = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
-        chunked = False
-        for name, value in request.headers.raw:
-            head += (name, b": ", value, b"\r\n")
-            lowered = name.lower()
-            if lowered == b"connection" and value.lower() == b"close":
-                self._keep = False
-            elif lowered == b"transfer-encoding" and value.lower() == b"chunked":
-                chunked = True
-        head.append(b"\r\n")
         try:
-            content: bytes | None = request.content
-        except httpx.RequestNotRead:
-            content = None
-        try:
+            head, chunked = self._head(request)
+            try:
+                content: bytes | None = request.content
+            except httpx.RequestNotRead:
+                content = None
             if content is not None:
                 if chunked and content:
                     head += (b"%x\r\n" % len(content), content, b"\r\n0\r\n\r\n")
@@ -275,6 +264,23 @@ class H1Connection(asyncio.Protocol):
         self.idle_since = time.monotonic()
         if not self._keep:
             self._close()
+
+    def _head(self, request: httpx.Request) -> tuple[list[bytes], bool]:
+        """The request line and headers, and whether the body goes in chunks."""
+        head = [request.method.encode("ascii"), b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
+        chunked = False
+        for name, value in request.headers.raw:
+            if b"\n" in value or b"\r" in value or b"\n" in name or b"\r" in name:
+                # a line break would end the header early: the rest read as more headers
+                raise httpx.LocalProtocolError(f"a line break in the header {name!r}")
+            head += (name, b": ", value, b"\r\n")
+            lowered = name.lower()
+            if lowered == b"connection" and value.lower() == b"close":
+                self._keep = False
+            elif lowered == b"transfer-encoding" and value.lower() == b"chunked":
+                chunked = True
+        head.append(b"\r\n")
+        return head, chunked
 
     def release(self) -> bool:
         """The answer was closed: True when the connection is idle again and reusable;

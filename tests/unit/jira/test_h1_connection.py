@@ -335,6 +335,27 @@ async def test_request_bodies_of_every_kind_arrive_whole() -> None:
         assert seen[3][1] == b"" and count[0] == 1
 
 
+@pytest.mark.parametrize(
+    "headers", [{"X-Note": "a\r\nAuthorization: forged"}, {"X-Note": "a\nb"}, {"X-A\rB": "c"}]
+)
+async def test_a_header_with_a_line_break_is_not_sent(headers: dict[str, str]) -> None:
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            seen.append((await read_request(reader))[0])
+            writer.write(OK)
+
+    async with serving(handle) as (url, _):
+        pool = KeepAliveTransport()
+        async with httpx.AsyncClient(transport=pool) as client:
+            with pytest.raises(httpx.LocalProtocolError, match="line break"):
+                await client.get(url, headers=headers)
+            assert pool.idle_connections() == 0
+            assert (await client.get(url)).content == b"ok"
+    assert len(seen) == 1 and b"x-note" not in seen[0].lower()  # nothing of it was sent
+
+
 async def test_a_server_that_does_not_read_is_a_write_timeout() -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(2)
