@@ -32,6 +32,7 @@ __all__ = [
     "load_snapshots",
     "record_conflict",
     "save_snapshot",
+    "save_snapshots",
     "update_key",
 ]
 
@@ -243,22 +244,50 @@ def save_snapshot(
     now: datetime,
 ) -> SnapshotData:
     """Store what ``side`` holds after a sync (values and their hashes)."""
-    hashes = {name: value_hash(value) for name, value in values.items()}
-    plain = {name: _jsonable(value) for name, value in values.items()}
-    params = {
-        "b_pair": issue_pair_id,
-        "b_side": side.value,
-        "b_fields": plain,
-        "b_hashes": hashes,
-        "b_updated": issue_updated,
-        "b_synced": now,
-    }
+    params = _snapshot_params(issue_pair_id, side, values, issue_updated, now)
     # an update first: every snapshot but a new pair's first is there already. A Snapshot
     # object of this row loaded in this session is not refreshed (none is: see above)
     conn = session.connection()
     if conn.execute(_UPDATE_SNAPSHOT, params).rowcount == 0:
         conn.execute(_INSERT_SNAPSHOT, params)
-    return SnapshotData(dict(plain), hashes, issue_updated, now)
+    return SnapshotData(dict(params["b_fields"]), params["b_hashes"], issue_updated, now)
+
+
+def save_snapshots(
+    session: Session,
+    issue_pair_id: int,
+    values: Mapping[Side, Mapping[str, Any]],
+    *,
+    issue_updated: Mapping[Side, datetime | None],
+    now: datetime,
+) -> None:
+    """:func:`save_snapshot` of both sides, as one UPDATE of the two rows (what every job
+    of a synced pair does); a side without its row yet is saved on its own."""
+    params = [
+        _snapshot_params(issue_pair_id, s, values[s], issue_updated[s], now)
+        for s in (Side.SERVER, Side.CLOUD)
+    ]
+    if session.connection().execute(_UPDATE_SNAPSHOT, params).rowcount == len(params):
+        return
+    for s in (Side.SERVER, Side.CLOUD):  # updated again as the same, or inserted
+        save_snapshot(session, issue_pair_id, s, values[s], issue_updated=issue_updated[s], now=now)
+
+
+def _snapshot_params(
+    issue_pair_id: int,
+    side: Side,
+    values: Mapping[str, Any],
+    issue_updated: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "b_pair": issue_pair_id,
+        "b_side": side.value,
+        "b_fields": {name: _jsonable(value) for name, value in values.items()},
+        "b_hashes": {name: value_hash(value) for name, value in values.items()},
+        "b_updated": issue_updated,
+        "b_synced": now,
+    }
 
 
 def _jsonable(value: Any) -> Any:

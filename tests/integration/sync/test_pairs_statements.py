@@ -4,30 +4,42 @@ its own (pair, side) row only, a second save updates in place, and a first save 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
 
 from jirabridge.sync.config import Side
+from jirabridge.sync.diff import value_hash
 from jirabridge.sync.pairs import (
+    PairRef,
     find_pair,
     link_pair,
     load_snapshot,
     load_snapshots,
     save_snapshot,
+    save_snapshots,
 )
 from jirabridge.sync.store import Snapshot, Store
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
+def two_pairs(s: Session) -> tuple[PairRef, PairRef]:
+    """Two issue pairs of configured pair ``p``, one made from each side."""
+    return (
+        link_pair(
+            s, pair_id="p", server=("1", "A-1"), cloud=("2", "B-1"), origin=Side.SERVER, now=NOW
+        ),
+        link_pair(
+            s, pair_id="p", server=("3", "A-2"), cloud=("4", "B-2"), origin=Side.CLOUD, now=NOW
+        ),
+    )
+
+
 def test_saves_touch_only_their_own_pair_and_side(store: Store) -> None:
     with store.session() as s:
-        one = link_pair(
-            s, pair_id="p", server=("1", "A-1"), cloud=("2", "B-1"), origin=Side.SERVER, now=NOW
-        )
-        two = link_pair(
-            s, pair_id="p", server=("3", "A-2"), cloud=("4", "B-2"), origin=Side.CLOUD, now=NOW
-        )
+        one, two = two_pairs(s)
         for ref in (one, two):
             for side in Side:
                 save_snapshot(
@@ -78,12 +90,7 @@ def test_find_pair_by_side_and_configured_pair(store: Store) -> None:
 
 def test_load_snapshots_reads_both_sides_of_one_pair_only(store: Store) -> None:
     with store.session() as s:
-        one = link_pair(
-            s, pair_id="p", server=("1", "A-1"), cloud=("2", "B-1"), origin=Side.SERVER, now=NOW
-        )
-        two = link_pair(
-            s, pair_id="p", server=("3", "A-2"), cloud=("4", "B-2"), origin=Side.CLOUD, now=NOW
-        )
+        one, two = two_pairs(s)
         save_snapshot(s, one.id, Side.SERVER, {"n": "1s"}, issue_updated=NOW, now=NOW)
         save_snapshot(s, two.id, Side.SERVER, {"n": "2s"}, issue_updated=None, now=NOW)
         save_snapshot(s, two.id, Side.CLOUD, {"n": "2c"}, issue_updated=None, now=NOW)
@@ -101,3 +108,63 @@ def test_load_snapshots_reads_both_sides_of_one_pair_only(store: Store) -> None:
         Side.SERVER: {"n": "2s"},
         Side.CLOUD: {"n": "2c"},
     }
+
+
+def test_save_snapshots_updates_both_rows_in_one_statement(store: Store) -> None:
+    with store.session() as s:
+        pair, other = two_pairs(s)
+        save_snapshot(s, other.id, Side.SERVER, {"n": "untouched"}, issue_updated=None, now=NOW)
+    later = NOW + timedelta(minutes=1)
+    # the first save of a pair: no rows yet, both inserted
+    with store.session() as s:
+        save_snapshots(
+            s,
+            pair.id,
+            {Side.SERVER: {"n": "s1"}, Side.CLOUD: {"n": "c1"}},
+            issue_updated={Side.SERVER: NOW, Side.CLOUD: None},
+            now=NOW,
+        )
+    # one side's row gone (as for a pair saved one side at a time): updated and inserted
+    with store.session() as s:
+        s.execute(
+            delete(Snapshot).where(Snapshot.issue_pair_id == pair.id, Snapshot.side == "cloud")
+        )
+        save_snapshots(
+            s,
+            pair.id,
+            {Side.SERVER: {"n": "s2"}, Side.CLOUD: {"n": "c2"}},
+            issue_updated={Side.SERVER: later, Side.CLOUD: later},
+            now=later,
+        )
+        assert {k: v.values if v else None for k, v in load_snapshots(s, pair.id).items()} == {
+            Side.SERVER: {"n": "s2"},
+            Side.CLOUD: {"n": "c2"},
+        }
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement.split()[0])
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        with store.session() as s:
+            save_snapshots(
+                s,
+                pair.id,
+                {Side.SERVER: {"n": "s3"}, Side.CLOUD: {"n": ["c", 3]}},
+                issue_updated={Side.SERVER: None, Side.CLOUD: later},
+                now=later,
+            )
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert statements.count("UPDATE") == 1 and "INSERT" not in statements
+    with store.session() as s:
+        snaps = load_snapshots(s, pair.id)
+        untouched = load_snapshot(s, other.id, Side.SERVER)
+        assert s.scalar(select(func.count()).select_from(Snapshot)) == 3
+    server, cloud = snaps[Side.SERVER], snaps[Side.CLOUD]
+    assert server is not None and cloud is not None
+    assert (server.values, server.issue_updated) == ({"n": "s3"}, None)
+    assert (cloud.values, cloud.issue_updated) == ({"n": ["c", 3]}, later)
+    assert cloud.hashes == {"n": value_hash(["c", 3])}
+    assert untouched is not None and untouched.values == {"n": "untouched"}

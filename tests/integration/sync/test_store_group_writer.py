@@ -325,19 +325,30 @@ def test_without_savepoint_no_savepoint_is_made(
     assert stored(store) == {"there", "new"}
 
 
-def test_without_savepoint_a_plain_error_is_its_caller_s(
-    store: Store, commits: list[int], savepoints: list[str]
+def test_without_savepoint_a_failure_retries_everyone_alone_and_leaves_nothing(
+    store: Store, commits: list[int]
 ) -> None:
-    def refuses(session: Session) -> None:
-        reads("x")(session)
+    """A function without a savepoint that wrote and then raised cannot be rolled back
+    alone: the transaction is given up and everyone runs again in one of their own; the
+    caller gets its error, its rows are nowhere, the others' are stored."""
+    runs: list[str] = []
+
+    def writes_then_fails(session: Session) -> None:
+        runs.append("failing")
+        session.add(seen("half"))
+        session.flush()
         raise ValueError("not this one")
 
     asyncio.run(store.write(adds("warm")))  # a new connection's first use commits too
+    transactions = store.writer.transactions
     commits.clear()
-    a, failed, b = grouped(store, (adds("a"), True), (refuses, False), (adds("b"), True))
+    a, failed, b = grouped(store, (adds("a"), True), (writes_then_fails, False), (adds("b"), True))
     assert (a, b) == ("a", "b")
     assert isinstance(failed, ValueError) and str(failed) == "not this one"
-    assert len(commits) == 1  # the group's: no retry
+    assert runs == ["failing", "failing"]  # in the group, then alone
+    # the gate, the given-up group, then the three alone (two of them committed)
+    assert store.writer.transactions - transactions == 1 + 1 + 3
+    assert len(commits) == 2
     assert stored(store) == {"warm", "a", "b"}
 
 

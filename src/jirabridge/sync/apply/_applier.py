@@ -35,7 +35,7 @@ from jirabridge.sync.pairs import (
     link_comments,
     load_snapshots,
     record_conflict,
-    save_snapshot,
+    save_snapshots,
 )
 from jirabridge.sync.queue import Job
 from jirabridge.sync.store import AttachmentPair, AuditEntry, CommentPair, LinkPair
@@ -124,7 +124,7 @@ class Applier(
         ctx.issues[side] = issue
         reads = await self.queue.store.write(
             functools.partial(self._read_pair, job=job, pair_id=pair.id, side=side, issue=issue),
-            savepoint=False,  # reads, and a claim in a savepoint of its own
+            savepoint=False,  # reads (and a claim in a savepoint of its own): hardly fails
         )
         _reads.set(reads)
         ref = reads.ref
@@ -270,8 +270,7 @@ class Applier(
         def commit(session: Session) -> bool:
             # run by the store's group writer, in a transaction shared with other jobs'
             # commits; it may run a second time, alone: every row is made anew here
-            for s in (Side.SERVER, Side.CLOUD):
-                save_snapshot(session, ref.id, s, after[s], issue_updated=updated[s], now=now)
+            save_snapshots(session, ref.id, after, issue_updated=updated, now=now)
             for conflict in (*plan.conflicts, *overwrites.conflicts):
                 record_conflict(session, ref.id, conflict, now=now)
             session.add_all(_fresh(entry) for entry in overwrites.audit)
@@ -297,7 +296,9 @@ class Applier(
                 job, session=session, message=f"{result.action} {result.detail}"
             )
 
-        await self.queue.store.write(commit)
+        # no savepoint: a commit fails only when the lease was lost (or the store fails), and
+        # its group is then written again, each job's commit alone
+        await self.queue.store.write(commit, savepoint=False)
         return result
 
     def _read_pair(
@@ -305,7 +306,7 @@ class Applier(
     ) -> _JobReads:
         """The pair row of ``issue`` and, when it has one, everything :class:`_JobReads`
         keeps, and the job's claim of the pair: one store call for all the job reads (run
-        by the store's group writer, with other jobs' reads and writes; without a savepoint:
+        by the store's group writer, with other jobs' reads and writes, without a savepoint:
         nothing here writes but the claim, which is made in a savepoint of its own)."""
         assert issue.id is not None
         ref = find_pair(session, side=side, issue_id=issue.id, pair_id=pair_id)

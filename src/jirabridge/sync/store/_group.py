@@ -68,12 +68,12 @@ class GroupWriter:
     commits or rolls back with its savepoint as for any other caller and only its result is
     dropped. Usable from any number of event loops (answers go back to the caller's loop).
 
-    ``savepoint=False`` is for a function that writes nothing outside savepoints of its own
-    (reads, and writes it isolates itself): its SAVEPOINT and RELEASE are saved. When it
-    raises a store error the transaction may be unusable (PostgreSQL aborts it), so the
-    whole group goes the failed-transaction way (everyone again, alone); any other
-    exception is just its caller's. A group of one runs in its own transaction, no
-    SAVEPOINT either way.
+    ``savepoint=False`` saves a function's SAVEPOINT and RELEASE (two statements and the
+    session's bookkeeping of a nested transaction) for one that seldom fails: when it
+    raises, whatever it is, its writes cannot be rolled back alone (and a store error may
+    have left the transaction unusable: PostgreSQL aborts it), so the whole transaction
+    goes the failed-COMMIT way, every function again in one of its own. A group of one
+    runs in its own transaction, no SAVEPOINT either way.
     """
 
     def __init__(self, store: Store, *, max_batch: int = _MAX_BATCH) -> None:
@@ -89,7 +89,7 @@ class GroupWriter:
 
     async def write(self, fn: Callable[[Session], T], *, savepoint: bool = True) -> T:
         """``fn(session)`` committed (with the other callers' functions): its result.
-        ``savepoint=False``: ``fn`` writes nothing outside its own savepoints (see above)."""
+        ``savepoint=False``: none for ``fn``; if it raises, its group is retried (see above)."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[T] = loop.create_future()
         with self._lock:
@@ -166,15 +166,9 @@ def _in_savepoint(session: Session, fn: Callable[[Session], Any]) -> _Outcome:
 
 
 def _bare(session: Session, fn: Callable[[Session], Any]) -> _Outcome:
-    """``fn`` without a savepoint of its own (``savepoint=False``): a store error it raises
-    fails the whole transaction (raised on); anything else is its outcome (it wrote nothing
-    that would need rolling back)."""
-    try:
-        outcome: _Outcome = _Done(fn(session))
-    except SQLAlchemyError:
-        raise
-    except Exception as exc:
-        outcome = exc
+    """``fn`` without a savepoint of its own (``savepoint=False``): whatever it raises fails
+    the whole transaction (raised on: :meth:`GroupWriter._run` runs everyone again alone)."""
+    outcome = _Done(fn(session))
     session.expunge_all()
     return outcome
 
