@@ -15,6 +15,7 @@ its answer was complete. ``JiraHttp`` decides on retries and ambiguous writes fr
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
@@ -188,6 +189,21 @@ class H1Connection(asyncio.Protocol):
     def reusable(self) -> bool:
         """Idle, open and not asked to close: it may carry the next request."""
         return not self._busy and self._keep and not self._lost and self._error is None
+
+    def hears_something(self) -> bool:
+        """Whether the idle connection's socket has something to read: the server closed it
+        (or wrote a 408 first) and the event loop, busy with other work, has not taken that
+        in yet. Such a connection would eat the next request: a write sent on it is lost
+        and can only be reported as maybe-written. One ``select`` with no wait."""
+        transport = self._transport
+        sock = None if transport is None else transport.get_extra_info("socket")
+        if sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([sock.fileno()], [], [], 0)
+        except (OSError, ValueError):  # closed meanwhile
+            return True
+        return bool(readable)
 
     async def send(
         self, request: httpx.Request, release: Callable[[H1Connection], None]

@@ -79,7 +79,8 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         oldest = time.monotonic() - self._keepalive_expiry
         while idle:
             connection = idle.pop()  # the most recent: least likely to have been closed
-            if connection.reusable and connection.idle_since > oldest:
+            fresh = connection.reusable and connection.idle_since > oldest
+            if fresh and not connection.hears_something():
                 return connection
             connection.close()
         return None
