@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -259,15 +260,21 @@ class JiraHttp:
     ) -> httpx.Request:
         """The request ``AsyncClient.build_request`` would make (same URL, headers and body;
         the cookies the site set), with the static ``Authorization`` (basic, token) already set."""
-        if path[:1] == "/":
-            url = httpx.URL(self.base_url + path)
-        else:  # an absolute URL (a media redirect), or relative without the slash
-            url = httpx.URL(path)
-            if url.is_relative_url:
-                url = httpx.URL(self.base_url + "/" + path)
         cleaned = _clean_params(params)
-        if cleaned is not None:  # as httpx does: given params replace the URL's query
-            url = url.copy_with(params=cleaned)
+        if path[:1] == "/" and "?" not in path:
+            # the query encoded as httpx encodes params (urlencode), in one parse of the
+            # URL instead of two (``copy_with`` parses again): a third of building a request
+            query = f"?{urlencode(cleaned)}" if cleaned else ""
+            url = httpx.URL(self.base_url + path + query)
+        else:
+            if path[:1] == "/":
+                url = httpx.URL(self.base_url + path)
+            else:  # an absolute URL (a media redirect), or relative without the slash
+                url = httpx.URL(path)
+                if url.is_relative_url:
+                    url = httpx.URL(self.base_url + "/" + path)
+            if cleaned is not None:  # as httpx does: given params replace the URL's query
+                url = url.copy_with(params=cleaned)
         extensions = {"timeout": self._timeout}
         if files is not None or not (content is None or isinstance(content, bytes)):
             request = self.client.build_request(

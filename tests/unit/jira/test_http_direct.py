@@ -78,6 +78,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/rest/api/2/issue/OPS-1", {}),
     ("GET", "/rest/api/2/issue/OPS 1/ä", {"params": {"expand": ["a", "b"], "x": None}}),
     ("GET", "/rest/api/2/search", {"params": {"jql": "a = 'b c' & d", "flag": True}}),
+    ("GET", "/rest/api/2/search", {"params": {"startAt": 100, "maxResults": 50, "e": "ü@x/y"}}),
+    ("GET", "/rest/api/2/issue/OPS-2", {"params": {"only": None}}),
     ("GET", "/rest/api/2/search?jql=a%20b", {}),
     ("GET", "/rest/api/2/search?jql=dropped", {"params": {"jql": "kept"}}),
     ("GET", "rest/api/2/serverInfo", {}),
