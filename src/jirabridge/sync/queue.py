@@ -437,15 +437,18 @@ class Queue:
         taken: set[str] = set()  # the keys of the chosen jobs' pairs
         page = max(limit * 4, 16)
         with self.store.session() as session:
-            if self._reclaim_due(now):
-                self._reclaim(session, now)
+            if self._reclaim_due(now) and self._reclaim(session, now):
+                session.flush()  # the requeued rows, before the table statements read
+            # table statements on the connection: Session.execute's ORM handling of them
+            # was most of a lease's cost
+            conn = session.connection()
             after: tuple[datetime, int] | None = None
             while len(chosen) < limit:
                 if after is None:
-                    found = session.execute(_CANDIDATES.limit(page), {"now": now}).all()
+                    found = conn.execute(_candidates_page(False, page), {"now": now}).all()
                 else:
-                    found = session.execute(
-                        _CANDIDATES_AFTER.limit(page),
+                    found = conn.execute(
+                        _candidates_page(True, page),
                         {"now": now, "after_at": after[0], "after_id": after[1]},
                     ).all()
                 rows = [_Candidate(*r) for r in found]
@@ -460,7 +463,7 @@ class Queue:
             jobs = self._mark_leased(session, chosen, lease_owner, now) if chosen else []
             self.next_due = None
             if len(jobs) < limit:
-                self.next_due = session.scalar(_NEXT_DUE, {"now": now})
+                self.next_due = conn.execute(_NEXT_DUE, {"now": now}).scalar()
         return jobs
 
     def _reclaim_due(self, now: datetime) -> bool:
@@ -551,13 +554,14 @@ class Queue:
         expires = now + timedelta(seconds=self.config.lease_seconds)
         params = {"ids": [c.id for c in chosen], "owner": owner, "expires": expires}
         if self.store.dialect == "sqlite":  # one writer at a time: no one can interfere
-            leased = dict(session.execute(_MARK_LEASED, params).tuples().all())
+            leased = dict(session.connection().execute(_MARK_LEASED, params).tuples().all())
         else:
             leased = self._mark_leased_racing(session, params)
         if not leased:
             return []
         notices: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-        for job_id, notice_id, raw in session.execute(_NOTICES_OF, {"ids": list(leased)}):
+        notices_of = session.connection().execute(_NOTICES_OF, {"ids": list(leased)})
+        for job_id, notice_id, raw in notices_of:
             notices.setdefault(job_id, []).append((notice_id, raw))
         jobs: list[Job] = []
         for c in chosen:
@@ -985,6 +989,15 @@ def _candidates(after: bool) -> Select[Any]:
 # built once: the lease path runs them many times a second
 _CANDIDATES = _candidates(after=False)
 _CANDIDATES_AFTER = _candidates(after=True)
+
+
+@functools.cache
+def _candidates_page(after: bool, page: int) -> Select[Any]:
+    """The candidates query with its page size, built once per size (``limit`` makes a new
+    statement, and a new statement costs its cache key again on every run)."""
+    return (_CANDIDATES_AFTER if after else _CANDIDATES).limit(page)
+
+
 # a pair's row locked: two leasers of one pair take turns (see Queue._free_of_running_pairs)
 _PAIR_ROWS = select(_PAIRS.c.id, _PAIRS.c.server_issue_id, _PAIRS.c.cloud_issue_id)
 _PAIRS_BY_ID = (
