@@ -6,18 +6,39 @@ mapping, the last synced state and the job's completion are committed together.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    String,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from jirabridge.errors import SkipItemError
 from jirabridge.sync.config import Side
 from jirabridge.sync.diff import ConflictRecord, value_hash
-from jirabridge.sync.store import Base, CommentPair, Conflict, IssuePair, Snapshot
+from jirabridge.sync.store import (
+    AttachmentPair,
+    Base,
+    CommentPair,
+    Conflict,
+    IssuePair,
+    LinkPair,
+    Snapshot,
+)
 
 __all__ = [
     "PairRef",
@@ -30,6 +51,7 @@ __all__ = [
     "link_pair",
     "load_snapshot",
     "load_snapshots",
+    "pair_rows",
     "record_conflict",
     "save_snapshot",
     "save_snapshots",
@@ -111,6 +133,63 @@ _UPDATE_SNAPSHOT = update(_SNAPSHOTS).where(*_SNAPSHOT_OF).values(_SNAPSHOT_VALU
 _INSERT_SNAPSHOT = insert(_SNAPSHOTS).values(
     issue_pair_id=bindparam("b_pair"), side=bindparam("b_side"), **_SNAPSHOT_VALUES
 )
+
+
+# the comment, attachment and link pairs of an issue pair, read by every job: the three
+# tables in one UNION ALL, each row's columns in slots by type (PostgreSQL wants one type
+# per column of a union): integers, the timestamp, then the strings (NULL where a table
+# has fewer)
+_PAIR_TABLES: tuple[Any, ...] = (CommentPair, AttachmentPair, LinkPair)
+_STRING_SLOTS = 5
+
+
+def _string_columns(table: Any) -> list[Any]:
+    return [c for c in table.__table__.columns if isinstance(c.type, String)]
+
+
+def _rows_of_pairs() -> Any:
+    selects = []
+    for kind, table in enumerate(_PAIR_TABLES):
+        columns = table.__table__.c
+        strings = _string_columns(table)
+        # every column has its slot (a column added to a table must be added here)
+        others = {c.key for c in columns} - {c.key for c in strings}
+        assert others == {"id", "issue_pair_id", "synced_at"} and len(strings) <= _STRING_SLOTS
+        padding = [cast(null(), String) for _ in range(_STRING_SLOTS - len(strings))]
+        selects.append(
+            select(
+                literal(kind, Integer).label("kind"),
+                columns.id,
+                columns.issue_pair_id,
+                columns.synced_at,  # the same type in the three tables
+                *(c.label(f"s{i}") for i, c in enumerate([*strings, *padding])),
+            ).where(columns.issue_pair_id == bindparam("b_pair"))
+        )
+    return union_all(*selects)
+
+
+_ROWS_OF_PAIRS = _rows_of_pairs()
+# a plain (read-only) row type per table, with the table's column names
+_PAIR_ROW_TYPES = [
+    namedtuple(
+        f"{table.__name__}Row",
+        ["id", "issue_pair_id", "synced_at", *(c.key for c in _string_columns(table))],
+    )
+    for table in _PAIR_TABLES
+]
+
+
+def pair_rows(session: Session, issue_pair_id: int) -> dict[type, list[Any]]:
+    """The comment, attachment and link pairs of an issue pair as plain rows (their column
+    names as attributes), by table, in one SELECT."""
+    out: dict[type, list[Any]] = {table: [] for table in _PAIR_TABLES}
+    for row in session.connection().execute(_ROWS_OF_PAIRS, {"b_pair": issue_pair_id}):
+        kind, row_id, pair_id, synced_at, *strings = row
+        make = _PAIR_ROW_TYPES[kind]
+        out[_PAIR_TABLES[kind]].append(
+            make(row_id, pair_id, synced_at, *strings[: len(make._fields) - 3])
+        )
+    return out
 
 
 def _ref(row: IssuePair | Row[Any]) -> PairRef:

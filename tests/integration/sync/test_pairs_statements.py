@@ -17,10 +17,11 @@ from jirabridge.sync.pairs import (
     link_pair,
     load_snapshot,
     load_snapshots,
+    pair_rows,
     save_snapshot,
     save_snapshots,
 )
-from jirabridge.sync.store import Snapshot, Store
+from jirabridge.sync.store import AttachmentPair, CommentPair, LinkPair, Snapshot, Store
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -168,3 +169,66 @@ def test_save_snapshots_updates_both_rows_in_one_statement(store: Store) -> None
     assert (cloud.values, cloud.issue_updated) == ({"n": ["c", 3]}, later)
     assert cloud.hashes == {"n": value_hash(["c", 3])}
     assert untouched is not None and untouched.values == {"n": "untouched"}
+
+
+def comment_pair(issue_pair_id: int, comment_id: str, origin: str) -> CommentPair:
+    return CommentPair(
+        issue_pair_id=issue_pair_id,
+        server_comment_id=f"{comment_id}-s",
+        cloud_comment_id=f"{comment_id}-c",
+        origin=origin,
+        server_hash=f"{comment_id}-hs",
+        cloud_hash=f"{comment_id}-hc",
+        synced_at=NOW,
+    )
+
+
+def attachment_pair(
+    issue_pair_id: int, att_id: str, synced_at: datetime, media: str | None
+) -> AttachmentPair:
+    return AttachmentPair(
+        issue_pair_id=issue_pair_id,
+        server_attachment_id=f"{att_id}-s",
+        cloud_attachment_id=f"{att_id}-c",
+        filename=f"{att_id}.png",
+        sha256=att_id * 64,
+        synced_at=synced_at,
+        cloud_media_id=media,
+    )
+
+
+def test_pair_rows_reads_the_three_tables_of_one_pair_as_plain_rows(store: Store) -> None:
+    later = NOW + timedelta(hours=1)
+    with store.session() as s:
+        one, two = two_pairs(s)
+        s.add_all(
+            [
+                comment_pair(one.id, "c", "server"),
+                comment_pair(two.id, "other", "cloud"),
+                attachment_pair(one.id, "a", later, None),
+                attachment_pair(one.id, "b", NOW, "m-1"),
+                LinkPair(
+                    issue_pair_id=one.id,
+                    server_link_id="l-s",
+                    cloud_link_id="l-c",
+                    link_type="Relates",
+                    synced_at=later,
+                ),
+            ]
+        )
+    with store.session() as s:
+        rows = pair_rows(s, one.id)
+        others = pair_rows(s, two.id)
+        empty = pair_rows(s, one.id + two.id + 1)
+        orm = {t: s.scalars(select(t).where(t.issue_pair_id == one.id)).all() for t in rows}
+    assert empty == {CommentPair: [], AttachmentPair: [], LinkPair: []}
+    assert [r.server_comment_id for r in others[CommentPair]] == ["other-s"]
+    assert others[AttachmentPair] == [] and others[LinkPair] == []
+    assert [len(rows[t]) for t in (CommentPair, AttachmentPair, LinkPair)] == [1, 2, 1]
+    for table, plain in rows.items():  # every column, as the ORM reads it
+        names = [c.key for c in table.__table__.columns]
+        as_orm = sorted((tuple(getattr(r, n) for n in names) for r in orm[table]), key=str)
+        assert sorted((tuple(getattr(r, n) for n in names) for r in plain), key=str) == as_orm
+    media = {r.cloud_attachment_id: r.cloud_media_id for r in rows[AttachmentPair]}
+    assert media == {"a-c": None, "b-c": "m-1"}
+    assert rows[LinkPair][0].synced_at == later and rows[LinkPair][0].link_type == "Relates"

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from jirabridge.errors import RetryLaterError, SkipItemError
@@ -34,11 +33,12 @@ from jirabridge.sync.pairs import (
     find_pair,
     link_comments,
     load_snapshots,
+    pair_rows,
     record_conflict,
     save_snapshots,
 )
 from jirabridge.sync.queue import Job
-from jirabridge.sync.store import AttachmentPair, AuditEntry, CommentPair, LinkPair
+from jirabridge.sync.store import AttachmentPair, AuditEntry, LinkPair
 
 
 @dataclass
@@ -62,14 +62,6 @@ class _JobReads:
 _reads: contextvars.ContextVar[_JobReads | None] = contextvars.ContextVar(
     "jirabridge_job_reads", default=None
 )
-_PAIR_ROWS = (CommentPair, AttachmentPair, LinkPair)
-# built once: every job on a paired issue runs them (the statement's cache key is then the
-# same object each time, not built and hashed again). Table statements: the parts read the
-# rows' columns only, so plain rows do (no ORM objects to make and track)
-_ROWS_OF_PAIR = {
-    table: select(table.__table__).where(table.__table__.c.issue_pair_id == bindparam("b_pair"))
-    for table in _PAIR_ROWS
-}
 
 
 class Applier(
@@ -313,9 +305,8 @@ class Applier(
         reads = _JobReads(ref)
         if ref is not None:
             reads.snapshots = load_snapshots(session, ref.id)
-            conn = session.connection()
-            for table, stmt in _ROWS_OF_PAIR.items():
-                reads.rows[table] = list(conn.execute(stmt, {"b_pair": ref.id}))
+            # plain rows: the parts read their columns only
+            reads.rows = pair_rows(session, ref.id)
             reads.claimed = self.queue.claim_pair(job, ref.id, session=session)
         return reads
 
