@@ -3,7 +3,8 @@
 Every transaction costs a thread hop, a ``BEGIN`` (``BEGIN IMMEDIATE`` on SQLite: the write
 lock) and a ``COMMIT`` (a WAL sync). With several jobs finishing at once most of that can be
 shared: :class:`GroupWriter` runs whatever was asked for while one transaction was written
-in the next one, on its own thread, each caller's function inside its own SAVEPOINT.
+in the next one, on its own thread, each caller's function inside its own SAVEPOINT (or,
+for one that seldom fails, none: the applier's per-job read and commit).
 """
 
 from __future__ import annotations
