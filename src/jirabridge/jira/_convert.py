@@ -144,12 +144,36 @@ class IssueReader:
         self.codec = codec
         self.fields = dict(fields or {})
         self.users = users
+        # one reader reads one answer: the same few people recur in every changelog entry,
+        # comment and field of it, and are read (and completed) once
+        self._people: dict[tuple[Any, ...], UserRef | None] = {}
 
     # -- small values ---------------------------------------------------------------------
     @_checked
     def user(self, data: Any) -> UserRef | None:
+        return self._user(data)
+
+    def _user(self, data: Any) -> UserRef | None:
         if not isinstance(data, Mapping):
             return None
+        seen = (
+            data.get("accountId"),
+            data.get("name"),
+            data.get("key"),
+            data.get("emailAddress"),
+            data.get("displayName"),
+            data.get("active"),
+        )
+        try:
+            return self._people[seen]
+        except KeyError:
+            pass
+        except TypeError:  # a value that is no JSON scalar: read it, do not keep it
+            return self._read_user(data)
+        ref = self._people[seen] = self._read_user(data)
+        return ref
+
+    def _read_user(self, data: Mapping[str, Any]) -> UserRef | None:
         account_id = data.get("accountId")
         if account_id == "unknown":
             account_id = None  # Cloud's placeholder for users lost in a corrupt import
@@ -207,6 +231,10 @@ class IssueReader:
 
     @_checked
     def changelog_entry(self, data: Mapping[str, Any]) -> ChangelogEntry:
+        return self._changelog_entry(data)
+
+    def _changelog_entry(self, data: Mapping[str, Any]) -> ChangelogEntry:
+        # unchecked: for callers that map the errors themselves (issue(), per issue)
         created = parse_datetime(data.get("created"))
         if created is None:
             raise BadInputError("changelog entry without a creation time")
@@ -225,7 +253,7 @@ class IssueReader:
         return ChangelogEntry(
             created=created,
             items=items,
-            author=self.user(data.get("author")),
+            author=self._user(data.get("author")),
             id=str(data["id"]) if data.get("id") is not None else None,
         )
 
@@ -370,7 +398,7 @@ class IssueReader:
         changelog: tuple[ChangelogEntry, ...] = ()
         if isinstance(changelog_block, Mapping):
             changelog = tuple(
-                self.changelog_entry(h) for h in changelog_block.get("histories") or ()
+                self._changelog_entry(h) for h in changelog_block.get("histories") or ()
             )
         links = tuple(
             link for link in (self.link(x) for x in f.get("issuelinks") or ()) if link is not None
