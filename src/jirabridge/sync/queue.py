@@ -325,6 +325,9 @@ class Queue:
         self.site_sides = dict(site_sides or {})
         self.wakeup = wakeup or Wakeup()
         self.next_due: datetime | None = None
+        self.due_left = True
+        """After :meth:`lease`: whether due queued jobs were left (their key was running, or
+        the limit was reached); True when unknown."""
         """After :meth:`lease` found fewer jobs than asked for: when the earliest queued job
         not yet due becomes due (None: none, or not looked up)."""
         self._reclaimed_at: datetime | None = None
@@ -461,9 +464,9 @@ class Queue:
                 if len(rows) < page:
                     break  # every due job was looked at
             jobs = self._mark_leased(session, chosen, lease_owner, now) if chosen else []
-            self.next_due = None
+            self.next_due, self.due_left = None, True
             if len(jobs) < limit:
-                self.next_due = conn.execute(_NEXT_DUE, {"now": now}).scalar()
+                self.next_due, self.due_left = conn.execute(_NEXT_DUE, {"now": now}).one()
         return jobs
 
     def _reclaim_due(self, now: datetime) -> bool:
@@ -1093,8 +1096,15 @@ _DROP_OWNED = (
     .returning(_JOBS.c.id)
 )
 _ADD_AUDIT = insert(cast(Table, AuditEntry.__table__))
-_NEXT_DUE = select(func.min(_JOBS.c.available_at)).where(
-    _JOBS.c.state == JobState.QUEUED, _JOBS.c.available_at > bindparam("now")
+# when the next queued job becomes due, and whether a due one is left (both read off the
+# (state, available_at) index)
+_NEXT_DUE = select(
+    select(func.min(_JOBS.c.available_at))
+    .where(_JOBS.c.state == JobState.QUEUED, _JOBS.c.available_at > bindparam("now"))
+    .scalar_subquery(),
+    exists()
+    .where(_JOBS.c.state == JobState.QUEUED, _JOBS.c.available_at <= bindparam("now"))
+    .label("due_left"),
 )
 
 
@@ -1173,7 +1183,7 @@ async def run_workers(
     kick = asyncio.Event()  # something may be due now, or a worker became free
     stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
     stopped.add_done_callback(lambda _f: kick.set())
-    running: set[asyncio.Task[None]] = set()
+    running: set[asyncio.Task[bool]] = set()
 
     async def pause() -> None:
         # the state store failed: wait a little (or until stopped) before the next try
@@ -1209,15 +1219,18 @@ async def run_workers(
                 work.cancel()
                 return
 
-    async def finish(job: Job, work: asyncio.Future[bool | None]) -> None:
+    async def finish(job: Job, work: asyncio.Future[bool | None]) -> bool:
+        """Record the job's end; True when it completed (nothing of it is queued again)."""
         try:
             try:
                 completed = work.result()
             except Exception as exc:  # every failure is classified by Queue.fail
                 await asyncio.to_thread(queue.fail, job, exc)
+                return False
             else:
                 if not completed:
                     await asyncio.to_thread(queue.complete, job)
+                return True
         except Exception as exc:  # the store itself failed: the lease expires, the job returns
             log.warning(
                 "job %s not recorded as finished (the state store failed; its lease will "
@@ -1226,8 +1239,10 @@ async def run_workers(
                 _why(exc),
             )
             await pause()
+            return False
 
-    async def run_job(job: Job) -> None:
+    async def run_job(job: Job) -> bool:
+        """Run ``job`` to its end; True when it completed."""
         work: asyncio.Future[bool | None] = asyncio.ensure_future(handler(job))
         beat = asyncio.ensure_future(heartbeat(job, work))
         cancelled = False
@@ -1240,19 +1255,30 @@ async def run_workers(
             cancelled = await cancel_and_wait(work) or cancelled
         beat.cancel()
         cancelled = await _wait_out(beat) or cancelled
+        completed = False
         if interrupted or work.cancelled():
             back = asyncio.ensure_future(asyncio.to_thread(_release_quietly, queue, job))
             cancelled = await _wait_out(back) or cancelled
         else:
-            await finish(job, work)
+            completed = await finish(job, work)
         if cancelled:
             raise asyncio.CancelledError
+        return completed
 
     fatal: list[BaseException] = []
+    # whether due jobs may be waiting that the last lease did not take (it filled every
+    # free worker, or left due jobs behind, e.g. of a key that was running, or notices came
+    # while every worker was busy): only then does a worker that frees up call for a lease.
+    # A job that completed frees its key, but a notice for that key during the job woke the
+    # dispatcher already. At 200 changes/s half the lease calls were for nothing, each
+    # taking the store's write lock from the receiver and the jobs' commits
+    due_maybe = [True]
 
-    def ended(task: asyncio.Task[None]) -> None:
+    def ended(task: asyncio.Task[bool]) -> None:
         running.discard(task)
-        kick.set()
+        completed = not task.cancelled() and task.exception() is None and task.result()
+        if due_maybe[0] or not completed:  # a failed job may be due again (its backoff)
+            kick.set()
         error = None if task.cancelled() else task.exception()
         if isinstance(error, Exception):
             log.error("a worker failed: %s", _why(error))
@@ -1269,6 +1295,7 @@ async def run_workers(
             kick.clear()
             if free <= 0:
                 await kick.wait()
+                due_maybe[0] = True  # a notice may have come meanwhile (or a worker ended)
                 continue
             try:
                 jobs = await lease(free)
@@ -1280,6 +1307,7 @@ async def run_workers(
                 for job in jobs:
                     await asyncio.to_thread(_release_quietly, queue, job)
                 break
+            due_maybe[0] = len(jobs) >= free or queue.due_left
             for job in jobs:
                 task = asyncio.create_task(run_job(job))
                 running.add(task)
