@@ -252,6 +252,7 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
 
     arrived: dict[str, float] = {}  # summary -> when its webhook reached the receiver
     bodies: list[tuple[bytes, float]] = []  # parsed after the run: not the engine's CPU
+    answering: list[float] = []  # ms from a delivery reaching the receiver to its answer
 
     class Late:
         """The receiver, set later; notes when each change's webhook arrived."""
@@ -272,7 +273,9 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
                     bodies.append((b"".join(chunks), now()))
                 return message
 
+            t = now()
             await self.app(scope, noting, send)
+            answering.append((now() - t) * 1000)
 
     def note_arrival(body: bytes, at: float) -> None:
         try:
@@ -505,6 +508,11 @@ async def run(rate: float, seconds: float, pairs: int, workers: int, in_process:
             f"max {max(values, default=float('nan')):7.1f} ms   "
             f"mean {statistics.fmean(values) if values else float('nan'):7.1f} ms"
         )
+    print(
+        f"  receiver's answer   p50 {pct(answering, 0.5):7.1f} ms   "
+        f"p99 {pct(answering, 0.99):7.1f} ms   (a delivery holds one of the site's slots that"
+        " long; the rest of change->received is the site's own queueing and sending)"
+    )
     busy = drained - start
     print(
         f"  engine jobs: {jobs_during:,} in {busy:.1f} s ({jobs_during / busy:.0f} jobs/s; "
