@@ -91,3 +91,15 @@ async def test_a_store_that_is_down_answers_503_to_everyone(store: Store) -> Non
     counting.down = False
     assert await deliver(app, ["7"]) == [202]  # and it recovers
     assert queued_issues(queue) == ["7"]
+
+
+async def test_deliveries_go_through_the_stores_one_writer(store: Store) -> None:
+    # the jobs' reads and commits go through it too: one writer thread, not two taking turns
+    # on SQLite's write lock while a delivery holds one of the site's slots
+    queue = Queue(store, config=QueueConfig(coalesce_seconds=0))
+    app = create_receiver(sites=SITES, queue=queue)
+    before = store.writer.transactions
+    issues = [str(i) for i in range(BURST)]
+    assert await deliver(app, issues) == [202] * BURST
+    assert 0 < store.writer.transactions - before < BURST
+    assert queued_issues(queue) == sorted(issues)
