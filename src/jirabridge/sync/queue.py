@@ -386,9 +386,6 @@ class Queue:
 
         event.listen(session, "after_commit", committed)
 
-    def enqueue_many(self, notices: Iterable[ChangeNotice]) -> list[int]:
-        return [self.enqueue(n) for n in notices]
-
     def _enqueue_in(
         self, session: Session, notice: ChangeNotice, immediate: bool, wake: bool = False
     ) -> int:
